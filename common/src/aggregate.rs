@@ -1,0 +1,142 @@
+//! Replicate aggregation and summary tables (polars): mean / min / max per (level, stage kind),
+//! and per-iteration bands of a curve.
+//!
+//! A stage's *kind* is its name without the copy suffix (`reinit_2` → `reinit`): every copy of
+//! every replicate is one sample of the kind at that level (e.g. 5 trials × 3 reinitialisations
+//! = 15 samples, as in Frankle & Carbin).
+
+use crate::imp::StageRecord;
+use anyhow::Result;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Stage kind of a stage name.
+pub fn kind_of(stage: &str) -> &str {
+    match stage.rsplit_once('_') {
+        Some((k, c)) if c.chars().all(|c| c.is_ascii_digit()) => k,
+        _ => stage,
+    }
+}
+
+/// Mean, minimum and maximum over samples.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stat {
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// One row of the summary table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelSummary {
+    pub level: u32,
+    pub kind: String,
+    /// Percent of prunable weights remaining (Pm).
+    pub percent_remaining: f64,
+    /// Samples with a completed run.
+    pub samples: u32,
+    /// Samples that diverged (excluded from the statistics).
+    pub diverged: u32,
+    pub early_stop_iteration: Stat,
+    pub early_stop_test_acc: Stat,
+    pub early_stop_val_acc: Stat,
+    pub final_test_acc: Stat,
+}
+
+/// Summary rows sorted by level then kind; diverged runs are counted, not averaged.
+pub fn summarise(records: &[StageRecord]) -> Result<Vec<LevelSummary>> {
+    let ok: Vec<&StageRecord> = records.iter().filter(|r| r.outcome.status == crate::train::Status::Completed).collect();
+    let early = |r: &StageRecord| r.outcome.log.early_stop_index();
+    let level: Vec<u32> = ok.iter().map(|r| r.level).collect();
+    let kind: Vec<String> = ok.iter().map(|r| kind_of(&r.stage).to_string()).collect();
+    let density: Vec<f64> = ok.iter().map(|r| 100.0 * r.density).collect();
+    let es_iter: Vec<f64> = ok.iter().map(|r| early(r).map(|i| r.outcome.log.iteration[i] as f64).unwrap_or(f64::NAN)).collect();
+    let es_test: Vec<f64> = ok.iter().map(|r| early(r).map(|i| r.outcome.log.test_acc[i]).unwrap_or(f64::NAN)).collect();
+    let es_val: Vec<f64> = ok.iter().map(|r| early(r).map(|i| r.outcome.log.val_acc[i]).unwrap_or(f64::NAN)).collect();
+    let fin: Vec<f64> = ok.iter().map(|r| r.outcome.log.test_acc.last().copied().unwrap_or(f64::NAN)).collect();
+    let df = DataFrame::new(ok.len(), vec![
+        Column::new("level".into(), level),
+        Column::new("kind".into(), kind),
+        Column::new("density".into(), density),
+        Column::new("es_iter".into(), es_iter),
+        Column::new("es_test".into(), es_test),
+        Column::new("es_val".into(), es_val),
+        Column::new("final".into(), fin),
+    ])?;
+    let stats = |c: &str| [col(c).mean().alias(format!("{c}_mean")), col(c).min().alias(format!("{c}_min")), col(c).max().alias(format!("{c}_max"))];
+    let mut aggs = vec![col("density").mean().alias("density"), col("es_iter").count().alias("n")];
+    for c in ["es_iter", "es_test", "es_val", "final"] {
+        aggs.extend(stats(c));
+    }
+    let out = df
+        .lazy()
+        .group_by([col("level"), col("kind")])
+        .agg(aggs)
+        .sort(["level", "kind"], SortMultipleOptions::default())
+        .collect()?;
+    let f = |name: &str| -> Result<Vec<f64>> {
+        let c = out.column(name)?.cast(&DataType::Float64)?;
+        let c = c.f64()?;
+        Ok((0..c.len()).map(|i| c.get(i).unwrap_or(f64::NAN)).collect())
+    };
+    let lv = out.column("level")?.u32()?;
+    let levels: Vec<u32> = (0..lv.len()).map(|i| lv.get(i).unwrap_or(0)).collect();
+    let kv = out.column("kind")?.str()?;
+    let kinds: Vec<String> = (0..kv.len()).map(|i| kv.get(i).unwrap_or("").to_string()).collect();
+    let (density, n) = (f("density")?, f("n")?);
+    let stat = |c: &str| -> Result<Vec<Stat>> {
+        let (a, b, m) = (f(&format!("{c}_mean"))?, f(&format!("{c}_min"))?, f(&format!("{c}_max"))?);
+        Ok((0..a.len()).map(|i| Stat { mean: a[i], min: b[i], max: m[i] }).collect())
+    };
+    let (es_iter, es_test, es_val, fin) = (stat("es_iter")?, stat("es_test")?, stat("es_val")?, stat("final")?);
+    Ok((0..levels.len())
+        .map(|i| LevelSummary {
+            level: levels[i],
+            kind: kinds[i].clone(),
+            percent_remaining: density[i],
+            samples: n[i] as u32,
+            diverged: records
+                .iter()
+                .filter(|r| r.level == levels[i] && kind_of(&r.stage) == kinds[i] && r.outcome.status != crate::train::Status::Completed)
+                .count() as u32,
+            early_stop_iteration: es_iter[i],
+            early_stop_test_acc: es_test[i],
+            early_stop_val_acc: es_val[i],
+            final_test_acc: fin[i],
+        })
+        .collect())
+}
+
+/// Which curve of an evaluation log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    TestAcc,
+    ValLoss,
+    TestLoss,
+}
+
+/// Per-iteration `(iteration, mean, min, max)` of `metric` over the completed samples of `kind`
+/// at `level` (iterations present in every sample).
+pub fn curve(records: &[StageRecord], level: u32, kind: &str, metric: Metric) -> Vec<(f64, Stat)> {
+    let runs: Vec<&StageRecord> = records
+        .iter()
+        .filter(|r| r.level == level && kind_of(&r.stage) == kind && r.outcome.status == crate::train::Status::Completed)
+        .collect();
+    let Some(first) = runs.first() else { return vec![] };
+    let pick = |r: &StageRecord| match metric {
+        Metric::TestAcc => r.outcome.log.test_acc.clone(),
+        Metric::ValLoss => r.outcome.log.val_loss.clone(),
+        Metric::TestLoss => r.outcome.log.test_loss.clone(),
+    };
+    let n = runs.iter().map(|r| r.outcome.log.iteration.len()).min().unwrap_or(0);
+    let values: Vec<Vec<f64>> = runs.iter().map(|r| pick(r)).collect();
+    (0..n)
+        .map(|i| {
+            let xs: Vec<f64> = values.iter().map(|v| v[i]).collect();
+            let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+            let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (first.outcome.log.iteration[i] as f64, Stat { mean, min, max })
+        })
+        .collect()
+}

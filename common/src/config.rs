@@ -1,0 +1,150 @@
+//! The experiment config: everything that determines the numbers of an IMP experiment.
+//!
+//! Configs are serde data (TOML or JSON), printed and stored with every result. The run folder is
+//! named from [`ExperimentConfig::hash`], a SHA-256 of the canonical JSON of every field except
+//! `replicates` (so raising the number of trials reuses finished replicates).
+
+use crate::data::DatasetName;
+use crate::models::ModelConfig;
+use crate::prune::PruneConfig;
+use crate::train::TrainConfig;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// A branch off an IMP level that reuses (or re-derives) its mask and trains once more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum BranchKind {
+    /// Same mask, new weights drawn from the same initialiser (Frankle & Carbin's control).
+    Reinit,
+    /// A random mask with the level's per-layer counts, new weights ("randomly sampled sparse
+    /// network", Fig. 1).
+    RandomPrune,
+    /// One-shot pruning: the dense network's trained weights pruned directly to this level's
+    /// per-layer counts, reset to θ_k (Fig. 4c).
+    Oneshot,
+    /// The one-shot mask with new weights.
+    OneshotReinit,
+}
+
+impl BranchKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reinit => "reinit",
+            Self::RandomPrune => "random-prune",
+            Self::Oneshot => "oneshot",
+            Self::OneshotReinit => "oneshot-reinit",
+        }
+    }
+}
+
+/// Which levels get a branch, and how many independent copies (e.g. 3 reinitialisations per
+/// ticket in Frankle & Carbin).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BranchConfig {
+    pub kind: BranchKind,
+    pub levels: Vec<u32>,
+    #[serde(default = "one")]
+    pub copies: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// One IMP experiment: `replicates` independent runs of level 0 (dense) … `levels`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentConfig {
+    /// Folder-friendly name, e.g. `lenet-mnist`.
+    pub name: String,
+    /// `smoke`, `small` or `paper`: a label stored with the results.
+    pub scale: String,
+    pub dataset: DatasetName,
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+    pub prune: PruneConfig,
+    /// Pruning levels after the dense level 0.
+    pub levels: u32,
+    /// Rewind point k: surviving weights are reset to their value after k iterations (0 = the
+    /// LTH reset to initialisation) and the learning-rate schedule restarts at k.
+    #[serde(default)]
+    pub rewind_iteration: u64,
+    pub replicates: u32,
+    #[serde(default)]
+    pub branches: Vec<BranchConfig>,
+    /// Run seed: every random stream derives from it.
+    pub seed: u64,
+}
+
+impl ExperimentConfig {
+    /// Identity hash (12 hex digits) of everything but `replicates`.
+    pub fn hash(&self) -> String {
+        let mut v = serde_json::to_value(self).expect("config serialises");
+        v.as_object_mut().expect("object").remove("replicates");
+        crate::util::sha256_hex(v.to_string().as_bytes())[..12].to_string()
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("config serialises to TOML")
+    }
+
+    /// Reads a TOML config, with the file named in any error.
+    pub fn from_toml_file(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+        toml::from_str(&text).map_err(|e| {
+            let msg = e.to_string().lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").trim().to_string();
+            anyhow::format_err!("config {} is invalid: {msg}", path.display())
+        })
+    }
+
+    /// Checks the config as a whole (training values are checked again against the dataset).
+    pub fn validate(&self) -> Result<()> {
+        self.prune.validate()?;
+        self.train.optimizer.validate()?;
+        if self.train.eval_every == 0 {
+            bail!("evaluation interval is 0; set eval_every to a positive number of iterations (the paper uses 100)");
+        }
+        if self.rewind_iteration >= self.train.iterations {
+            bail!(
+                "rewind iteration {} is beyond the training length of {} iterations; choose a rewind iteration below it",
+                self.rewind_iteration, self.train.iterations
+            );
+        }
+        if self.replicates == 0 {
+            bail!("0 replicates requested; use --trials 1 or more");
+        }
+        for b in &self.branches {
+            if let Some(l) = b.levels.iter().find(|&&l| l > self.levels) {
+                bail!("branch {} asks for level {l}, but the experiment stops at level {}", b.kind.as_str(), self.levels);
+            }
+        }
+        Ok(())
+    }
+
+    /// Fraction of prunable weights remaining at `level` under layer-wise rates on `layers`
+    /// (the Pm ladder), computed with the same rounding as the pruner.
+    pub fn ladder(&self, layers: &[crate::models::LayerInfo]) -> Vec<f64> {
+        let mut alive: Vec<i64> = layers.iter().map(|l| l.numel).collect();
+        let total: i64 = alive.iter().sum();
+        let mut out = vec![1.0];
+        for _ in 0..self.levels {
+            match &self.prune {
+                PruneConfig::LayerWise { .. } => {
+                    for (a, l) in alive.iter_mut().zip(layers) {
+                        *a -= crate::prune::prune_count(self.prune.rate(l.role), *a);
+                    }
+                }
+                PruneConfig::Global { fraction, roles } => {
+                    let pooled: i64 = alive.iter().zip(layers).filter(|(_, l)| roles.contains(&l.role)).map(|(a, _)| *a).sum();
+                    let k = crate::prune::prune_count(*fraction, pooled);
+                    // Global pruning's split across layers depends on the weights; the total does not.
+                    if let Some(first) = alive.iter_mut().zip(layers).find(|(_, l)| roles.contains(&l.role)) {
+                        *first.0 -= k;
+                    }
+                }
+            }
+            out.push(alive.iter().sum::<i64>() as f64 / total as f64);
+        }
+        out
+    }
+}

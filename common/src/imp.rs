@@ -1,0 +1,372 @@
+//! Iterative magnitude pruning with rewinding, its branches, caching and the parallel job runner.
+//!
+//! For each replicate `r`, level 0 trains the dense network from θ_0 (drawn from the seed of
+//! `r`) and keeps θ_k, the weights after `rewind_iteration` = k steps (θ_0 when k = 0). Level
+//! `L > 0` prunes the final weights of level `L − 1` by magnitude under the config's rule, resets
+//! the survivors to θ_k and trains from iteration k to the end, with a fresh optimizer and the
+//! learning-rate schedule restarted at k (as open_lth). Branches off level `L` (reinit, random
+//! pruning, one-shot, …) reuse or re-derive its mask and train once more.
+//!
+//! Each stage is a job with its own folder (see [`crate::paths`]); a stage whose `outcome.json`
+//! exists is skipped, an interrupted stage resumes from its checkpoint. Independent jobs (other
+//! replicates, branches) run concurrently on `jobs` worker threads; every random stream is keyed
+//! by (seed, replicate, level, branch, copy), so results do not depend on scheduling.
+
+use crate::config::{BranchKind, ExperimentConfig};
+use crate::data::Dataset;
+use crate::models::Model;
+use crate::paths;
+use crate::progress::Progress;
+use crate::prune::{LayerDensity, Mask};
+use crate::rng::derive_seed;
+use crate::train::{self, checkpoint, Status, TrainOutcome};
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
+use tch::Device;
+
+/// What a stage trains: the IMP trunk or a branch copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Stage {
+    Main,
+    Branch(BranchKind, u32),
+}
+
+impl Stage {
+    /// Folder and HDF5 group name: `main`, `reinit_0`, `oneshot`, `oneshot-reinit_2`, …
+    pub fn name(self) -> String {
+        match self {
+            Stage::Main => "main".into(),
+            Stage::Branch(BranchKind::Oneshot, 0) => "oneshot".into(),
+            Stage::Branch(k, c) => format!("{}_{c}", k.as_str()),
+        }
+    }
+}
+
+/// One unit of work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId {
+    pub replicate: u32,
+    pub level: u32,
+    pub stage: Stage,
+}
+
+/// The finished stage, as stored in `outcome.json` and in the results file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageRecord {
+    pub replicate: u32,
+    pub level: u32,
+    pub stage: String,
+    /// Fraction of prunable weights remaining.
+    pub density: f64,
+    pub layers: Vec<LayerDensity>,
+    pub outcome: TrainOutcome,
+}
+
+/// Every job of `cfg`, in canonical order (replicate, level, stage).
+pub fn jobs(cfg: &ExperimentConfig) -> Vec<JobId> {
+    let mut out = BTreeSet::new();
+    for replicate in 0..cfg.replicates {
+        for level in 0..=cfg.levels {
+            out.insert(JobId { replicate, level, stage: Stage::Main });
+        }
+        for b in &cfg.branches {
+            let copies = if b.kind == BranchKind::Oneshot { 1 } else { b.copies };
+            for &level in &b.levels {
+                for c in 0..copies {
+                    out.insert(JobId { replicate, level, stage: Stage::Branch(b.kind, c) });
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Jobs that must finish before `job` starts.
+pub fn dependencies(job: JobId) -> Vec<JobId> {
+    let main = |level| JobId { replicate: job.replicate, level, stage: Stage::Main };
+    match job.stage {
+        Stage::Main if job.level == 0 => vec![],
+        Stage::Main => vec![main(job.level - 1)],
+        Stage::Branch(BranchKind::Oneshot | BranchKind::OneshotReinit, _) => {
+            let mut d = vec![main(0), main(job.level)];
+            d.dedup();
+            d
+        }
+        Stage::Branch(..) => vec![main(job.level)],
+    }
+}
+
+/// The validation-split seed of an experiment (shared by all its replicates).
+pub fn split_seed(cfg: &ExperimentConfig) -> u64 {
+    derive_seed(cfg.seed, "validation-split", &[])
+}
+
+/// Everything a job needs besides its id.
+pub struct Experiment<'a> {
+    pub config: &'a ExperimentConfig,
+    /// `<runs>/<name>-<hash>`.
+    pub dir: PathBuf,
+    pub data: &'a Dataset,
+    pub device: Device,
+    /// Save a resumable checkpoint every this many evaluations (0 = never).
+    pub checkpoint_every: usize,
+}
+
+impl Experiment<'_> {
+    fn stage_dir(&self, j: JobId) -> PathBuf {
+        paths::stage_dir(&self.dir, j.replicate, j.level, &j.stage.name())
+    }
+
+    fn fresh_model(&self, seed: u64) -> Result<Model> {
+        Model::new(&self.config.model, self.data.shape, self.data.num_classes, seed, self.device)
+    }
+
+    /// θ_k of a replicate (θ_0 when k = 0), as saved by its level-0 stage.
+    fn rewind_weights(&self, replicate: u32) -> Result<train::Weights> {
+        let d = self.stage_dir(JobId { replicate, level: 0, stage: Stage::Main });
+        let file = if self.config.rewind_iteration == 0 { paths::START } else { paths::REWIND };
+        checkpoint::load_weights(&d.join(file))
+    }
+
+    fn read_main(&self, replicate: u32, level: u32) -> Result<(Mask, train::Weights)> {
+        let d = self.stage_dir(JobId { replicate, level, stage: Stage::Main });
+        Ok((Mask::load(&d.join(paths::MASK), self.device)?, checkpoint::load_weights(&d.join(paths::FINAL))?))
+    }
+
+    /// One-shot mask for `level`: the dense final weights of level 0 pruned by magnitude to the
+    /// per-layer survivor counts of the IMP mask at `level` (global: to its total density).
+    fn oneshot_mask(&self, replicate: u32, level: u32, dense: &Mask) -> Result<Mask> {
+        let (_, final0) = self.read_main(replicate, 0)?;
+        let (target, _) = self.read_main(replicate, level)?;
+        let report = target.report();
+        Ok(match &self.config.prune {
+            crate::prune::PruneConfig::LayerWise { .. } => {
+                let fractions = report.iter().map(|l| (l.name.clone(), (l.total - l.kept) as f64 / l.total as f64)).collect();
+                dense.prune_layerwise(&final0, &fractions)
+            }
+            crate::prune::PruneConfig::Global { roles, .. } => {
+                let m = self.fresh_model(0)?;
+                let names: Vec<String> = m.layers().iter().filter(|l| roles.contains(&l.role)).map(|l| l.name.clone()).collect();
+                let (kept, total): (i64, i64) = report.iter().filter(|l| names.contains(&l.name)).fold((0, 0), |a, l| (a.0 + l.kept, a.1 + l.total));
+                dense.prune_global(&final0, &names, 1.0 - kept as f64 / total as f64)
+            }
+        })
+    }
+
+    /// Runs one stage (or returns its stored record).
+    pub fn run_job(&self, job: JobId, progress: &Progress) -> Result<StageRecord> {
+        let dir = self.stage_dir(job);
+        let outcome_path = dir.join(paths::OUTCOME);
+        if let Some(r) = read_record(&outcome_path)? {
+            return Ok(r);
+        }
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let cfg = self.config;
+        let seed = cfg.seed;
+        let (r, l) = (job.replicate as u64, job.level as u64);
+        let init_seed = derive_seed(seed, "init", &[r]);
+        let mut model = self.fresh_model(init_seed)?;
+        let dense = Mask::dense(&model);
+        let (mask, start_from_rewind) = match job.stage {
+            Stage::Main if job.level == 0 => {
+                checkpoint::save_weights(&dir.join(paths::START), &model.snapshot())?;
+                (dense, false)
+            }
+            Stage::Main => {
+                let (prev_mask, prev_final) = self.read_main(job.replicate, job.level - 1)?;
+                (prev_mask.prune_magnitude(&prev_final, model.layers(), &cfg.prune), true)
+            }
+            Stage::Branch(kind, c) => {
+                let fresh = |purpose: &str| self.fresh_model(derive_seed(seed, purpose, &[r, l, c as u64]));
+                match kind {
+                    BranchKind::Reinit => {
+                        model = fresh("reinit-init")?;
+                        (self.read_main(job.replicate, job.level)?.0, false)
+                    }
+                    BranchKind::RandomPrune => {
+                        model = fresh("random-prune-init")?;
+                        let target = self.read_main(job.replicate, job.level)?.0;
+                        (dense.prune_random_like(&target, derive_seed(seed, "random-prune-mask", &[r, l, c as u64])), false)
+                    }
+                    BranchKind::Oneshot => (self.oneshot_mask(job.replicate, job.level, &dense)?, true),
+                    BranchKind::OneshotReinit => {
+                        let m = self.oneshot_mask(job.replicate, job.level, &dense)?;
+                        model = fresh("oneshot-reinit-init")?;
+                        (m, false)
+                    }
+                }
+            }
+        };
+        if start_from_rewind {
+            model.restore(&self.rewind_weights(job.replicate)?)?;
+        }
+        mask.save(&dir.join(paths::MASK))?;
+        let start = cfg.rewind_iteration;
+        let slot = checkpoint::Slot { dir: dir.clone(), config_hash: cfg.hash(), every: self.checkpoint_every };
+        let rewind_path = dir.join(paths::REWIND);
+        let snapshot_at = (job.stage == Stage::Main && job.level == 0 && start > 0).then_some((start, rewind_path.as_path()));
+        // Level 0 trains from iteration 0 (it must pass through k to record θ_k); others from k.
+        let first = if job.stage == Stage::Main && job.level == 0 { 0 } else { start };
+        let on_step = |_t: u64| progress.inc(1);
+        let outcome = train::train(
+            &mut model,
+            &mask,
+            self.data,
+            &cfg.train,
+            train::RunSpec { data_seed: derive_seed(seed, "data-order", &[r]), start: first, snapshot_at, checkpoint: Some(&slot), on_step: &on_step },
+        )?;
+        if let Status::Diverged { iteration } = outcome.status {
+            progress.println(&format!(
+                "warning: replicate {} level {} {} diverged (non-finite loss at iteration {iteration}); recorded and skipped",
+                job.replicate, job.level, job.stage.name()
+            ));
+        }
+        if job.stage == Stage::Main {
+            checkpoint::save_weights(&dir.join(paths::FINAL), &model.snapshot())?;
+        }
+        let record = StageRecord {
+            replicate: job.replicate,
+            level: job.level,
+            stage: job.stage.name(),
+            density: mask.density(),
+            layers: mask.report(),
+            outcome,
+        };
+        crate::util::write_atomic(&outcome_path, serde_json::to_string(&record)?.as_bytes())?;
+        slot.clear();
+        Ok(record)
+    }
+
+    /// Iterations a job still has to run (for the progress bar).
+    fn remaining(&self, job: JobId) -> u64 {
+        if self.stage_dir(job).join(paths::OUTCOME).exists() {
+            return 0;
+        }
+        let first = if job.stage == Stage::Main && job.level == 0 { 0 } else { self.config.rewind_iteration };
+        self.config.train.iterations - first
+    }
+}
+
+/// Reads a stage's stored record; a damaged file is named and treated as absent (recomputed).
+pub fn read_record(path: &Path) -> Result<Option<StageRecord>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    match serde_json::from_slice::<StageRecord>(&std::fs::read(path)?) {
+        Ok(r) => Ok(Some(r)),
+        Err(e) => {
+            let aside = path.with_extension(format!("json.corrupt-{}", std::process::id()));
+            std::fs::rename(path, &aside)?;
+            eprintln!("note: {} is damaged ({e}); kept it as {} and recomputing this stage", path.display(), aside.display());
+            Ok(None)
+        }
+    }
+}
+
+/// Result of running an experiment: records of finished stages and the errors of failed ones.
+pub struct RunReport {
+    pub records: Vec<StageRecord>,
+    pub failures: Vec<(JobId, String)>,
+}
+
+/// Runs every job of the experiment on `workers` threads (one libtorch intra-op thread setting
+/// for all; set it before calling), respecting dependencies. A failed job fails its dependents;
+/// other jobs continue.
+pub fn run(ctx: &Experiment, workers: usize, progress: &Progress) -> Result<RunReport> {
+    let all = jobs(ctx.config);
+    progress.set_total(all.iter().map(|&j| ctx.remaining(j)).sum());
+    struct State {
+        pending: Vec<JobId>,
+        done: BTreeMap<JobId, StageRecord>,
+        failed: BTreeMap<JobId, String>,
+    }
+    let state = Mutex::new(State { pending: all.clone(), done: BTreeMap::new(), failed: BTreeMap::new() });
+    let cv = Condvar::new();
+    let workers = workers.max(1);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            let data = ctx.data.shallow_clone();
+            let (state, cv) = (&state, &cv);
+            let (config, dir, device, checkpoint_every) = (ctx.config, ctx.dir.clone(), ctx.device, ctx.checkpoint_every);
+            s.spawn(move || {
+                let local = Experiment { config, dir, data: &data, device, checkpoint_every };
+                loop {
+                    let job = {
+                        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                        loop {
+                            if st.pending.is_empty() {
+                                return;
+                            }
+                            // Fail jobs whose dependencies failed.
+                            let doomed: Vec<JobId> = st.pending.iter().copied().filter(|j| dependencies(*j).iter().any(|d| st.failed.contains_key(d))).collect();
+                            for j in doomed {
+                                st.pending.retain(|p| *p != j);
+                                st.failed.insert(j, "skipped: a stage it depends on failed".into());
+                                cv.notify_all();
+                            }
+                            let ready = st.pending.iter().position(|j| dependencies(*j).iter().all(|d| st.done.contains_key(d)));
+                            match ready {
+                                Some(i) => break st.pending.remove(i),
+                                None if st.pending.is_empty() => return,
+                                None => st = cv.wait(st).unwrap_or_else(|e| e.into_inner()),
+                            }
+                        }
+                    };
+                    let result = local.run_job(job, progress);
+                    let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                    match result {
+                        Ok(rec) if matches!(rec.outcome.status, Status::Diverged { .. }) && job.stage == Stage::Main => {
+                            st.failed.insert(job, "diverged".into());
+                            st.done.insert(job, rec);
+                        }
+                        Ok(rec) => {
+                            st.done.insert(job, rec);
+                        }
+                        Err(e) => {
+                            progress.println(&format!("error: replicate {} level {} {}: {e:#}", job.replicate, job.level, job.stage.name()));
+                            st.failed.insert(job, format!("{e:#}"));
+                        }
+                    }
+                    cv.notify_all();
+                }
+            });
+        }
+    });
+    let st = state.into_inner().unwrap_or_else(|e| e.into_inner());
+    let failures = st.failed.into_iter().filter(|(j, _)| !st.done.contains_key(j)).collect();
+    Ok(RunReport { records: st.done.into_values().collect(), failures })
+}
+
+/// Holds an exclusive lock on an experiment folder for the life of the value; a second process
+/// gets a clear error instead of corrupting the run.
+pub struct ExperimentLock {
+    _file: std::fs::File,
+}
+
+impl ExperimentLock {
+    pub fn acquire(dir: &Path) -> Result<Self> {
+        use std::os::unix::io::AsRawFd;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create run folder {} (check permissions or pass another --runs-dir)", dir.display()))?;
+        let path = dir.join(paths::LOCK);
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).read(true).open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        // SAFETY: flock on a file descriptor we own; no memory is shared with the kernel.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            bail!(
+                "another process (pid {}) is running this experiment in {}; wait for it to finish, or use another --runs-dir",
+                holder.trim(),
+                dir.display()
+            );
+        }
+        use std::io::Write;
+        let mut f = &file;
+        let _ = f.set_len(0);
+        let _ = write!(f, "{}", std::process::id());
+        Ok(ExperimentLock { _file: file })
+    }
+}

@@ -1,0 +1,260 @@
+//! Networks with explicit initialisers and PyTorch-style parameter names.
+//!
+//! Every architecture takes its input shape `(C, H, W)` and class count from the dataset.
+//! Parameters live in a `tch` `VarStore` under dotted names (`fc1.weight`, `layers.3.bn.bias`),
+//! always iterated in sorted-name order ([`Model::parameters`]). Prunable tensors are the weights
+//! of convolutions and linear layers (never biases or batch-norm); [`Model::layers`] lists them
+//! with their role, which pruning rates key on.
+//!
+//! Initialisation (stated, never tch's default): weights Glorot/Xavier normal
+//! (`std = sqrt(2 / (fan_in + fan_out))`, Frankle & Carbin) or Kaiming normal (`std = sqrt(2 /
+//! fan_in)`, open_lth), with `fan = channels × kernel area` for convolutions; biases 0;
+//! batch-norm scale 1, shift 0.
+
+mod conv;
+mod lenet;
+mod resnet;
+mod vgg;
+
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tch::nn;
+use tch::{Device, Tensor};
+
+/// The architectures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "arch")]
+pub enum Arch {
+    /// Fully connected LeNet with the given hidden widths (LeNet-300-100 is `[300, 100]`).
+    Lenet { hidden: Vec<i64> },
+    /// Conv-2/4/6 of Frankle & Carbin: `depth / 2` blocks of two 3×3 same-padded convolutions
+    /// (64, 128, 256 channels) each followed by 2×2 max-pool, then FC 256-256-classes.
+    Conv { depth: usize },
+    /// CIFAR ResNet-20 (He et al. 2016) with base width `width` (16 in the paper).
+    Resnet20 { width: i64 },
+    /// VGG-11/16/19 with batch norm, global average pooling and one linear layer.
+    Vgg { depth: usize },
+}
+
+impl Arch {
+    /// Parses `lenet-300-100`, `conv-2|4|6`, `resnet-20` (or `resnet-20-wN`), `vgg-11|16|19`.
+    pub fn parse(s: &str) -> Result<Self> {
+        let arch = if let Some(rest) = s.strip_prefix("lenet-") {
+            let hidden: Result<Vec<i64>, _> = rest.split('-').map(str::parse).collect();
+            hidden.ok().filter(|h| !h.is_empty() && h.iter().all(|&w| w > 0)).map(|hidden| Arch::Lenet { hidden })
+        } else if let Some(d) = s.strip_prefix("conv-") {
+            d.parse().ok().filter(|d| [2, 4, 6].contains(d)).map(|depth| Arch::Conv { depth })
+        } else if s == "resnet-20" {
+            Some(Arch::Resnet20 { width: 16 })
+        } else if let Some(w) = s.strip_prefix("resnet-20-w") {
+            w.parse().ok().filter(|&w| w > 0).map(|width| Arch::Resnet20 { width })
+        } else if let Some(d) = s.strip_prefix("vgg-") {
+            d.parse().ok().filter(|d| [11, 16, 19].contains(d)).map(|depth| Arch::Vgg { depth })
+        } else {
+            None
+        };
+        arch.ok_or_else(|| {
+            anyhow::format_err!("unknown model `{s}`; choose lenet-300-100 (or lenet-W1-W2…), conv-2, conv-4, conv-6, resnet-20, resnet-20-wN, vgg-11, vgg-16 or vgg-19")
+        })
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Arch::Lenet { hidden } => format!("lenet-{}", hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-")),
+            Arch::Conv { depth } => format!("conv-{depth}"),
+            Arch::Resnet20 { width: 16 } => "resnet-20".into(),
+            Arch::Resnet20 { width } => format!("resnet-20-w{width}"),
+            Arch::Vgg { depth } => format!("vgg-{depth}"),
+        }
+    }
+}
+
+/// Weight initialiser for convolutions and linear layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InitKind {
+    GlorotNormal,
+    KaimingNormal,
+}
+
+/// What a model needs to be built.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    #[serde(flatten)]
+    pub arch: Arch,
+    pub init: InitKind,
+}
+
+/// The role of a prunable layer, which per-layer pruning rates key on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LayerRole {
+    Conv,
+    Fc,
+    /// The final linear layer (pruned at half rate in Frankle & Carbin).
+    Output,
+    /// 1×1 projection shortcut of a ResNet.
+    Shortcut,
+}
+
+/// A prunable weight tensor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerInfo {
+    /// Parameter name, e.g. `fc1.weight`.
+    pub name: String,
+    pub role: LayerRole,
+    pub numel: i64,
+}
+
+/// Shared builders with the stated initialisers.
+pub(crate) struct Init(pub InitKind);
+
+impl Init {
+    fn std(&self, fan_in: i64, fan_out: i64) -> f64 {
+        match self.0 {
+            InitKind::GlorotNormal => (2.0 / (fan_in + fan_out) as f64).sqrt(),
+            InitKind::KaimingNormal => (2.0 / fan_in as f64).sqrt(),
+        }
+    }
+
+    /// Linear layer `in → out`: weight `[out, in]`, bias `[out]` (zeros).
+    pub fn linear(&self, p: nn::Path, i: i64, o: i64) -> nn::Linear {
+        let cfg = nn::LinearConfig {
+            ws_init: nn::Init::Randn { mean: 0.0, stdev: self.std(i, o) },
+            bs_init: Some(nn::Init::Const(0.0)),
+            bias: true,
+        };
+        nn::linear(p, i, o, cfg)
+    }
+
+    /// k×k convolution `cin → cout`, stride `stride`, same padding `k / 2`; bias only when
+    /// no batch norm follows.
+    pub fn conv(&self, p: nn::Path, cin: i64, cout: i64, k: i64, stride: i64, bias: bool) -> nn::Conv2D {
+        let cfg = nn::ConvConfig {
+            stride,
+            padding: k / 2,
+            bias,
+            ws_init: nn::Init::Randn { mean: 0.0, stdev: self.std(cin * k * k, cout * k * k) },
+            bs_init: nn::Init::Const(0.0),
+            ..Default::default()
+        };
+        nn::conv2d(p, cin, cout, k, cfg)
+    }
+
+    /// Batch norm over `c` channels: scale 1, shift 0, PyTorch's momentum 0.1 and eps 1e-5.
+    pub fn bn(&self, p: nn::Path, c: i64) -> nn::BatchNorm {
+        let cfg = nn::BatchNormConfig { ws_init: nn::Init::Const(1.0), bs_init: nn::Init::Const(0.0), ..Default::default() };
+        nn::batch_norm2d(p, c, cfg)
+    }
+}
+
+enum Net {
+    Lenet(lenet::Lenet),
+    Conv(conv::ConvNet),
+    Resnet(resnet::Resnet),
+    Vgg(vgg::Vgg),
+}
+
+/// A built network: its variables and forward pass.
+pub struct Model {
+    pub vs: nn::VarStore,
+    pub config: ModelConfig,
+    net: Net,
+    layers: Vec<LayerInfo>,
+}
+
+impl Model {
+    /// Builds `config` for inputs `shape = (C, H, W)` and `classes` outputs, drawing the initial
+    /// weights from libtorch's generator seeded with `seed` (on CPU, so CPU and GPU runs start
+    /// from the same weights), then moves it to `device`.
+    pub fn new(config: &ModelConfig, shape: [i64; 3], classes: i64, seed: u64, device: Device) -> Result<Model> {
+        if let Arch::Conv { depth } = config.arch {
+            let pools = depth as u32 / 2;
+            if shape[1] >> pools == 0 || shape[2] >> pools == 0 {
+                bail!("conv-{depth} needs images of at least {0}x{0} pixels (got {1}x{2})", 1 << pools, shape[1], shape[2]);
+            }
+        }
+        let mut vs = nn::VarStore::new(Device::Cpu);
+        let init = Init(config.init);
+        let net = crate::rng::with_torch_seed(seed, || {
+            let root = vs.root();
+            match &config.arch {
+                Arch::Lenet { hidden } => Net::Lenet(lenet::Lenet::new(&root, &init, shape, hidden, classes)),
+                Arch::Conv { depth } => Net::Conv(conv::ConvNet::new(&root, &init, shape, *depth, classes)),
+                Arch::Resnet20 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, classes)),
+                Arch::Vgg { depth } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, *depth, classes)),
+            }
+        });
+        vs.set_device(device);
+        let layers = match &net {
+            Net::Lenet(n) => n.layers(),
+            Net::Conv(n) => n.layers(),
+            Net::Resnet(n) => n.layers(),
+            Net::Vgg(n) => n.layers(),
+        };
+        let vars = vs.variables();
+        let layers = layers
+            .into_iter()
+            .map(|(name, role)| {
+                let numel = vars[&name].numel() as i64;
+                LayerInfo { name, role, numel }
+            })
+            .collect();
+        Ok(Model { vs, config: config.clone(), net, layers })
+    }
+
+    /// Logits `[B, classes]` for images `[B, C, H, W]`; `train` selects batch-norm mode.
+    pub fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        match &self.net {
+            Net::Lenet(n) => n.forward_t(xs, train),
+            Net::Conv(n) => n.forward_t(xs, train),
+            Net::Resnet(n) => n.forward_t(xs, train),
+            Net::Vgg(n) => n.forward_t(xs, train),
+        }
+    }
+
+    /// Prunable weight tensors in sorted-name order.
+    pub fn layers(&self) -> &[LayerInfo] {
+        &self.layers
+    }
+
+    /// Every variable (trainable parameters and batch-norm buffers) by sorted name; the tensors
+    /// share storage with the model.
+    pub fn parameters(&self) -> BTreeMap<String, Tensor> {
+        self.vs.variables().into_iter().collect()
+    }
+
+    /// Trainable parameters in sorted-name order (shared storage).
+    pub fn trainable(&self) -> Vec<(String, Tensor)> {
+        self.parameters().into_iter().filter(|(_, t)| t.requires_grad()).collect()
+    }
+
+    /// Deep copy of every variable, by name, on the CPU.
+    pub fn snapshot(&self) -> BTreeMap<String, Tensor> {
+        tch::no_grad(|| self.parameters().into_iter().map(|(k, v)| (k, v.to_device(Device::Cpu).copy())).collect())
+    }
+
+    /// Overwrites every variable from `snap` (exactly, including batch-norm buffers).
+    pub fn restore(&mut self, snap: &BTreeMap<String, Tensor>) -> Result<()> {
+        let params = self.parameters();
+        if params.len() != snap.len() || !params.keys().all(|k| snap.contains_key(k)) {
+            bail!("snapshot does not match the model's variables (different architecture?)");
+        }
+        tch::no_grad(|| {
+            for (k, mut v) in params {
+                v.copy_(&snap[&k]);
+            }
+        });
+        Ok(())
+    }
+
+    /// Total number of prunable weights.
+    pub fn prunable_count(&self) -> i64 {
+        self.layers.iter().map(|l| l.numel).sum()
+    }
+
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+}

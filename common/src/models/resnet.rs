@@ -1,0 +1,82 @@
+//! CIFAR ResNet-20 (He et al. 2016, §4.2; open_lth `cifar_resnet_20`): a 3×3 stem convolution,
+//! three stages of three basic blocks (widths w, 2w, 4w; stride 2 entering stages 2 and 3, with
+//! a 1×1 projection shortcut + BN where the shape changes), global average pool, linear layer.
+//! Names: `conv`, `bn`, `blocks.{i}.conv1|bn1|conv2|bn2|shortcut.conv|shortcut.bn`, `fc`.
+
+use super::{Init, LayerRole};
+use tch::nn::{self, Module, ModuleT};
+use tch::Tensor;
+
+struct Block {
+    conv1: nn::Conv2D,
+    bn1: nn::BatchNorm,
+    conv2: nn::Conv2D,
+    bn2: nn::BatchNorm,
+    shortcut: Option<(nn::Conv2D, nn::BatchNorm)>,
+}
+
+pub struct Resnet {
+    conv: nn::Conv2D,
+    bn: nn::BatchNorm,
+    blocks: Vec<Block>,
+    fc: nn::Linear,
+}
+
+impl Resnet {
+    pub fn new(p: &nn::Path, init: &Init, shape: [i64; 3], width: i64, classes: i64) -> Self {
+        let conv = init.conv(p / "conv", shape[0], width, 3, 1, false);
+        let bn = init.bn(p / "bn", width);
+        let mut blocks = Vec::new();
+        let mut cin = width;
+        for stage in 0..3 {
+            let cout = width << stage;
+            for b in 0..3 {
+                let stride = if stage > 0 && b == 0 { 2 } else { 1 };
+                let q = p / "blocks" / (blocks.len()).to_string();
+                let shortcut = (stride != 1 || cin != cout)
+                    .then(|| (init.conv(&q / "shortcut" / "conv", cin, cout, 1, stride, false), init.bn(&q / "shortcut" / "bn", cout)));
+                blocks.push(Block {
+                    conv1: init.conv(&q / "conv1", cin, cout, 3, stride, false),
+                    bn1: init.bn(&q / "bn1", cout),
+                    conv2: init.conv(&q / "conv2", cout, cout, 3, 1, false),
+                    bn2: init.bn(&q / "bn2", cout),
+                    shortcut,
+                });
+                cin = cout;
+            }
+        }
+        let fc = init.linear(p / "fc", cin, classes);
+        Resnet { conv, bn, blocks, fc }
+    }
+
+    pub fn layers(&self) -> Vec<(String, LayerRole)> {
+        let mut v = vec![("conv.weight".to_string(), LayerRole::Conv)];
+        for (i, b) in self.blocks.iter().enumerate() {
+            v.push((format!("blocks.{i}.conv1.weight"), LayerRole::Conv));
+            v.push((format!("blocks.{i}.conv2.weight"), LayerRole::Conv));
+            if b.shortcut.is_some() {
+                v.push((format!("blocks.{i}.shortcut.conv.weight"), LayerRole::Shortcut));
+            }
+        }
+        v.push(("fc.weight".into(), LayerRole::Output));
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    /// # Shapes
+    /// `[B, C, H, W]` → `[B, classes]`; stages give `[B, w, H, W]`, `[B, 2w, H/2, W/2]`, `[B, 4w, H/4, W/4]`.
+    pub fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        let mut h = self.bn.forward_t(&self.conv.forward(xs), train).relu();
+        for b in &self.blocks {
+            let y = b.bn1.forward_t(&b.conv1.forward(&h), train).relu();
+            let y = b.bn2.forward_t(&b.conv2.forward(&y), train);
+            let s = match &b.shortcut {
+                Some((c, bn)) => bn.forward_t(&c.forward(&h), train),
+                None => h.shallow_clone(),
+            };
+            h = (y + s).relu();
+        }
+        let h = h.adaptive_avg_pool2d([1, 1]).flatten(1, -1); // [B, 4w]
+        self.fc.forward(&h)
+    }
+}

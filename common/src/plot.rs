@@ -1,0 +1,211 @@
+//! Figures with plotters: multi-panel line plots with min/max error bars or bands, linear or
+//! "percent of weights remaining" log axes (decreasing to the right, as the LTH papers draw
+//! them), a title and a provenance caption; each figure is written as PNG and SVG.
+//!
+//! Text uses DejaVu Sans embedded in the binary (`assets/DejaVuSans.ttf`, via `ab_glyph`), so
+//! figures render the same on machines without fonts.
+
+use crate::aggregate::Stat;
+use anyhow::{Context, Result};
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+/// The matplotlib "tab10" colours the papers' figures use.
+pub const PALETTE: [RGBColor; 6] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0x8c, 0x56, 0x4b),
+];
+
+fn register_font() -> Result<()> {
+    static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *ONCE.get_or_init(|| plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok());
+    anyhow::ensure!(ok, "cannot load the embedded font");
+    Ok(())
+}
+
+/// How a series shows its spread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Spread {
+    /// Vertical min/max error bars at each point.
+    ErrorBars,
+    /// A shaded min/max band.
+    Band,
+    None,
+}
+
+/// One line: points `(x, mean/min/max)`.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    pub color: RGBColor,
+    pub dashed: bool,
+    pub spread: Spread,
+    pub points: Vec<(f64, Stat)>,
+}
+
+/// The x axis of a panel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum XAxis {
+    Linear { min: f64, max: f64 },
+    /// Percent of weights remaining on a log scale, from `max` (left) down to `min` (right).
+    PercentRemaining { min: f64, max: f64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Panel {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub x: XAxis,
+    /// `None`: fit the data (min/max included) with a 5 % margin.
+    pub y_range: Option<(f64, f64)>,
+    pub series: Vec<Series>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub title: String,
+    /// Provenance line(s) drawn under the panels: scale, dataset and source, trials, commit.
+    pub caption: String,
+    pub panels: Vec<Panel>,
+    pub columns: usize,
+    /// Size of one panel in pixels.
+    pub panel_size: (u32, u32),
+}
+
+impl Figure {
+    /// Writes `<stem>.png` and `<stem>.svg`.
+    pub fn save(&self, stem: &Path) -> Result<()> {
+        register_font()?;
+        if let Some(dir) = stem.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create figure folder {} (check permissions or pass another --figures-dir)", dir.display()))?;
+        }
+        let rows = self.panels.len().div_ceil(self.columns);
+        let caption_lines = self.caption.lines().count() as u32;
+        let size = (self.panel_size.0 * self.columns as u32, self.panel_size.1 * rows as u32 + 50 + 18 * caption_lines);
+        let png = stem.with_extension("png");
+        let svg = stem.with_extension("svg");
+        crate::util::write_atomic_with(&png, |tmp| {
+            let tmp_png = tmp.with_extension("png");
+            {
+                let root = BitMapBackend::new(&tmp_png, size).into_drawing_area();
+                self.draw(root)?;
+            }
+            std::fs::rename(&tmp_png, tmp)?;
+            Ok(())
+        })?;
+        crate::util::write_atomic_with(&svg, |tmp| {
+            let root = SVGBackend::new(tmp, size).into_drawing_area();
+            self.draw(root)
+        })
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<()> {
+        root.fill(&WHITE).map_err(plot_err)?;
+        let caption_h = 18 * self.caption.lines().count() as u32 + 6;
+        let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 - caption_h);
+        let body = top.titled(&self.title, ("sans-serif", 22)).map_err(plot_err)?;
+        for (i, line) in self.caption.lines().enumerate() {
+            bottom.draw_text(line, &("sans-serif", 13).into_font().color(&BLACK.mix(0.75)), (10, 2 + 18 * i as i32)).map_err(plot_err)?;
+        }
+        let rows = self.panels.len().div_ceil(self.columns);
+        let areas = body.split_evenly((rows, self.columns));
+        for (panel, area) in self.panels.iter().zip(areas) {
+            match panel.x {
+                XAxis::Linear { min, max } => draw_panel(&area, panel, min..max, |v| format!("{v:.0}"))?,
+                XAxis::PercentRemaining { min, max } => {
+                    draw_panel(&area, panel, (max..min).log_scale(), |v| if *v >= 10.0 { format!("{v:.0}") } else { format!("{v:.1}") })?
+                }
+            }
+        }
+        root.present().map_err(plot_err)?;
+        Ok(())
+    }
+}
+
+fn y_bounds(panel: &Panel) -> (f64, f64) {
+    if let Some(r) = panel.y_range {
+        return r;
+    }
+    let vals: Vec<f64> = panel.series.iter().flat_map(|s| s.points.iter().flat_map(|(_, p)| [p.min, p.max, p.mean])).filter(|v| v.is_finite()).collect();
+    let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-6);
+    (lo - pad, hi + pad)
+}
+
+fn draw_panel<DB, X>(area: &DrawingArea<DB, Shift>, panel: &Panel, x: X, fmt: impl Fn(&f64) -> String) -> Result<()>
+where
+    DB: DrawingBackend,
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+{
+    let (y0, y1) = y_bounds(panel);
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, ("sans-serif", 16))
+        .margin(8)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x, y0..y1)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc(&panel.x_label)
+        .y_desc(&panel.y_label)
+        .x_label_formatter(&fmt)
+        .label_style(("sans-serif", 12))
+        .axis_desc_style(("sans-serif", 13))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(plot_err)?;
+    for s in &panel.series {
+        let pts: Vec<(f64, Stat)> = s.points.iter().copied().filter(|(_, p)| p.mean.is_finite()).collect();
+        if pts.is_empty() {
+            continue;
+        }
+        let color = s.color;
+        if s.spread == Spread::Band && pts.len() > 1 {
+            let mut poly: Vec<(f64, f64)> = pts.iter().map(|(x, p)| (*x, p.max)).collect();
+            poly.extend(pts.iter().rev().map(|(x, p)| (*x, p.min)));
+            chart.draw_series(std::iter::once(Polygon::new(poly, color.mix(0.18)))).map_err(plot_err)?;
+        }
+        let line: Vec<(f64, f64)> = pts.iter().map(|(x, p)| (*x, p.mean)).collect();
+        let style = color.stroke_width(2);
+        let anno = if s.dashed {
+            chart.draw_series(DashedLineSeries::new(line.clone(), 6, 4, style)).map_err(plot_err)?
+        } else {
+            chart.draw_series(LineSeries::new(line.clone(), style)).map_err(plot_err)?
+        };
+        anno.label(&s.label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        if s.spread == Spread::ErrorBars {
+            chart
+                .draw_series(pts.iter().map(|(x, p)| ErrorBar::new_vertical(*x, p.min, p.mean, p.max, color.stroke_width(1), 5)))
+                .map_err(plot_err)?;
+            chart.draw_series(line.iter().map(|&(x, y)| Circle::new((x, y), 3, color.filled()))).map_err(plot_err)?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 12))
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()
+        .map_err(plot_err)?;
+    Ok(())
+}
+
+fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow::format_err!("drawing failed: {e:?}")
+}

@@ -1,0 +1,239 @@
+//! The results store: one HDF5 file per experiment. Only this module touches HDF5.
+//!
+//! Schema (version 1; documented for Python users in `docs/results-schema.md`):
+//!
+//! ```text
+//! /                         attrs: schema_version, config_json, config_hash, provenance_json,
+//!                                  run_json (git commit, libtorch, device, threads, times), scale
+//! /replicate_R/level_L/S    one group per finished stage S (main, reinit_0, oneshot, …)
+//!     datasets: iteration (u64), train_loss, val_loss, val_acc, test_loss, test_acc (f64),
+//!               layer_kept, layer_total (i64, per prunable layer in sorted-name order)
+//!     attrs:    density, early_stop_iteration (−1 if none), early_stop_val_loss,
+//!               early_stop_test_acc, final_test_acc, wall_time_s (f64/i64),
+//!               status ("completed" | "diverged"), diverged_at (−1 if not), layer_names (JSON)
+//! ```
+//!
+//! Files are written to a temporary sibling and renamed into place.
+
+use crate::imp::StageRecord;
+use crate::prune::LayerDensity;
+use crate::train::{EvalLog, Status, TrainOutcome};
+use anyhow::{bail, Context, Result};
+use hdf5::types::VarLenUnicode;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// How, where and when the numbers were produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub git_commit: String,
+    pub libtorch_version: String,
+    pub device: String,
+    pub intra_op_threads: i64,
+    pub workers: usize,
+    pub started_at: String,
+    pub finished_at: String,
+    pub tool: String,
+}
+
+/// Everything read back from a results file.
+#[derive(Debug, Clone)]
+pub struct ExperimentResults {
+    pub config_json: String,
+    pub config_hash: String,
+    pub provenance_json: String,
+    pub run: RunInfo,
+    pub scale: String,
+    pub records: Vec<StageRecord>,
+}
+
+impl ExperimentResults {
+    pub fn config(&self) -> Result<crate::config::ExperimentConfig> {
+        serde_json::from_str(&self.config_json).context("results file holds an unreadable config")
+    }
+    pub fn provenance(&self) -> Result<crate::data::Provenance> {
+        serde_json::from_str(&self.provenance_json).context("results file holds unreadable provenance")
+    }
+}
+
+fn h5<T>(r: hdf5::Result<T>) -> Result<T> {
+    r.map_err(|e| anyhow::format_err!("{e}"))
+}
+
+fn put_str(loc: &hdf5::Location, name: &str, value: &str) -> Result<()> {
+    let v: VarLenUnicode = value.parse().map_err(|e| anyhow::format_err!("{e:?}"))?;
+    h5(h5(loc.new_attr::<VarLenUnicode>().create(name))?.write_scalar(&v))
+}
+
+fn put<T: hdf5::H5Type>(loc: &hdf5::Location, name: &str, value: T) -> Result<()> {
+    h5(h5(loc.new_attr::<T>().create(name))?.write_scalar(&value))
+}
+
+fn get_str(loc: &hdf5::Location, name: &str) -> Result<String> {
+    Ok(h5(h5(loc.attr(name))?.read_scalar::<VarLenUnicode>())?.as_str().to_string())
+}
+
+fn get<T: hdf5::H5Type>(loc: &hdf5::Location, name: &str) -> Result<T> {
+    h5(h5(loc.attr(name))?.read_scalar::<T>())
+}
+
+/// Writes the results of an experiment to `path` atomically.
+pub fn write(
+    path: &Path,
+    config: &crate::config::ExperimentConfig,
+    provenance: &crate::data::Provenance,
+    run: &RunInfo,
+    records: &[StageRecord],
+) -> Result<()> {
+    crate::util::write_atomic_with(path, |tmp| {
+        let f = h5(hdf5::File::create(tmp))?;
+        put(&f, "schema_version", SCHEMA_VERSION)?;
+        put_str(&f, "config_json", &serde_json::to_string(config)?)?;
+        put_str(&f, "config_hash", &config.hash())?;
+        put_str(&f, "provenance_json", &serde_json::to_string(provenance)?)?;
+        put_str(&f, "run_json", &serde_json::to_string(run)?)?;
+        put_str(&f, "scale", &config.scale)?;
+        for r in records {
+            let g = h5(f.create_group(&format!("replicate_{}/level_{}/{}", r.replicate, r.level, r.stage)))
+                .or_else(|_| -> Result<hdf5::Group> {
+                    let rep = f.group(&format!("replicate_{}", r.replicate)).or_else(|_| f.create_group(&format!("replicate_{}", r.replicate)));
+                    let rep = h5(rep)?;
+                    let lev = rep.group(&format!("level_{}", r.level)).or_else(|_| rep.create_group(&format!("level_{}", r.level)));
+                    h5(h5(lev)?.create_group(&r.stage))
+                })?;
+            let log = &r.outcome.log;
+            h5(g.new_dataset_builder().with_data(&log.iteration).create("iteration"))?;
+            for (name, v) in [
+                ("train_loss", &log.train_loss),
+                ("val_loss", &log.val_loss),
+                ("val_acc", &log.val_acc),
+                ("test_loss", &log.test_loss),
+                ("test_acc", &log.test_acc),
+            ] {
+                h5(g.new_dataset_builder().with_data(v.as_slice()).create(name))?;
+            }
+            let kept: Vec<i64> = r.layers.iter().map(|l| l.kept).collect();
+            let total: Vec<i64> = r.layers.iter().map(|l| l.total).collect();
+            h5(g.new_dataset_builder().with_data(&kept).create("layer_kept"))?;
+            h5(g.new_dataset_builder().with_data(&total).create("layer_total"))?;
+            let names: Vec<&str> = r.layers.iter().map(|l| l.name.as_str()).collect();
+            put_str(&g, "layer_names", &serde_json::to_string(&names)?)?;
+            put(&g, "density", r.density)?;
+            let es = log.early_stop_index();
+            put(&g, "early_stop_iteration", es.map(|i| log.iteration[i] as i64).unwrap_or(-1))?;
+            put(&g, "early_stop_val_loss", es.map(|i| log.val_loss[i]).unwrap_or(f64::NAN))?;
+            put(&g, "early_stop_test_acc", es.map(|i| log.test_acc[i]).unwrap_or(f64::NAN))?;
+            put(&g, "final_test_acc", log.test_acc.last().copied().unwrap_or(f64::NAN))?;
+            put(&g, "wall_time_s", r.outcome.wall_s)?;
+            let (status, at) = match r.outcome.status {
+                Status::Completed => ("completed", -1),
+                Status::Diverged { iteration } => ("diverged", iteration as i64),
+            };
+            put_str(&g, "status", status)?;
+            put(&g, "diverged_at", at)?;
+        }
+        h5(f.flush())?;
+        Ok(())
+    })
+}
+
+/// Reads a results file written by [`write`], naming the file in every error.
+pub fn read(path: &Path) -> Result<ExperimentResults> {
+    let fix = "regenerate it by running the experiment again (finished stages are reused from runs/)";
+    if !path.exists() {
+        bail!("results file {} does not exist; run the experiment first", path.display());
+    }
+    let inner = || -> Result<ExperimentResults> {
+        let f = h5(hdf5::File::open(path))?;
+        let version: i64 = get(&f, "schema_version")?;
+        if version != SCHEMA_VERSION {
+            bail!("schema version {version}, this build reads {SCHEMA_VERSION}");
+        }
+        let run: RunInfo = serde_json::from_str(&get_str(&f, "run_json")?)?;
+        let mut records = Vec::new();
+        for rep in h5(f.member_names())? {
+            let Some(r) = rep.strip_prefix("replicate_").and_then(|s| s.parse::<u32>().ok()) else { continue };
+            let rg = h5(f.group(&rep))?;
+            for lev in h5(rg.member_names())? {
+                let Some(l) = lev.strip_prefix("level_").and_then(|s| s.parse::<u32>().ok()) else { continue };
+                let lg = h5(rg.group(&lev))?;
+                for stage in h5(lg.member_names())? {
+                    let g = h5(lg.group(&stage))?;
+                    let ds = |n: &str| -> Result<Vec<f64>> { h5(h5(g.dataset(n))?.read_raw::<f64>()) };
+                    let log = EvalLog {
+                        iteration: h5(h5(g.dataset("iteration"))?.read_raw::<u64>())?,
+                        train_loss: ds("train_loss")?,
+                        val_loss: ds("val_loss")?,
+                        val_acc: ds("val_acc")?,
+                        test_loss: ds("test_loss")?,
+                        test_acc: ds("test_acc")?,
+                    };
+                    let names: Vec<String> = serde_json::from_str(&get_str(&g, "layer_names")?)?;
+                    let kept = h5(h5(g.dataset("layer_kept"))?.read_raw::<i64>())?;
+                    let total = h5(h5(g.dataset("layer_total"))?.read_raw::<i64>())?;
+                    let layers = names
+                        .into_iter()
+                        .zip(kept.into_iter().zip(total))
+                        .map(|(name, (kept, total))| LayerDensity { name, kept, total })
+                        .collect();
+                    let status = match get_str(&g, "status")?.as_str() {
+                        "diverged" => Status::Diverged { iteration: get::<i64>(&g, "diverged_at")? as u64 },
+                        _ => Status::Completed,
+                    };
+                    records.push(StageRecord {
+                        replicate: r,
+                        level: l,
+                        stage,
+                        density: get(&g, "density")?,
+                        layers,
+                        outcome: TrainOutcome { log, status, wall_s: get(&g, "wall_time_s")? },
+                    });
+                }
+            }
+        }
+        records.sort_by(|a, b| (a.replicate, a.level, &a.stage).cmp(&(b.replicate, b.level, &b.stage)));
+        Ok(ExperimentResults {
+            config_json: get_str(&f, "config_json")?,
+            config_hash: get_str(&f, "config_hash")?,
+            provenance_json: get_str(&f, "provenance_json")?,
+            scale: get_str(&f, "scale")?,
+            run,
+            records,
+        })
+    };
+    inner().with_context(|| format!("results file {} is truncated, corrupt or not ours; {fix}", path.display()))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for now (UTC).
+pub fn now_utc() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// The git commit of the working tree (`+dirty` when it has uncommitted changes), or `unknown`.
+pub fn git_commit() -> String {
+    let run = |args: &[&str]| std::process::Command::new("git").args(args).output().ok().filter(|o| o.status.success());
+    match run(&["rev-parse", "HEAD"]) {
+        Some(o) => {
+            let mut c = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            if run(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|o| !o.stdout.is_empty()) {
+                c.push_str("+dirty");
+            }
+            c
+        }
+        None => "unknown".into(),
+    }
+}

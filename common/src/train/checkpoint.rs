@@ -1,0 +1,124 @@
+//! Resumable checkpoints of a training run and weight snapshots.
+//!
+//! A checkpoint is two files in the run folder: `checkpoint.safetensors` (weights `w/<name>`
+//! and optimizer state `o/<name>`) and `checkpoint.json` (iteration, optimizer step count, the
+//! evaluation log so far, the config hash, and the SHA-256 of the tensor file). Both are written
+//! atomically, tensors first; the JSON is the commit point. On load, a JSON whose hash or config
+//! does not match is reported and ignored (the run restarts that stage from its start — never
+//! from a wrong state). The data order needs no saved RNG state: it is a pure function of the
+//! seed and the iteration ([`super::batch_indices`]).
+
+use super::optim::Optimizer;
+use super::EvalLog;
+use crate::models::Model;
+use crate::util::{sha256_file, write_atomic, write_atomic_with};
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tch::{Device, Tensor};
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Meta {
+    pub config_hash: String,
+    pub iteration: u64,
+    pub optimizer_steps: u64,
+    pub log: EvalLog,
+    pub tensors_sha256: String,
+}
+
+pub struct Loaded {
+    pub meta: Meta,
+    pub weights: BTreeMap<String, Tensor>,
+    pub optimizer: BTreeMap<String, Tensor>,
+}
+
+/// Where one run keeps its checkpoint, and how often (every `every` evaluations).
+pub struct Slot {
+    pub dir: PathBuf,
+    pub config_hash: String,
+    pub every: usize,
+}
+
+impl Slot {
+    fn json(&self) -> PathBuf {
+        self.dir.join("checkpoint.json")
+    }
+    fn tensors(&self) -> PathBuf {
+        self.dir.join("checkpoint.safetensors")
+    }
+
+    pub fn due(&self, evaluations: usize) -> bool {
+        self.every > 0 && evaluations % self.every == 0
+    }
+
+    pub fn save(&self, model: &Model, opt: &Optimizer, iteration: u64, log: &EvalLog) -> Result<()> {
+        let mut named: Vec<(String, Tensor)> =
+            model.parameters().into_iter().map(|(k, v)| (format!("w/{k}"), v.detach().to_device(Device::Cpu))).collect();
+        named.extend(opt.state().into_iter().map(|(k, v)| (format!("o/{k}"), v.to_device(Device::Cpu))));
+        write_atomic_with(&self.tensors(), |tmp| Ok(Tensor::write_safetensors(&named, tmp)?))?;
+        let meta = Meta {
+            config_hash: self.config_hash.clone(),
+            iteration,
+            optimizer_steps: opt.steps,
+            log: log.clone(),
+            tensors_sha256: sha256_file(&self.tensors())?,
+        };
+        write_atomic(&self.json(), serde_json::to_string(&meta)?.as_bytes())
+    }
+
+    /// The checkpoint if one exists and verifies; `None` (with a message) otherwise.
+    pub fn load(&self, device: Device) -> Option<Result<Loaded>> {
+        let json = self.json();
+        if !json.exists() {
+            return None;
+        }
+        let attempt = || -> Result<Loaded> {
+            let meta: Meta = serde_json::from_slice(&std::fs::read(&json)?).context("unreadable JSON")?;
+            if meta.config_hash != self.config_hash {
+                anyhow::bail!("it belongs to config {}, not {}", meta.config_hash, self.config_hash);
+            }
+            if sha256_file(&self.tensors())? != meta.tensors_sha256 {
+                anyhow::bail!("its tensor file fails the SHA-256 check");
+            }
+            let mut weights = BTreeMap::new();
+            let mut optimizer = BTreeMap::new();
+            for (k, v) in Tensor::read_safetensors(self.tensors())? {
+                let v = v.to_device(device);
+                if let Some(n) = k.strip_prefix("w/") {
+                    weights.insert(n.to_string(), v);
+                } else if let Some(n) = k.strip_prefix("o/") {
+                    optimizer.insert(n.to_string(), v);
+                }
+            }
+            Ok(Loaded { meta, weights, optimizer })
+        };
+        match attempt() {
+            Ok(l) => Some(Ok(l)),
+            Err(e) => {
+                eprintln!("note: ignoring checkpoint {} ({e:#}); this stage restarts from its beginning", json.display());
+                None
+            }
+        }
+    }
+
+    /// Removes the checkpoint once the run's final outputs are written.
+    pub fn clear(&self) {
+        let _ = std::fs::remove_file(self.json());
+        let _ = std::fs::remove_file(self.tensors());
+    }
+}
+
+/// Writes weights as safetensors, atomically.
+pub fn save_weights(path: &Path, w: &BTreeMap<String, Tensor>) -> Result<()> {
+    let named: Vec<(String, Tensor)> = w.iter().map(|(k, v)| (k.clone(), v.to_device(Device::Cpu))).collect();
+    write_atomic_with(path, |tmp| Ok(Tensor::write_safetensors(&named, tmp)?))
+}
+
+/// Reads weights written by [`save_weights`].
+pub fn load_weights(path: &Path) -> Result<BTreeMap<String, Tensor>> {
+    Ok(Tensor::read_safetensors(path)
+        .map_err(|e| anyhow::format_err!("cannot read weights {} ({e}); delete it to recompute", path.display()))?
+        .into_iter()
+        .collect())
+}

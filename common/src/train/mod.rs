@@ -1,0 +1,224 @@
+//! The training loop: seeded data order, optional CIFAR augmentation, masked updates, periodic
+//! evaluation on validation and test sets, retroactive early stopping, divergence detection and
+//! resumable checkpoints.
+
+pub mod checkpoint;
+pub mod optim;
+pub mod schedule;
+
+use crate::data::{self, Dataset, Split};
+use crate::models::Model;
+use crate::prune::Mask;
+use crate::rng;
+use anyhow::{bail, Result};
+use optim::{Optimizer, OptimizerConfig};
+use schedule::Schedule;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Instant;
+use tch::{Kind, Tensor};
+
+/// How one network is trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub optimizer: OptimizerConfig,
+    #[serde(default)]
+    pub schedule: Schedule,
+    pub batch_size: i64,
+    /// Total training iterations (mini-batch steps).
+    pub iterations: u64,
+    /// Evaluate validation and test sets every this many iterations (and at the first and last).
+    pub eval_every: u64,
+    /// CIFAR augmentation: 4-pixel zero pad, random crop, random horizontal flip.
+    #[serde(default)]
+    pub augment: bool,
+}
+
+impl TrainConfig {
+    /// Checks the values against each other and the dataset, with a one-line error each.
+    pub fn validate(&self, train_examples: usize) -> Result<()> {
+        self.optimizer.validate()?;
+        if self.eval_every == 0 {
+            bail!("evaluation interval is 0; set eval_every to a positive number of iterations (the paper uses 100)");
+        }
+        if self.iterations == 0 {
+            bail!("training length is 0 iterations; set iterations to a positive number");
+        }
+        if self.batch_size <= 0 || self.batch_size as usize > train_examples {
+            bail!(
+                "batch size {} does not fit the {train_examples} training examples; use a batch size between 1 and {train_examples}",
+                self.batch_size
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Evaluation curves: entry `i` was measured after `iteration[i]` training steps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvalLog {
+    pub iteration: Vec<u64>,
+    /// Mean training mini-batch loss since the previous evaluation (NaN at the first point).
+    pub train_loss: Vec<f64>,
+    pub val_loss: Vec<f64>,
+    pub val_acc: Vec<f64>,
+    pub test_loss: Vec<f64>,
+    pub test_acc: Vec<f64>,
+}
+
+impl EvalLog {
+    /// Index of the evaluation with minimum validation loss (the early-stop point, Frankle &
+    /// Carbin App. C); the first such index on ties.
+    pub fn early_stop_index(&self) -> Option<usize> {
+        (0..self.val_loss.len())
+            .filter(|&i| self.val_loss[i].is_finite())
+            .min_by(|&a, &b| self.val_loss[a].total_cmp(&self.val_loss[b]).then(a.cmp(&b)))
+    }
+}
+
+/// How a training run ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "status")]
+pub enum Status {
+    Completed,
+    /// The loss became NaN or infinite at `iteration`; the run stopped there.
+    Diverged { iteration: u64 },
+}
+
+/// What a training run produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainOutcome {
+    pub log: EvalLog,
+    pub status: Status,
+    /// Seconds spent training and evaluating (excluding time before a resume).
+    pub wall_s: f64,
+}
+
+/// Where a run starts and what it must keep.
+pub struct RunSpec<'a> {
+    /// Seed of the data-order and augmentation streams.
+    pub data_seed: u64,
+    /// First iteration (the rewind point k; 0 for training from initialisation).
+    pub start: u64,
+    /// Save the weights reached after this many iterations (θ_k) here.
+    pub snapshot_at: Option<(u64, &'a std::path::Path)>,
+    /// Resumable checkpoints, when set.
+    pub checkpoint: Option<&'a checkpoint::Slot>,
+    /// Called after every iteration with the iteration count.
+    pub on_step: &'a (dyn Fn(u64) + Sync),
+}
+
+/// Mean loss and accuracy of `model` on `split`, in evaluation mode, in batches of 2,500.
+pub fn evaluate(model: &Model, split: &Split) -> (f64, f64) {
+    let _guard = tch::no_grad_guard();
+    let n = split.len() as i64;
+    let (mut loss, mut correct) = (0.0, 0i64);
+    let mut start = 0;
+    while start < n {
+        let len = (n - start).min(2_500);
+        let x = split.images.narrow(0, start, len);
+        let y = split.labels.narrow(0, start, len);
+        let logits = model.forward_t(&x, false);
+        loss += logits.cross_entropy_loss::<Tensor>(&y, None, tch::Reduction::Sum, -100, 0.0).double_value(&[]);
+        correct += logits.argmax(-1, false).eq_tensor(&y).sum(Kind::Int64).int64_value(&[]);
+        start += len;
+    }
+    (loss / n as f64, correct as f64 / n as f64)
+}
+
+/// Indices of the mini-batch used at iteration `t`: epoch `t / B` of a fresh seeded permutation
+/// of the training set per epoch (incomplete final batches are dropped).
+pub fn batch_indices(seed: u64, n: usize, batch: usize, t: u64) -> Vec<i64> {
+    let per_epoch = (n / batch) as u64;
+    let (epoch, b) = (t / per_epoch, (t % per_epoch) as usize);
+    let perm = rng::permutation(&mut rng::stream(seed, "data-order", &[epoch]), n);
+    perm[b * batch..(b + 1) * batch].to_vec()
+}
+
+/// Trains `model` (already holding its starting weights, masked by `mask`) from `run.start` to
+/// `cfg.iterations`. The optimizer is fresh unless a checkpoint resumes it.
+pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, run: RunSpec) -> Result<TrainOutcome> {
+    cfg.validate(data.train.len())?;
+    if run.start >= cfg.iterations {
+        bail!("rewind iteration {} is not before the end of training ({}); pick a smaller rewind iteration", run.start, cfg.iterations);
+    }
+    let device = model.device();
+    let mask = mask.to_device(device);
+    let mut opt = Optimizer::new(&cfg.optimizer, model.trainable());
+    let mut log = EvalLog::default();
+    let mut t = run.start;
+    if let Some(ck) = run.checkpoint.and_then(|s| s.load(device)) {
+        let ck = ck?;
+        model.restore(&ck.weights)?;
+        opt.load_state(&ck.optimizer, ck.meta.optimizer_steps)?;
+        log = ck.meta.log;
+        t = ck.meta.iteration;
+    }
+    mask.apply(model);
+    let n = data.train.len();
+    let started = Instant::now();
+    let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
+    let mut loss_count = 0u64;
+    let mut cached_epoch: Option<(u64, Vec<i64>)> = None;
+    let per_epoch = (n / cfg.batch_size as usize) as u64;
+    loop {
+        if log.iteration.last() != Some(&t) && (t == run.start || t % cfg.eval_every == 0 || t == cfg.iterations) {
+            let train_loss = if loss_count == 0 { f64::NAN } else { loss_sum.double_value(&[]) / loss_count as f64 };
+            let (vl, va) = evaluate(model, &data.validation);
+            let (tl, ta) = evaluate(model, &data.test);
+            log.iteration.push(t);
+            log.train_loss.push(train_loss);
+            log.val_loss.push(vl);
+            log.val_acc.push(va);
+            log.test_loss.push(tl);
+            log.test_acc.push(ta);
+            let _ = loss_sum.zero_();
+            loss_count = 0;
+            if !(vl.is_finite() && (train_loss.is_finite() || t == run.start)) {
+                return Ok(TrainOutcome { log, status: Status::Diverged { iteration: t }, wall_s: started.elapsed().as_secs_f64() });
+            }
+            if let Some(slot) = run.checkpoint {
+                if t != run.start && t < cfg.iterations && slot.due(log.iteration.len()) {
+                    slot.save(model, &opt, t, &log)?;
+                }
+            }
+        }
+        if let Some((k, path)) = run.snapshot_at {
+            if t == k && !path.exists() {
+                checkpoint::save_weights(path, &model.snapshot())?;
+            }
+        }
+        if t == cfg.iterations {
+            break;
+        }
+        // One step.
+        let epoch = t / per_epoch;
+        if cached_epoch.as_ref().map(|c| c.0) != Some(epoch) {
+            cached_epoch = Some((epoch, rng::permutation(&mut rng::stream(run.data_seed, "data-order", &[epoch]), n)));
+        }
+        let perm = &cached_epoch.as_ref().expect("set above").1;
+        let b = (t % per_epoch) as usize * cfg.batch_size as usize;
+        let ix = Tensor::from_slice(&perm[b..b + cfg.batch_size as usize]).to_device(data.train.images.device());
+        let mut xb = data.train.images.index_select(0, &ix);
+        let yb = data.train.labels.index_select(0, &ix);
+        if cfg.augment {
+            xb = data::augment(&xb, &mut rng::stream(run.data_seed, "augment", &[t]));
+        }
+        let xb = xb.to_device(device);
+        let yb = yb.to_device(device);
+        let loss = model.forward_t(&xb, true).cross_entropy_for_logits(&yb);
+        opt.zero_grad();
+        loss.backward();
+        mask.apply_to_grads(model);
+        opt.step(cfg.schedule.lr(cfg.optimizer.lr(), t));
+        mask.apply(model);
+        let _ = loss_sum.g_add_(&loss.detach());
+        loss_count += 1;
+        t += 1;
+        (run.on_step)(t);
+    }
+    Ok(TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64() })
+}
+
+/// Weights by name, as stored in snapshots.
+pub type Weights = BTreeMap<String, Tensor>;
