@@ -266,17 +266,28 @@ pub fn read_record(path: &Path) -> Result<Option<StageRecord>> {
     }
 }
 
+/// Every finished stage of the experiment (any branch set), in canonical order.
+pub fn collect(ctx: &Experiment) -> Result<Vec<StageRecord>> {
+    let mut out = Vec::new();
+    for j in jobs(ctx.config) {
+        if let Some(r) = read_record(&ctx.stage_dir(j).join(paths::OUTCOME))? {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
 /// Result of running an experiment: records of finished stages and the errors of failed ones.
 pub struct RunReport {
     pub records: Vec<StageRecord>,
     pub failures: Vec<(JobId, String)>,
 }
 
-/// Runs every job of the experiment on `workers` threads (one libtorch intra-op thread setting
+/// Runs the jobs `all` (a dependency-closed subset of [`jobs`]) on `workers` threads (one libtorch intra-op thread setting
 /// for all; set it before calling), respecting dependencies. A failed job fails its dependents;
 /// other jobs continue.
-pub fn run(ctx: &Experiment, workers: usize, progress: &Progress) -> Result<RunReport> {
-    let all = jobs(ctx.config);
+pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress) -> Result<RunReport> {
+    let all: Vec<JobId> = all.to_vec();
     progress.set_total(all.iter().map(|&j| ctx.remaining(j)).sum());
     struct State {
         pending: Vec<JobId>,

@@ -122,13 +122,34 @@ impl Figure {
             match panel.x {
                 XAxis::Linear { min, max } => draw_panel(&area, panel, min..max, |v| format!("{v:.0}"))?,
                 XAxis::PercentRemaining { min, max } => {
-                    draw_panel(&area, panel, (max..min).log_scale(), |v| if *v >= 10.0 { format!("{v:.0}") } else { format!("{v:.1}") })?
+                    let ticks = pm_ticks(panel);
+                    draw_panel(&area, panel, (max..min).log_scale().with_key_points(ticks), |v| {
+                        if *v >= 99.95 { format!("{v:.0}") } else { format!("{v:.1}") }
+                    })?
                 }
             }
         }
         root.present().map_err(plot_err)?;
         Ok(())
     }
+}
+
+/// Tick positions on a "% weights remaining" axis: the x values of the data, thinned to at most
+/// eight labels spaced at least 0.12 decades apart.
+fn pm_ticks(panel: &Panel) -> Vec<f64> {
+    let mut xs: Vec<f64> = panel.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).filter(|x| *x > 0.0).collect();
+    xs.sort_by(|a, b| b.total_cmp(a));
+    xs.dedup_by(|a, b| (a.log10() - b.log10()).abs() < 1e-9);
+    let mut kept: Vec<f64> = Vec::new();
+    for x in xs {
+        if kept.last().is_none_or(|k: &f64| k.log10() - x.log10() >= 0.12) {
+            kept.push(x);
+        }
+    }
+    while kept.len() > 8 {
+        kept = kept.iter().copied().step_by(2).collect();
+    }
+    kept
 }
 
 fn y_bounds(panel: &Panel) -> (f64, f64) {

@@ -67,15 +67,16 @@ pub fn download(url: &str, dest: &Path, spec: &FileSpec) -> Result<Verified> {
         .args(["--fail", "--silent", "--show-error", "--location", "--connect-timeout", "10", "--max-time", "1800", "-o"])
         .arg(&tmp)
         .arg(url)
-        .status();
+        .output();
     let fail = |msg: String| -> Result<Verified> {
         let _ = std::fs::remove_file(&tmp);
         bail!(msg)
     };
     match status {
         Err(e) => return fail(format!("cannot run curl to fetch {url}: {e} (install curl)")),
-        Ok(s) if !s.success() => {
-            return fail(format!("download of {url} failed or was interrupted (curl exit {})", s.code().unwrap_or(-1)))
+        Ok(out) if !out.status.success() => {
+            let why = String::from_utf8_lossy(&out.stderr).trim().replace('\n', " ");
+            return fail(format!("download of {url} failed or was interrupted ({why})"));
         }
         Ok(_) => {}
     }

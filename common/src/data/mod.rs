@@ -228,7 +228,7 @@ pub fn holdout(full: &Split, n_val: usize, seed: u64) -> (Split, Split) {
 }
 
 /// A learnable synthetic dataset: `classes` random prototype images in `[1, 8, 8]`, examples =
-/// prototype + Gaussian noise (σ = 1.5), all from `seed`. `n_train` official training examples
+/// prototype + Gaussian noise (σ = 3), all from `seed`. `n_train` official training examples
 /// (the validation split comes out of them), `n_test` test examples.
 pub fn synthetic(seed: u64, n_train: usize, n_test: usize, classes: i64) -> Dataset {
     let name = DatasetName::Synthetic;
@@ -247,7 +247,7 @@ pub fn synthetic(seed: u64, n_train: usize, n_test: usize, classes: i64) -> Data
         let mut y = Vec::with_capacity(n);
         for i in 0..n {
             let c = i % classes as usize;
-            x.extend(protos[c * d..(c + 1) * d].iter().map(|p| p + 1.5 * normal()));
+            x.extend(protos[c * d..(c + 1) * d].iter().map(|p| p + 3.0 * normal()));
             y.push(c as i64);
         }
         Split { images: Tensor::from_slice(&x).view([n as i64, shape[0], shape[1], shape[2]]), labels: Tensor::from_slice(&y) }

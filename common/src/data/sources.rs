@@ -143,7 +143,8 @@ pub fn fashion_mnist(data_dir: &Path) -> Result<Located> {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .find(|p| p.extension().is_some_and(|x| x == "deb"))
             .context("apt-get download produced no .deb")?;
-        fetch::run_tool(&scratch.0, "dpkg-deb", &["-x", &deb.to_string_lossy(), "x"])?;
+        let deb_name = deb.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        fetch::run_tool(&scratch.0, "dpkg-deb", &["-x", &deb_name, "x"])?;
         let src = scratch.0.join("x/usr/share/datasets/fashion-mnist");
         FASHION.iter().map(|s| fetch::install(&src.join(s.name), &dir.join(s.name), s)).collect()
     };
