@@ -266,7 +266,8 @@ pub fn read_record(path: &Path) -> Result<Option<StageRecord>> {
     }
 }
 
-/// Every finished stage of the experiment (any branch set), in canonical order.
+/// Every finished stage of the experiment (any branch set), sorted by (replicate, level, stage
+/// name) — the order the results file stores them in.
 pub fn collect(ctx: &Experiment) -> Result<Vec<StageRecord>> {
     let mut out = Vec::new();
     for j in jobs(ctx.config) {
@@ -274,6 +275,7 @@ pub fn collect(ctx: &Experiment) -> Result<Vec<StageRecord>> {
             out.push(r);
         }
     }
+    out.sort_by(|a, b| (a.replicate, a.level, &a.stage).cmp(&(b.replicate, b.level, &b.stage)));
     Ok(out)
 }
 

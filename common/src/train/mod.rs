@@ -70,8 +70,9 @@ impl TrainConfig {
     }
 }
 
-/// Evaluation curves: entry `i` was measured after `iteration[i]` training steps.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Evaluation curves: entry `i` was measured after `iteration[i]` training steps. Equality is
+/// bitwise (NaN equals NaN), which is what "identical results" means here.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct EvalLog {
     pub iteration: Vec<u64>,
     /// Mean training mini-batch loss since the previous evaluation (NaN at the first point).
@@ -85,6 +86,18 @@ pub struct EvalLog {
     pub test_loss: Vec<f64>,
     #[serde(with = "nan_as_null")]
     pub test_acc: Vec<f64>,
+}
+
+impl PartialEq for EvalLog {
+    fn eq(&self, o: &Self) -> bool {
+        let same = |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+        self.iteration == o.iteration
+            && same(&self.train_loss, &o.train_loss)
+            && same(&self.val_loss, &o.val_loss)
+            && same(&self.val_acc, &o.val_acc)
+            && same(&self.test_loss, &o.test_loss)
+            && same(&self.test_acc, &o.test_acc)
+    }
 }
 
 /// JSON has no NaN: non-finite values are written as `null` and read back as NaN.

@@ -1,1 +1,15 @@
+//! Integration tests of `common` (one binary: libtorch links once). Hermetic: synthetic data and
+//! files generated in the test, a loopback HTTP server, no network.
 
+mod data;
+mod engine;
+mod models;
+mod prune;
+
+use std::sync::Once;
+
+/// One intra-op thread: tests run in parallel threads on a 2-core machine.
+pub fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| tch::set_num_threads(1));
+}

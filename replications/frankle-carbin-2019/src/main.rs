@@ -298,12 +298,13 @@ fn train_net(o: &Opts, net: Net, figs: &[FigureName], dataset_override: Option<D
         );
     }
     let started = results::now_utc();
+    let commit = results::git_commit();
     let progress = Progress::new(&cfg.name, o.quiet);
     let report = imp::run(&exp, &jobs, workers, &progress)?;
     progress.finish();
     let records = imp::collect(&exp)?;
     let info = RunInfo {
-        git_commit: results::git_commit(),
+        git_commit: commit,
         libtorch_version: device::LIBTORCH_VERSION.into(),
         device: device::describe(device),
         intra_op_threads: threads as i64,

