@@ -99,6 +99,7 @@ impl ExperimentConfig {
 
     /// Checks the config as a whole (training values are checked again against the dataset).
     pub fn validate(&self) -> Result<()> {
+        self.model.arch.validate()?;
         self.prune.validate()?;
         self.train.optimizer.validate()?;
         if self.train.eval_every == 0 {

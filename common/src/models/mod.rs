@@ -59,6 +59,20 @@ impl Arch {
         })
     }
 
+    /// Checks sizes that a hand-written config could get wrong.
+    pub fn validate(&self) -> Result<()> {
+        let ok = match self {
+            Arch::Lenet { hidden } => !hidden.is_empty() && hidden.iter().all(|&w| w > 0),
+            Arch::Conv { depth } => [2, 4, 6].contains(depth),
+            Arch::Resnet20 { width } => *width > 0,
+            Arch::Vgg { depth } => [11, 16, 19].contains(depth),
+        };
+        if !ok {
+            bail!("invalid model {self:?}: LeNet widths must be positive, Conv depth 2/4/6, VGG depth 11/16/19, ResNet width positive");
+        }
+        Ok(())
+    }
+
     pub fn name(&self) -> String {
         match self {
             Arch::Lenet { hidden } => format!("lenet-{}", hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-")),
@@ -169,6 +183,7 @@ impl Model {
     /// weights from libtorch's generator seeded with `seed` (on CPU, so CPU and GPU runs start
     /// from the same weights), then moves it to `device`.
     pub fn new(config: &ModelConfig, shape: [i64; 3], classes: i64, seed: u64, device: Device) -> Result<Model> {
+        config.arch.validate()?;
         if let Arch::Conv { depth } = config.arch {
             let pools = depth as u32 / 2;
             if shape[1] >> pools == 0 || shape[2] >> pools == 0 {

@@ -124,7 +124,20 @@ fn main() -> ExitCode {
         let first = msg.lines().next().unwrap_or("").to_string();
         eprintln!("error: internal failure: {first} (please report this with the command you ran)");
     }));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // One line: clap's first line plus the valid values, if it lists them.
+            let text = e.to_string();
+            let mut line = text.lines().next().unwrap_or("error: invalid arguments").trim().to_string();
+            if let Some(values) = text.lines().find(|l| l.contains("[possible values:")) {
+                line = format!("{line} {}", values.trim());
+            }
+            eprintln!("{line}; see --help");
+            return ExitCode::from(2);
+        }
+    };
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
