@@ -1,0 +1,171 @@
+//! `make bench`: throughput of our training engine against plain PyTorch eager, both measured in
+//! this run on this machine (`bench/pytorch_baseline.py` through the venv's Python), printed as
+//! ratios; plus the sgemm peak, evaluation throughput, one LeNet IMP level and the estimated
+//! paper-scale Figure 3 wall time.
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use common::data::{Dataset, DatasetName, Provenance, Split};
+use common::models::{Arch, InitKind, Model, ModelConfig};
+use common::prune::Mask;
+use common::train::optim::OptimizerConfig;
+use common::train::schedule::Schedule;
+use common::train::{self, RunSpec, TestEval, TrainConfig};
+use std::time::Instant;
+use tch::{Device, Kind, Tensor};
+
+#[derive(Parser)]
+#[command(about = "Engine vs. PyTorch-eager throughput, measured in one run")]
+struct Cli {
+    /// Python with torch for the baseline
+    #[arg(long, default_value = ".venv/bin/python")]
+    python: String,
+    /// Training steps timed per LeNet measurement
+    #[arg(long, default_value_t = 1500)]
+    steps: u64,
+}
+
+fn random_dataset(shape: [i64; 3], n: i64, eval_n: i64) -> Dataset {
+    tch::manual_seed(0);
+    let split = |n: i64| Split {
+        images: Tensor::randn([n, shape[0], shape[1], shape[2]], (Kind::Float, Device::Cpu)),
+        labels: Tensor::randint(10, [n], (Kind::Int64, Device::Cpu)),
+    };
+    Dataset {
+        name: DatasetName::Synthetic,
+        shape,
+        num_classes: 10,
+        train: split(n),
+        validation: split(eval_n),
+        test: split(eval_n),
+        provenance: Provenance {
+            dataset: "random".into(),
+            source: "bench".into(),
+            files: vec![],
+            train_examples: n as usize,
+            validation_examples: eval_n as usize,
+            test_examples: eval_n as usize,
+            split_seed: 0,
+            normalisation: "none".into(),
+        },
+    }
+}
+
+fn model_cfg(arch: &str, init: InitKind) -> ModelConfig {
+    ModelConfig { arch: Arch::parse(arch).expect("known arch"), init }
+}
+
+/// Steps per second of `jobs` concurrent trainings, each on its own thread.
+fn engine_steps_per_s(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, steps: u64, jobs: usize, threads: i32, eval_every: u64) -> f64 {
+    tch::set_num_threads(threads);
+    let data = random_dataset(shape, 6000.max(batch * 4), 60);
+    let cfg = TrainConfig { optimizer: opt, schedule: Schedule::constant(), batch_size: batch, iterations: steps, eval_every, augment: false, test_eval: TestEval::Always };
+    let init = if arch.starts_with("lenet") || arch.starts_with("conv") { InitKind::GlorotNormal } else { InitKind::KaimingNormal };
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for j in 0..jobs {
+            let data = data.shallow_clone();
+            let cfg = &cfg;
+            let mc = model_cfg(arch, init);
+            s.spawn(move || {
+                let mut m = Model::new(&mc, shape, 10, j as u64, Device::Cpu).expect("model");
+                let mask = Mask::dense(&m);
+                let noop = |_: u64| {};
+                train::train(&mut m, &mask, &data, cfg, RunSpec { data_seed: j as u64, start: 0, snapshot_at: None, checkpoint: None, on_step: &noop }).expect("train");
+            });
+        }
+    });
+    (jobs as u64 * steps) as f64 / t.elapsed().as_secs_f64()
+}
+
+fn sgemm_gflops(threads: i32) -> f64 {
+    tch::set_num_threads(threads);
+    let a = Tensor::randn([1024, 1024], (Kind::Float, Device::Cpu));
+    let b = Tensor::randn([1024, 1024], (Kind::Float, Device::Cpu));
+    let _ = a.matmul(&b);
+    let reps = 20;
+    let t = Instant::now();
+    for _ in 0..reps {
+        let _ = a.matmul(&b);
+    }
+    reps as f64 * 2.0 * 1024f64.powi(3) / t.elapsed().as_secs_f64() / 1e9
+}
+
+fn eval_examples_per_s(threads: i32) -> f64 {
+    tch::set_num_threads(threads);
+    let m = Model::new(&model_cfg("lenet-300-100", InitKind::GlorotNormal), [1, 28, 28], 10, 0, Device::Cpu).expect("model");
+    let split = Split { images: Tensor::randn([15_000, 1, 28, 28], (Kind::Float, Device::Cpu)), labels: Tensor::randint(10, [15_000], (Kind::Int64, Device::Cpu)) };
+    let _ = train::evaluate(&m, &split);
+    let t = Instant::now();
+    for _ in 0..3 {
+        let _ = train::evaluate(&m, &split);
+    }
+    45_000.0 / t.elapsed().as_secs_f64()
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let adam = |lr| OptimizerConfig::adam(lr);
+    let sgd = OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: false, weight_decay: 1e-4 };
+    eprintln!("measuring PyTorch eager baselines ({}) ...", cli.python);
+    let py = |threads: usize| -> Result<serde_json::Value> {
+        let out = std::process::Command::new(&cli.python)
+            .args(["bench/pytorch_baseline.py", &threads.to_string()])
+            .output()
+            .with_context(|| format!("cannot run {} (make the venv first: `make build`)", cli.python))?;
+        anyhow::ensure!(out.status.success(), "baseline failed: {}", String::from_utf8_lossy(&out.stderr));
+        Ok(serde_json::from_slice(&out.stdout)?)
+    };
+    let py2 = py(cores)?;
+    let py1 = py(1)?;
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    eprintln!("measuring our engine ...");
+    let n = cli.steps;
+    let lenet_1 = engine_steps_per_s("lenet-300-100", [1, 28, 28], adam(1.2e-3), 60, n, 1, 1, n);
+    let lenet_all = engine_steps_per_s("lenet-300-100", [1, 28, 28], adam(1.2e-3), 60, n, 1, cores as i32, n);
+    let lenet_machine = engine_steps_per_s("lenet-300-100", [1, 28, 28], adam(1.2e-3), 60, n, cores, 1, n);
+    let conv_all = engine_steps_per_s("conv-4", [3, 32, 32], adam(3e-4), 60, 20, 1, cores as i32, 20);
+    let conv_machine = engine_steps_per_s("conv-4", [3, 32, 32], adam(3e-4), 60, 20, cores, 1, 20);
+    let res_all = engine_steps_per_s("resnet-20", [3, 32, 32], sgd.clone(), 128, 10, 1, cores as i32, 10);
+    let res_machine = engine_steps_per_s("resnet-20", [3, 32, 32], sgd, 128, 10, cores, 1, 10);
+    let eval_1 = eval_examples_per_s(1);
+    let peak = sgemm_gflops(cores as i32);
+    // One LeNet IMP level as `small` runs it (5K iterations, evaluation every 100 on 5K + 10K).
+    tch::set_num_threads(1);
+    let level = {
+        let data = random_dataset([1, 28, 28], 55_000, 5_000);
+        let data = Dataset { test: Split { images: Tensor::randn([10_000, 1, 28, 28], (Kind::Float, Device::Cpu)), labels: Tensor::randint(10, [10_000], (Kind::Int64, Device::Cpu)) }, ..data };
+        let cfg = TrainConfig { optimizer: adam(1.2e-3), schedule: Schedule::constant(), batch_size: 60, iterations: 5_000, eval_every: 100, augment: false, test_eval: TestEval::Always };
+        let mut m = Model::new(&model_cfg("lenet-300-100", InitKind::GlorotNormal), [1, 28, 28], 10, 0, Device::Cpu)?;
+        let mask = Mask::dense(&m);
+        let noop = |_: u64| {};
+        let t = Instant::now();
+        train::train(&mut m, &mask, &data, &cfg, RunSpec { data_seed: 0, start: 0, snapshot_at: None, checkpoint: None, on_step: &noop })?;
+        t.elapsed().as_secs_f64()
+    };
+
+    let lenet_flop = 6.0 * 60.0 * 266_200.0; // multiply-adds ×2, forward + backward ≈ 3× forward
+    let py_lenet2 = f(&py2, "lenet_steps_per_s");
+    println!("\n## make bench — {} cores, libtorch {}, PyTorch {} (same run)\n", cores, common::device::LIBTORCH_VERSION, py2["torch"].as_str().unwrap_or("?"));
+    println!("| measurement | ours | PyTorch eager | ratio |");
+    println!("|---|---|---|---|");
+    let row = |name: &str, ours: f64, base: f64, unit: &str| println!("| {name} | {ours:.1} {unit} | {base:.1} {unit} | {:.2}× |", ours / base);
+    row(&format!("LeNet-300-100 machine throughput ({cores} jobs × 1 thread vs. 1 loop × {cores} threads)"), lenet_machine, py_lenet2, "steps/s");
+    row(&format!("LeNet-300-100 per step, 1 job × {cores} threads"), lenet_all, py_lenet2, "steps/s");
+    row("LeNet-300-100 per step, 1 thread each", lenet_1, f(&py1, "lenet_steps_per_s"), "steps/s");
+    row(&format!("Conv-4 per step, {cores} threads"), conv_all, f(&py2, "conv4_steps_per_s"), "steps/s");
+    row(&format!("Conv-4 machine throughput ({cores} jobs × 1 thread)"), conv_machine, f(&py2, "conv4_steps_per_s"), "steps/s");
+    row(&format!("ResNet-20 per step (batch 128, SGD), {cores} threads"), res_all, f(&py2, "resnet20_steps_per_s"), "steps/s");
+    row(&format!("ResNet-20 machine throughput ({cores} jobs × 1 thread)"), res_machine, f(&py2, "resnet20_steps_per_s"), "steps/s");
+    row("LeNet evaluation, 1 thread", eval_1, f(&py1, "lenet_eval_examples_per_s"), "examples/s");
+    // Paper-scale Figure 3: 5 trials × (19 IMP levels + 2 levels × 3 reinits) × 50K iterations,
+    // evaluating 5K validation + 10K test examples every 100 iterations.
+    let steps = 5.0 * 25.0 * 50_000.0;
+    let evals = steps / 100.0 * 15_000.0;
+    let fig3_s = steps / lenet_machine + evals / (eval_1 * cores as f64);
+    println!("\n- sgemm peak ({cores} threads, 1024³): {peak:.0} GFLOP/s; LeNet training at machine throughput reaches {:.0} GFLOP/s = {:.0} % of peak", lenet_machine * lenet_flop / 1e9, 100.0 * lenet_machine * lenet_flop / 1e9 / peak);
+    println!("- one LeNet IMP level as `small` runs it (5K iterations, evaluation of 5K + 10K examples every 100): {level:.1} s on one thread");
+    println!("- estimated paper-scale Figure 3 on this machine (6.25M steps + 62.5K evaluations of 15K examples, {cores} jobs): {:.0} min", fig3_s / 60.0);
+    Ok(())
+}
