@@ -110,17 +110,15 @@ impl Mask {
         });
     }
 
-    /// Zeroes the gradients of masked weights in place.
-    pub fn apply_to_grads(&self, model: &Model) {
+    /// `(weight, mask)` for every layer with at least one pruned entry; the weight tensor shares
+    /// storage with the model (the training loop multiplies gradients and weights by the mask).
+    pub fn pruned_pairs(&self, model: &Model) -> Vec<(Tensor, Tensor)> {
         let params = model.parameters();
-        tch::no_grad(|| {
-            for (name, m) in &self.0 {
-                let g = params[name].grad();
-                if g.defined() {
-                    let _ = g.shallow_clone().g_mul_(m);
-                }
-            }
-        });
+        self.0
+            .iter()
+            .filter(|(_, m)| m.numel() as i64 != m.sum(Kind::Int64).int64_value(&[]))
+            .map(|(name, m)| (params[name].shallow_clone(), m.shallow_clone()))
+            .collect()
     }
 
     /// Per-layer survivors, in sorted-name order.

@@ -202,6 +202,9 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
         t = ck.meta.iteration;
     }
     mask.apply(model);
+    // The (weight, mask) pairs that have pruned entries, resolved once: masking an all-ones
+    // layer is an exact no-op, so dense layers skip it.
+    let masked = mask.pruned_pairs(model);
     let n = data.train.len();
     let started = Instant::now();
     let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
@@ -261,9 +264,17 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
         let loss = model.forward_t(&xb, true).cross_entropy_for_logits(&yb);
         opt.zero_grad();
         loss.backward();
-        mask.apply_to_grads(model);
+        tch::no_grad(|| {
+            for (w, m) in &masked {
+                let _ = w.grad().g_mul_(m);
+            }
+        });
         opt.step(cfg.schedule.lr(cfg.optimizer.lr(), t));
-        mask.apply(model);
+        tch::no_grad(|| {
+            for (w, m) in &masked {
+                let _ = w.shallow_clone().g_mul_(m);
+            }
+        });
         let _ = loss_sum.g_add_(&loss.detach());
         loss_count += 1;
         t += 1;
