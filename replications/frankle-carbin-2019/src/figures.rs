@@ -153,8 +153,9 @@ fn figure3(l: &Loaded) -> Result<Figure> {
         (!pts.is_empty()).then(|| Series { label, color, dashed, spread: Spread::ErrorBars, points: pts })
     };
     let iters = l.config.train.iterations as f64;
-    // The paper's panels stop at ~17.5K of 50K iterations, where the curves have flattened.
-    let x_max = if l.config.scale == "paper" { 17_500.0f64.min(iters) } else { iters };
+    // The paper's panels show the first ~35 % of training (17.5K of 50K iterations), where the
+    // curves separate; other scales show the same fraction.
+    let x_max = if l.config.scale == "paper" { 17_500.0f64.min(iters) } else { (0.4 * iters).max(l.config.train.eval_every as f64) };
     let mk = |title: &str, levels: &[u32], reinit: &[u32]| -> Panel {
         let mut s: Vec<Series> = Vec::new();
         for (i, &lv) in levels.iter().enumerate() {
@@ -168,12 +169,28 @@ fn figure3(l: &Loaded) -> Result<Figure> {
         for x in &mut s2 {
             x.points.retain(|(it, _)| *it <= x_max);
         }
+        // Like the paper, zoom on accuracy once training is under way (after 5 % of the axis).
+        let late: Vec<f64> = s2.iter().flat_map(|x| x.points.iter().filter(|(it, _)| *it >= 0.05 * x_max).flat_map(|(_, p)| [p.min, p.max])).filter(|v| v.is_finite()).collect();
+        let y_range = (!late.is_empty()).then(|| {
+            let lo = late.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = late.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
+        });
+        if let Some((lo, _)) = y_range {
+            // The first evaluations (near chance) lie below the zoomed axis: leave them out.
+            for x in &mut s2 {
+                x.points.retain(|(_, p)| p.mean >= lo);
+                for (_, p) in &mut x.points {
+                    p.min = p.min.max(lo);
+                }
+            }
+        }
         Panel {
             title: title.into(),
             x_label: "Training iterations".into(),
             y_label: "Test accuracy".into(),
             x: XAxis::Linear { min: 0.0, max: x_max },
-            y_range: None,
+            y_range,
             series: s2,
         }
     };
