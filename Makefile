@@ -51,6 +51,7 @@ frankle-carbin-2019-figure-%: build
 
 figures: build
 	@for d in results/frankle-carbin-2019/*/; do \
+	  [ -d "$$d" ] || { echo "no results in results/frankle-carbin-2019/; run make frankle-carbin-2019 first"; exit 1; }; \
 	  s=$$(basename $$d); echo "redrawing figures/frankle-carbin-2019/$$s from $$d"; \
 	  $(FC) --scale $$s plot || exit 1; \
 	done

@@ -245,31 +245,38 @@ fn figure4(l: &Loaded) -> Result<Figure> {
     })
 }
 
-/// Figure 5: Conv-2/4/6, iterative pruning (solid) vs random reinit (dashed).
-fn figure5(convs: &[&Loaded]) -> Result<Figure> {
-    let rows: Vec<Vec<LevelSummary>> = convs.iter().map(|l| l.summary()).collect::<Result<_>>()?;
+/// Panels with one colour per network: its winning tickets solid and a control `kind` dashed.
+fn per_network_panels(nets: &[&Loaded], control: (&str, &str), spread: Spread, metrics: &[(&str, &str, fn(&LevelSummary) -> Stat)]) -> Result<Vec<Panel>> {
+    let rows: Vec<Vec<LevelSummary>> = nets.iter().map(|l| l.summary()).collect::<Result<_>>()?;
     let row_refs: Vec<&[LevelSummary]> = rows.iter().map(|r| r.as_slice()).collect();
-    let mk = |title: &str, y: &str, f: &dyn Fn(&LevelSummary) -> Stat| {
-        let mut series = Vec::new();
-        for (i, (l, r)) in convs.iter().zip(&rows).enumerate() {
-            for (kind, dashed, suffix) in [("main", false, ""), ("reinit", true, " reinit")] {
-                let pts = points(r, kind, f);
-                if !pts.is_empty() {
-                    series.push(Series { label: format!("{}{suffix}", l.net.label()), color: PALETTE[i], dashed, spread: Spread::ErrorBars, points: pts });
+    Ok(metrics
+        .iter()
+        .map(|(title, y, f)| {
+            let mut series = Vec::new();
+            for (i, (l, r)) in nets.iter().zip(&rows).enumerate() {
+                for (kind, dashed, suffix) in [("main", false, String::new()), (control.0, true, format!(" {}", control.1))] {
+                    let pts = points(r, kind, f);
+                    if !pts.is_empty() {
+                        series.push(Series { label: format!("{}{suffix}", l.net.label()), color: PALETTE[i], dashed, spread, points: pts });
+                    }
                 }
             }
-        }
-        Panel { title: title.into(), x_label: "Percent of weights remaining".into(), y_label: y.into(), x: pm_axis(&row_refs), y_range: None, series }
-    };
+            Panel { title: (*title).into(), x_label: "Percent of weights remaining".into(), y_label: (*y).into(), x: pm_axis(&row_refs), y_range: None, series }
+        })
+        .collect())
+}
+
+const EARLY_STOP: (&str, &str, fn(&LevelSummary) -> Stat) = ("Early-stop iteration", "Early-stop iteration", |r| r.early_stop_iteration);
+const ACC_AT_EARLY_STOP: (&str, &str, fn(&LevelSummary) -> Stat) = ("Test accuracy at early stop", "Test accuracy", |r| r.early_stop_test_acc);
+const ACC_AT_END: (&str, &str, fn(&LevelSummary) -> Stat) = ("Test accuracy at end of training", "Test accuracy", |r| r.final_test_acc);
+
+/// Figure 5: Conv-2/4/6, iterative pruning (solid) vs random reinit (dashed).
+fn figure5(convs: &[&Loaded]) -> Result<Figure> {
     let ds = convs[0].config.dataset.as_str();
     Ok(Figure {
         title: format!("Figure 5: Conv-2/4/6 on {ds}, iterative pruning (solid) vs. random reinit (dashed)"),
         caption: caption("Figure 5", convs),
-        panels: vec![
-            mk("Early-stop iteration", "Early-stop iteration", &|r| r.early_stop_iteration),
-            mk("Test accuracy at early stop", "Test accuracy", &|r| r.early_stop_test_acc),
-            mk("Test accuracy at end of training", "Test accuracy", &|r| r.final_test_acc),
-        ],
+        panels: per_network_panels(convs, ("reinit", "reinit"), Spread::ErrorBars, &[EARLY_STOP, ACC_AT_EARLY_STOP, ACC_AT_END])?,
         columns: 3,
         panel_size: (560, 430),
     })
@@ -277,27 +284,10 @@ fn figure5(convs: &[&Loaded]) -> Result<Figure> {
 
 /// Figure 1: winning tickets (solid) vs randomly sampled sparse networks (dashed).
 fn figure1(all: &[&Loaded]) -> Result<Figure> {
-    let rows: Vec<Vec<LevelSummary>> = all.iter().map(|l| l.summary()).collect::<Result<_>>()?;
-    let row_refs: Vec<&[LevelSummary]> = rows.iter().map(|r| r.as_slice()).collect();
-    let mk = |title: &str, y: &str, f: &dyn Fn(&LevelSummary) -> Stat| {
-        let mut series = Vec::new();
-        for (i, (l, r)) in all.iter().zip(&rows).enumerate() {
-            for (kind, dashed, suffix) in [("main", false, ""), ("random-prune", true, " random")] {
-                let pts = points(r, kind, f);
-                if !pts.is_empty() {
-                    series.push(Series { label: format!("{}{suffix}", l.net.label()), color: PALETTE[i], dashed, spread: Spread::None, points: pts });
-                }
-            }
-        }
-        Panel { title: title.into(), x_label: "Percent of weights remaining".into(), y_label: y.into(), x: pm_axis(&row_refs), y_range: None, series }
-    };
     Ok(Figure {
         title: "Figure 1: winning tickets (solid) vs. randomly sampled sparse networks (dashed)".into(),
         caption: caption("Figure 1", all),
-        panels: vec![
-            mk("Early-stop iteration", "Early-stop iteration", &|r| r.early_stop_iteration),
-            mk("Test accuracy at early stop", "Test accuracy", &|r| r.early_stop_test_acc),
-        ],
+        panels: per_network_panels(all, ("random-prune", "random"), Spread::None, &[EARLY_STOP, ACC_AT_EARLY_STOP])?,
         columns: 2,
         panel_size: (620, 450),
     })
