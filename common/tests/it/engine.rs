@@ -275,3 +275,53 @@ fn summaries_aggregate_replicates_per_level_and_kind() {
     assert_eq!(reinit.early_stop_iteration.min, its.iter().copied().fold(f64::INFINITY, f64::min));
     assert_eq!(rows.iter().filter(|r| r.kind == "main").count(), 2);
 }
+
+#[test]
+fn every_level_starts_from_the_rewound_weights_under_its_mask() {
+    let d = data();
+    let mut cfg = config(2);
+    cfg.branches.clear();
+    cfg.replicates = 1;
+    let dir = tempfile::tempdir().unwrap();
+    let recs = run_imp(&cfg, &d, 1, dir.path());
+    let exp = dir.path().join(cfg.hash());
+    for level in 1..=2u32 {
+        // θ_0 of replicate 0, redrawn from its seed, masked with the level's stored mask: its
+        // validation loss must equal the level's first evaluation bit for bit.
+        let m = model(&cfg, &d, common::rng::derive_seed(cfg.seed, "init", &[0]));
+        let stage = common::paths::stage_dir(&exp, 0, level, "main");
+        let mask = Mask::load(&stage.join(common::paths::MASK), Device::Cpu).unwrap();
+        mask.apply(&m);
+        let (vl, _) = train::evaluate(&m, &d.validation);
+        let rec = recs.iter().find(|r| r.level == level && r.stage == "main").unwrap();
+        assert_eq!(rec.outcome.log.iteration[0], 0);
+        assert_eq!(vl.to_bits(), rec.outcome.log.val_loss[0].to_bits(), "level {level} did not start from θ_0 ⊙ mask");
+    }
+}
+
+#[test]
+fn late_rewinding_restarts_levels_at_iteration_k_from_the_stored_weights() {
+    let d = data();
+    let mut cfg = config(1);
+    cfg.branches.clear();
+    cfg.replicates = 1;
+    cfg.rewind_iteration = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let recs = run_imp(&cfg, &d, 1, dir.path());
+    let exp = dir.path().join(cfg.hash());
+    let level0 = recs.iter().find(|r| r.level == 0).unwrap();
+    let level1 = recs.iter().find(|r| r.level == 1).unwrap();
+    assert_eq!(level0.outcome.log.iteration[0], 0);
+    assert_eq!(level1.outcome.log.iteration[0], 40, "the schedule and data order restart at k");
+    let theta_k = checkpoint::load_weights(&common::paths::stage_dir(&exp, 0, 0, "main").join(common::paths::REWIND)).unwrap();
+    let mut m = model(&cfg, &d, 0);
+    m.restore(&theta_k).unwrap();
+    // θ_k is the level-0 network after 40 steps: its validation loss is level 0's at iteration 40.
+    let (vl, _) = train::evaluate(&m, &d.validation);
+    let i40 = level0.outcome.log.iteration.iter().position(|&i| i == 40).unwrap();
+    assert_eq!(vl.to_bits(), level0.outcome.log.val_loss[i40].to_bits());
+    // Level 1 starts from θ_k under its mask.
+    Mask::load(&common::paths::stage_dir(&exp, 0, 1, "main").join(common::paths::MASK), Device::Cpu).unwrap().apply(&m);
+    let (vl1, _) = train::evaluate(&m, &d.validation);
+    assert_eq!(vl1.to_bits(), level1.outcome.log.val_loss[0].to_bits());
+}
