@@ -6,7 +6,7 @@
 //! iterations; 5 trials; layer-wise pruning (LeNet fc 20 %, conv 10/10/15 %, output 10 %);
 //! 3 random reinitialisations per ticket; 2 random sparse networks per trial (10 per point).
 //! `small` keeps every protocol value but trials, iterations and levels (LeNet: 3 trials, 4K
-//! iterations (the latest early stop seen is ~2.5K), levels to Pm 1.9 %; Conv: 1 trial, 200 iterations, 3 levels); `smoke` is tiny.
+//! iterations (the latest early stop seen is ~2.5K), levels to Pm 1.9 %; Conv: 1 trial, 100 iterations, 2 levels); `smoke` is tiny.
 
 use common::config::{BranchConfig, BranchKind, ExperimentConfig};
 use common::data::DatasetName;
@@ -87,7 +87,7 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName, seed: u64, trial
         (Scale::Small, Net::Lenet) => (4_000, 100, 3, 18, 1, 1),
         // Conv nets cost ~0.3 s per step and ~5-10 s per evaluation on one CPU core: `small`
         // only exercises the pipeline for them; their evidence needs `paper` on a GPU.
-        (Scale::Small, _) => (200, 50, 1, 3, 1, 1),
+        (Scale::Small, _) => (100, 50, 1, 2, 1, 1),
         (Scale::Smoke, _) => (200, 25, 1, 7, 1, 1),
     };
     let all: Vec<u32> = (0..=levels).collect();
