@@ -45,6 +45,7 @@ figure-3: build
 
 frankle-carbin-2019: build
 	$(FC) $(FLAGS) run all
+	$(FC) --scale $(SCALE) summary --headline > results/frankle-carbin-2019/$(SCALE)/headline.md
 
 frankle-carbin-2019-figure-%: build
 	$(FC) $(FLAGS) run figure-$*
