@@ -61,7 +61,8 @@ pub fn permutation(rng: &mut impl RngCore, n: usize) -> Vec<i64> {
 static TORCH_RNG: Mutex<()> = Mutex::new(());
 
 /// Runs `f` with libtorch's global generator seeded to `seed`, holding a process-wide lock so
-/// that jobs running in parallel threads cannot interleave their draws.
+/// that jobs running in parallel threads cannot interleave their draws. Every draw from
+/// libtorch's generator in the process must go through here (tests included).
 pub fn with_torch_seed<T>(seed: u64, f: impl FnOnce() -> T) -> T {
     let _guard = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(seed as i64 & i64::MAX);

@@ -53,11 +53,14 @@ fn spec<'a>(seed: u64, ck: Option<&'a checkpoint::Slot>, on_step: &'a (dyn Fn(u6
 #[test]
 fn tch_smoke_sgd_lowers_the_loss_of_a_linear_model() {
     crate::init();
-    tch::manual_seed(0);
-    let x = Tensor::randn([256, 4], (Kind::Float, Device::Cpu));
+    // libtorch's global generator is shared by parallel tests: draw under the engine's lock.
+    let (x, vs, lin) = common::rng::with_torch_seed(0, || {
+        let x = Tensor::randn([256, 4], (Kind::Float, Device::Cpu));
+        let vs = tch::nn::VarStore::new(Device::Cpu);
+        let lin = tch::nn::linear(vs.root(), 4, 1, Default::default());
+        (x, vs, lin)
+    });
     let y = x.matmul(&Tensor::from_slice(&[1.0f32, -2.0, 0.5, 3.0]).view([4, 1]));
-    let vs = tch::nn::VarStore::new(Device::Cpu);
-    let lin = tch::nn::linear(vs.root(), 4, 1, Default::default());
     let mut opt = train::optim::Optimizer::new(&OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 0.0 }, vs.trainable_variables().into_iter().enumerate().map(|(i, t)| (i.to_string(), t)).collect());
     let loss = |l: &tch::nn::Linear| (x.apply(l) - &y).square().mean(Kind::Float);
     let before = loss(&lin).double_value(&[]);

@@ -19,8 +19,10 @@ fn lenet_ladder_matches_the_paper_labels() {
     let mut mask = Mask::dense(&m);
     let mut got = vec![100.0];
     for level in 1..=18u64 {
-        // Random scores: the ladder depends only on counts.
-        let scores: BTreeMap<String, Tensor> = mask.0.iter().map(|(k, v)| (k.clone(), Tensor::rand_like(v) + 0.1)).collect();
+        // Random scores: the ladder depends only on counts. (libtorch's generator is shared by
+        // parallel tests, so draw under the engine's lock.)
+        let scores: BTreeMap<String, Tensor> =
+            common::rng::with_torch_seed(level, || mask.0.iter().map(|(k, v)| (k.clone(), Tensor::rand_like(v) + 0.1)).collect());
         let next = mask.prune_magnitude(&scores, m.layers(), &LENET_RATES);
         for (k, v) in &next.0 {
             // Monotone: nothing pruned comes back.
