@@ -101,10 +101,7 @@ impl ExperimentConfig {
     pub fn validate(&self) -> Result<()> {
         self.model.arch.validate()?;
         self.prune.validate()?;
-        self.train.optimizer.validate()?;
-        if self.train.eval_every == 0 {
-            bail!("evaluation interval is 0; set eval_every to a positive number of iterations (the paper uses 100)");
-        }
+        self.train.validate_values()?;
         if self.rewind_iteration >= self.train.iterations {
             bail!(
                 "rewind iteration {} is beyond the training length of {} iterations; choose a rewind iteration below it",

@@ -53,6 +53,18 @@ pub struct JobId {
     pub stage: Stage,
 }
 
+impl JobId {
+    /// Level 0 of the trunk: trains the dense network from iteration 0 (passing through k to
+    /// record θ_k); every other stage trains from the rewind iteration k.
+    fn first_iteration(self, cfg: &ExperimentConfig) -> u64 {
+        if self.stage == Stage::Main && self.level == 0 {
+            0
+        } else {
+            cfg.rewind_iteration
+        }
+    }
+}
+
 /// The finished stage, as stored in `outcome.json` and in the results file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageRecord {
@@ -138,7 +150,7 @@ impl Experiment<'_> {
 
     /// One-shot mask for `level`: the dense final weights of level 0 pruned by magnitude to the
     /// per-layer survivor counts of the IMP mask at `level` (global: to its total density).
-    fn oneshot_mask(&self, replicate: u32, level: u32, dense: &Mask) -> Result<Mask> {
+    fn oneshot_mask(&self, replicate: u32, level: u32, dense: &Mask, layers: &[crate::models::LayerInfo]) -> Result<Mask> {
         let (_, final0) = self.read_main(replicate, 0)?;
         let (target, _) = self.read_main(replicate, level)?;
         let report = target.report();
@@ -148,8 +160,7 @@ impl Experiment<'_> {
                 dense.prune_layerwise(&final0, &fractions)
             }
             crate::prune::PruneConfig::Global { roles, .. } => {
-                let m = self.fresh_model(0)?;
-                let names: Vec<String> = m.layers().iter().filter(|l| roles.contains(&l.role)).map(|l| l.name.clone()).collect();
+                let names: Vec<String> = layers.iter().filter(|l| roles.contains(&l.role)).map(|l| l.name.clone()).collect();
                 let (kept, total): (i64, i64) = report.iter().filter(|l| names.contains(&l.name)).fold((0, 0), |a, l| (a.0 + l.kept, a.1 + l.total));
                 dense.prune_global(&final0, &names, 1.0 - kept as f64 / total as f64)
             }
@@ -167,11 +178,17 @@ impl Experiment<'_> {
         let cfg = self.config;
         let seed = cfg.seed;
         let (r, l) = (job.replicate as u64, job.level as u64);
-        let init_seed = derive_seed(seed, "init", &[r]);
-        let mut model = self.fresh_model(init_seed)?;
+        let trunk_start = job.stage == Stage::Main && job.level == 0;
+        // The trunk and one-shot start from the replicate's θ_0 (or θ_k); other branches draw new
+        // weights from the same initialiser, keyed by (replicate, level, copy).
+        let weights_seed = match job.stage {
+            Stage::Main | Stage::Branch(BranchKind::Oneshot, _) => derive_seed(seed, "init", &[r]),
+            Stage::Branch(kind, c) => derive_seed(seed, &format!("{}-init", kind.as_str()), &[r, l, c as u64]),
+        };
+        let mut model = self.fresh_model(weights_seed)?;
         let dense = Mask::dense(&model);
         let (mask, start_from_rewind) = match job.stage {
-            Stage::Main if job.level == 0 => {
+            Stage::Main if trunk_start => {
                 checkpoint::save_weights(&dir.join(paths::START), &model.snapshot())?;
                 (dense, false)
             }
@@ -179,26 +196,13 @@ impl Experiment<'_> {
                 let (prev_mask, prev_final) = self.read_main(job.replicate, job.level - 1)?;
                 (prev_mask.prune_magnitude(&prev_final, model.layers(), &cfg.prune), true)
             }
-            Stage::Branch(kind, c) => {
-                let fresh = |purpose: &str| self.fresh_model(derive_seed(seed, purpose, &[r, l, c as u64]));
-                match kind {
-                    BranchKind::Reinit => {
-                        model = fresh("reinit-init")?;
-                        (self.read_main(job.replicate, job.level)?.0, false)
-                    }
-                    BranchKind::RandomPrune => {
-                        model = fresh("random-prune-init")?;
-                        let target = self.read_main(job.replicate, job.level)?.0;
-                        (dense.prune_random_like(&target, derive_seed(seed, "random-prune-mask", &[r, l, c as u64])), false)
-                    }
-                    BranchKind::Oneshot => (self.oneshot_mask(job.replicate, job.level, &dense)?, true),
-                    BranchKind::OneshotReinit => {
-                        let m = self.oneshot_mask(job.replicate, job.level, &dense)?;
-                        model = fresh("oneshot-reinit-init")?;
-                        (m, false)
-                    }
-                }
+            Stage::Branch(BranchKind::Reinit, _) => (self.read_main(job.replicate, job.level)?.0, false),
+            Stage::Branch(BranchKind::RandomPrune, c) => {
+                let target = self.read_main(job.replicate, job.level)?.0;
+                (dense.prune_random_like(&target, derive_seed(seed, "random-prune-mask", &[r, l, c as u64])), false)
             }
+            Stage::Branch(BranchKind::Oneshot, _) => (self.oneshot_mask(job.replicate, job.level, &dense, model.layers())?, true),
+            Stage::Branch(BranchKind::OneshotReinit, _) => (self.oneshot_mask(job.replicate, job.level, &dense, model.layers())?, false),
         };
         if start_from_rewind {
             model.restore(&self.rewind_weights(job.replicate)?)?;
@@ -207,9 +211,8 @@ impl Experiment<'_> {
         let start = cfg.rewind_iteration;
         let slot = checkpoint::Slot { dir: dir.clone(), config_hash: cfg.hash(), every: self.checkpoint_every };
         let rewind_path = dir.join(paths::REWIND);
-        let snapshot_at = (job.stage == Stage::Main && job.level == 0 && start > 0).then_some((start, rewind_path.as_path()));
-        // Level 0 trains from iteration 0 (it must pass through k to record θ_k); others from k.
-        let first = if job.stage == Stage::Main && job.level == 0 { 0 } else { start };
+        let snapshot_at = (trunk_start && start > 0).then_some((start, rewind_path.as_path()));
+        let first = job.first_iteration(cfg);
         let on_step = |_t: u64| progress.inc(1);
         let outcome = train::train(
             &mut model,
@@ -245,8 +248,7 @@ impl Experiment<'_> {
         if self.stage_dir(job).join(paths::OUTCOME).exists() {
             return 0;
         }
-        let first = if job.stage == Stage::Main && job.level == 0 { 0 } else { self.config.rewind_iteration };
-        self.config.train.iterations - first
+        self.config.train.iterations - job.first_iteration(self.config)
     }
 }
 

@@ -53,7 +53,8 @@ impl Progress {
             b.inc(n);
             return;
         }
-        if self.quiet {
+        // Called every training step: touch the clock and the lock only every 256 steps.
+        if self.quiet || done % 256 >= n {
             return;
         }
         let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());

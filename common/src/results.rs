@@ -96,13 +96,12 @@ pub fn write(
         put_str(&f, "run_json", &serde_json::to_string(run)?)?;
         put_str(&f, "scale", &config.scale)?;
         for r in records {
-            let g = h5(f.create_group(&format!("replicate_{}/level_{}/{}", r.replicate, r.level, r.stage)))
-                .or_else(|_| -> Result<hdf5::Group> {
-                    let rep = f.group(&format!("replicate_{}", r.replicate)).or_else(|_| f.create_group(&format!("replicate_{}", r.replicate)));
-                    let rep = h5(rep)?;
-                    let lev = rep.group(&format!("level_{}", r.level)).or_else(|_| rep.create_group(&format!("level_{}", r.level)));
-                    h5(h5(lev)?.create_group(&r.stage))
-                })?;
+            let g = {
+                let group = |parent: &hdf5::Group, name: &str| h5(parent.group(name).or_else(|_| parent.create_group(name)));
+                let rep = group(&f, &format!("replicate_{}", r.replicate))?;
+                let lev = group(&rep, &format!("level_{}", r.level))?;
+                h5(lev.create_group(&r.stage))?
+            };
             let log = &r.outcome.log;
             h5(g.new_dataset_builder().with_data(&log.iteration).create("iteration"))?;
             for (name, v) in [

@@ -6,11 +6,8 @@ use crate::util::write_atomic;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
-/// The four MNIST-family IDX files, in the order train images, train labels, test images,
-/// test labels.
-pub const IDX_NAMES: [&str; 4] =
-    ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
-
+/// The four MNIST-family files, in the order train images, train labels, test images, test
+/// labels (every IDX spec below keeps that order).
 pub const MNIST: [FileSpec; 4] = [
     FileSpec { name: "train-images-idx3-ubyte.gz", sha256: &["440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"], content_sha256: None },
     FileSpec { name: "train-labels-idx1-ubyte.gz", sha256: &["3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"], content_sha256: None },

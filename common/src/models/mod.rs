@@ -72,16 +72,6 @@ impl Arch {
         }
         Ok(())
     }
-
-    pub fn name(&self) -> String {
-        match self {
-            Arch::Lenet { hidden } => format!("lenet-{}", hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-")),
-            Arch::Conv { depth } => format!("conv-{depth}"),
-            Arch::Resnet20 { width: 16 } => "resnet-20".into(),
-            Arch::Resnet20 { width } => format!("resnet-20-w{width}"),
-            Arch::Vgg { depth } => format!("vgg-{depth}"),
-        }
-    }
 }
 
 /// Weight initialiser for convolutions and linear layers.

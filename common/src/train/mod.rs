@@ -51,8 +51,8 @@ pub enum TestEval {
 }
 
 impl TrainConfig {
-    /// Checks the values against each other and the dataset, with a one-line error each.
-    pub fn validate(&self, train_examples: usize) -> Result<()> {
+    /// Checks the values that need no dataset, with a one-line error each.
+    pub fn validate_values(&self) -> Result<()> {
         self.optimizer.validate()?;
         if self.eval_every == 0 {
             bail!("evaluation interval is 0; set eval_every to a positive number of iterations (the paper uses 100)");
@@ -60,6 +60,12 @@ impl TrainConfig {
         if self.iterations == 0 {
             bail!("training length is 0 iterations; set iterations to a positive number");
         }
+        Ok(())
+    }
+
+    /// [`Self::validate_values`] plus the batch size against the training set.
+    pub fn validate(&self, train_examples: usize) -> Result<()> {
+        self.validate_values()?;
         if self.batch_size <= 0 || self.batch_size as usize > train_examples {
             bail!(
                 "batch size {} does not fit the {train_examples} training examples; use a batch size between 1 and {train_examples}",

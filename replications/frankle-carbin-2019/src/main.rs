@@ -278,8 +278,7 @@ fn dataset_for(o: &Opts, net: Net, dataset_override: Option<DatasetName>) -> Res
     if d == DatasetName::Cifar10 {
         if let Err(e) = data::ensure(d, &o.data_dir) {
             eprintln!(
-                "note: {} — running {} with the same protocol on Fashion-MNIST instead; its figures say so ({e:#})",
-                "CIFAR-10 is not available on this machine",
+                "note: CIFAR-10 is not available on this machine — running {} with the same protocol on Fashion-MNIST instead; its figures say so ({e:#})",
                 net.label()
             );
             return Ok(DatasetName::FashionMnist);
