@@ -47,3 +47,17 @@ pub fn describe(d: Device) -> String {
 
 /// The libtorch version this binary was built against.
 pub const LIBTORCH_VERSION: &str = env!("LIBTORCH_VERSION");
+
+/// Makes glibc keep freed memory in the process. By default it hands blocks of more than
+/// 128 KiB (dynamically up to 32 MiB) back to the kernel when freed, and trims the heap top, so
+/// every training step faults the activation buffers of the convolutional nets back in as fresh
+/// zeroed pages (≈ 20 % of a ResNet-20 step on CPU here). With a fixed 32 MiB mmap threshold
+/// and no trimming they are reused instead; numbers are unchanged. Call once, early in `main`.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters; it is called before worker threads start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
+}

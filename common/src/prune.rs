@@ -204,8 +204,8 @@ impl Mask {
 
     /// Saves the masks as safetensors (names as the weights they mask).
     pub fn save(&self, path: &std::path::Path) -> Result<()> {
-        let named: Vec<(String, Tensor)> = self.0.iter().map(|(k, v)| (k.clone(), v.to_device(Device::Cpu))).collect();
-        crate::util::write_atomic_with(path, |tmp| Ok(Tensor::write_safetensors(&named, tmp)?))
+        let named: Vec<(String, Tensor)> = self.0.iter().map(|(k, v)| (k.clone(), v.shallow_clone())).collect();
+        crate::util::write_tensors(path, &named)
     }
 
     pub fn load(path: &std::path::Path, device: Device) -> Result<Mask> {

@@ -47,6 +47,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Writes named tensors as safetensors, atomically: each is copied to the CPU in the standard
+/// (row-major, logical) layout first, whatever its device and memory layout were.
+pub fn write_tensors(path: &Path, tensors: &[(String, tch::Tensor)]) -> Result<()> {
+    let named: Vec<(&str, tch::Tensor)> =
+        tensors.iter().map(|(k, v)| (k.as_str(), v.detach().to_device(tch::Device::Cpu).contiguous())).collect();
+    write_atomic_with(path, |tmp| Ok(tch::Tensor::write_safetensors(&named, tmp)?))
+}
+
 /// Like [`write_atomic`], with a writer callback that creates the temporary file itself (used
 /// for HDF5 and safetensors, whose libraries write by path).
 pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {

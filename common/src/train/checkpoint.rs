@@ -11,7 +11,7 @@
 use super::optim::Optimizer;
 use super::EvalLog;
 use crate::models::Model;
-use crate::util::{sha256_file, write_atomic, write_atomic_with};
+use crate::util::{sha256_file, write_atomic, write_tensors};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -53,10 +53,9 @@ impl Slot {
     }
 
     pub fn save(&self, model: &Model, opt: &Optimizer, iteration: u64, log: &EvalLog) -> Result<()> {
-        let mut named: Vec<(String, Tensor)> =
-            model.parameters().into_iter().map(|(k, v)| (format!("w/{k}"), v.detach().to_device(Device::Cpu))).collect();
-        named.extend(opt.state().into_iter().map(|(k, v)| (format!("o/{k}"), v.to_device(Device::Cpu))));
-        write_atomic_with(&self.tensors(), |tmp| Ok(Tensor::write_safetensors(&named, tmp)?))?;
+        let mut named: Vec<(String, Tensor)> = model.parameters().into_iter().map(|(k, v)| (format!("w/{k}"), v)).collect();
+        named.extend(opt.state().into_iter().map(|(k, v)| (format!("o/{k}"), v)));
+        write_tensors(&self.tensors(), &named)?;
         let meta = Meta {
             config_hash: self.config_hash.clone(),
             iteration,
@@ -111,8 +110,8 @@ impl Slot {
 
 /// Writes weights as safetensors, atomically.
 pub fn save_weights(path: &Path, w: &BTreeMap<String, Tensor>) -> Result<()> {
-    let named: Vec<(String, Tensor)> = w.iter().map(|(k, v)| (k.clone(), v.to_device(Device::Cpu))).collect();
-    write_atomic_with(path, |tmp| Ok(Tensor::write_safetensors(&named, tmp)?))
+    let named: Vec<(String, Tensor)> = w.iter().map(|(k, v)| (k.clone(), v.shallow_clone())).collect();
+    write_tensors(path, &named)
 }
 
 /// Reads weights written by [`save_weights`].

@@ -132,8 +132,16 @@ impl std::fmt::Debug for TrainOutcome2 {
 
 #[test]
 fn an_interrupted_training_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
+    resume_equals_uninterrupted(config(0));
+    // A convolutional net too: channels-last weights, batch-norm buffers, SGD momentum state.
+    let mut cfg = config(0);
+    cfg.model = ModelConfig { arch: Arch::Resnet20 { width: 2 }, init: InitKind::KaimingNormal };
+    cfg.train.optimizer = OptimizerConfig::Sgd { lr: 0.05, momentum: 0.9, nesterov: false, weight_decay: 1e-4 };
+    resume_equals_uninterrupted(cfg);
+}
+
+fn resume_equals_uninterrupted(cfg: ExperimentConfig) {
     let d = data();
-    let cfg = config(0);
     let full = {
         let mut m = model(&cfg, &d, 2);
         let mask = Mask::dense(&m);

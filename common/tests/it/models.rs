@@ -76,3 +76,20 @@ fn snapshot_restore_is_exact() {
         assert!(v.equal(&snap[&k]), "{k}");
     }
 }
+
+#[test]
+fn conv_weights_are_channels_last_in_memory_and_round_trip_through_files_exactly() {
+    let m = build("conv-2", [3, 16, 16]);
+    let w = &m.parameters()["conv1.weight"];
+    assert_eq!(w.size(), [64, 3, 3, 3], "logical shape unchanged");
+    assert_eq!(w.stride(), [27, 1, 9, 3], "NHWC strides on the CPU");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.safetensors");
+    common::train::checkpoint::save_weights(&path, &m.snapshot()).unwrap();
+    let back = common::train::checkpoint::load_weights(&path).unwrap();
+    for (name, v) in m.parameters() {
+        assert!(back[&name].equal(&v), "{name} changed through the file");
+    }
+    // Masks built from channels-last weights save too.
+    common::prune::Mask::dense(&m).save(&dir.path().join("mask.safetensors")).unwrap();
+}

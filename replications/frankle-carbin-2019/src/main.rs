@@ -119,6 +119,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    common::device::keep_freed_memory();
     std::panic::set_hook(Box::new(|info| {
         let msg = info.payload().downcast_ref::<String>().cloned().or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
         let first = msg.lines().next().unwrap_or("").to_string();

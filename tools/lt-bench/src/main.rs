@@ -55,27 +55,42 @@ fn model_cfg(arch: &str, init: InitKind) -> ModelConfig {
     ModelConfig { arch: Arch::parse(arch).expect("known arch"), init }
 }
 
-/// Steps per second of `jobs` concurrent trainings, each on its own thread.
-fn engine_steps_per_s(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, steps: u64, jobs: usize, threads: i32, eval_every: u64) -> f64 {
+/// Steps per second of `jobs` concurrent trainings, each on its own thread, summed over the
+/// jobs. Like the PyTorch loops, each job first takes `warmup` untimed steps (allocator and
+/// kernel-selection warm-up), then `steps` timed ones; model construction is not timed.
+#[allow(clippy::too_many_arguments)]
+fn engine_steps_per_s(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, warmup: u64, steps: u64, jobs: usize, threads: i32) -> f64 {
     tch::set_num_threads(threads);
     let data = random_dataset(shape, 6000.max(batch * 4), 60);
-    let cfg = TrainConfig { optimizer: opt, schedule: Schedule::constant(), batch_size: batch, iterations: steps, eval_every, augment: false, test_eval: TestEval::Always };
+    let total = warmup + steps;
+    // One evaluation at the start and one after the last step, both outside the timed window.
+    let cfg = TrainConfig { optimizer: opt, schedule: Schedule::constant(), batch_size: batch, iterations: total, eval_every: total, augment: false, test_eval: TestEval::Always };
     let init = if arch.starts_with("lenet") || arch.starts_with("conv") { InitKind::GlorotNormal } else { InitKind::KaimingNormal };
-    let t = Instant::now();
     std::thread::scope(|s| {
-        for j in 0..jobs {
-            let data = data.shallow_clone();
-            let cfg = &cfg;
-            let mc = model_cfg(arch, init);
-            s.spawn(move || {
-                let mut m = Model::new(&mc, shape, 10, j as u64, Device::Cpu).expect("model");
-                let mask = Mask::dense(&m);
-                let noop = |_: u64| {};
-                train::train(&mut m, &mask, &data, cfg, RunSpec { data_seed: j as u64, start: 0, snapshot_at: None, checkpoint: None, on_step: &noop }).expect("train");
-            });
-        }
-    });
-    (jobs as u64 * steps) as f64 / t.elapsed().as_secs_f64()
+        let handles: Vec<_> = (0..jobs)
+            .map(|j| {
+                let data = data.shallow_clone();
+                let cfg = &cfg;
+                let mc = model_cfg(arch, init);
+                s.spawn(move || {
+                    let mut m = Model::new(&mc, shape, 10, j as u64, Device::Cpu).expect("model");
+                    let mask = Mask::dense(&m);
+                    let window = std::sync::Mutex::new((None::<Instant>, None::<Instant>));
+                    let on_step = |t: u64| {
+                        if t == warmup {
+                            window.lock().expect("timer").0 = Some(Instant::now());
+                        } else if t == total {
+                            window.lock().expect("timer").1 = Some(Instant::now());
+                        }
+                    };
+                    train::train(&mut m, &mask, &data, cfg, RunSpec { data_seed: j as u64, start: 0, snapshot_at: None, checkpoint: None, on_step: &on_step }).expect("train");
+                    let (a, b) = window.into_inner().expect("timer");
+                    steps as f64 / (b.expect("end") - a.expect("start")).as_secs_f64()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("bench job")).sum()
+    })
 }
 
 fn sgemm_gflops(threads: i32) -> f64 {
@@ -105,6 +120,7 @@ fn eval_examples_per_s(threads: i32) -> f64 {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    common::device::keep_freed_memory();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let adam = |lr| OptimizerConfig::adam(lr);
     let sgd = OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: false, weight_decay: 1e-4 };
@@ -122,13 +138,13 @@ fn main() -> Result<()> {
     let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     eprintln!("measuring our engine ...");
     let n = cli.steps;
-    let lenet_1 = engine_steps_per_s("lenet-300-100", [1, 28, 28], adam(1.2e-3), 60, n, 1, 1, n);
-    let lenet_all = engine_steps_per_s("lenet-300-100", [1, 28, 28], adam(1.2e-3), 60, n, 1, cores as i32, n);
-    let lenet_machine = engine_steps_per_s("lenet-300-100", [1, 28, 28], adam(1.2e-3), 60, n, cores, 1, n);
-    let conv_all = engine_steps_per_s("conv-4", [3, 32, 32], adam(3e-4), 60, 20, 1, cores as i32, 20);
-    let conv_machine = engine_steps_per_s("conv-4", [3, 32, 32], adam(3e-4), 60, 20, cores, 1, 20);
-    let res_all = engine_steps_per_s("resnet-20", [3, 32, 32], sgd.clone(), 128, 10, 1, cores as i32, 10);
-    let res_machine = engine_steps_per_s("resnet-20", [3, 32, 32], sgd, 128, 10, cores, 1, 10);
+    let lenet_1 = engine_steps_per_s("lenet-300-100", [1, 28, 28], adam(1.2e-3), 60, 50, n, 1, 1);
+    let lenet_all = engine_steps_per_s("lenet-300-100", [1, 28, 28], adam(1.2e-3), 60, 50, n, 1, cores as i32);
+    let lenet_machine = engine_steps_per_s("lenet-300-100", [1, 28, 28], adam(1.2e-3), 60, 50, n, cores, 1);
+    let conv_all = engine_steps_per_s("conv-4", [3, 32, 32], adam(3e-4), 60, 3, 20, 1, cores as i32);
+    let conv_machine = engine_steps_per_s("conv-4", [3, 32, 32], adam(3e-4), 60, 3, 20, cores, 1);
+    let res_all = engine_steps_per_s("resnet-20", [3, 32, 32], sgd.clone(), 128, 2, 10, 1, cores as i32);
+    let res_machine = engine_steps_per_s("resnet-20", [3, 32, 32], sgd, 128, 2, 10, cores, 1);
     let eval_1 = eval_examples_per_s(1);
     let peak = sgemm_gflops(cores as i32);
     // One LeNet IMP level as `small` runs it (5K iterations, evaluation every 100 on 5K + 10K).
