@@ -53,6 +53,8 @@ impl FigureName {
             return false;
         }
         match (self, j.stage) {
+            // Figure 3 draws IMP levels up to Pm 1.9 %; deeper levels are left to the figures that use them.
+            (Self::Figure3, Stage::Main) => j.level <= *FIGURE3_MIDDLE.last().expect("levels"),
             (_, Stage::Main) => true,
             (Self::Figure3, Stage::Branch(BranchKind::Reinit, _)) => figure3_reinit_levels(cfg).contains(&j.level),
             (Self::Figure4 | Self::Figure5, Stage::Branch(BranchKind::Reinit, _)) => true,
@@ -63,6 +65,11 @@ impl FigureName {
         }
     }
 }
+
+/// IMP levels drawn in Figure 3's left panel (Pm 100, 51.3, 21.1 %) and middle panel (Pm 100,
+/// 21.1, 7.0, 3.6, 1.9 %).
+const FIGURE3_LEFT: [u32; 3] = [0, 3, 7];
+const FIGURE3_MIDDLE: [u32; 5] = [0, 7, 12, 15, 18];
 
 /// Levels drawn in Figure 3's right panel (Pm 51.3 % and 21.1 %), those present at this scale.
 fn figure3_reinit_levels(cfg: &ExperimentConfig) -> Vec<u32> {
@@ -194,8 +201,8 @@ fn figure3(l: &Loaded) -> Result<Figure> {
             series: s2,
         }
     };
-    let left = present(&[0, 3, 7]);
-    let middle = present(&[0, 7, 12, 15, 18]);
+    let left = present(&FIGURE3_LEFT);
+    let middle = present(&FIGURE3_MIDDLE);
     let reinit = figure3_reinit_levels(&l.config);
     let pms = |levels: &[u32]| -> String {
         let v: Vec<String> = levels.iter().filter_map(|&lv| density_at(l, lv)).map(|d| format!("{:.1}", 100.0 * d)).collect();
