@@ -76,11 +76,19 @@ pub struct ExperimentConfig {
     pub seed: u64,
 }
 
+/// Version of the engine's arithmetic: bumped whenever a change alters trained numbers for the
+/// same config (2: fused optimizer updates, channels-last convolutions on CPU). It is part of
+/// the identity hash, so stages cached by an older engine are never resumed or mixed with new
+/// ones: they sit in a folder with another hash.
+pub const NUMERICS_VERSION: u32 = 2;
+
 impl ExperimentConfig {
-    /// Identity hash (12 hex digits) of everything but `replicates`.
+    /// Identity hash (12 hex digits) of everything but `replicates`, plus [`NUMERICS_VERSION`].
     pub fn hash(&self) -> String {
         let mut v = serde_json::to_value(self).expect("config serialises");
-        v.as_object_mut().expect("object").remove("replicates");
+        let fields = v.as_object_mut().expect("object");
+        fields.remove("replicates");
+        fields.insert("numerics_version".into(), NUMERICS_VERSION.into());
         crate::util::sha256_hex(v.to_string().as_bytes())[..12].to_string()
     }
 

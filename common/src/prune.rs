@@ -110,14 +110,13 @@ impl Mask {
         });
     }
 
-    /// `(weight, mask)` for every layer with at least one pruned entry; the weight tensor shares
-    /// storage with the model (the training loop multiplies gradients and weights by the mask).
-    pub fn pruned_pairs(&self, model: &Model) -> Vec<(Tensor, Tensor)> {
-        let params = model.parameters();
+    /// The masks of the layers with at least one pruned entry, by weight name (the optimizer
+    /// masks gradients and weights of exactly these).
+    pub fn pruned(&self) -> BTreeMap<String, Tensor> {
         self.0
             .iter()
             .filter(|(_, m)| m.numel() as i64 != m.sum(Kind::Int64).int64_value(&[]))
-            .map(|(name, m)| (params[name].shallow_clone(), m.shallow_clone()))
+            .map(|(name, m)| (name.clone(), m.shallow_clone()))
             .collect()
     }
 

@@ -3,6 +3,7 @@
 //! resumable checkpoints.
 
 pub mod checkpoint;
+mod fused;
 pub mod optim;
 pub mod schedule;
 
@@ -197,7 +198,8 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
     }
     let device = model.device();
     let mask = mask.to_device(device);
-    let mut opt = Optimizer::new(&cfg.optimizer, model.trainable());
+    // Only layers with pruned entries are masked: masking an all-ones layer is an exact no-op.
+    let mut opt = Optimizer::new(&cfg.optimizer, model.trainable(), &mask.pruned());
     let mut log = EvalLog::default();
     let mut t = run.start;
     if let Some(ck) = run.checkpoint.and_then(|s| s.load(device)) {
@@ -208,9 +210,6 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
         t = ck.meta.iteration;
     }
     mask.apply(model);
-    // The (weight, mask) pairs that have pruned entries, resolved once: masking an all-ones
-    // layer is an exact no-op, so dense layers skip it.
-    let masked = mask.pruned_pairs(model);
     let n = data.train.len();
     let started = Instant::now();
     let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
@@ -270,17 +269,7 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
         let loss = model.forward_t(&xb, true).cross_entropy_for_logits(&yb);
         opt.zero_grad();
         loss.backward();
-        tch::no_grad(|| {
-            for (w, m) in &masked {
-                let _ = w.grad().g_mul_(m);
-            }
-        });
-        opt.step(cfg.schedule.lr(cfg.optimizer.lr(), t));
-        tch::no_grad(|| {
-            for (w, m) in &masked {
-                let _ = w.shallow_clone().g_mul_(m);
-            }
-        });
+        opt.step(cfg.schedule.lr(cfg.optimizer.lr(), t)); // masks gradients and weights
         let _ = loss_sum.g_add_(&loss.detach());
         loss_count += 1;
         t += 1;

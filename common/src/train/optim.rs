@@ -1,11 +1,14 @@
 //! SGD (momentum, Nesterov, weight decay) and Adam, written over the model's tensors so that
 //! their state can be checkpointed (tch's wrappers of `torch::optim` cannot save it).
 //!
-//! Updates follow PyTorch's `torch.optim.SGD` (dampening 0) and `torch.optim.Adam` (coupled L2
-//! weight decay, bias-corrected moments) exactly. Every update runs in place under `no_grad`.
+//! Updates follow the formulas and operation order of PyTorch's single-tensor `torch.optim.SGD`
+//! (dampening 0) and `torch.optim.Adam` (coupled L2 weight decay, bias-corrected moments); see
+//! [`super::fused`] for the element-wise form. Every update runs in place under `no_grad`.
 
+use super::fused;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use tch::Tensor;
 
 /// Optimizer and its hyperparameters.
@@ -37,78 +40,92 @@ impl OptimizerConfig {
     }
 }
 
-/// Optimizer state over a fixed list of parameters (sorted by name).
+/// One update's hyperparameters, resolved for step `t` (f64; the CPU loop rounds them to f32
+/// exactly as libtorch does for scalars applied to f32 tensors).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Rule {
+    Sgd { lr: f64, momentum: f64, nesterov: bool, weight_decay: f64 },
+    /// `neg_step = −lr / (1 − β1^t)`, `bias2_sqrt = √(1 − β2^t)`.
+    Adam { one_minus_beta1: f64, beta2: f64, one_minus_beta2: f64, bias2_sqrt: f64, eps: f64, neg_step: f64, weight_decay: f64 },
+}
+
+impl Rule {
+    fn new(config: &OptimizerConfig, lr: f64, t: u64) -> Rule {
+        match *config {
+            OptimizerConfig::Sgd { momentum, nesterov, weight_decay, .. } => Rule::Sgd { lr, momentum, nesterov, weight_decay },
+            OptimizerConfig::Adam { beta1, beta2, eps, weight_decay, .. } => Rule::Adam {
+                one_minus_beta1: 1.0 - beta1,
+                beta2,
+                one_minus_beta2: 1.0 - beta2,
+                bias2_sqrt: (1.0 - beta2.powf(t as f64)).sqrt(),
+                eps,
+                neg_step: -lr / (1.0 - beta1.powf(t as f64)),
+                weight_decay,
+            },
+        }
+    }
+}
+
+/// A trainable parameter, its optimizer state and, when it has pruned entries, its mask.
+struct Slot {
+    name: String,
+    param: Tensor,
+    /// Momentum buffer (SGD) or first moment (Adam), zero-initialised.
+    first: Tensor,
+    /// Second moment (Adam only).
+    second: Option<Tensor>,
+    /// 0/1, laid out like `param`.
+    mask: Option<Tensor>,
+}
+
+/// Optimizer state over a fixed list of parameters (sorted by name). Each step masks the
+/// gradients of pruned parameters, updates, and re-masks their weights, so pruned weights stay
+/// exactly zero. On the CPU one fused pass per parameter does all of it ([`super::fused`]);
+/// elsewhere (GPU, unusual layouts) tensor ops compute the same formula.
 pub struct Optimizer {
     config: OptimizerConfig,
-    params: Vec<(String, Tensor)>,
-    /// Momentum buffers (SGD) or first moments (Adam), zero-initialised.
-    first: Vec<Tensor>,
-    /// Second moments (Adam only).
-    second: Vec<Tensor>,
+    slots: Vec<Slot>,
     /// Number of steps taken.
     pub steps: u64,
 }
 
 impl Optimizer {
-    /// Fresh state (as open_lth: a new optimizer for every training run of IMP).
-    pub fn new(config: &OptimizerConfig, params: Vec<(String, Tensor)>) -> Self {
-        let zeros = |params: &[(String, Tensor)]| params.iter().map(|(_, p)| p.zeros_like()).collect::<Vec<_>>();
-        let first = zeros(&params);
-        let second = match config {
-            OptimizerConfig::Adam { .. } => zeros(&params),
-            OptimizerConfig::Sgd { .. } => vec![],
-        };
-        Optimizer { config: config.clone(), params, first, second, steps: 0 }
+    /// Fresh state (as open_lth: a new optimizer for every training run of IMP). `masks` holds
+    /// the masks of the parameters with pruned entries, by parameter name.
+    pub fn new(config: &OptimizerConfig, params: Vec<(String, Tensor)>, masks: &BTreeMap<String, Tensor>) -> Self {
+        let slots = params
+            .into_iter()
+            .map(|(name, param)| Slot {
+                first: param.zeros_like(),
+                second: matches!(config, OptimizerConfig::Adam { .. }).then(|| param.zeros_like()),
+                mask: masks.get(&name).map(|m| laid_out_like(&param, m)),
+                name,
+                param,
+            })
+            .collect();
+        Optimizer { config: config.clone(), slots, steps: 0 }
     }
 
     pub fn zero_grad(&mut self) {
-        for (_, p) in &mut self.params {
-            p.zero_grad();
+        for s in &mut self.slots {
+            s.param.zero_grad();
         }
     }
 
     /// One update with learning rate `lr` from the gradients in `.grad()`.
     pub fn step(&mut self, lr: f64) {
         self.steps += 1;
-        let t = self.steps as f64;
-        tch::no_grad(|| match self.config {
-            OptimizerConfig::Sgd { momentum, nesterov, weight_decay, .. } => {
-                for ((_, p), buf) in self.params.iter_mut().zip(&mut self.first) {
-                    let mut g = p.grad();
-                    if !g.defined() {
-                        continue;
-                    }
-                    if weight_decay != 0.0 {
-                        g = &g + &*p * weight_decay;
-                    }
-                    let d = if momentum != 0.0 {
-                        let _ = buf.g_mul_scalar_(momentum).g_add_(&g);
-                        if nesterov {
-                            &g + &*buf * momentum
-                        } else {
-                            buf.shallow_clone()
-                        }
-                    } else {
-                        g
-                    };
-                    let _ = p.g_add_(&(d * -lr));
+        let rule = Rule::new(&self.config, lr, self.steps);
+        let consts = fused::Consts::new(&rule);
+        tch::no_grad(|| {
+            for s in &mut self.slots {
+                let grad = s.param.grad();
+                if !grad.defined() {
+                    continue;
                 }
-            }
-            OptimizerConfig::Adam { beta1, beta2, eps, weight_decay, .. } => {
-                let bc1 = 1.0 - beta1.powf(t);
-                let bc2 = 1.0 - beta2.powf(t);
-                for (((_, p), m), v) in self.params.iter_mut().zip(&mut self.first).zip(&mut self.second) {
-                    let mut g = p.grad();
-                    if !g.defined() {
-                        continue;
-                    }
-                    if weight_decay != 0.0 {
-                        g = &g + &*p * weight_decay;
-                    }
-                    let _ = m.lerp_(&g, 1.0 - beta1);
-                    let _ = v.g_mul_scalar_(beta2).addcmul_(&(&g * (1.0 - beta2)), &g);
-                    let denom = (&*v / bc2).sqrt_().g_add_scalar_(eps);
-                    let _ = p.addcdiv_(&(&*m * (-lr / bc1)), &denom);
+                let operands = fused::Operands { param: &s.param, grad: &grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() };
+                if !fused::try_update(consts, &operands) {
+                    s.update_with_tensor_ops(&rule, grad);
                 }
             }
         });
@@ -117,11 +134,13 @@ impl Optimizer {
     /// The state tensors by name (`first/<param>`, `second/<param>`), for checkpoints.
     pub fn state(&self) -> Vec<(String, Tensor)> {
         let mut out = Vec::new();
-        for ((name, _), t) in self.params.iter().zip(&self.first) {
-            out.push((format!("first/{name}"), t.shallow_clone()));
+        for s in &self.slots {
+            out.push((format!("first/{}", s.name), s.first.shallow_clone()));
         }
-        for ((name, _), t) in self.params.iter().zip(&self.second) {
-            out.push((format!("second/{name}"), t.shallow_clone()));
+        for s in &self.slots {
+            if let Some(t) = &s.second {
+                out.push((format!("second/{}", s.name), t.shallow_clone()));
+            }
         }
         out
     }
@@ -129,17 +148,127 @@ impl Optimizer {
     /// Loads state saved by [`Optimizer::state`].
     pub fn load_state(&mut self, state: &std::collections::BTreeMap<String, Tensor>, steps: u64) -> Result<()> {
         tch::no_grad(|| -> Result<()> {
-            for ((name, _), t) in self.params.iter().zip(&mut self.first) {
-                let s = state.get(&format!("first/{name}")).ok_or_else(|| anyhow::format_err!("checkpoint lacks optimizer state for {name}"))?;
-                t.copy_(s);
-            }
-            for ((name, _), t) in self.params.iter().zip(&mut self.second) {
-                let s = state.get(&format!("second/{name}")).ok_or_else(|| anyhow::format_err!("checkpoint lacks optimizer state for {name}"))?;
-                t.copy_(s);
+            for s in &mut self.slots {
+                let saved = |kind: &str| {
+                    state.get(&format!("{kind}/{}", s.name)).ok_or_else(|| anyhow::format_err!("checkpoint lacks optimizer state for {}", s.name))
+                };
+                s.first.copy_(saved("first")?);
+                if let Some(t) = &mut s.second {
+                    t.copy_(saved("second")?);
+                }
             }
             Ok(())
         })?;
         self.steps = steps;
         Ok(())
+    }
+}
+
+/// A copy of `t` with `like`'s device, dtype and strides (e.g. channels-last), same values.
+fn laid_out_like(like: &Tensor, t: &Tensor) -> Tensor {
+    let mut out = like.empty_like();
+    tch::no_grad(|| out.copy_(t));
+    out
+}
+
+impl Slot {
+    /// The update of [`super::fused`] as tensor ops (same formula; may differ in the last bit
+    /// where libtorch's kernels fuse a multiply-add).
+    fn update_with_tensor_ops(&mut self, rule: &Rule, grad: Tensor) {
+        let p = &mut self.param;
+        let mut g = match &self.mask {
+            Some(m) => grad * m,
+            None => grad,
+        };
+        match *rule {
+            Rule::Sgd { lr, momentum, nesterov, weight_decay } => {
+                if weight_decay != 0.0 {
+                    g = &g + &*p * weight_decay;
+                }
+                let d = if momentum != 0.0 {
+                    let buf = &mut self.first;
+                    let _ = buf.g_mul_scalar_(momentum).g_add_(&g);
+                    if nesterov {
+                        &g + &*buf * momentum
+                    } else {
+                        buf.shallow_clone()
+                    }
+                } else {
+                    g
+                };
+                let _ = p.g_add_(&(d * -lr));
+            }
+            Rule::Adam { one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt, eps, neg_step, weight_decay } => {
+                if weight_decay != 0.0 {
+                    g = &g + &*p * weight_decay;
+                }
+                let (m, v) = (&mut self.first, self.second.as_mut().expect("Adam keeps second moments"));
+                let _ = m.lerp_(&g, one_minus_beta1);
+                let _ = v.g_mul_scalar_(beta2).addcmul_(&(&g * one_minus_beta2), &g);
+                let denom = (v.sqrt() / bias2_sqrt).g_add_scalar_(eps);
+                let _ = p.addcdiv_(&(&*m * neg_step), &denom);
+            }
+        }
+        if let Some(m) = &self.mask {
+            let _ = p.g_mul_(m);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    /// Runs `steps` updates of one masked parameter through the fused loop and through tensor
+    /// ops, from the same state and gradients; returns both parameters.
+    fn both_paths(config: OptimizerConfig, steps: u64) -> (Tensor, Tensor, Tensor) {
+        let (p0, grads, mask) = crate::rng::with_torch_seed(3, || {
+            let p0 = Tensor::randn([37, 29], (Kind::Float, Device::Cpu));
+            let grads: Vec<Tensor> = (0..steps).map(|_| Tensor::randn([37, 29], (Kind::Float, Device::Cpu))).collect();
+            let mask = Tensor::rand([37, 29], (Kind::Float, Device::Cpu)).ge(0.3).to_kind(Kind::Float);
+            (p0, grads, mask)
+        });
+        let run = |fused_path: bool| {
+            let p = (&p0 * &mask).set_requires_grad(true);
+            let masks = BTreeMap::from([("w".to_string(), mask.shallow_clone())]);
+            let mut opt = Optimizer::new(&config, vec![("w".into(), p.shallow_clone())], &masks);
+            for (t, g) in grads.iter().enumerate() {
+                opt.steps += 1;
+                let rule = Rule::new(&config, 0.01, t as u64 + 1);
+                tch::no_grad(|| {
+                    let s = &mut opt.slots[0];
+                    let operands = fused::Operands { param: &s.param, grad: g, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() };
+                    if fused_path {
+                        assert!(fused::try_update(fused::Consts::new(&rule), &operands), "a dense CPU tensor takes the fused loop");
+                    } else {
+                        s.update_with_tensor_ops(&rule, g.copy());
+                    }
+                });
+            }
+            p.detach()
+        };
+        let (fused, ops) = (run(true), run(false));
+        assert!(!fused.equal(&(&p0 * &mask)), "the update moved the weights");
+        (fused, ops, mask)
+    }
+
+    #[test]
+    fn the_fused_cpu_update_equals_the_tensor_op_update_and_keeps_pruned_weights_zero() {
+        let configs = [
+            OptimizerConfig::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-4 },
+            OptimizerConfig::Sgd { lr: 0.01, momentum: 0.9, nesterov: true, weight_decay: 1e-4 },
+            OptimizerConfig::Sgd { lr: 0.01, momentum: 0.0, nesterov: false, weight_decay: 0.0 },
+        ];
+        for config in configs {
+            let (fused, ops, mask) = both_paths(config.clone(), 6);
+            // Same formula; the tensor kernels may fuse a multiply-add, so allow a few ulps.
+            let diff = (&fused - &ops).abs().max().double_value(&[]);
+            assert!(diff < 1e-6, "{config:?}: paths differ by {diff}");
+            let pruned = mask.eq(0.0);
+            for p in [&fused, &ops] {
+                assert_eq!(p.masked_select(&pruned).abs().max().double_value(&[]), 0.0, "{config:?}: a pruned weight moved");
+            }
+        }
     }
 }

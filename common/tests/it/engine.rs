@@ -61,7 +61,7 @@ fn tch_smoke_sgd_lowers_the_loss_of_a_linear_model() {
         (x, vs, lin)
     });
     let y = x.matmul(&Tensor::from_slice(&[1.0f32, -2.0, 0.5, 3.0]).view([4, 1]));
-    let mut opt = train::optim::Optimizer::new(&OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 0.0 }, vs.trainable_variables().into_iter().enumerate().map(|(i, t)| (i.to_string(), t)).collect());
+    let mut opt = train::optim::Optimizer::new(&OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 0.0 }, vs.trainable_variables().into_iter().enumerate().map(|(i, t)| (i.to_string(), t)).collect(), &Default::default());
     let loss = |l: &tch::nn::Linear| (x.apply(l) - &y).square().mean(Kind::Float);
     let before = loss(&lin).double_value(&[]);
     for _ in 0..20 {
@@ -78,7 +78,7 @@ fn adam_matches_the_closed_form_first_step() {
     crate::init();
     // After one Adam step from zero moments, every parameter moves by -lr * sign(g) (up to eps).
     let mut p = Tensor::from_slice(&[1.0f32, -1.0, 0.5]).set_requires_grad(true);
-    let mut opt = train::optim::Optimizer::new(&OptimizerConfig::adam(0.01), vec![("p".into(), p.shallow_clone())]);
+    let mut opt = train::optim::Optimizer::new(&OptimizerConfig::adam(0.01), vec![("p".into(), p.shallow_clone())], &Default::default());
     (&p * Tensor::from_slice(&[2.0f32, -3.0, 0.25])).sum(Kind::Float).backward();
     opt.step(0.01);
     let got = Vec::<f32>::try_from(p.detach()).unwrap();
