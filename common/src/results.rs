@@ -222,13 +222,17 @@ pub fn now_utc() -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// The git commit of the working tree (`+dirty` when it has uncommitted changes), or `unknown`.
+/// The git commit of the working tree (`+dirty` when tracked files outside `results/` and
+/// `figures/` have uncommitted changes), or `unknown`.
 pub fn git_commit() -> String {
     let run = |args: &[&str]| std::process::Command::new("git").args(args).output().ok().filter(|o| o.status.success());
     match run(&["rev-parse", "HEAD"]) {
         Some(o) => {
             let mut c = String::from_utf8_lossy(&o.stdout).trim().to_string();
-            if run(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|o| !o.stdout.is_empty()) {
+            // Outputs a run writes itself (results, figures) do not make the code dirty: a run
+            // writing several results files would otherwise mark all but the first.
+            let code_changes = run(&["status", "--porcelain", "--untracked-files=no", "--", ":(top)", ":(top,exclude)results", ":(top,exclude)figures"]);
+            if code_changes.is_some_and(|o| !o.stdout.is_empty()) {
                 c.push_str("+dirty");
             }
             c
