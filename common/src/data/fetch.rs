@@ -127,7 +127,7 @@ pub fn run_tool(cwd: &Path, program: &str, args: &[&str]) -> Result<()> {
         .with_context(|| format!("cannot run `{program}` (is it installed?)"))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").trim();
+        let last = err.lines().filter(|l| !l.trim().is_empty()).next_back().unwrap_or("").trim();
         bail!("`{program} {}` failed: {last}", args.join(" "));
     }
     Ok(())

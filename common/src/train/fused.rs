@@ -132,7 +132,7 @@ fn adam(c: Consts, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mask:
         *m = *m + one_minus_beta1 * (g - *m);
         *v = *v * beta2 + (one_minus_beta2 * g) * g;
         let denom = v.sqrt() / bias2_sqrt + eps;
-        *p = *p + (neg_step * *m) / denom;
+        *p += (neg_step * *m) / denom;
     };
     let moments = m.iter_mut().zip(v.iter_mut());
     match mask {
@@ -162,7 +162,7 @@ fn sgd(c: Consts, p: &mut [f32], g: &[f32], buf: &mut [f32], mask: Option<&[f32]
         } else {
             g
         };
-        *p = *p + neg_lr * d;
+        *p += neg_lr * d;
     };
     match mask {
         None => p.iter_mut().zip(g).zip(buf.iter_mut()).for_each(|((p, &g), b)| step(p, g, b)),
