@@ -10,32 +10,6 @@
 use super::optim::Rule;
 use tch::{Device, Kind, Tensor};
 
-/// The element-wise rule with its constants already rounded to `f32`.
-#[derive(Clone, Copy)]
-pub(crate) enum Consts {
-    Sgd { neg_lr: f32, momentum: f32, nesterov: bool, weight_decay: f32 },
-    Adam { one_minus_beta1: f32, beta2: f32, one_minus_beta2: f32, bias2_sqrt: f32, eps: f32, neg_step: f32, weight_decay: f32 },
-}
-
-impl Consts {
-    pub(crate) fn new(rule: &Rule) -> Self {
-        match *rule {
-            Rule::Sgd { lr, momentum, nesterov, weight_decay } => {
-                Consts::Sgd { neg_lr: -lr as f32, momentum: momentum as f32, nesterov, weight_decay: weight_decay as f32 }
-            }
-            Rule::Adam { one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt, eps, neg_step, weight_decay } => Consts::Adam {
-                one_minus_beta1: one_minus_beta1 as f32,
-                beta2: beta2 as f32,
-                one_minus_beta2: one_minus_beta2 as f32,
-                bias2_sqrt: bias2_sqrt as f32,
-                eps: eps as f32,
-                neg_step: neg_step as f32,
-                weight_decay: weight_decay as f32,
-            },
-        }
-    }
-}
-
 /// The tensors of one parameter's update. `second` is Adam's second moment (absent for SGD).
 pub(crate) struct Operands<'a> {
     pub param: &'a Tensor,
@@ -48,7 +22,7 @@ pub(crate) struct Operands<'a> {
 /// Runs the update in one pass when every tensor is a CPU `f32` tensor with the parameter's
 /// exact shape and strides over dense, non-overlapping storage; returns `false` (nothing
 /// touched) otherwise, and the caller uses tensor ops.
-pub(crate) fn try_update(c: Consts, o: &Operands) -> bool {
+pub(crate) fn try_update(c: Rule, o: &Operands) -> bool {
     let all = [Some(o.param), Some(o.grad), Some(o.first), o.second, o.mask];
     let (size, stride) = (o.param.size(), o.param.stride());
     let fits = |t: &Tensor| t.device() == Device::Cpu && t.kind() == Kind::Float && t.size() == size && t.stride() == stride;
@@ -66,8 +40,8 @@ pub(crate) fn try_update(c: Consts, o: &Operands) -> bool {
         let (p, g, m) = (mutable(o.param), shared(o.grad), mutable(o.first));
         let mask = o.mask.map(shared);
         match (c, o.second) {
-            (Consts::Adam { .. }, Some(v)) => dispatch_adam(c, p, g, m, mutable(v), mask),
-            (Consts::Sgd { .. }, None) => dispatch_sgd(c, p, g, m, mask),
+            (Rule::Adam { .. }, Some(v)) => dispatch_adam(c, p, g, m, mutable(v), mask),
+            (Rule::Sgd { .. }, None) => dispatch_sgd(c, p, g, m, mask),
             _ => return false,
         }
     }
@@ -89,7 +63,7 @@ fn dense(size: &[i64], stride: &[i64]) -> bool {
     true
 }
 
-fn dispatch_adam(c: Consts, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mask: Option<&[f32]>) {
+fn dispatch_adam(c: Rule, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mask: Option<&[f32]>) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above).
@@ -98,7 +72,7 @@ fn dispatch_adam(c: Consts, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f3
     adam(c, p, g, m, v, mask)
 }
 
-fn dispatch_sgd(c: Consts, p: &mut [f32], g: &[f32], buf: &mut [f32], mask: Option<&[f32]>) {
+fn dispatch_sgd(c: Rule, p: &mut [f32], g: &[f32], buf: &mut [f32], mask: Option<&[f32]>) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above).
@@ -109,13 +83,13 @@ fn dispatch_sgd(c: Consts, p: &mut [f32], g: &[f32], buf: &mut [f32], mask: Opti
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn adam_avx2(c: Consts, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mask: Option<&[f32]>) {
+unsafe fn adam_avx2(c: Rule, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mask: Option<&[f32]>) {
     adam(c, p, g, m, v, mask)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn sgd_avx2(c: Consts, p: &mut [f32], g: &[f32], buf: &mut [f32], mask: Option<&[f32]>) {
+unsafe fn sgd_avx2(c: Rule, p: &mut [f32], g: &[f32], buf: &mut [f32], mask: Option<&[f32]>) {
     sgd(c, p, g, buf, mask)
 }
 
@@ -123,8 +97,8 @@ unsafe fn sgd_avx2(c: Consts, p: &mut [f32], g: &[f32], buf: &mut [f32], mask: O
 /// `g ← g·mask + wd·p; m ← m + (1−β1)(g − m); v ← β2·v + ((1−β2)·g)·g;
 /// p ← (p + (−lr/bc1)·m / (√v / √bc2 + eps))·mask`.
 #[inline(always)]
-fn adam(c: Consts, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mask: Option<&[f32]>) {
-    let Consts::Adam { one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt, eps, neg_step, weight_decay } = c else {
+fn adam(c: Rule, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mask: Option<&[f32]>) {
+    let Rule::Adam { one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt, eps, neg_step, weight_decay } = c else {
         unreachable!("adam constants")
     };
     let step = |p: &mut f32, g: f32, m: &mut f32, v: &mut f32| {
@@ -148,8 +122,8 @@ fn adam(c: Consts, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mask:
 /// `g ← g·mask + wd·p; b ← μ·b + g; d ← nesterov ? g + μ·b : b; p ← (p + (−lr)·d)·mask`
 /// (momentum 0: `d ← g`).
 #[inline(always)]
-fn sgd(c: Consts, p: &mut [f32], g: &[f32], buf: &mut [f32], mask: Option<&[f32]>) {
-    let Consts::Sgd { neg_lr, momentum, nesterov, weight_decay } = c else { unreachable!("sgd constants") };
+fn sgd(c: Rule, p: &mut [f32], g: &[f32], buf: &mut [f32], mask: Option<&[f32]>) {
+    let Rule::Sgd { neg_lr, momentum, nesterov, weight_decay } = c else { unreachable!("sgd constants") };
     let step = |p: &mut f32, g: f32, b: &mut f32| {
         let g = if weight_decay != 0.0 { g + weight_decay * *p } else { g };
         let d = if momentum != 0.0 {
@@ -195,8 +169,8 @@ mod tests {
         let n = 1_003; // not a multiple of the vector width: exercises the remainder
         let wave = |k: f32| (0..n).map(|i| ((i as f32) * 0.37 + k).sin()).collect::<Vec<f32>>();
         let mask: Vec<f32> = (0..n).map(|i| (i % 3 != 0) as u8 as f32).collect();
-        let adam_c = Consts::Adam { one_minus_beta1: 0.1, beta2: 0.999, one_minus_beta2: 0.001, bias2_sqrt: 0.0447, eps: 1e-8, neg_step: -0.012, weight_decay: 1e-4 };
-        let sgd_c = Consts::Sgd { neg_lr: -0.1, momentum: 0.9, nesterov: true, weight_decay: 1e-4 };
+        let adam_c = Rule::Adam { one_minus_beta1: 0.1, beta2: 0.999, one_minus_beta2: 0.001, bias2_sqrt: 0.0447, eps: 1e-8, neg_step: -0.012, weight_decay: 1e-4 };
+        let sgd_c = Rule::Sgd { neg_lr: -0.1, momentum: 0.9, nesterov: true, weight_decay: 1e-4 };
         for mask in [None, Some(mask.as_slice())] {
             let (mut p1, g, mut m1, mut v1) = (wave(0.0), wave(1.0), wave(2.0), wave(3.0).iter().map(|x| x * x).collect::<Vec<_>>());
             let (mut p2, mut m2, mut v2) = (p1.clone(), m1.clone(), v1.clone());

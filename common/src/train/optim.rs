@@ -40,27 +40,29 @@ impl OptimizerConfig {
     }
 }
 
-/// One update's hyperparameters, resolved for step `t` (f64; the CPU loop rounds them to f32
-/// exactly as libtorch does for scalars applied to f32 tensors).
+/// One update's hyperparameters, resolved for step `t` in f64 and rounded to f32, as libtorch
+/// rounds every scalar it applies to an f32 tensor (so both update paths see the same values).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Rule {
-    Sgd { lr: f64, momentum: f64, nesterov: bool, weight_decay: f64 },
+    Sgd { neg_lr: f32, momentum: f32, nesterov: bool, weight_decay: f32 },
     /// `neg_step = −lr / (1 − β1^t)`, `bias2_sqrt = √(1 − β2^t)`.
-    Adam { one_minus_beta1: f64, beta2: f64, one_minus_beta2: f64, bias2_sqrt: f64, eps: f64, neg_step: f64, weight_decay: f64 },
+    Adam { one_minus_beta1: f32, beta2: f32, one_minus_beta2: f32, bias2_sqrt: f32, eps: f32, neg_step: f32, weight_decay: f32 },
 }
 
 impl Rule {
     fn new(config: &OptimizerConfig, lr: f64, t: u64) -> Rule {
         match *config {
-            OptimizerConfig::Sgd { momentum, nesterov, weight_decay, .. } => Rule::Sgd { lr, momentum, nesterov, weight_decay },
+            OptimizerConfig::Sgd { momentum, nesterov, weight_decay, .. } => {
+                Rule::Sgd { neg_lr: -lr as f32, momentum: momentum as f32, nesterov, weight_decay: weight_decay as f32 }
+            }
             OptimizerConfig::Adam { beta1, beta2, eps, weight_decay, .. } => Rule::Adam {
-                one_minus_beta1: 1.0 - beta1,
-                beta2,
-                one_minus_beta2: 1.0 - beta2,
-                bias2_sqrt: (1.0 - beta2.powf(t as f64)).sqrt(),
-                eps,
-                neg_step: -lr / (1.0 - beta1.powf(t as f64)),
-                weight_decay,
+                one_minus_beta1: (1.0 - beta1) as f32,
+                beta2: beta2 as f32,
+                one_minus_beta2: (1.0 - beta2) as f32,
+                bias2_sqrt: (1.0 - beta2.powf(t as f64)).sqrt() as f32,
+                eps: eps as f32,
+                neg_step: (-lr / (1.0 - beta1.powf(t as f64))) as f32,
+                weight_decay: weight_decay as f32,
             },
         }
     }
@@ -116,7 +118,6 @@ impl Optimizer {
     pub fn step(&mut self, lr: f64) {
         self.steps += 1;
         let rule = Rule::new(&self.config, lr, self.steps);
-        let consts = fused::Consts::new(&rule);
         tch::no_grad(|| {
             for s in &mut self.slots {
                 let grad = s.param.grad();
@@ -124,7 +125,7 @@ impl Optimizer {
                     continue;
                 }
                 let operands = fused::Operands { param: &s.param, grad: &grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() };
-                if !fused::try_update(consts, &operands) {
+                if !fused::try_update(rule, &operands) {
                     s.update_with_tensor_ops(&rule, grad);
                 }
             }
@@ -176,37 +177,38 @@ impl Slot {
     /// where libtorch's kernels fuse a multiply-add).
     fn update_with_tensor_ops(&mut self, rule: &Rule, grad: Tensor) {
         let p = &mut self.param;
+        let f = f64::from;
         let mut g = match &self.mask {
             Some(m) => grad * m,
             None => grad,
         };
         match *rule {
-            Rule::Sgd { lr, momentum, nesterov, weight_decay } => {
+            Rule::Sgd { neg_lr, momentum, nesterov, weight_decay } => {
                 if weight_decay != 0.0 {
-                    g = &g + &*p * weight_decay;
+                    g = &g + &*p * f(weight_decay);
                 }
                 let d = if momentum != 0.0 {
                     let buf = &mut self.first;
-                    let _ = buf.g_mul_scalar_(momentum).g_add_(&g);
+                    let _ = buf.g_mul_scalar_(f(momentum)).g_add_(&g);
                     if nesterov {
-                        &g + &*buf * momentum
+                        &g + &*buf * f(momentum)
                     } else {
                         buf.shallow_clone()
                     }
                 } else {
                     g
                 };
-                let _ = p.g_add_(&(d * -lr));
+                let _ = p.g_add_(&(d * f(neg_lr)));
             }
             Rule::Adam { one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt, eps, neg_step, weight_decay } => {
                 if weight_decay != 0.0 {
-                    g = &g + &*p * weight_decay;
+                    g = &g + &*p * f(weight_decay);
                 }
                 let (m, v) = (&mut self.first, self.second.as_mut().expect("Adam keeps second moments"));
-                let _ = m.lerp_(&g, one_minus_beta1);
-                let _ = v.g_mul_scalar_(beta2).addcmul_(&(&g * one_minus_beta2), &g);
-                let denom = (v.sqrt() / bias2_sqrt).g_add_scalar_(eps);
-                let _ = p.addcdiv_(&(&*m * neg_step), &denom);
+                let _ = m.lerp_(&g, f(one_minus_beta1));
+                let _ = v.g_mul_scalar_(f(beta2)).addcmul_(&(&g * f(one_minus_beta2)), &g);
+                let denom = (v.sqrt() / f(bias2_sqrt)).g_add_scalar_(f(eps));
+                let _ = p.addcdiv_(&(&*m * f(neg_step)), &denom);
             }
         }
         if let Some(m) = &self.mask {
@@ -240,7 +242,7 @@ mod tests {
                     let s = &mut opt.slots[0];
                     let operands = fused::Operands { param: &s.param, grad: g, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() };
                     if fused_path {
-                        assert!(fused::try_update(fused::Consts::new(&rule), &operands), "a dense CPU tensor takes the fused loop");
+                        assert!(fused::try_update(rule, &operands), "a dense CPU tensor takes the fused loop");
                     } else {
                         s.update_with_tensor_ops(&rule, g.copy());
                     }
