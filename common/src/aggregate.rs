@@ -1,22 +1,14 @@
 //! Replicate aggregation and summary tables (polars): mean / min / max per (level, stage kind),
 //! and per-iteration bands of a curve.
 //!
-//! A stage's *kind* is its name without the copy suffix (`reinit_2` → `reinit`): every copy of
-//! every replicate is one sample of the kind at that level (e.g. 5 trials × 3 reinitialisations
-//! = 15 samples, as in Frankle & Carbin).
+//! Samples are grouped by [`StageKind`] (the stage without its copy index, `reinit_2` →
+//! `reinit`): every copy of every replicate is one sample of the kind at that level (e.g.
+//! 5 trials × 3 reinitialisations = 15 samples, as in Frankle & Carbin).
 
-use crate::imp::StageRecord;
+use crate::imp::{StageKind, StageRecord};
 use anyhow::Result;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
-
-/// Stage kind of a stage name.
-pub fn kind_of(stage: &str) -> &str {
-    match stage.rsplit_once('_') {
-        Some((k, c)) if c.chars().all(|c| c.is_ascii_digit()) => k,
-        _ => stage,
-    }
-}
 
 /// Mean, minimum and maximum over samples.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -30,7 +22,7 @@ pub struct Stat {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LevelSummary {
     pub level: u32,
-    pub kind: String,
+    pub kind: StageKind,
     /// Percent of prunable weights remaining (Pm).
     pub percent_remaining: f64,
     /// Samples with a completed run.
@@ -48,7 +40,7 @@ pub fn summarise(records: &[StageRecord]) -> Result<Vec<LevelSummary>> {
     let ok: Vec<&StageRecord> = records.iter().filter(|r| r.outcome.status == crate::train::Status::Completed).collect();
     let early = |r: &StageRecord| r.outcome.log.early_stop_index();
     let level: Vec<u32> = ok.iter().map(|r| r.level).collect();
-    let kind: Vec<String> = ok.iter().map(|r| kind_of(&r.stage).to_string()).collect();
+    let kind: Vec<&str> = ok.iter().map(|r| r.stage.kind().name()).collect();
     let density: Vec<f64> = ok.iter().map(|r| 100.0 * r.density).collect();
     let es_iter: Vec<f64> = ok.iter().map(|r| early(r).map(|i| r.outcome.log.iteration[i] as f64).unwrap_or(f64::NAN)).collect();
     let es_test: Vec<f64> = ok.iter().map(|r| early(r).map(|i| r.outcome.log.test_acc[i]).unwrap_or(f64::NAN)).collect();
@@ -82,7 +74,7 @@ pub fn summarise(records: &[StageRecord]) -> Result<Vec<LevelSummary>> {
     let lv = out.column("level")?.u32()?;
     let levels: Vec<u32> = (0..lv.len()).map(|i| lv.get(i).unwrap_or(0)).collect();
     let kv = out.column("kind")?.str()?;
-    let kinds: Vec<String> = (0..kv.len()).map(|i| kv.get(i).unwrap_or("").to_string()).collect();
+    let kinds: Vec<StageKind> = (0..kv.len()).map(|i| StageKind::parse(kv.get(i).unwrap_or(""))).collect::<Result<_>>()?;
     let (density, n) = (f("density")?, f("n")?);
     let stat = |c: &str| -> Result<Vec<Stat>> {
         let (a, b, m) = (f(&format!("{c}_mean"))?, f(&format!("{c}_min"))?, f(&format!("{c}_max"))?);
@@ -92,12 +84,12 @@ pub fn summarise(records: &[StageRecord]) -> Result<Vec<LevelSummary>> {
     Ok((0..levels.len())
         .map(|i| LevelSummary {
             level: levels[i],
-            kind: kinds[i].clone(),
+            kind: kinds[i],
             percent_remaining: density[i],
             samples: n[i] as u32,
             diverged: records
                 .iter()
-                .filter(|r| r.level == levels[i] && kind_of(&r.stage) == kinds[i] && r.outcome.status != crate::train::Status::Completed)
+                .filter(|r| r.level == levels[i] && r.stage.kind() == kinds[i] && r.outcome.status != crate::train::Status::Completed)
                 .count() as u32,
             early_stop_iteration: es_iter[i],
             early_stop_test_acc: es_test[i],
@@ -117,10 +109,10 @@ pub enum Metric {
 
 /// Per-iteration `(iteration, mean, min, max)` of `metric` over the completed samples of `kind`
 /// at `level` (iterations present in every sample).
-pub fn curve(records: &[StageRecord], level: u32, kind: &str, metric: Metric) -> Vec<(f64, Stat)> {
+pub fn curve(records: &[StageRecord], level: u32, kind: StageKind, metric: Metric) -> Vec<(f64, Stat)> {
     let runs: Vec<&StageRecord> = records
         .iter()
-        .filter(|r| r.level == level && kind_of(&r.stage) == kind && r.outcome.status == crate::train::Status::Completed)
+        .filter(|r| r.level == level && r.stage.kind() == kind && r.outcome.status == crate::train::Status::Completed)
         .collect();
     let Some(first) = runs.first() else { return vec![] };
     let pick = |r: &StageRecord| match metric {

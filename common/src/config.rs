@@ -1,8 +1,13 @@
 //! The experiment config: everything that determines the numbers of an IMP experiment.
 //!
 //! Configs are serde data (TOML or JSON), printed and stored with every result. The run folder is
-//! named from [`ExperimentConfig::hash`], a SHA-256 of the canonical JSON of every field except
-//! `replicates` (so raising the number of trials reuses finished replicates).
+//! named from [`ExperimentConfig::hash`], the *trunk identity*: a SHA-256 of the canonical JSON
+//! of every field except `replicates` and `branches`. Raising the number of trials reuses the
+//! finished replicates, and asking for another branch or copy reuses the trunk (a branch stage's
+//! folder name carries its own identity). Fields added later are skipped from the JSON while
+//! they hold their default (`#[serde(default, skip_serializing_if = ...)]`), so configs that do
+//! not use them keep their hash and their cached runs — the rule open_lth follows by hashing
+//! only non-default hyperparameters.
 
 use crate::data::DatasetName;
 use crate::models::ModelConfig;
@@ -25,15 +30,56 @@ pub enum BranchKind {
     Oneshot,
     /// The one-shot mask with new weights.
     OneshotReinit,
+    /// The level's mask and θ_k, trained from k with an independent data order (and
+    /// augmentation) per copy: the copies of instability analysis (Frankle et al. 2020).
+    Spawn,
 }
 
 impl BranchKind {
+    pub const ALL: [BranchKind; 5] = [Self::Reinit, Self::RandomPrune, Self::Oneshot, Self::OneshotReinit, Self::Spawn];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Reinit => "reinit",
             Self::RandomPrune => "random-prune",
             Self::Oneshot => "oneshot",
             Self::OneshotReinit => "oneshot-reinit",
+            Self::Spawn => "spawn",
+        }
+    }
+}
+
+/// How a pruned network retrains (Renda, Frankle & Carbin 2020): for every IMP level after the
+/// dense one and for one-shot branches. Each trains from the rewind iteration k to the end
+/// (t = T − k iterations) with a fresh optimizer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Retrain {
+    /// Weight rewinding: survivors reset to θ_k, the schedule replayed from k (k = 0: the LTH).
+    #[default]
+    WeightRewind,
+    /// Learning-rate rewinding: survivors keep their final trained values; the schedule is
+    /// replayed from k.
+    LrRewind,
+    /// Fine-tuning: survivors keep their final trained values and train at the schedule's final
+    /// learning rate, constant.
+    FineTune,
+}
+
+impl Retrain {
+    /// Whether the survivors start from θ_k (else from the weights they were pruned from).
+    pub fn rewinds_weights(self) -> bool {
+        self == Retrain::WeightRewind
+    }
+
+    /// The training config of a retraining run: fine-tuning trains at the schedule's last rate.
+    pub fn train_config(self, train: &TrainConfig) -> TrainConfig {
+        match self {
+            Retrain::WeightRewind | Retrain::LrRewind => train.clone(),
+            Retrain::FineTune => {
+                let last = train.schedule.lr(train.optimizer.lr(), train.iterations.saturating_sub(1));
+                TrainConfig { optimizer: train.optimizer.with_lr(last), schedule: crate::train::schedule::Schedule::constant(), ..train.clone() }
+            }
         }
     }
 }
@@ -69,6 +115,9 @@ pub struct ExperimentConfig {
     /// LTH reset to initialisation) and the learning-rate schedule restarts at k.
     #[serde(default)]
     pub rewind_iteration: u64,
+    /// How pruned networks retrain from k (default: weight rewinding, as the LTH).
+    #[serde(default)]
+    pub retrain: Retrain,
     pub replicates: u32,
     #[serde(default)]
     pub branches: Vec<BranchConfig>,
@@ -82,12 +131,35 @@ pub struct ExperimentConfig {
 /// ones: they sit in a folder with another hash.
 pub const NUMERICS_VERSION: u32 = 2;
 
+/// Upper bounds on counts a user can ask for (a typo must get an error, not exhaust memory).
+pub const MAX_REPLICATES: u32 = 1_000;
+pub const MAX_LEVELS: u32 = 100;
+pub const MAX_COPIES: u32 = 100;
+
+/// The defaults of fields added to [`ExperimentConfig`] after its first hash (see
+/// [`ExperimentConfig::hash`]); a new field goes here too.
+#[derive(Serialize)]
+pub struct AddedLater {
+    pub retrain: Retrain,
+}
+
 impl ExperimentConfig {
-    /// Identity hash (12 hex digits) of everything but `replicates`, plus [`NUMERICS_VERSION`].
+    const ADDED_LATER_DEFAULTS: AddedLater = AddedLater { retrain: Retrain::WeightRewind };
+
+    /// Trunk identity (12 hex digits): everything but `replicates` and `branches`, plus
+    /// [`NUMERICS_VERSION`].
     pub fn hash(&self) -> String {
         let mut v = serde_json::to_value(self).expect("config serialises");
         let fields = v.as_object_mut().expect("object");
         fields.remove("replicates");
+        fields.remove("branches");
+        // Fields added after configs were first hashed, left out while they hold their default.
+        let defaults = serde_json::to_value(Self::ADDED_LATER_DEFAULTS).expect("defaults serialise");
+        for (key, default) in defaults.as_object().expect("object") {
+            if fields.get(key) == Some(default) {
+                fields.remove(key);
+            }
+        }
         fields.insert("numerics_version".into(), NUMERICS_VERSION.into());
         crate::util::sha256_hex(v.to_string().as_bytes())[..12].to_string()
     }
@@ -119,7 +191,16 @@ impl ExperimentConfig {
         if self.replicates == 0 {
             bail!("0 replicates requested; use --trials 1 or more");
         }
+        if self.replicates > MAX_REPLICATES {
+            bail!("{} replicates requested; at most {MAX_REPLICATES} trials are allowed", self.replicates);
+        }
+        if self.levels > MAX_LEVELS {
+            bail!("{} pruning levels requested; at most {MAX_LEVELS} are allowed (0.8^{MAX_LEVELS} already leaves 1e-10 of the weights)", self.levels);
+        }
         for b in &self.branches {
+            if b.copies == 0 || b.copies > MAX_COPIES {
+                bail!("branch {} asks for {} copies; choose 1 to {MAX_COPIES}", b.kind.as_str(), b.copies);
+            }
             if let Some(l) = b.levels.iter().find(|&&l| l > self.levels) {
                 bail!("branch {} asks for level {l}, but the experiment stops at level {}", b.kind.as_str(), self.levels);
             }

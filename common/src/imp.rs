@@ -2,10 +2,12 @@
 //!
 //! For each replicate `r`, level 0 trains the dense network from θ_0 (drawn from the seed of
 //! `r`) and keeps θ_k, the weights after `rewind_iteration` = k steps (θ_0 when k = 0). Level
-//! `L > 0` prunes the final weights of level `L − 1` by magnitude under the config's rule, resets
-//! the survivors to θ_k and trains from iteration k to the end, with a fresh optimizer and the
-//! learning-rate schedule restarted at k (as open_lth). Branches off level `L` (reinit, random
-//! pruning, one-shot, …) reuse or re-derive its mask and train once more.
+//! `L > 0` prunes the final weights of level `L − 1` by magnitude under the config's rule and
+//! retrains from iteration k to the end with a fresh optimizer, as `cfg.retrain` says: survivors
+//! reset to θ_k and the schedule restarted at k (weight rewinding, the default, as open_lth), or
+//! kept at their trained values with the schedule replayed from k (learning-rate rewinding) or
+//! at its final rate (fine-tuning). Branches off level `L` (reinit, random pruning, one-shot,
+//! spawned copies, …) reuse or re-derive its mask and train once more.
 //!
 //! Each stage is a job with its own folder (see [`crate::paths`]); a stage whose `outcome.json`
 //! exists is skipped, an interrupted stage resumes from its checkpoint. Independent jobs (other
@@ -27,15 +29,45 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 use tch::Device;
 
-/// What a stage trains: the IMP trunk or a branch copy.
+/// What a stage trains: the IMP trunk or copy `c` of a branch. Stored by name (folder, HDF5
+/// group, `outcome.json`): `main`, `reinit_0`, `oneshot`, `oneshot-reinit_2`, …
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Stage {
     Main,
     Branch(BranchKind, u32),
 }
 
+/// A stage without its copy index: what replicates and copies are aggregated over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum StageKind {
+    Main,
+    Branch(BranchKind),
+}
+
+impl StageKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StageKind::Main => "main",
+            StageKind::Branch(k) => k.as_str(),
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        if s == "main" {
+            return Ok(StageKind::Main);
+        }
+        BranchKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .map(StageKind::Branch)
+            .ok_or_else(|| anyhow::format_err!("unknown stage kind `{s}`"))
+    }
+}
+
 impl Stage {
-    /// Folder and HDF5 group name: `main`, `reinit_0`, `oneshot`, `oneshot-reinit_2`, …
+    /// Folder and HDF5 group name.
     pub fn name(self) -> String {
         match self {
             Stage::Main => "main".into(),
@@ -43,7 +75,53 @@ impl Stage {
             Stage::Branch(k, c) => format!("{}_{c}", k.as_str()),
         }
     }
+
+    pub fn kind(self) -> StageKind {
+        match self {
+            Stage::Main => StageKind::Main,
+            Stage::Branch(k, _) => StageKind::Branch(k),
+        }
+    }
+
+    /// Inverse of [`Stage::name`].
+    pub fn parse(s: &str) -> Result<Self> {
+        let (kind, copy) = match s.rsplit_once('_') {
+            Some((k, c)) if !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) => (k, c.parse::<u32>()?),
+            _ => (s, 0),
+        };
+        let stage = match StageKind::parse(kind)? {
+            StageKind::Main => Stage::Main,
+            StageKind::Branch(k) => Stage::Branch(k, copy),
+        };
+        if stage.name() != s {
+            bail!("`{s}` is not a stage name (expected e.g. main, reinit_0, oneshot)");
+        }
+        Ok(stage)
+    }
 }
+
+macro_rules! string_conversions {
+    ($t:ty) => {
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.name().to_string()
+            }
+        }
+        impl TryFrom<String> for $t {
+            type Error = anyhow::Error;
+            fn try_from(s: String) -> Result<Self> {
+                <$t>::parse(&s)
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.name())
+            }
+        }
+    };
+}
+string_conversions!(Stage);
+string_conversions!(StageKind);
 
 /// One unit of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,11 +148,23 @@ impl JobId {
 pub struct StageRecord {
     pub replicate: u32,
     pub level: u32,
-    pub stage: String,
+    pub stage: Stage,
     /// Fraction of prunable weights remaining.
     pub density: f64,
     pub layers: Vec<LayerDensity>,
     pub outcome: TrainOutcome,
+}
+
+/// `wanted` and every stage it depends on, transitively, in canonical order.
+pub fn close_under_dependencies(wanted: &[JobId]) -> Vec<JobId> {
+    let mut out: BTreeSet<JobId> = BTreeSet::new();
+    let mut todo: Vec<JobId> = wanted.to_vec();
+    while let Some(j) = todo.pop() {
+        if out.insert(j) {
+            todo.extend(dependencies(j));
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// Every job of `cfg`, in canonical order (replicate, level, stage).
@@ -109,6 +199,15 @@ pub fn dependencies(job: JobId) -> Vec<JobId> {
         }
         Stage::Branch(..) => vec![main(job.level)],
     }
+}
+
+/// Identity of an experiment's run folder (12 hex digits): the config's trunk identity
+/// ([`ExperimentConfig::hash`]) and the data's [`Provenance::fingerprint`], so that the same
+/// config on other data (the 10,000-digit MNIST subset, say) never reuses cached stages.
+///
+/// [`Provenance::fingerprint`]: crate::data::Provenance::fingerprint
+pub fn run_identity(cfg: &ExperimentConfig, data: &crate::data::Provenance) -> String {
+    crate::util::sha256_hex(format!("{}|{}", cfg.hash(), data.fingerprint()).as_bytes())[..12].to_string()
 }
 
 /// The validation-split seed of an experiment (shared by all its replicates).
@@ -182,44 +281,63 @@ impl Experiment<'_> {
         // The trunk and one-shot start from the replicate's θ_0 (or θ_k); other branches draw new
         // weights from the same initialiser, keyed by (replicate, level, copy).
         let weights_seed = match job.stage {
-            Stage::Main | Stage::Branch(BranchKind::Oneshot, _) => derive_seed(seed, "init", &[r]),
+            Stage::Main | Stage::Branch(BranchKind::Oneshot | BranchKind::Spawn, _) => derive_seed(seed, "init", &[r]),
             Stage::Branch(kind, c) => derive_seed(seed, &format!("{}-init", kind.as_str()), &[r, l, c as u64]),
         };
         let mut model = self.fresh_model(weights_seed)?;
         let dense = Mask::dense(&model);
-        let (mask, start_from_rewind) = match job.stage {
+        // Pruned trunk levels and one-shot branches retrain (`cfg.retrain`) from θ_k or from the
+        // weights they were pruned from (level L − 1's final weights; the dense final weights).
+        let (mask, retrain_from) = match job.stage {
             Stage::Main if trunk_start => {
                 checkpoint::save_weights(&dir.join(paths::START), &model.snapshot())?;
-                (dense, false)
+                (dense, None)
             }
             Stage::Main => {
                 let (prev_mask, prev_final) = self.read_main(job.replicate, job.level - 1)?;
-                (prev_mask.prune_magnitude(&prev_final, model.layers(), &cfg.prune), true)
+                (prev_mask.prune_magnitude(&prev_final, model.layers(), &cfg.prune), Some(job.level - 1))
             }
-            Stage::Branch(BranchKind::Reinit, _) => (self.read_main(job.replicate, job.level)?.0, false),
+            Stage::Branch(BranchKind::Reinit, _) => (self.read_main(job.replicate, job.level)?.0, None),
+            Stage::Branch(BranchKind::Spawn, _) => {
+                model.restore(&self.rewind_weights(job.replicate)?)?;
+                (self.read_main(job.replicate, job.level)?.0, None)
+            }
             Stage::Branch(BranchKind::RandomPrune, c) => {
                 let target = self.read_main(job.replicate, job.level)?.0;
-                (dense.prune_random_like(&target, derive_seed(seed, "random-prune-mask", &[r, l, c as u64])), false)
+                (dense.prune_random_like(&target, derive_seed(seed, "random-prune-mask", &[r, l, c as u64])), None)
             }
-            Stage::Branch(BranchKind::Oneshot, _) => (self.oneshot_mask(job.replicate, job.level, &dense, model.layers())?, true),
-            Stage::Branch(BranchKind::OneshotReinit, _) => (self.oneshot_mask(job.replicate, job.level, &dense, model.layers())?, false),
+            Stage::Branch(BranchKind::Oneshot, _) => (self.oneshot_mask(job.replicate, job.level, &dense, model.layers())?, Some(0)),
+            Stage::Branch(BranchKind::OneshotReinit, _) => (self.oneshot_mask(job.replicate, job.level, &dense, model.layers())?, None),
         };
-        if start_from_rewind {
-            model.restore(&self.rewind_weights(job.replicate)?)?;
-        }
+        let train_cfg = match retrain_from {
+            Some(_) if cfg.retrain.rewinds_weights() => {
+                model.restore(&self.rewind_weights(job.replicate)?)?;
+                cfg.train.clone()
+            }
+            Some(from_level) => {
+                model.restore(&self.read_main(job.replicate, from_level)?.1)?;
+                cfg.retrain.train_config(&cfg.train)
+            }
+            None => cfg.train.clone(),
+        };
         mask.save(&dir.join(paths::MASK))?;
         let start = cfg.rewind_iteration;
-        let slot = checkpoint::Slot { dir: dir.clone(), config_hash: cfg.hash(), every: self.checkpoint_every };
+        let slot = checkpoint::Slot { dir: dir.clone(), config_hash: run_identity(cfg, &self.data.provenance), every: self.checkpoint_every };
         let rewind_path = dir.join(paths::REWIND);
         let snapshot_at = (trunk_start && start > 0).then_some((start, rewind_path.as_path()));
         let first = job.first_iteration(cfg);
+        // Spawned copies see their own data order; every other stage the replicate's.
+        let data_seed = match job.stage {
+            Stage::Branch(BranchKind::Spawn, c) => derive_seed(seed, "spawn-data-order", &[r, l, c as u64]),
+            _ => derive_seed(seed, "data-order", &[r]),
+        };
         let on_step = |_t: u64| progress.inc(1);
         let outcome = train::train(
             &mut model,
             &mask,
             self.data,
-            &cfg.train,
-            train::RunSpec { data_seed: derive_seed(seed, "data-order", &[r]), start: first, snapshot_at, checkpoint: Some(&slot), on_step: &on_step },
+            &train_cfg,
+            train::RunSpec { data_seed, start: first, snapshot_at, checkpoint: Some(&slot), on_step: &on_step },
         )?;
         if let Status::Diverged { iteration } = outcome.status {
             progress.println(&format!(
@@ -233,7 +351,7 @@ impl Experiment<'_> {
         let record = StageRecord {
             replicate: job.replicate,
             level: job.level,
-            stage: job.stage.name(),
+            stage: job.stage,
             density: mask.density(),
             layers: mask.report(),
             outcome,
@@ -268,8 +386,7 @@ pub fn read_record(path: &Path) -> Result<Option<StageRecord>> {
     }
 }
 
-/// Every finished stage of the experiment (any branch set), sorted by (replicate, level, stage
-/// name) — the order the results file stores them in.
+/// Every finished stage of the experiment's jobs, sorted by (replicate, level, stage).
 pub fn collect(ctx: &Experiment) -> Result<Vec<StageRecord>> {
     let mut out = Vec::new();
     for j in jobs(ctx.config) {
@@ -277,21 +394,27 @@ pub fn collect(ctx: &Experiment) -> Result<Vec<StageRecord>> {
             out.push(r);
         }
     }
-    out.sort_by(|a, b| (a.replicate, a.level, &a.stage).cmp(&(b.replicate, b.level, &b.stage)));
+    out.sort_by_key(|r| (r.replicate, r.level, r.stage));
     Ok(out)
 }
 
-/// Result of running an experiment: records of finished stages and the errors of failed ones.
+/// Result of running an experiment: the stages that failed, with why (empty when all finished).
 pub struct RunReport {
-    pub records: Vec<StageRecord>,
     pub failures: Vec<(JobId, String)>,
 }
 
-/// Runs the jobs `all` (a dependency-closed subset of [`jobs`]) on `workers` threads (one libtorch intra-op thread setting
-/// for all; set it before calling), respecting dependencies. A failed job fails its dependents;
-/// other jobs continue.
+/// Runs the jobs `all` on `workers` threads (one libtorch intra-op thread setting for all; set it
+/// before calling), respecting dependencies. `all` must hold every stage its jobs depend on
+/// (see [`close_under_dependencies`]); otherwise nothing runs and the missing stage is named.
+/// A failed job fails its dependents; other jobs continue.
 pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress) -> Result<RunReport> {
     let all: Vec<JobId> = all.to_vec();
+    if let Some((j, d)) = all.iter().find_map(|j| dependencies(*j).into_iter().find(|d| !all.contains(d)).map(|d| (j, d))) {
+        bail!(
+            "stage replicate {} level {} {} depends on replicate {} level {} {}, which is not in the job set; pass a set closed under dependencies (imp::close_under_dependencies)",
+            j.replicate, j.level, j.stage, d.replicate, d.level, d.stage
+        );
+    }
     progress.set_total(all.iter().map(|&j| ctx.remaining(j)).sum());
     struct State {
         pending: Vec<JobId>,
@@ -352,7 +475,7 @@ pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress)
     });
     let st = state.into_inner().unwrap_or_else(|e| e.into_inner());
     let failures = st.failed.into_iter().filter(|(j, _)| !st.done.contains_key(j)).collect();
-    Ok(RunReport { records: st.done.into_values().collect(), failures })
+    Ok(RunReport { failures })
 }
 
 /// Holds an exclusive lock on an experiment folder for the life of the value; a second process

@@ -11,9 +11,11 @@
 
 pub mod aggregate;
 pub mod config;
+pub mod criteria;
 pub mod data;
 pub mod device;
 pub mod imp;
+pub mod interpolate;
 pub mod models;
 pub mod paths;
 pub mod plot;

@@ -15,7 +15,7 @@
 //!
 //! Files are written to a temporary sibling and renamed into place.
 
-use crate::imp::StageRecord;
+use crate::imp::{Stage, StageRecord};
 use crate::prune::LayerDensity;
 use crate::train::{EvalLog, Status, TrainOutcome};
 use anyhow::{bail, Context, Result};
@@ -100,7 +100,7 @@ pub fn write(
                 let group = |parent: &hdf5::Group, name: &str| h5(parent.group(name).or_else(|_| parent.create_group(name)));
                 let rep = group(&f, &format!("replicate_{}", r.replicate))?;
                 let lev = group(&rep, &format!("level_{}", r.level))?;
-                h5(lev.create_group(&r.stage))?
+                h5(lev.create_group(&r.stage.name()))?
             };
             let log = &r.outcome.log;
             h5(g.new_dataset_builder().with_data(&log.iteration).create("iteration"))?;
@@ -136,6 +136,41 @@ pub fn write(
         h5(f.flush())?;
         Ok(())
     })
+}
+
+/// The records a run adds to the results file at `path`: those already there (when it holds the
+/// same experiment: same trunk identity and data) united with `new`, a stage in both taking
+/// `new`'s record. A file holding another experiment is an error naming it — never replaced.
+/// Call it before training, with `new` empty, to refuse early.
+pub fn union_with_existing(
+    path: &Path,
+    config: &crate::config::ExperimentConfig,
+    provenance: &crate::data::Provenance,
+    new: Vec<StageRecord>,
+) -> Result<Vec<StageRecord>> {
+    if !path.exists() {
+        return Ok(new);
+    }
+    let old = read(path)?;
+    let (old_config, old_data) = (old.config()?, old.provenance()?);
+    if old_config.hash() != config.hash() || old_data.fingerprint() != provenance.fingerprint() {
+        bail!(
+            "{} holds results of another experiment (config {} on {} from {}; this run: config {} on {} from {}); move it away or pass another --results-dir — it is never overwritten",
+            path.display(),
+            old_config.hash(),
+            old_data.dataset,
+            old_data.source,
+            config.hash(),
+            provenance.dataset,
+            provenance.source
+        );
+    }
+    let mut by_stage: std::collections::BTreeMap<(u32, u32, Stage), StageRecord> =
+        old.records.into_iter().map(|r| ((r.replicate, r.level, r.stage), r)).collect();
+    for r in new {
+        by_stage.insert((r.replicate, r.level, r.stage), r);
+    }
+    Ok(by_stage.into_values().collect())
 }
 
 /// Reads a results file written by [`write`], naming the file in every error.
@@ -184,7 +219,7 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
                     records.push(StageRecord {
                         replicate: r,
                         level: l,
-                        stage,
+                        stage: Stage::parse(&stage)?,
                         density: get(&g, "density")?,
                         layers,
                         outcome: TrainOutcome { log, status, wall_s: get(&g, "wall_time_s")? },
@@ -192,7 +227,7 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
                 }
             }
         }
-        records.sort_by(|a, b| (a.replicate, a.level, &a.stage).cmp(&(b.replicate, b.level, &b.stage)));
+        records.sort_by_key(|r| (r.replicate, r.level, r.stage));
         Ok(ExperimentResults {
             config_json: get_str(&f, "config_json")?,
             config_hash: get_str(&f, "config_hash")?,

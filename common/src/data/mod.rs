@@ -115,6 +115,20 @@ pub struct Provenance {
     pub normalisation: String,
 }
 
+impl Provenance {
+    /// What identifies the numbers this data gives (16 hex digits): the dataset, the SHA-256 of
+    /// every file, the split sizes and seed. The source's wording is left out: the same bytes
+    /// from another mirror are the same data.
+    pub fn fingerprint(&self) -> String {
+        let files: Vec<&str> = self.files.iter().map(|f| f.sha256.as_str()).collect();
+        let key = format!(
+            "{}|{}|{}/{}/{}|{}|{}",
+            self.dataset, files.join(","), self.train_examples, self.validation_examples, self.test_examples, self.split_seed, self.normalisation
+        );
+        crate::util::sha256_hex(key.as_bytes())[..16].to_string()
+    }
+}
+
 /// A dataset ready for training: train / validation / test splits, shape, classes, provenance.
 #[derive(Debug)]
 pub struct Dataset {

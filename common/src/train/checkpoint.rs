@@ -6,7 +6,7 @@
 //! atomically, tensors first; the JSON is the commit point. On load, a JSON whose hash or config
 //! does not match is reported and ignored (the run restarts that stage from its start — never
 //! from a wrong state). The data order needs no saved RNG state: it is a pure function of the
-//! seed and the iteration ([`super::batch_indices`]).
+//! seed and the iteration (see the batch gather in [`super::train`]).
 
 use super::optim::Optimizer;
 use super::EvalLog;

@@ -61,6 +61,9 @@ impl TrainConfig {
         if self.iterations == 0 {
             bail!("training length is 0 iterations; set iterations to a positive number");
         }
+        if self.iterations > MAX_ITERATIONS {
+            bail!("training length {} iterations is beyond the limit of {MAX_ITERATIONS}; choose fewer iterations", self.iterations);
+        }
         Ok(())
     }
 
@@ -180,14 +183,8 @@ pub fn evaluate(model: &Model, split: &Split) -> (f64, f64) {
     (loss / n as f64, correct as f64 / n as f64)
 }
 
-/// Indices of the mini-batch used at iteration `t`: epoch `t / B` of a fresh seeded permutation
-/// of the training set per epoch (incomplete final batches are dropped).
-pub fn batch_indices(seed: u64, n: usize, batch: usize, t: u64) -> Vec<i64> {
-    let per_epoch = (n / batch) as u64;
-    let (epoch, b) = (t / per_epoch, (t % per_epoch) as usize);
-    let perm = rng::permutation(&mut rng::stream(seed, "data-order", &[epoch]), n);
-    perm[b * batch..(b + 1) * batch].to_vec()
-}
+/// Upper bound on a training length (10⁸ iterations: 2,000× the longest protocol here).
+pub const MAX_ITERATIONS: u64 = 100_000_000;
 
 /// Trains `model` (already holding its starting weights, masked by `mask`) from `run.start` to
 /// `cfg.iterations`. The optimizer is fresh unless a checkpoint resumes it.

@@ -31,6 +31,15 @@ impl OptimizerConfig {
         }
     }
 
+    /// The same optimizer with base learning rate `new`.
+    pub fn with_lr(&self, new: f64) -> Self {
+        let mut c = self.clone();
+        match &mut c {
+            OptimizerConfig::Sgd { lr, .. } | OptimizerConfig::Adam { lr, .. } => *lr = new,
+        }
+        c
+    }
+
     pub fn validate(&self) -> Result<()> {
         let lr = self.lr();
         if !(lr.is_finite() && lr > 0.0) {

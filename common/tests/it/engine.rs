@@ -1,6 +1,6 @@
 use common::config::{BranchConfig, BranchKind, ExperimentConfig};
 use common::data::{self, Dataset, DatasetName};
-use common::imp::{self, Experiment};
+use common::imp::{self, Experiment, JobId, Stage, StageKind};
 use common::models::{Arch, InitKind, Model, ModelConfig};
 use common::progress::Progress;
 use common::prune::{Mask, PruneConfig};
@@ -10,12 +10,12 @@ use common::train::schedule::Schedule;
 use common::train::{self, checkpoint, RunSpec, TestEval, TrainConfig};
 use tch::{Device, Kind, Tensor};
 
-fn data() -> Dataset {
+pub fn data() -> Dataset {
     crate::init();
     data::synthetic(5, 1_200, 300, 10)
 }
 
-fn config(levels: u32) -> ExperimentConfig {
+pub fn config(levels: u32) -> ExperimentConfig {
     ExperimentConfig {
         name: "test-imp".into(),
         scale: "smoke".into(),
@@ -33,6 +33,7 @@ fn config(levels: u32) -> ExperimentConfig {
         prune: PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 },
         levels,
         rewind_iteration: 0,
+        retrain: Default::default(),
         replicates: 2,
         branches: vec![
             BranchConfig { kind: BranchKind::Reinit, levels: vec![2], copies: 1 },
@@ -42,7 +43,7 @@ fn config(levels: u32) -> ExperimentConfig {
     }
 }
 
-fn model(cfg: &ExperimentConfig, d: &Dataset, seed: u64) -> Model {
+pub fn model(cfg: &ExperimentConfig, d: &Dataset, seed: u64) -> Model {
     Model::new(&cfg.model, d.shape, d.num_classes, seed, Device::Cpu).unwrap()
 }
 
@@ -195,7 +196,7 @@ fn bad_training_values_are_one_line_errors() {
     assert!(e.validate().unwrap_err().to_string().contains("rewind iteration 500"));
 }
 
-fn run_imp(cfg: &ExperimentConfig, d: &Dataset, workers: usize, runs: &std::path::Path) -> Vec<imp::StageRecord> {
+pub fn run_imp(cfg: &ExperimentConfig, d: &Dataset, workers: usize, runs: &std::path::Path) -> Vec<imp::StageRecord> {
     let exp = Experiment { config: cfg, dir: runs.join(cfg.hash()), data: d, device: Device::Cpu, checkpoint_every: 2 };
     let jobs = imp::jobs(cfg);
     let report = imp::run(&exp, &jobs, workers, &Progress::new("test", true)).unwrap();
@@ -221,7 +222,7 @@ fn end_to_end_imp_learns_writes_hdf5_and_is_schedule_independent() {
     assert_eq!(strip_time(parallel.clone()), strip_time(serial), "parallel and serial runs differ");
 
     // Level 2: hidden layers lose round(20 %) of survivors per level, the output layer round(10 %).
-    let l2 = parallel.iter().find(|r| r.level == 2 && r.stage == "main" && r.replicate == 0).unwrap();
+    let l2 = parallel.iter().find(|r| r.level == 2 && r.stage == Stage::Main && r.replicate == 0).unwrap();
     let kept: Vec<i64> = l2.layers.iter().map(|l| l.kept).collect();
     // fc1 4096 -> 3277 -> 2622; fc2 2048 -> 1638 -> 1310; fc3 320 -> 288 -> 259.
     assert_eq!(kept, [2622, 1310, 259]);
@@ -275,16 +276,16 @@ fn summaries_aggregate_replicates_per_level_and_kind() {
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, dir.path());
     let rows = common::aggregate::summarise(&recs).unwrap();
-    let reinit = rows.iter().find(|r| r.level == 1 && r.kind == "reinit").unwrap();
+    let reinit = rows.iter().find(|r| r.level == 1 && r.kind == StageKind::Branch(BranchKind::Reinit)).unwrap();
     assert_eq!(reinit.samples, 4, "2 replicates x 2 copies");
     let its: Vec<f64> = recs
         .iter()
-        .filter(|r| r.level == 1 && r.stage.starts_with("reinit"))
+        .filter(|r| r.level == 1 && matches!(r.stage, Stage::Branch(BranchKind::Reinit, _)))
         .map(|r| r.outcome.log.iteration[r.outcome.log.early_stop_index().unwrap()] as f64)
         .collect();
     assert_eq!(reinit.early_stop_iteration.mean, its.iter().sum::<f64>() / 4.0);
     assert_eq!(reinit.early_stop_iteration.min, its.iter().copied().fold(f64::INFINITY, f64::min));
-    assert_eq!(rows.iter().filter(|r| r.kind == "main").count(), 2);
+    assert_eq!(rows.iter().filter(|r| r.kind == StageKind::Main).count(), 2);
 }
 
 #[test]
@@ -304,7 +305,7 @@ fn every_level_starts_from_the_rewound_weights_under_its_mask() {
         let mask = Mask::load(&stage.join(common::paths::MASK), Device::Cpu).unwrap();
         mask.apply(&m);
         let (vl, _) = train::evaluate(&m, &d.validation);
-        let rec = recs.iter().find(|r| r.level == level && r.stage == "main").unwrap();
+        let rec = recs.iter().find(|r| r.level == level && r.stage == Stage::Main).unwrap();
         assert_eq!(rec.outcome.log.iteration[0], 0);
         assert_eq!(vl.to_bits(), rec.outcome.log.val_loss[0].to_bits(), "level {level} did not start from θ_0 ⊙ mask");
     }
@@ -335,4 +336,83 @@ fn late_rewinding_restarts_levels_at_iteration_k_from_the_stored_weights() {
     Mask::load(&common::paths::stage_dir(&exp, 0, 1, "main").join(common::paths::MASK), Device::Cpu).unwrap().apply(&m);
     let (vl1, _) = train::evaluate(&m, &d.validation);
     assert_eq!(vl1.to_bits(), level1.outcome.log.val_loss[0].to_bits());
+}
+
+#[test]
+fn run_refuses_a_job_set_missing_a_dependency_and_closure_fixes_it() {
+    let d = data();
+    let cfg = config(2);
+    let dir = tempfile::tempdir().unwrap();
+    let exp = Experiment { config: &cfg, dir: dir.path().join("x"), data: &d, device: Device::Cpu, checkpoint_every: 0 };
+    let level2 = JobId { replicate: 0, level: 2, stage: Stage::Main };
+    let e = imp::run(&exp, &[level2], 1, &Progress::new("test", true)).err().expect("an open job set is refused");
+    assert!(e.to_string().contains("depends on replicate 0 level 1 main"), "{e}");
+    assert!(!dir.path().join("x").exists(), "nothing ran");
+    let closed = imp::close_under_dependencies(&[level2]);
+    assert_eq!(closed.iter().map(|j| j.level).collect::<Vec<_>>(), [0, 1, 2]);
+}
+
+#[test]
+fn stage_names_round_trip_and_bad_names_are_refused() {
+    for j in imp::jobs(&config(2)) {
+        assert_eq!(Stage::parse(&j.stage.name()).unwrap(), j.stage);
+    }
+    for bad in ["mian", "reinit", "oneshot_0", "reinit_x", ""] {
+        assert!(Stage::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn the_run_identity_ignores_trials_and_branches_but_not_data_or_protocol() {
+    let cfg = config(2);
+    let base = cfg.hash();
+    let mut more = cfg.clone();
+    more.replicates += 3;
+    more.branches.push(BranchConfig { kind: BranchKind::RandomPrune, levels: vec![1, 2], copies: 4 });
+    assert_eq!(more.hash(), base, "trials and branches leave the trunk's identity alone");
+    let mut other = cfg.clone();
+    other.train.iterations += 1;
+    assert_ne!(other.hash(), base);
+    let d = data();
+    let mut prov = d.provenance.clone();
+    assert_eq!(imp::run_identity(&cfg, &prov), imp::run_identity(&more, &prov));
+    prov.train_examples += 1;
+    assert_ne!(imp::run_identity(&cfg, &prov), imp::run_identity(&cfg, &d.provenance), "other data, other run folder");
+}
+
+#[test]
+fn the_hash_of_a_committed_config_is_pinned() {
+    // The config of the committed Frankle & Carbin LeNet results (small, seed 0). If this fails,
+    // a change altered the trunk identity: every cached run would be retrained. Make new fields
+    // `#[serde(default, skip_serializing_if = ...)]` instead, or bump NUMERICS_VERSION on purpose.
+    let text = include_str!("committed-lenet-config.json");
+    let cfg: ExperimentConfig = serde_json::from_str(text).unwrap();
+    assert_eq!(cfg.hash(), include_str!("committed-lenet-config.hash").trim());
+}
+
+#[test]
+fn results_files_gain_stages_and_refuse_another_experiment() {
+    let d = data();
+    let cfg = config(1);
+    let dir = tempfile::tempdir().unwrap();
+    let recs = run_imp(&cfg, &d, 2, &dir.path().join("runs"));
+    let info = results::RunInfo {
+        git_commit: "test".into(),
+        libtorch_version: "x".into(),
+        device: "cpu".into(),
+        intra_op_threads: 1,
+        workers: 1,
+        started_at: results::now_utc(),
+        finished_at: results::now_utc(),
+        tool: "test".into(),
+    };
+    let path = dir.path().join("r.h5");
+    let (first, rest) = recs.split_at(2);
+    results::write(&path, &cfg, &d.provenance, &info, first).unwrap();
+    let all = results::union_with_existing(&path, &cfg, &d.provenance, rest.to_vec()).unwrap();
+    assert_eq!(strip_time(all), strip_time(recs.clone()), "old stages kept, new ones added");
+    let mut other = cfg.clone();
+    other.train.iterations += 20;
+    let e = results::union_with_existing(&path, &other, &d.provenance, vec![]).unwrap_err().to_string();
+    assert!(e.contains("holds results of another experiment") && e.contains("r.h5") && e.contains("never overwritten"), "{e}");
 }

@@ -3,6 +3,7 @@
 
 mod data;
 mod engine;
+mod extensions;
 mod models;
 mod prune;
 

@@ -3,66 +3,38 @@
 
 use crate::presets::Net;
 use anyhow::{bail, Result};
-use common::aggregate::{self, curve, LevelSummary, Metric, Stat};
+use common::aggregate::{curve, LevelSummary, Metric, Stat};
 use common::config::{BranchKind, ExperimentConfig};
-use common::imp::{JobId, Stage};
+use common::imp::{JobId, Stage, StageKind};
 use common::plot::{Figure, Panel, Series, Spread, XAxis, PALETTE};
-use common::results::ExperimentResults;
-use std::collections::BTreeMap;
-use std::path::Path;
+use harness::{FigureSpec, Loaded, Results};
 
-/// The figures this binary reproduces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
-pub enum FigureName {
-    #[value(name = "figure-1")]
-    Figure1,
-    #[value(name = "figure-3")]
-    Figure3,
-    #[value(name = "figure-4")]
-    Figure4,
-    #[value(name = "figure-5")]
-    Figure5,
-    All,
-}
+pub const FIGURES: [FigureSpec; 4] = [
+    FigureSpec { name: "figure-1", experiments: &["lenet", "conv-2", "conv-4", "conv-6"] },
+    FigureSpec { name: "figure-3", experiments: &["lenet"] },
+    FigureSpec { name: "figure-4", experiments: &["lenet"] },
+    FigureSpec { name: "figure-5", experiments: &["conv-2", "conv-4", "conv-6"] },
+];
 
-impl FigureName {
-    pub const EACH: [FigureName; 4] = [Self::Figure1, Self::Figure3, Self::Figure4, Self::Figure5];
+const MAIN: StageKind = StageKind::Main;
+const REINIT: StageKind = StageKind::Branch(BranchKind::Reinit);
+const RANDOM: StageKind = StageKind::Branch(BranchKind::RandomPrune);
+const ONESHOT: StageKind = StageKind::Branch(BranchKind::Oneshot);
+const ONESHOT_REINIT: StageKind = StageKind::Branch(BranchKind::OneshotReinit);
 
-    pub fn file_stem(self) -> &'static str {
-        match self {
-            Self::Figure1 => "figure-1",
-            Self::Figure3 => "figure-3",
-            Self::Figure4 => "figure-4",
-            Self::Figure5 => "figure-5",
-            Self::All => "all",
-        }
-    }
-
-    /// Networks whose experiments the figure draws.
-    pub fn nets(self) -> Vec<Net> {
-        match self {
-            Self::Figure3 | Self::Figure4 => vec![Net::Lenet],
-            Self::Figure5 => Net::CONVS.to_vec(),
-            Self::Figure1 | Self::All => vec![Net::Lenet, Net::Conv2, Net::Conv4, Net::Conv6],
-        }
-    }
-
-    /// Whether the figure needs stage `j` of `net`'s experiment.
-    pub fn needs(self, net: Net, cfg: &ExperimentConfig, j: &JobId) -> bool {
-        if !self.nets().contains(&net) {
-            return false;
-        }
-        match (self, j.stage) {
-            // Figure 3 draws IMP levels up to Pm 1.9 %; deeper levels are left to the figures that use them.
-            (Self::Figure3, Stage::Main) => j.level <= *FIGURE3_MIDDLE.last().expect("levels"),
-            (_, Stage::Main) => true,
-            (Self::Figure3, Stage::Branch(BranchKind::Reinit, _)) => figure3_reinit_levels(cfg).contains(&j.level),
-            (Self::Figure4 | Self::Figure5, Stage::Branch(BranchKind::Reinit, _)) => true,
-            (Self::Figure4, Stage::Branch(BranchKind::Oneshot | BranchKind::OneshotReinit, _)) => true,
-            (Self::Figure1, Stage::Branch(BranchKind::RandomPrune, _)) => true,
-            (Self::All, _) => true,
-            _ => false,
-        }
+/// Whether `figure` draws stage `j` (the figure's experiments only; the harness checks that).
+pub fn needs(figure: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
+    let branch = match j.stage {
+        // Figure 3 draws IMP levels up to Pm 1.9 %; deeper levels are left to the figures that use them.
+        Stage::Main => return figure != "figure-3" || j.level <= *FIGURE3_MIDDLE.last().expect("levels"),
+        Stage::Branch(kind, _) => kind,
+    };
+    match (figure, branch) {
+        ("figure-3", BranchKind::Reinit) => figure3_reinit_levels(cfg).contains(&j.level),
+        ("figure-4" | "figure-5", BranchKind::Reinit) => true,
+        ("figure-4", BranchKind::Oneshot | BranchKind::OneshotReinit) => true,
+        ("figure-1", BranchKind::RandomPrune) => true,
+        _ => false,
     }
 }
 
@@ -76,26 +48,12 @@ fn figure3_reinit_levels(cfg: &ExperimentConfig) -> Vec<u32> {
     [3, 7].into_iter().filter(|&l| l <= cfg.levels).collect()
 }
 
-/// One experiment's results with the description shown in captions.
-pub struct Loaded {
-    pub net: Net,
-    pub results: ExperimentResults,
-    pub config: ExperimentConfig,
-    pub dataset_line: String,
-}
-
-impl Loaded {
-    pub fn summary(&self) -> Result<Vec<LevelSummary>> {
-        aggregate::summarise(&self.results.records)
-    }
-}
-
 fn pm_label(density: f64) -> String {
     format!("Pm = {:.1}%", 100.0 * density)
 }
 
 fn density_at(l: &Loaded, level: u32) -> Option<f64> {
-    l.results.records.iter().find(|r| r.level == level && r.stage == "main").map(|r| r.density)
+    l.results.records.iter().find(|r| r.level == level && r.stage == Stage::Main).map(|r| r.density)
 }
 
 fn caption(figure: &str, loaded: &[&Loaded]) -> String {
@@ -109,7 +67,7 @@ fn caption(figure: &str, loaded: &[&Loaded]) -> String {
     for l in loaded {
         lines.push(format!(
             "{}: {} trials, {} iterations, {}",
-            l.net.label(),
+            l.spec.label,
             l.config.replicates,
             l.config.train.iterations,
             l.dataset_line
@@ -118,7 +76,7 @@ fn caption(figure: &str, loaded: &[&Loaded]) -> String {
     lines.join("\n")
 }
 
-fn points(rows: &[LevelSummary], kind: &str, f: impl Fn(&LevelSummary) -> Stat) -> Vec<(f64, Stat)> {
+fn points(rows: &[LevelSummary], kind: StageKind, f: impl Fn(&LevelSummary) -> Stat) -> Vec<(f64, Stat)> {
     rows.iter().filter(|r| r.kind == kind).map(|r| (r.percent_remaining, f(r))).collect()
 }
 
@@ -127,25 +85,16 @@ fn pm_axis(rows: &[&[LevelSummary]]) -> XAxis {
     XAxis::PercentRemaining { min: (min * 0.8).max(0.01), max: 110.0 }
 }
 
-/// Draws `fig` into `dir` from the loaded results.
-pub fn draw(fig: FigureName, loaded: &BTreeMap<Net, Loaded>, dir: &Path) -> Result<()> {
-    let need = |n: Net| -> Result<&Loaded> {
-        loaded.get(&n).ok_or_else(|| anyhow::format_err!("{} needs the {} results; run `frankle-carbin-2019 run {}` first", fig.file_stem(), n.label(), fig.file_stem()))
-    };
-    let figure = match fig {
-        FigureName::Figure3 => figure3(need(Net::Lenet)?)?,
-        FigureName::Figure4 => figure4(need(Net::Lenet)?)?,
-        FigureName::Figure5 => {
-            let convs: Vec<&Loaded> = Net::CONVS.iter().map(|&n| need(n)).collect::<Result<_>>()?;
-            figure5(&convs)?
-        }
-        FigureName::Figure1 => {
-            let all: Vec<&Loaded> = [Net::Lenet, Net::Conv2, Net::Conv4, Net::Conv6].iter().map(|&n| need(n)).collect::<Result<_>>()?;
-            figure1(&all)?
-        }
-        FigureName::All => bail!("`all` is not a single figure"),
-    };
-    figure.save(&dir.join(fig.file_stem()))
+/// Draws `figure` from the results (the harness checked they hold every stage it needs).
+pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
+    let get = |n: Net| -> Result<&Loaded> { results.get(n.name()).ok_or_else(|| anyhow::format_err!("{figure} needs the {} results", n.label())) };
+    match figure {
+        "figure-3" => figure3(get(Net::Lenet)?),
+        "figure-4" => figure4(get(Net::Lenet)?),
+        "figure-5" => figure5(&Net::CONVS.iter().map(|&n| get(n)).collect::<Result<Vec<_>>>()?),
+        "figure-1" => figure1(&Net::ALL.iter().map(|&n| get(n)).collect::<Result<Vec<_>>>()?),
+        other => bail!("no figure `{other}`"),
+    }
 }
 
 /// Figure 3: test accuracy vs training iterations, three panels.
@@ -153,10 +102,10 @@ fn figure3(l: &Loaded) -> Result<Figure> {
     let recs = &l.results.records;
     let max_level = l.config.levels;
     let present = |levels: &[u32]| -> Vec<u32> { levels.iter().copied().filter(|&x| x <= max_level).collect() };
-    let series = |level: u32, kind: &str, color, dashed| -> Option<Series> {
+    let series = |level: u32, kind: StageKind, color, dashed| -> Option<Series> {
         let pts = curve(recs, level, kind, Metric::TestAcc);
         let d = density_at(l, level)?;
-        let label = if kind == "main" { pm_label(d) } else { format!("{} (reinit)", pm_label(d)) };
+        let label = if kind == MAIN { pm_label(d) } else { format!("{} (reinit)", pm_label(d)) };
         (!pts.is_empty()).then(|| Series { label, color, dashed, spread: Spread::ErrorBars, points: pts })
     };
     let iters = l.config.train.iterations as f64;
@@ -166,11 +115,11 @@ fn figure3(l: &Loaded) -> Result<Figure> {
     let mk = |title: &str, levels: &[u32], reinit: &[u32]| -> Panel {
         let mut s: Vec<Series> = Vec::new();
         for (i, &lv) in levels.iter().enumerate() {
-            s.extend(series(lv, "main", PALETTE[i % 6], false));
+            s.extend(series(lv, MAIN, PALETTE[i % 6], false));
         }
         for &lv in reinit {
             let i = levels.iter().position(|&x| x == lv).unwrap_or(0);
-            s.extend(series(lv, "reinit", PALETTE[i % 6], true));
+            s.extend(series(lv, REINIT, PALETTE[i % 6], true));
         }
         let mut s2 = s;
         for x in &mut s2 {
@@ -225,7 +174,7 @@ fn figure3(l: &Loaded) -> Result<Figure> {
 /// Figure 4: early-stop iteration, accuracy at early stop and at the end vs Pm.
 fn figure4(l: &Loaded) -> Result<Figure> {
     let rows = l.summary()?;
-    let kinds = [("main", "iterative"), ("reinit", "iterative, random reinit"), ("oneshot", "one-shot"), ("oneshot-reinit", "one-shot, random reinit")];
+    let kinds = [(MAIN, "iterative"), (REINIT, "iterative, random reinit"), (ONESHOT, "one-shot"), (ONESHOT_REINIT, "one-shot, random reinit")];
     let mk = |title: &str, y: &str, f: &dyn Fn(&LevelSummary) -> Stat| Panel {
         title: title.into(),
         x_label: "Percent of weights remaining".into(),
@@ -235,7 +184,7 @@ fn figure4(l: &Loaded) -> Result<Figure> {
         series: kinds
             .iter()
             .enumerate()
-            .map(|(i, (k, label))| Series { label: (*label).into(), color: PALETTE[i], dashed: false, spread: Spread::ErrorBars, points: points(&rows, k, f) })
+            .map(|(i, (k, label))| Series { label: (*label).into(), color: PALETTE[i], dashed: false, spread: Spread::ErrorBars, points: points(&rows, *k, f) })
             .filter(|s| !s.points.is_empty())
             .collect(),
     };
@@ -253,7 +202,7 @@ fn figure4(l: &Loaded) -> Result<Figure> {
 }
 
 /// Panels with one colour per network: its winning tickets solid and a control `kind` dashed.
-fn per_network_panels(nets: &[&Loaded], control: (&str, &str), spread: Spread, metrics: &[(&str, &str, fn(&LevelSummary) -> Stat)]) -> Result<Vec<Panel>> {
+fn per_network_panels(nets: &[&Loaded], control: (StageKind, &str), spread: Spread, metrics: &[(&str, &str, fn(&LevelSummary) -> Stat)]) -> Result<Vec<Panel>> {
     let rows: Vec<Vec<LevelSummary>> = nets.iter().map(|l| l.summary()).collect::<Result<_>>()?;
     let row_refs: Vec<&[LevelSummary]> = rows.iter().map(|r| r.as_slice()).collect();
     Ok(metrics
@@ -261,10 +210,10 @@ fn per_network_panels(nets: &[&Loaded], control: (&str, &str), spread: Spread, m
         .map(|(title, y, f)| {
             let mut series = Vec::new();
             for (i, (l, r)) in nets.iter().zip(&rows).enumerate() {
-                for (kind, dashed, suffix) in [("main", false, String::new()), (control.0, true, format!(" {}", control.1))] {
+                for (kind, dashed, suffix) in [(MAIN, false, String::new()), (control.0, true, format!(" {}", control.1))] {
                     let pts = points(r, kind, f);
                     if !pts.is_empty() {
-                        series.push(Series { label: format!("{}{suffix}", l.net.label()), color: PALETTE[i], dashed, spread, points: pts });
+                        series.push(Series { label: format!("{}{suffix}", l.spec.label), color: PALETTE[i], dashed, spread, points: pts });
                     }
                 }
             }
@@ -283,7 +232,7 @@ fn figure5(convs: &[&Loaded]) -> Result<Figure> {
     Ok(Figure {
         title: format!("Figure 5: Conv-2/4/6 on {ds}, iterative pruning (solid) vs. random reinit (dashed)"),
         caption: caption("Figure 5", convs),
-        panels: per_network_panels(convs, ("reinit", "reinit"), Spread::ErrorBars, &[EARLY_STOP, ACC_AT_EARLY_STOP, ACC_AT_END])?,
+        panels: per_network_panels(convs, (REINIT, "reinit"), Spread::ErrorBars, &[EARLY_STOP, ACC_AT_EARLY_STOP, ACC_AT_END])?,
         columns: 3,
         panel_size: (560, 430),
     })
@@ -294,7 +243,7 @@ fn figure1(all: &[&Loaded]) -> Result<Figure> {
     Ok(Figure {
         title: "Figure 1: winning tickets (solid) vs. randomly sampled sparse networks (dashed)".into(),
         caption: caption("Figure 1", all),
-        panels: per_network_panels(all, ("random-prune", "random"), Spread::None, &[EARLY_STOP, ACC_AT_EARLY_STOP])?,
+        panels: per_network_panels(all, (RANDOM, "random"), Spread::None, &[EARLY_STOP, ACC_AT_EARLY_STOP])?,
         columns: 2,
         panel_size: (620, 450),
     })

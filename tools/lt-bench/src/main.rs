@@ -107,6 +107,44 @@ fn engine_run(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, war
     })
 }
 
+/// Iterations per stage in [`run_path`].
+const RUN_PATH_ITERATIONS: u64 = 2_000;
+
+/// Times what `run` does: an IMP experiment through `imp::run` (stage folders, masks, the fused
+/// masked update on a pruned level, evaluation every 100 iterations on 5K + 10K examples) with
+/// `jobs` workers of `threads` intra-op threads and one replicate per worker, two stages each
+/// (dense, then 20 % pruned). Returns (mean wall seconds per stage on one worker, training
+/// steps per second of the whole machine).
+fn run_path(jobs: usize, threads: i32) -> Result<(f64, f64)> {
+    use common::config::ExperimentConfig;
+    use common::imp::{self, Experiment};
+    tch::set_num_threads(threads);
+    let data = random_dataset([1, 28, 28], 55_000, 5_000);
+    let data = Dataset { test: Split { images: Tensor::randn([10_000, 1, 28, 28], (Kind::Float, Device::Cpu)), labels: Tensor::randint(10, [10_000], (Kind::Int64, Device::Cpu)) }, ..data };
+    let cfg = ExperimentConfig {
+        name: "bench".into(),
+        scale: "bench".into(),
+        dataset: DatasetName::Synthetic,
+        model: model_cfg("lenet-300-100", InitKind::GlorotNormal),
+        train: TrainConfig { optimizer: OptimizerConfig::adam(1.2e-3), schedule: Schedule::constant(), batch_size: 60, iterations: RUN_PATH_ITERATIONS, eval_every: 100, augment: false, test_eval: TestEval::Always },
+        prune: common::prune::PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 },
+        levels: 1,
+        rewind_iteration: 0,
+        retrain: Default::default(),
+        replicates: jobs as u32,
+        branches: vec![],
+        seed: 0,
+    };
+    let runs = tempfile::tempdir()?;
+    let exp = Experiment { config: &cfg, dir: runs.path().join("bench"), data: &data, device: Device::Cpu, checkpoint_every: 10 };
+    let jobs_list = imp::jobs(&cfg);
+    let t = Instant::now();
+    let report = imp::run(&exp, &jobs_list, jobs, &common::progress::Progress::new("bench", true))?;
+    let wall = t.elapsed().as_secs_f64();
+    anyhow::ensure!(report.failures.is_empty(), "bench stages failed");
+    Ok((wall / 2.0, (jobs_list.len() as u64 * RUN_PATH_ITERATIONS) as f64 / wall))
+}
+
 fn sgemm_gflops(threads: i32) -> f64 {
     tch::set_num_threads(threads);
     let a = Tensor::randn([1024, 1024], (Kind::Float, Device::Cpu));
@@ -174,19 +212,11 @@ fn main() -> Result<()> {
     let res_machine = engine_steps_per_s("resnet-20", [3, 32, 32], sgd, 128, 2, 10, cores, 1);
     let eval_1 = eval_examples_per_s(1);
     let peak = sgemm_gflops(cores as i32);
-    // One LeNet IMP level of 5K iterations, evaluating 5K + 10K examples every 100.
-    tch::set_num_threads(1);
-    let level = {
-        let data = random_dataset([1, 28, 28], 55_000, 5_000);
-        let data = Dataset { test: Split { images: Tensor::randn([10_000, 1, 28, 28], (Kind::Float, Device::Cpu)), labels: Tensor::randint(10, [10_000], (Kind::Int64, Device::Cpu)) }, ..data };
-        let cfg = TrainConfig { optimizer: adam(1.2e-3), schedule: Schedule::constant(), batch_size: 60, iterations: 5_000, eval_every: 100, augment: false, test_eval: TestEval::Always };
-        let mut m = Model::new(&model_cfg("lenet-300-100", InitKind::GlorotNormal), [1, 28, 28], 10, 0, Device::Cpu)?;
-        let mask = Mask::dense(&m);
-        let noop = |_: u64| {};
-        let t = Instant::now();
-        train::train(&mut m, &mask, &data, &cfg, RunSpec { data_seed: 0, start: 0, snapshot_at: None, checkpoint: None, on_step: &noop })?;
-        t.elapsed().as_secs_f64()
-    };
+    // The path `run` takes, at each (jobs, threads): whole IMP stages on worker threads.
+    let stage_1x1 = run_path(1, 1)?;
+    let stage_1xall = run_path(1, cores as i32)?;
+    let stage_allx1 = run_path(cores, 1)?;
+    let level = stage_1x1.0 * 5_000.0 / RUN_PATH_ITERATIONS as f64;
 
     // FLOPs of one LeNet-300-100 step (batch 60): forward and weight gradients of every layer,
     // input gradients of all but the first (the images need none); an evaluation is a forward.
@@ -231,7 +261,13 @@ fn main() -> Result<()> {
         lenet_step_flop / 1e6,
         eval_1 * lenet_eval_flop / 1e9
     );
-    println!("- one LeNet IMP level (5K iterations, evaluating 5K + 10K examples every 100): {level:.1} s on one thread");
+    println!("\nThe path `run` takes (LeNet-300-100 IMP on worker threads, a dense and a pruned stage of {RUN_PATH_ITERATIONS} iterations per replicate, evaluating 5K + 10K examples every 100; the harness's default is {cores} jobs × 1 thread):\n");
+    println!("| jobs × threads | seconds per stage | machine throughput |");
+    println!("|---|---|---|");
+    for ((jobs, threads), (per_stage, steps_per_s)) in [((1, 1), stage_1x1), ((1, cores), stage_1xall), ((cores, 1), stage_allx1)] {
+        println!("| {jobs} × {threads} | {per_stage:.2} s | {steps_per_s:.0} steps/s |");
+    }
+    println!("\n- one LeNet IMP level (5K iterations, evaluating 5K + 10K examples every 100): {level:.1} s on one thread (scaled from the 1 × 1 row)");
     println!(
         "- estimated paper-scale Figure 3 on this machine ({trainings:.0} trainings: {:.2}M steps + {:.1}K evaluations of 15K examples, {cores} jobs): {:.0} min = {:.0} min training + {:.0} min evaluating",
         steps / 1e6,

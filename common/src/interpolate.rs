@@ -1,0 +1,61 @@
+//! Linear mode connectivity (Frankle, Dziugaite, Roy & Carbin, ICML 2020): loss and error along
+//! the straight line between two trained weight vectors, and the instability (error barrier)
+//! that decides whether two networks lie in one linearly connected region.
+//!
+//! Every variable is interpolated — weights, biases, batch-norm affine parameters and batch-norm
+//! running statistics (the whole state dict, which is what open_lth's interpolation does; the
+//! network is then evaluated in eval mode with the interpolated running statistics). Pruned
+//! weights are zero in both ends and so stay zero along the path.
+
+use crate::data::Split;
+use crate::models::Model;
+use crate::train::{evaluate, Weights};
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+
+/// The paper's grid: 30 evenly spaced α in [0, 1].
+pub const PAPER_POINTS: usize = 30;
+
+/// One point on the path θ(α) = (1 − α)·θ_a + α·θ_b.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PathPoint {
+    pub alpha: f64,
+    /// Mean cross-entropy on the split.
+    pub loss: f64,
+    /// Classification error (1 − accuracy) on the split.
+    pub error: f64,
+}
+
+/// `points` evenly spaced values from 0 to 1 inclusive (`points ≥ 2`).
+pub fn alphas(points: usize) -> Vec<f64> {
+    (0..points).map(|i| i as f64 / (points - 1) as f64).collect()
+}
+
+/// Evaluates `model` on `split` at `points` evenly spaced α between `a` (α = 0) and `b` (α = 1).
+/// The model's own weights are left as they were.
+pub fn path(model: &mut Model, a: &Weights, b: &Weights, points: usize, split: &Split) -> Result<Vec<PathPoint>> {
+    if points < 2 {
+        bail!("an interpolation path needs at least 2 points, got {points}");
+    }
+    if a.len() != b.len() || !a.keys().all(|k| b.get(k).is_some_and(|t| t.size() == a[k].size())) {
+        bail!("the two weight vectors to interpolate belong to different architectures");
+    }
+    let saved = model.snapshot();
+    let mut out = Vec::with_capacity(points);
+    for alpha in alphas(points) {
+        let mixed: Weights = tch::no_grad(|| a.iter().map(|(k, ta)| (k.clone(), ta * (1.0 - alpha) + &b[k] * alpha)).collect());
+        model.restore(&mixed)?;
+        let (loss, acc) = evaluate(model, split);
+        out.push(PathPoint { alpha, loss, error: 1.0 - acc });
+    }
+    model.restore(&saved)?;
+    Ok(out)
+}
+
+/// Linear interpolation instability: the highest error on the path minus the mean error of its
+/// two ends (the paper calls a pair stable when this is below 2 %, i.e. 0.02).
+pub fn instability(path: &[PathPoint]) -> f64 {
+    let (Some(first), Some(last)) = (path.first(), path.last()) else { return f64::NAN };
+    let sup = path.iter().map(|p| p.error).fold(f64::NEG_INFINITY, f64::max);
+    sup - 0.5 * (first.error + last.error)
+}

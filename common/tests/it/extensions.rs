@@ -1,0 +1,162 @@
+//! The engine's extension points for the papers after Frankle & Carbin: retraining modes
+//! (Renda et al.), spawned copies and interpolation (linear mode connectivity), mask criteria
+//! (Zhou et al.), and the global-pruning ladder.
+
+use crate::engine::{config, data, model, run_imp};
+use common::config::{BranchConfig, BranchKind, Retrain};
+use common::criteria::{self, Criterion};
+use common::imp::Stage;
+use common::interpolate;
+use common::models::{Arch, InitKind, LayerRole, Model, ModelConfig};
+use common::paths;
+use common::prune::{Mask, PruneConfig};
+use common::train::{self, checkpoint};
+use std::collections::BTreeMap;
+use tch::{Device, Kind, Tensor};
+
+#[test]
+fn learning_rate_rewinding_and_fine_tuning_retrain_from_the_pruned_final_weights() {
+    let d = data();
+    for retrain in [Retrain::LrRewind, Retrain::FineTune] {
+        let mut cfg = config(1);
+        cfg.branches.clear();
+        cfg.replicates = 1;
+        cfg.rewind_iteration = 40;
+        cfg.retrain = retrain;
+        cfg.train.schedule.milestones = vec![60];
+        let dir = tempfile::tempdir().unwrap();
+        let recs = run_imp(&cfg, &d, 1, dir.path());
+        let exp = dir.path().join(cfg.hash());
+        // Level 1 starts at k from level 0's final weights under its mask (not from θ_k).
+        let final0 = checkpoint::load_weights(&paths::stage_dir(&exp, 0, 0, "main").join(paths::FINAL)).unwrap();
+        let mut m = model(&cfg, &d, 0);
+        m.restore(&final0).unwrap();
+        Mask::load(&paths::stage_dir(&exp, 0, 1, "main").join(paths::MASK), Device::Cpu).unwrap().apply(&m);
+        let (vl, _) = train::evaluate(&m, &d.validation);
+        let level1 = recs.iter().find(|r| r.level == 1).unwrap();
+        assert_eq!(level1.outcome.log.iteration[0], 40);
+        assert_eq!(vl.to_bits(), level1.outcome.log.val_loss[0].to_bits(), "{retrain:?}: level 1 starts from final weights ⊙ mask");
+    }
+    // Fine-tuning trains at the schedule's last rate, constant; the others keep the schedule.
+    let mut cfg = config(1);
+    cfg.train.schedule.milestones = vec![60];
+    let ft = Retrain::FineTune.train_config(&cfg.train);
+    assert!((ft.optimizer.lr() - 2e-4).abs() < 1e-12 && ft.schedule.milestones.is_empty());
+    assert_eq!(Retrain::LrRewind.train_config(&cfg.train), cfg.train);
+    // A default retrain mode leaves the trunk identity of existing configs unchanged.
+    let mut lrr = cfg.clone();
+    lrr.retrain = Retrain::LrRewind;
+    assert_ne!(lrr.hash(), cfg.hash());
+    let json = serde_json::to_value(&cfg).unwrap();
+    assert_eq!(json["retrain"], "weight-rewind");
+}
+
+#[test]
+fn spawned_copies_start_from_theta_k_and_see_their_own_data_order() {
+    let d = data();
+    let mut cfg = config(0);
+    cfg.replicates = 1;
+    cfg.rewind_iteration = 20;
+    cfg.branches = vec![BranchConfig { kind: BranchKind::Spawn, levels: vec![0], copies: 2 }];
+    let dir = tempfile::tempdir().unwrap();
+    let recs = run_imp(&cfg, &d, 2, dir.path());
+    let spawn = |c| recs.iter().find(|r| r.stage == Stage::Branch(BranchKind::Spawn, c)).unwrap();
+    let main = recs.iter().find(|r| r.stage == Stage::Main).unwrap();
+    let at20 = main.outcome.log.iteration.iter().position(|&i| i == 20).unwrap();
+    for c in [0, 1] {
+        assert_eq!(spawn(c).outcome.log.iteration[0], 20);
+        assert_eq!(spawn(c).outcome.log.val_loss[0].to_bits(), main.outcome.log.val_loss[at20].to_bits(), "copy {c} starts from θ_k");
+    }
+    assert_ne!(spawn(0).outcome.log.val_loss.last(), spawn(1).outcome.log.val_loss.last(), "independent data orders");
+
+    // The two copies' endpoints: the path reproduces each end and measures a barrier.
+    let exp = dir.path().join(cfg.hash());
+    let mut m = model(&cfg, &d, 0);
+    let a = checkpoint::load_weights(&paths::stage_dir(&exp, 0, 0, "main").join(paths::FINAL)).unwrap();
+    let b = checkpoint::load_weights(&paths::stage_dir(&exp, 0, 0, "main").join(paths::START)).unwrap();
+    let path = interpolate::path(&mut m, &a, &b, 5, &d.test).unwrap();
+    assert_eq!(path.iter().map(|p| p.alpha).collect::<Vec<_>>(), [0.0, 0.25, 0.5, 0.75, 1.0]);
+    m.restore(&a).unwrap();
+    let (_, acc_a) = train::evaluate(&m, &d.test);
+    assert!((path[0].error - (1.0 - acc_a)).abs() < 1e-12, "α = 0 is the first network");
+    let inst = interpolate::instability(&path);
+    let sup = path.iter().map(|p| p.error).fold(0.0, f64::max);
+    assert!((inst - (sup - 0.5 * (path[0].error + path[4].error))).abs() < 1e-12);
+    assert!(interpolate::path(&mut m, &a, &b, 1, &d.test).is_err());
+}
+
+#[test]
+fn interpolating_a_network_with_itself_is_flat() {
+    let d = data();
+    let cfg = config(0);
+    let mut m = model(&cfg, &d, 3);
+    let w = m.snapshot();
+    let path = interpolate::path(&mut m, &w, &w, interpolate::PAPER_POINTS, &d.test).unwrap();
+    assert_eq!(path.len(), 30);
+    assert!(path.iter().all(|p| p.error.to_bits() == path[0].error.to_bits()));
+    assert_eq!(interpolate::instability(&path), 0.0);
+}
+
+fn layer(v: &[f32]) -> BTreeMap<String, Tensor> {
+    BTreeMap::from([("w".to_string(), Tensor::from_slice(v))])
+}
+
+#[test]
+fn mask_criteria_keep_the_highest_scores_with_the_authors_intersection_rule() {
+    let init = layer(&[0.1, -0.9, 0.5, -0.25, 0.8, 0.05]);
+    let fin = layer(&[0.7, -0.1, -0.6, 0.5, 0.95, 0.02]);
+    let dense = Mask(BTreeMap::from([("w".to_string(), Tensor::ones([6], (Kind::Float, Device::Cpu)))]));
+    let keep = BTreeMap::from([("w".to_string(), 3usize)]);
+    let kept = |c: Criterion| -> Vec<i64> {
+        let m = criteria::mask(&dense, c, &init, &fin, &keep, 1);
+        let v: Vec<f32> = Vec::try_from(&m.0["w"]).unwrap();
+        (0..6).filter(|&i| v[i] != 0.0).map(|i| i as i64).collect()
+    };
+    assert_eq!(kept(Criterion::LargeFinal), [0, 2, 4]);
+    assert_eq!(kept(Criterion::SmallFinal), [1, 3, 5]);
+    assert_eq!(kept(Criterion::LargeInit), [1, 2, 4]);
+    // |w_f| − |w_i| = 0.6, −0.8, 0.1, 0.25, 0.15, −0.03.
+    assert_eq!(kept(Criterion::MagnitudeIncrease), [0, 3, 4]);
+    // |w_f − w_i| = 0.6, 0.8, 1.1, 0.75, 0.15, 0.03.
+    assert_eq!(kept(Criterion::Movement), [1, 2, 3]);
+    // Same sign at 0, 1, 4, 5 (score |w_f|); 2 and 3 flipped (score 0).
+    assert_eq!(kept(Criterion::LargeFinalSameSign), [0, 1, 4]);
+    // The top 3 of |w_i| ({1, 4, 2}) and of |w_f| ({4, 0, 2}) share only 2 and 4; the top 4
+    // ({1, 4, 2, 3} and {4, 0, 2, 3}) share 3: the common percentile the authors search for.
+    assert_eq!(kept(Criterion::LargeInitLargeFinal), [2, 3, 4]);
+    // Only survivors are kept; random keeps the requested count, reproducibly.
+    let half = criteria::mask(&dense, Criterion::LargeFinal, &init, &fin, &keep, 0);
+    let two = BTreeMap::from([("w".to_string(), 2usize)]);
+    let child = criteria::mask(&half, Criterion::SmallFinal, &init, &fin, &two, 0);
+    let v: Vec<f32> = Vec::try_from(&child.0["w"]).unwrap();
+    assert_eq!(v, [1.0, 0.0, 1.0, 0.0, 0.0, 0.0], "the two smallest of the survivors {{0, 2, 4}}");
+    let r1 = criteria::mask(&dense, Criterion::Random, &init, &fin, &keep, 9);
+    let r2 = criteria::mask(&dense, Criterion::Random, &init, &fin, &keep, 9);
+    assert!(r1.0["w"].equal(&r2.0["w"]));
+    assert_eq!(r1.0["w"].sum(Kind::Int64).int64_value(&[]), 3);
+}
+
+#[test]
+fn global_pruning_follows_the_paper_ladder_of_twenty_percent_per_level() {
+    // ResNet-20 (width 16), global 20 % of conv + fc weights per level: Pm = 0.8^L up to
+    // rounding of one weight per level, the ladder open_lth and Frankle et al. (2020) quote
+    // (100, 80, 64, 51.2, 41.0, 32.8, 26.2, 21.0, 16.8, 13.4, 10.7 %).
+    crate::init();
+    let cfg = ModelConfig { arch: Arch::Resnet20 { width: 16 }, init: InitKind::KaimingNormal };
+    let m = Model::new(&cfg, [3, 32, 32], 10, 0, Device::Cpu).unwrap();
+    let prune = PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Conv, LayerRole::Fc, LayerRole::Output, LayerRole::Shortcut] };
+    let mut e = config(10);
+    e.model = cfg;
+    e.prune = prune.clone();
+    let ladder = e.ladder(m.layers());
+    let mut mask = Mask::dense(&m);
+    let weights = m.snapshot();
+    let total: i64 = mask.report().iter().map(|l| l.total).sum();
+    for (level, want) in [100.0, 80.0, 64.0, 51.2, 41.0, 32.8, 26.2, 21.0, 16.8, 13.4, 10.7].iter().enumerate() {
+        let pm = 100.0 * mask.density();
+        assert!((pm - want).abs() < 0.05, "level {level}: Pm {pm:.2} % vs the paper's {want} %");
+        assert!((ladder[level] - mask.density()).abs() < 1e-12, "config ladder agrees with the pruner at level {level}");
+        mask = mask.prune_magnitude(&weights, m.layers(), &prune);
+    }
+    assert!(total > 250_000, "ResNet-20 has ~270K prunable weights, got {total}");
+}

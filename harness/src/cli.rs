@@ -1,0 +1,226 @@
+//! The command line every paper binary shares: flags, subcommands, one-line errors, exit codes.
+//!
+//! Exit codes: 0 success; 2 bad input or a failed run (one line `error: …` naming the problem
+//! and the fix); 101 an internal failure (a bug: one line, no backtrace).
+
+use crate::paper::{Paper, Scale};
+use crate::{report, runner};
+use anyhow::{bail, Result};
+use clap::builder::PossibleValuesParser;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use common::config::{ExperimentConfig, MAX_REPLICATES};
+use common::data::DatasetName;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    opts: Opts,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags shared by every paper binary. Every count has a bound that names itself in the error.
+#[derive(Args, Debug, Clone)]
+pub struct Opts {
+    /// Protocol scale: `paper` = the paper's protocol unchanged (meant for a GPU); `small` = same
+    /// protocol, fewer trials/iterations/levels (a 2-core laptop); `smoke` = seconds, for tests
+    #[arg(long, value_enum, default_value = "small", global = true)]
+    pub scale: Scale,
+    /// Compute device: auto (a CUDA GPU when libtorch sees one, else CPU), cpu, or cuda
+    #[arg(long, default_value = "auto", global = true)]
+    pub device: String,
+    /// Run seed; every random stream (init, data order, split, masks) derives from it [default: 0,
+    /// or the seed in a --config file]
+    #[arg(long, global = true)]
+    pub seed: Option<u64>,
+    /// Trials (replicates) per experiment [default: the preset's; see `config NAME`]
+    #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(0..=MAX_REPLICATES as i64))]
+    pub trials: Option<u32>,
+    /// Dataset for every experiment: mnist, fashion-mnist, cifar-10 or synthetic [default: the
+    /// paper's, falling back from CIFAR-10 to Fashion-MNIST when CIFAR-10 is absent]
+    #[arg(long, global = true)]
+    pub dataset: Option<String>,
+    /// Replace a preset by a TOML experiment config (print one with `config NAME`), matched to its
+    /// experiment by the config's `name` prefix; --seed, --trials and --dataset still apply
+    #[arg(long, global = true)]
+    pub config: Vec<PathBuf>,
+    /// Folder for run caches and checkpoints (resumable; safe to delete once results exist)
+    #[arg(long, default_value = "runs", global = true)]
+    pub runs_dir: PathBuf,
+    /// Folder for the HDF5 results [default: results/<paper>; a `<scale>/` subfolder is used]
+    #[arg(long, global = true)]
+    pub results_dir: Option<PathBuf>,
+    /// Folder for the figures, PNG and SVG [default: figures/<paper>; a `<scale>/` subfolder is used]
+    #[arg(long, global = true)]
+    pub figures_dir: Option<PathBuf>,
+    /// Folder holding (or receiving) the datasets
+    #[arg(long, default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    /// Independent stages (replicates, branches) trained concurrently [default: CPU cores, 1 on a GPU]
+    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+    /// libtorch intra-op threads per job [default: 1, so a run's numbers are the same on any
+    /// machine with the same CPU kernels, whatever its core count]
+    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+    /// Save a resumable checkpoint every N evaluations (0 = never)
+    #[arg(long, default_value_t = 10, global = true, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub checkpoint_every: u32,
+    /// Print only warnings and errors
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train what the figures need (reusing finished stages), add them to the results files, draw
+    Run {
+        #[arg(default_value = "all")]
+        figures: Vec<String>,
+    },
+    /// Redraw figures from the results files only (no training)
+    Plot {
+        #[arg(default_value = "all")]
+        figures: Vec<String>,
+    },
+    /// Early-stop iteration and accuracies per level and stage kind, from the results files
+    Summary {
+        /// Machine-readable JSON
+        #[arg(long)]
+        json: bool,
+        /// The paper's headline claims beside ours, with tolerances and verdicts (Markdown)
+        #[arg(long, conflicts_with = "json")]
+        headline: bool,
+    },
+    /// Print the resolved experiment config (TOML) of one experiment
+    Config { experiment: String },
+}
+
+impl Opts {
+    pub fn results_dir<P: Paper>(&self) -> PathBuf {
+        self.results_dir.clone().unwrap_or_else(|| PathBuf::from("results").join(P::ID)).join(self.scale.as_str())
+    }
+    pub fn figures_dir<P: Paper>(&self) -> PathBuf {
+        self.figures_dir.clone().unwrap_or_else(|| PathBuf::from("figures").join(P::ID)).join(self.scale.as_str())
+    }
+    pub fn dataset_override(&self) -> Result<Option<DatasetName>> {
+        self.dataset.as_deref().map(DatasetName::parse).transpose()
+    }
+}
+
+/// The entry point of a paper binary: `fn main() -> ExitCode { harness::main(MyPaper) }`.
+pub fn main<P: Paper>(paper: P) -> ExitCode {
+    common::device::keep_freed_memory();
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.payload().downcast_ref::<String>().cloned().or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+        let first = msg.lines().next().unwrap_or("").to_string();
+        eprintln!("error: internal failure: {first} (please report this with the command you ran)");
+    }));
+    let cli = match parse::<P>(&paper) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            eprintln!("{}", one_line(&e));
+            return ExitCode::from(2);
+        }
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(&paper, cli))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::from(2)
+        }
+        Err(_) => ExitCode::from(101),
+    }
+}
+
+/// Parses the command line, with the paper's name, help and figure names.
+fn parse<P: Paper>(paper: &P) -> Result<Cli, clap::Error> {
+    let mut names: Vec<&'static str> = paper.figures().iter().map(|f| f.name).collect();
+    names.push("all");
+    let figures = |c: clap::Command| c.mut_arg("figures", |a| a.value_parser(PossibleValuesParser::new(names.clone())));
+    let cmd = Cli::command().name(P::ID).bin_name(P::ID).about(P::ABOUT).version(env!("CARGO_PKG_VERSION"))
+        .mut_subcommand("run", figures)
+        .mut_subcommand("plot", figures);
+    Cli::from_arg_matches(&cmd.try_get_matches()?)
+}
+
+/// clap's first line plus the valid values, if it lists them, as one line.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let mut line = text.lines().next().unwrap_or("error: invalid arguments").trim().to_string();
+    if let Some(values) = text.lines().find(|l| l.contains("[possible values:")) {
+        line = format!("{line} {}", values.trim());
+    }
+    format!("{line}; see --help")
+}
+
+/// The figures named on the command line (`all` = every figure), in the paper's order.
+fn expand<P: Paper>(paper: &P, names: &[String]) -> Vec<&'static str> {
+    let all = names.iter().any(|n| n == "all");
+    paper.figures().iter().map(|f| f.name).filter(|f| all || names.iter().any(|n| n == f)).collect()
+}
+
+fn dispatch<P: Paper>(paper: &P, cli: Cli) -> Result<()> {
+    let o = &cli.opts;
+    o.dataset_override()?;
+    common::device::DeviceChoice::parse(&o.device)?;
+    match &cli.command {
+        Command::Config { experiment } => {
+            let spec = runner::spec(paper, experiment)?;
+            let cfg = resolve_config(paper, o, spec.name, o.dataset_override()?.unwrap_or(spec.dataset))?;
+            print!("{}", cfg.to_toml());
+            Ok(())
+        }
+        Command::Run { figures } => runner::run(paper, o, &expand(paper, figures)),
+        Command::Plot { figures } => runner::plot(paper, o, &expand(paper, figures), !figures.iter().any(|f| f == "all")),
+        Command::Summary { json, headline } => {
+            let results = runner::load_results(paper, &o.results_dir::<P>())?;
+            if results.is_empty() {
+                bail!("no results in {}; run `{} --scale {} run` first", o.results_dir::<P>().display(), P::ID, o.scale.as_str());
+            }
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report::summary_json(&results)?)?);
+            } else if *headline {
+                print!("{}", crate::claims::markdown(P::CITATION, &paper.claims(&results)?));
+            } else {
+                print!("{}", report::summary_text(&results)?);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The preset of `experiment` (or the user's `--config` file for it), with `--seed`, `--trials`
+/// and `--dataset` applied, validated.
+pub fn resolve_config<P: Paper>(paper: &P, o: &Opts, experiment: &str, dataset: DatasetName) -> Result<ExperimentConfig> {
+    let mut from_file = None;
+    for path in &o.config {
+        let cfg = ExperimentConfig::from_toml_file(path)?;
+        if cfg.name.starts_with(experiment) {
+            from_file = Some((cfg, path));
+            break;
+        }
+    }
+    let (mut cfg, origin) = match from_file {
+        Some((cfg, path)) => (cfg, format!("config {}", path.display())),
+        None => {
+            let mut cfg = paper.preset(experiment, o.scale, dataset);
+            cfg.seed = 0;
+            (cfg, format!("preset {experiment}"))
+        }
+    };
+    if let Some(seed) = o.seed {
+        cfg.seed = seed;
+    }
+    if let Some(t) = o.trials {
+        cfg.replicates = t;
+    }
+    if let Some(d) = o.dataset_override()? {
+        cfg.dataset = d;
+    }
+    cfg.validate().map_err(|e| anyhow::format_err!("{origin}: {e:#}"))?;
+    Ok(cfg)
+}

@@ -1,0 +1,24 @@
+//! `harness`: everything a paper binary shares, so that a paper binary is only its presets, its
+//! figures and its claims (the [`Paper`] trait).
+//!
+//! - [`cli`]: the flags (`--scale --device --seed --trials --dataset --config --runs-dir
+//!   --results-dir --figures-dir --data-dir --jobs --threads --checkpoint-every --quiet`), the
+//!   subcommands (`run [figure…|all]`, `plot`, `summary [--json|--headline]`, `config NAME`),
+//!   one-line errors and exit codes, and [`main`].
+//! - [`runner`]: data choice, the run-folder lock, the stages each figure needs (closed under
+//!   dependencies), progress and resume, results files that only ever gain stages, drawing.
+//! - [`report`]: `summary`; [`claims`]: the claims table with tolerances and verdicts.
+//! - [`testkit`]: the CLI test suite every paper binary instantiates with [`cli_suite!`].
+//!
+//! A new paper: see "Adding a paper binary" in ARCHITECTURE.md.
+
+pub mod claims;
+pub mod cli;
+pub mod paper;
+pub mod report;
+pub mod runner;
+pub mod testkit;
+
+pub use claims::{Claim, Verdict};
+pub use cli::main;
+pub use paper::{ExperimentSpec, FigureSpec, Loaded, Paper, Results, Scale};

@@ -1,0 +1,112 @@
+//! What a paper binary supplies: its experiments, presets, figures and claims.
+
+use crate::claims::Claim;
+use anyhow::Result;
+use common::config::ExperimentConfig;
+use common::data::DatasetName;
+use common::imp::JobId;
+use common::plot::Figure;
+use common::results::ExperimentResults;
+use std::collections::BTreeMap;
+
+/// `smoke | small | paper`: `paper` is the paper's protocol unchanged (meant for a GPU); `small`
+/// keeps the protocol with fewer trials/iterations/levels (a 2-core laptop, under an hour);
+/// `smoke` runs in seconds, for tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scale {
+    Smoke,
+    Small,
+    Paper,
+}
+
+impl Scale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scale::Smoke => "smoke",
+            Scale::Small => "small",
+            Scale::Paper => "paper",
+        }
+    }
+}
+
+/// One experiment of a paper: a network on a dataset, stored as `<results>/<scale>/<name>.h5`.
+#[derive(Debug, Clone, Copy)]
+pub struct ExperimentSpec {
+    /// File and `config NAME` name, e.g. `lenet`.
+    pub name: &'static str,
+    /// Human name in captions, e.g. `LeNet-300-100`.
+    pub label: &'static str,
+    /// The paper's dataset.
+    pub dataset: DatasetName,
+    /// Used, with a note, when `dataset` cannot be had and the user did not pick one (CIFAR-10 on
+    /// a machine without internet → Fashion-MNIST); every figure and results file says so.
+    pub fallback: Option<DatasetName>,
+}
+
+/// One figure of a paper, drawn from the results of `experiments`.
+#[derive(Debug, Clone, Copy)]
+pub struct FigureSpec {
+    /// File stem and CLI name, e.g. `figure-3`.
+    pub name: &'static str,
+    pub experiments: &'static [&'static str],
+}
+
+/// A results file read back, with what captions need.
+pub struct Loaded {
+    pub spec: ExperimentSpec,
+    pub results: ExperimentResults,
+    pub config: ExperimentConfig,
+    /// "mnist from <source> (train/val/test 55000/5000/10000)".
+    pub dataset_line: String,
+}
+
+impl Loaded {
+    /// Per-(level, stage kind) means and spreads over replicates and copies.
+    pub fn summary(&self) -> Result<Vec<common::aggregate::LevelSummary>> {
+        common::aggregate::summarise(&self.results.records)
+    }
+
+    /// "small, 3 trials, 20000 it, mnist (55000 train)": the setting a number was measured in.
+    pub fn setting(&self) -> String {
+        let p = self.results.provenance().ok();
+        format!(
+            "{}, {} trials, {} it, {}{}",
+            self.results.scale,
+            self.config.replicates,
+            self.config.train.iterations,
+            self.config.dataset.as_str(),
+            p.map(|p| format!(" ({} train)", p.train_examples)).unwrap_or_default()
+        )
+    }
+}
+
+/// Every results file of a paper at one scale, by experiment name.
+pub type Results = BTreeMap<&'static str, Loaded>;
+
+/// A paper binary: the protocol as data, the figures and the claims. Everything else (flags,
+/// subcommands, errors, locks, progress, resume, results files, summaries, claims tables) is the
+/// harness's, the same for every paper.
+pub trait Paper: Sync {
+    /// Binary and folder name, e.g. `frankle-carbin-2019`.
+    const ID: &'static str;
+    /// One line for `--help`: the paper and what the binary reproduces.
+    const ABOUT: &'static str;
+    /// Short citation used in captions and claims, e.g. `Frankle & Carbin (ICLR 2019)`.
+    const CITATION: &'static str;
+
+    fn experiments(&self) -> &'static [ExperimentSpec];
+    fn figures(&self) -> &'static [FigureSpec];
+
+    /// The preset of `experiment` at `scale` on `dataset` (seed 0; the harness applies `--seed`
+    /// and `--trials`).
+    fn preset(&self, experiment: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig;
+
+    /// Whether `figure` draws stage `job` of `experiment` (the harness adds what it depends on).
+    fn needs(&self, figure: &str, experiment: &str, cfg: &ExperimentConfig, job: &JobId) -> bool;
+
+    /// Draws `figure` from the results (all of its experiments are present and complete).
+    fn draw(&self, figure: &str, results: &Results) -> Result<Figure>;
+
+    /// The paper's headline claims beside ours, from whatever results are present.
+    fn claims(&self, results: &Results) -> Result<Vec<Claim>>;
+}

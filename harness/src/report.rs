@@ -1,0 +1,61 @@
+//! `summary`: per experiment, level and stage kind, the early-stop iteration and test accuracies
+//! (mean, min, max over replicates and copies), from the results files only.
+
+use crate::paper::Results;
+use anyhow::Result;
+use serde_json::json;
+
+/// `summary --json`: `{experiment: {scale, dataset, dataset_source, trials, iterations, levels:
+/// [{level, percent_remaining, kind, samples, diverged, early_stop_iteration,
+/// early_stop_test_accuracy, final_test_accuracy}]}}`, each statistic `{mean, min, max}`.
+pub fn summary_json(results: &Results) -> Result<serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for (name, l) in results {
+        let levels: Vec<serde_json::Value> = l
+            .summary()?
+            .iter()
+            .map(|r| {
+                json!({
+                    "level": r.level,
+                    "percent_remaining": r.percent_remaining,
+                    "kind": r.kind.name(),
+                    "samples": r.samples,
+                    "diverged": r.diverged,
+                    "early_stop_iteration": r.early_stop_iteration,
+                    "early_stop_test_accuracy": r.early_stop_test_acc,
+                    "final_test_accuracy": r.final_test_acc,
+                })
+            })
+            .collect();
+        out.insert(
+            (*name).into(),
+            json!({
+                "scale": l.results.scale,
+                "dataset": l.config.dataset.as_str(),
+                "dataset_source": l.dataset_line,
+                "trials": l.config.replicates,
+                "iterations": l.config.train.iterations,
+                "levels": levels,
+            }),
+        );
+    }
+    Ok(serde_json::Value::Object(out))
+}
+
+/// The same numbers as a table for people.
+pub fn summary_text(results: &Results) -> Result<String> {
+    let mut s = String::new();
+    for l in results.values() {
+        s += &format!("\n{} — {} (scale {}, {} trials)\n", l.spec.label, l.dataset_line, l.results.scale, l.config.replicates);
+        s += "  level    Pm%   kind             n   early-stop it (min..max)     test acc @ES (min..max)   final acc\n";
+        for r in l.summary()? {
+            s += &format!(
+                "  {:>5} {:>6.1}   {:<15} {:>2}   {:>7.0} ({:>6.0}..{:>6.0})   {:.4} ({:.4}..{:.4})   {:.4}\n",
+                r.level, r.percent_remaining, r.kind.name(), r.samples,
+                r.early_stop_iteration.mean, r.early_stop_iteration.min, r.early_stop_iteration.max,
+                r.early_stop_test_acc.mean, r.early_stop_test_acc.min, r.early_stop_test_acc.max, r.final_test_acc.mean
+            );
+        }
+    }
+    Ok(s)
+}

@@ -1,0 +1,215 @@
+//! `run` and `plot` for any paper: choose data, lock the run folder, train the stages the
+//! figures need (and what they depend on), add them to the results files, draw.
+
+use crate::cli::{resolve_config, Opts};
+use crate::paper::{ExperimentSpec, Loaded, Paper, Results};
+use anyhow::{bail, Context, Result};
+use common::config::ExperimentConfig;
+use common::data::{self, DatasetName};
+use common::device::{self, DeviceChoice};
+use common::imp::{self, Experiment, ExperimentLock, JobId};
+use common::progress::Progress;
+use common::results::{self, RunInfo};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// The experiment called `name`, or an error listing the paper's experiments.
+pub fn spec<P: Paper>(paper: &P, name: &str) -> Result<ExperimentSpec> {
+    paper.experiments().iter().copied().find(|e| e.name == name).ok_or_else(|| {
+        let names: Vec<&str> = paper.experiments().iter().map(|e| e.name).collect();
+        anyhow::format_err!("unknown experiment `{name}`; choose one of {}", names.join(", "))
+    })
+}
+
+/// Experiments drawn by `figures`, in the paper's order.
+fn experiments_of<P: Paper>(paper: &P, figures: &[&str]) -> Vec<ExperimentSpec> {
+    let wanted: BTreeSet<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name)).flat_map(|f| f.experiments.iter().copied()).collect();
+    paper.experiments().iter().copied().filter(|e| wanted.contains(e.name)).collect()
+}
+
+/// The stages `figures` draw from `experiment`, closed under dependencies.
+pub fn needed_jobs<P: Paper>(paper: &P, figures: &[&str], experiment: &str, cfg: &ExperimentConfig) -> Vec<JobId> {
+    let drawn: Vec<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name) && f.experiments.contains(&experiment)).map(|f| f.name).collect();
+    let wanted: Vec<JobId> = imp::jobs(cfg).into_iter().filter(|j| drawn.iter().any(|f| paper.needs(f, experiment, cfg, j))).collect();
+    imp::close_under_dependencies(&wanted)
+}
+
+/// Creates `dir` if needed and proves it is writable, before any training starts.
+pub fn ensure_writable(dir: &Path) -> Result<()> {
+    let fix = "check its permissions or pass another folder";
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {} ({fix})", dir.display()))?;
+    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").with_context(|| format!("output folder {} is not writable ({fix})", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// `run`: trains every experiment the figures draw, then draws them.
+pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
+    let device = DeviceChoice::parse(&o.device)?.resolve()?;
+    let (results_dir, figures_dir) = (o.results_dir::<P>(), o.figures_dir::<P>());
+    // Resolve every config before anything is written or trained: a bad --config fails first.
+    let mut plans = Vec::new();
+    for spec in experiments_of(paper, figures) {
+        let dataset = dataset_for(o, &spec)?;
+        plans.push((spec, resolve_config(paper, o, spec.name, dataset)?));
+    }
+    for d in [&results_dir, &figures_dir, &o.runs_dir] {
+        ensure_writable(d)?;
+    }
+    for (spec, cfg) in &plans {
+        train_experiment(paper, o, spec, cfg, figures, device, &results_dir)?;
+    }
+    draw(paper, o, figures, true)
+}
+
+/// `plot`: redraws figures from the results files only. A figure whose stages are not all in
+/// the results is refused when named, skipped with a note naming what is missing under `all`.
+pub fn plot<P: Paper>(paper: &P, o: &Opts, figures: &[&str], named: bool) -> Result<()> {
+    ensure_writable(&o.figures_dir::<P>())?;
+    let results = load_results(paper, &o.results_dir::<P>())?;
+    if results.is_empty() {
+        bail!("no results in {}; run `{} --scale {} run` first", o.results_dir::<P>().display(), P::ID, o.scale.as_str());
+    }
+    draw(paper, o, figures, named)
+}
+
+fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], strict: bool) -> Result<()> {
+    let results = load_results(paper, &o.results_dir::<P>())?;
+    let dir = o.figures_dir::<P>();
+    for &f in figures {
+        if let Err(e) = complete(paper, o, f, &results) {
+            if strict {
+                return Err(e);
+            }
+            eprintln!("skipping {f}: {e:#}");
+            continue;
+        }
+        paper.draw(f, &results)?.save(&dir.join(f))?;
+        if !o.quiet {
+            eprintln!("wrote {}.png and .svg", dir.join(f).display());
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the results hold every stage `figure` draws; the error names what is missing.
+pub fn complete<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) -> Result<()> {
+    let spec = paper.figures().iter().find(|f| f.name == figure).context("unknown figure")?;
+    let rerun = format!("run `{} --scale {} run {figure}` to train them", P::ID, o.scale.as_str());
+    for &e in spec.experiments {
+        let Some(l) = results.get(e) else {
+            bail!("{figure} needs the {e} results, which are not in {}; {rerun}", o.results_dir::<P>().display());
+        };
+        let have: BTreeSet<(u32, u32, imp::Stage)> = l.results.records.iter().map(|r| (r.replicate, r.level, r.stage)).collect();
+        let missing: Vec<JobId> = needed_jobs(paper, &[figure], e, &l.config).into_iter().filter(|j| !have.contains(&(j.replicate, j.level, j.stage))).collect();
+        if let Some(m) = missing.first() {
+            bail!(
+                "{figure} is incomplete: {e}.h5 lacks {} of the stages it draws (e.g. replicate {} level {} {}); {rerun}",
+                missing.len(), m.replicate, m.level, m.stage
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The dataset an experiment runs on: the user's, else the paper's, else (with a note) the
+/// experiment's fallback when the paper's cannot be had.
+fn dataset_for(o: &Opts, spec: &ExperimentSpec) -> Result<DatasetName> {
+    if let Some(d) = o.dataset_override()? {
+        return Ok(d);
+    }
+    if let Some(fallback) = spec.fallback {
+        if let Err(e) = data::ensure(spec.dataset, &o.data_dir) {
+            eprintln!(
+                "note: {} is not available on this machine — running {} with the same protocol on {} instead; its figures say so ({e:#})",
+                spec.dataset.as_str(), spec.label, fallback.as_str()
+            );
+            return Ok(fallback);
+        }
+    }
+    Ok(spec.dataset)
+}
+
+/// Jobs and intra-op threads per job: `--jobs` (default: the CPU cores, 1 on a GPU) and
+/// `--threads` (default 1: measured fastest per core for these models, and the numbers of a run
+/// depend on the intra-op thread count, so a fixed default keeps them machine-independent).
+fn parallelism(o: &Opts, device: tch::Device) -> (usize, i32) {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let workers = o.jobs.map(usize::from).unwrap_or(if device == tch::Device::Cpu { cores } else { 1 });
+    (workers, o.threads.map(i32::from).unwrap_or(1))
+}
+
+fn train_experiment<P: Paper>(paper: &P, o: &Opts, spec: &ExperimentSpec, cfg: &ExperimentConfig, figures: &[&str], device: tch::Device, results_dir: &Path) -> Result<()> {
+    let data = data::load(cfg.dataset, &o.data_dir, imp::split_seed(cfg))?;
+    cfg.train.validate(data.train.len())?;
+    let path = results_dir.join(format!("{}.h5", spec.name));
+    // Refuse before training if the results file holds another experiment.
+    results::union_with_existing(&path, cfg, &data.provenance, Vec::new())?;
+    let (workers, threads) = parallelism(o, device);
+    tch::set_num_threads(threads);
+    let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(cfg, &data.provenance));
+    let _lock = ExperimentLock::acquire(&dir)?;
+    common::util::write_atomic(&dir.join(common::paths::CONFIG), serde_json::to_string_pretty(cfg)?.as_bytes())?;
+    let data = data.to_device(device);
+    let exp = Experiment { config: cfg, dir: dir.clone(), data: &data, device, checkpoint_every: o.checkpoint_every as usize };
+    let jobs = needed_jobs(paper, figures, spec.name, cfg);
+    if !o.quiet {
+        eprintln!(
+            "{}: {} on {} ({}), {} stages, {} trials, {} iterations, {workers} jobs x {threads} threads on {}; runs in {}",
+            cfg.name, spec.label, cfg.dataset.as_str(), data.provenance.source, jobs.len(), cfg.replicates, cfg.train.iterations,
+            device::describe(device), dir.display()
+        );
+    }
+    let started = results::now_utc();
+    let commit = results::git_commit();
+    let progress = Progress::new(&cfg.name, o.quiet);
+    let report = imp::run(&exp, &jobs, workers, &progress)?;
+    progress.finish();
+    let finished: Vec<_> = imp::collect(&exp)?.into_iter().filter(|r| jobs.iter().any(|j| (j.replicate, j.level, j.stage) == (r.replicate, r.level, r.stage))).collect();
+    let records = results::union_with_existing(&path, cfg, &data.provenance, finished)?;
+    let info = RunInfo {
+        git_commit: commit,
+        libtorch_version: device::LIBTORCH_VERSION.into(),
+        device: device::describe(device),
+        intra_op_threads: threads as i64,
+        workers,
+        started_at: started,
+        finished_at: results::now_utc(),
+        tool: format!("{} {}", P::ID, env!("CARGO_PKG_VERSION")),
+    };
+    // The stored config covers every replicate the file holds.
+    let mut stored = cfg.clone();
+    stored.replicates = records.iter().map(|r| r.replicate + 1).max().unwrap_or(0).max(cfg.replicates);
+    results::write(&path, &stored, &data.provenance, &info, &records)?;
+    if !o.quiet {
+        eprintln!("wrote {} ({} stages)", path.display(), records.len());
+    }
+    if let Some((j, e)) = report.failures.first() {
+        bail!(
+            "{} of {} stages failed (first: replicate {} level {} {}: {e}); finished stages are kept in {} — fix the cause and run the same command again to resume",
+            report.failures.len(), jobs.len(), j.replicate, j.level, j.stage, dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Every results file of the paper present in `dir`.
+pub fn load_results<P: Paper>(paper: &P, dir: &Path) -> Result<Results> {
+    let mut out = Results::new();
+    for spec in paper.experiments() {
+        let path: PathBuf = dir.join(format!("{}.h5", spec.name));
+        if !path.exists() {
+            continue;
+        }
+        let results = results::read(&path)?;
+        let config = results.config()?;
+        let prov = results.provenance()?;
+        let dataset_line = format!(
+            "{} from {} (train/val/test {}/{}/{})",
+            prov.dataset, prov.source, prov.train_examples, prov.validation_examples, prov.test_examples
+        );
+        out.insert(spec.name, Loaded { spec: *spec, results, config, dataset_line });
+    }
+    Ok(out)
+}

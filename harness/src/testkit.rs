@@ -1,0 +1,375 @@
+//! The command-line test suite every paper binary runs, through [`cli_suite!`](crate::cli_suite):
+//! one-line errors that change nothing, bounds on every count, SIGKILL at random points and a
+//! bit-identical resume, corrupt results and stage files, a second process on the same run,
+//! results files that only ever gain stages (the fresh-clone sequence), and `plot` naming what
+//! a figure lacks. Each test runs the binary at smoke scale on synthetic data in a temporary
+//! folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// What the suite needs to know about a paper binary.
+pub struct Suite {
+    /// `env!("CARGO_BIN_EXE_<id>")`.
+    pub bin: &'static str,
+    /// The paper's id (results and figures folders).
+    pub id: &'static str,
+    /// The cheapest figure at smoke scale.
+    pub quick_figure: &'static str,
+    /// Another figure drawing other stages of the same experiment.
+    pub second_figure: &'static str,
+    /// The experiment both figures draw.
+    pub experiment: &'static str,
+    /// A figure that needs stages neither of those two trains.
+    pub unrun_figure: &'static str,
+}
+
+/// A scratch project folder in which the binary runs.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    bin: &'static str,
+}
+
+impl Sandbox {
+    pub fn new(suite: &Suite) -> Self {
+        Sandbox { dir: tempfile::tempdir().expect("temporary folder"), bin: suite.bin }
+    }
+
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    /// The binary at smoke scale on synthetic data, CPU, one thread per job and two jobs; a flag
+    /// given in `args` replaces its default.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(self.bin);
+        c.current_dir(self.dir.path());
+        for (flag, value) in [("--scale", "smoke"), ("--dataset", "synthetic"), ("--device", "cpu"), ("--threads", "1"), ("--jobs", "2")] {
+            if !args.contains(&flag) {
+                c.args([flag, value]);
+            }
+        }
+        c.arg("--quiet").args(args);
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("the binary starts")
+    }
+
+    /// Runs `args` and asserts success.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let o = self.run(args);
+        assert!(o.status.success(), "{args:?} failed: {}", stderr(&o));
+        o
+    }
+
+    /// `config <experiment>` as a TOML value to edit.
+    pub fn config(&self, experiment: &str) -> toml::Value {
+        let o = self.ok(&["config", experiment]);
+        toml::from_str(&String::from_utf8_lossy(&o.stdout)).expect("config prints TOML")
+    }
+
+    /// Writes a config to `name` in the sandbox, returning its path as a string.
+    pub fn write_config(&self, name: &str, cfg: &toml::Value) -> String {
+        let p = self.path(name);
+        std::fs::write(&p, toml::to_string(cfg).expect("TOML")).expect("write config");
+        p.to_string_lossy().into_owned()
+    }
+
+    /// The smoke results file of `experiment`.
+    pub fn results(&self, suite: &Suite, experiment: &str) -> PathBuf {
+        self.path(&format!("results/{}/smoke/{experiment}.h5", suite.id))
+    }
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every regular file under `dir` with its bytes (for "nothing changed" checks); lock files,
+/// whose contents are a pid, are left out.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(snapshot(&p));
+            } else if p.file_name().is_some_and(|n| n != "lock") {
+                out.push((p.clone(), std::fs::read(&p).expect("read")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The numbers of a results file, stage by stage: every curve, the early-stop iteration and the
+/// density, as `(replicate/level/stage, values)` (wall times left out).
+pub fn numbers(path: &Path) -> Vec<(String, Vec<f64>)> {
+    let r = common::results::read(path).expect("results file reads");
+    r.records
+        .iter()
+        .map(|s| {
+            let log = &s.outcome.log;
+            let mut v: Vec<f64> = log.iteration.iter().map(|&i| i as f64).collect();
+            for c in [&log.train_loss, &log.val_loss, &log.val_acc, &log.test_loss, &log.test_acc] {
+                v.extend(c);
+            }
+            v.push(s.density);
+            (format!("{}/{}/{}", s.replicate, s.level, s.stage), v)
+        })
+        .collect()
+}
+
+/// Bitwise comparison of two [`numbers`] outputs (NaN equals NaN).
+pub fn same_numbers(a: &[(String, Vec<f64>)], b: &[(String, Vec<f64>)]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| x.0 == y.0 && x.1.len() == y.1.len() && x.1.iter().zip(&y.1).all(|(p, q)| p.to_bits() == q.to_bits()))
+}
+
+/// Runs `args`, expects failure with `needle` in a one-line message, no panic, and no file changed.
+pub fn rejects(s: &Sandbox, args: &[&str], needle: &str) {
+    let before = snapshot(s.dir.path());
+    let o = s.run(args);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert_eq!(o.status.code(), Some(2), "{args:?}: exit code 2 expected: {err}");
+    assert!(err.contains(needle), "{args:?}: expected `{needle}` in: {err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{args:?}: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "{args:?}: one-line error expected, got: {err}");
+    assert_eq!(snapshot(s.dir.path()), before, "{args:?} changed files");
+}
+
+/// Bad flags, absurd counts and bad config files: one line each, exit 2, nothing written.
+pub fn bad_inputs(suite: &Suite) {
+    let s = Sandbox::new(suite);
+    let keep = format!("results/{}/smoke/keep.txt", suite.id);
+    std::fs::create_dir_all(s.path(&format!("results/{}/smoke", suite.id))).unwrap();
+    std::fs::write(s.path(&keep), "precious").unwrap();
+    let q = suite.quick_figure;
+    rejects(&s, &["--dataset", "imagenet", "run", q], "unknown dataset `imagenet`");
+    rejects(&s, &["run", "figure-99"], "invalid value 'figure-99'");
+    rejects(&s, &["config", "resnet-152"], "unknown experiment `resnet-152`");
+    rejects(&s, &["--device", "tpu", "run", q], "unknown device `tpu`");
+    if !tch::Cuda::is_available() {
+        rejects(&s, &["--device", "cuda", "run", q], "no CUDA GPU");
+    }
+    rejects(&s, &["--trials", "0", "run", q], "0 replicates");
+    rejects(&s, &["--trials", "4000000000", "run", q], "--trials");
+    rejects(&s, &["--jobs", "100000", "run", q], "--jobs");
+    rejects(&s, &["--threads", "0", "run", q], "--threads");
+    rejects(&s, &["--checkpoint-every", "99999999999", "run", q], "--checkpoint-every");
+    rejects(&s, &["--figures-dir", "/proc/forbidden", "run", q], "cannot create output folder /proc/forbidden");
+    rejects(&s, &["plot"], &format!("no results in results/{}/smoke", suite.id));
+
+    let base = s.config(suite.experiment);
+    let edit = |path: &[&str], value: toml::Value| {
+        let mut v = base.clone();
+        let mut t = &mut v;
+        for k in &path[..path.len() - 1] {
+            t = t.get_mut(*k).unwrap_or_else(|| panic!("config lacks {k}"));
+        }
+        t.as_table_mut().expect("table").insert(path[path.len() - 1].into(), value);
+        v
+    };
+    let cases: [(&[&str], toml::Value, &str); 8] = [
+        (&["train", "eval_every"], 0.into(), "evaluation interval is 0"),
+        (&["train", "batch_size"], 100_000_000.into(), "does not fit"),
+        (&["train", "iterations"], 10_000_000_000i64.into(), "beyond the limit"),
+        (&["rewind_iteration"], 999_999_999.into(), "beyond the training length"),
+        (&["levels"], 1000.into(), "at most 100"),
+        (&["replicates"], 4_000_000_000i64.into(), "at most 1000 trials"),
+        (&["arch"], "transformer".into(), "unknown variant `transformer`"),
+        (&["train", "optimizer", "name"], "lion".into(), "unknown variant `lion`"),
+    ];
+    for (i, (path, value, needle)) in cases.into_iter().enumerate() {
+        let file = s.write_config(&format!("bad-{i}.toml"), &edit(path, value));
+        rejects(&s, &["--config", &file, "run", q], needle);
+    }
+    assert_eq!(std::fs::read_to_string(s.path(&keep)).unwrap(), "precious");
+}
+
+/// `--seed`, `--trials` and `--dataset` apply to a `--config` file too.
+pub fn config_flags_apply_to_config_files(suite: &Suite) {
+    let s = Sandbox::new(suite);
+    let file = s.write_config("c.toml", &s.config(suite.experiment));
+    let o = s.ok(&["--config", &file, "--seed", "7", "--trials", "3", "config", suite.experiment]);
+    let v: toml::Value = toml::from_str(&String::from_utf8_lossy(&o.stdout)).unwrap();
+    assert_eq!(v["seed"].as_integer(), Some(7));
+    assert_eq!(v["replicates"].as_integer(), Some(3));
+    assert_eq!(v["dataset"].as_str(), Some("synthetic"));
+}
+
+/// The quick figure end to end; `plot` redraws it from the results alone; `summary` reads them.
+pub fn quick_figure_end_to_end(suite: &Suite) {
+    let s = Sandbox::new(suite);
+    s.ok(&["run", suite.quick_figure]);
+    let svg = s.path(&format!("figures/{}/smoke/{}.svg", suite.id, suite.quick_figure));
+    let png = s.path(&format!("figures/{}/smoke/{}.png", suite.id, suite.quick_figure));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    let first = std::fs::read_to_string(&svg).unwrap();
+    assert!(first.contains("smoke") && first.contains("synthetic"), "the caption names scale and data");
+    std::fs::remove_dir_all(s.path("runs")).unwrap();
+    std::fs::remove_file(&svg).unwrap();
+    s.ok(&["plot", suite.quick_figure]);
+    assert_eq!(std::fs::read_to_string(&svg).unwrap(), first, "plot redraws the same figure from the results alone");
+    let o = s.ok(&["summary", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let levels = v[suite.experiment]["levels"].as_array().expect("levels");
+    assert!(!levels.is_empty());
+    for r in levels {
+        let st = &r["early_stop_test_accuracy"];
+        let (mean, min, max) = (st["mean"].as_f64().unwrap(), st["min"].as_f64().unwrap(), st["max"].as_f64().unwrap());
+        assert!(min <= mean && mean <= max, "{r}");
+    }
+    let o = s.ok(&["summary", "--headline"]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.starts_with(crate::claims::HEADER), "{table}");
+    assert!(table.lines().count() > 2, "at least one claim row: {table}");
+}
+
+/// A fresh clone: the committed results hold more stages than the next run trains. Results files
+/// keep every stage they held; `plot` draws complete figures and names what an incomplete one lacks.
+pub fn results_only_gain_stages(suite: &Suite) {
+    let s = Sandbox::new(suite);
+    let h5 = s.results(suite, suite.experiment);
+    s.ok(&["--trials", "2", "run", suite.quick_figure]);
+    let committed = numbers(&h5);
+    std::fs::remove_dir_all(s.path("runs")).unwrap(); // a fresh clone has no run cache
+    s.ok(&["--trials", "1", "run", suite.second_figure]);
+    let after = numbers(&h5);
+    for (k, v) in &committed {
+        let now = after.iter().find(|(k2, _)| k2 == k).unwrap_or_else(|| panic!("stage {k} was dropped from the results"));
+        assert!(same_numbers(&[(k.clone(), v.clone())], std::slice::from_ref(now)), "stage {k} changed");
+    }
+    assert!(after.len() > committed.len(), "the second figure's stages were added");
+    std::fs::remove_dir_all(s.path("figures")).unwrap();
+    let o = s.ok(&["plot"]);
+    let note = stderr(&o);
+    for f in [suite.quick_figure, suite.second_figure] {
+        assert!(s.path(&format!("figures/{}/smoke/{f}.png", suite.id)).exists(), "{f} drawn: {note}");
+    }
+    assert!(note.contains(&format!("skipping {}", suite.unrun_figure)), "plot says which figure it cannot draw: {note}");
+    // Named, a figure whose stages were never run is refused, with what it lacks and the fix.
+    rejects(&s, &["plot", suite.unrun_figure], &format!("run `{} --scale smoke run {}`", suite.id, suite.unrun_figure));
+}
+
+/// SIGKILL at ten points, then the same command: the results equal an uninterrupted run's.
+pub fn killed_and_resumed_is_bit_identical(suite: &Suite) {
+    let q = suite.quick_figure;
+    let reference = Sandbox::new(suite);
+    reference.ok(&["--checkpoint-every", "1", "run", q]);
+    let want = numbers(&reference.results(suite, suite.experiment));
+    let s = Sandbox::new(suite);
+    let delays = [40u64, 170, 90, 330, 60, 520, 230, 800, 120, 1400];
+    let mut kills = 0;
+    for d in delays {
+        let mut child = s.cmd(&["--checkpoint-every", "1", "run", q]).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(d));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(kills >= 3, "the run finished too fast to be interrupted ({kills} kills)");
+    s.ok(&["--checkpoint-every", "1", "run", q]);
+    assert!(same_numbers(&numbers(&s.results(suite, suite.experiment)), &want), "resumed results differ from the uninterrupted run");
+}
+
+/// A truncated results file is named and never used; a damaged stage record is set aside and
+/// recomputed to the same numbers.
+pub fn corrupt_files_are_named_and_never_used(suite: &Suite) {
+    let q = suite.quick_figure;
+    let s = Sandbox::new(suite);
+    s.ok(&["run", q]);
+    let h5 = s.results(suite, suite.experiment);
+    let want = numbers(&h5);
+    let bytes = std::fs::read(&h5).unwrap();
+    std::fs::write(&h5, &bytes[..bytes.len() / 2]).unwrap();
+    rejects(&s, &["plot", q], &format!("{}.h5 is truncated, corrupt or not ours", suite.experiment));
+    rejects(&s, &["run", q], &format!("{}.h5 is truncated, corrupt or not ours", suite.experiment));
+    std::fs::write(&h5, &bytes).unwrap();
+    let exp = std::fs::read_dir(s.path("runs")).unwrap().next().unwrap().unwrap().path();
+    let outcome = exp.join("replicate_0/level_1/main/outcome.json");
+    std::fs::write(&outcome, b"{\"replicate\": 0, \"lev").unwrap();
+    s.ok(&["run", q]);
+    let aside = std::fs::read_dir(outcome.parent().unwrap()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains(".corrupt-")).count();
+    assert_eq!(aside, 1, "the damaged record is kept aside, not deleted");
+    assert!(same_numbers(&numbers(&h5), &want));
+}
+
+/// A second process on the same experiment exits at once, naming the first one's pid.
+pub fn second_process_is_refused(suite: &Suite) {
+    let s = Sandbox::new(suite);
+    let mut cfg = s.config(suite.experiment);
+    cfg["train"].as_table_mut().unwrap().insert("iterations".into(), 200_000.into());
+    let file = s.write_config("long.toml", &cfg);
+    let mut first = s.cmd(&["--config", &file, "run", suite.quick_figure]).spawn().unwrap();
+    let t0 = Instant::now();
+    loop {
+        let found = std::fs::read_dir(s.path("runs")).ok().and_then(|mut rd| rd.next()).and_then(|e| e.ok()).map(|e| e.path().join("lock"));
+        if found.is_some_and(|l| std::fs::read_to_string(l).is_ok_and(|t| !t.is_empty())) {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "the first process never took the lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = s.run(&["--config", &file, "run", suite.quick_figure]);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert!(err.contains("another process (pid") && err.contains("is running this experiment"), "{err}");
+}
+
+/// Instantiates the harness's CLI suite for a paper binary:
+///
+/// ```ignore
+/// harness::cli_suite!(harness::testkit::Suite {
+///     bin: env!("CARGO_BIN_EXE_my-paper"), id: "my-paper",
+///     quick_figure: "figure-1", second_figure: "figure-2", experiment: "lenet",
+///     unrun_figure: "figure-3",
+/// });
+/// ```
+#[macro_export]
+macro_rules! cli_suite {
+    ($suite:expr) => {
+        mod harness_cli_suite {
+            #[allow(unused_imports)]
+            use super::*;
+            const CLI_SUITE: $crate::testkit::Suite = $suite;
+            #[test]
+            fn bad_inputs_give_one_line_errors_and_change_nothing() {
+                $crate::testkit::bad_inputs(&CLI_SUITE)
+            }
+            #[test]
+            fn config_flags_apply_to_config_files() {
+                $crate::testkit::config_flags_apply_to_config_files(&CLI_SUITE)
+            }
+            #[test]
+            fn quick_figure_end_to_end_and_plot_from_results_alone() {
+                $crate::testkit::quick_figure_end_to_end(&CLI_SUITE)
+            }
+            #[test]
+            fn results_files_only_gain_stages() {
+                $crate::testkit::results_only_gain_stages(&CLI_SUITE)
+            }
+            #[test]
+            fn killed_at_random_points_and_resumed_equals_uninterrupted() {
+                $crate::testkit::killed_and_resumed_is_bit_identical(&CLI_SUITE)
+            }
+            #[test]
+            fn corrupt_results_and_stage_files_are_named_and_never_used() {
+                $crate::testkit::corrupt_files_are_named_and_never_used(&CLI_SUITE)
+            }
+            #[test]
+            fn a_second_process_on_the_same_experiment_exits_with_a_clear_message() {
+                $crate::testkit::second_process_is_refused(&CLI_SUITE)
+            }
+        }
+    };
+}
