@@ -87,6 +87,7 @@ impl Retrain {
 /// Which levels get a branch, and how many independent copies (e.g. 3 reinitialisations per
 /// ticket in Frankle & Carbin).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BranchConfig {
     pub kind: BranchKind,
     pub levels: Vec<u32>,
@@ -98,8 +99,10 @@ fn one() -> u32 {
     1
 }
 
-/// One IMP experiment: `replicates` independent runs of level 0 (dense) … `levels`.
+/// One IMP experiment: `replicates` independent runs of level 0 (dense) … `levels`. Unknown
+/// keys are errors: a misspelt field must not be silently ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExperimentConfig {
     /// Folder-friendly name, e.g. `lenet-mnist`.
     pub name: String,

@@ -96,11 +96,15 @@ fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], strict: bool) -> Result
 /// Checks that the results hold every stage `figure` draws; the error names what is missing.
 pub fn complete<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) -> Result<()> {
     let spec = paper.figures().iter().find(|f| f.name == figure).context("unknown figure")?;
-    let rerun = format!("run `{} --scale {} run {figure}` to train them", P::ID, o.scale.as_str());
+    let rerun = |trials: Option<u32>| {
+        let t = trials.map(|t| format!(" --trials {t}")).unwrap_or_default();
+        format!("run `{} --scale {}{t} run {figure}` to train them", P::ID, o.scale.as_str())
+    };
     for &e in spec.experiments {
         let Some(l) = results.get(e) else {
-            bail!("{figure} needs the {e} results, which are not in {}; {rerun}", o.results_dir::<P>().display());
+            bail!("{figure} needs the {e} results, which are not in {}; {}", o.results_dir::<P>().display(), rerun(None));
         };
+        let rerun = rerun(Some(l.config.replicates));
         let have: BTreeSet<(u32, u32, imp::Stage)> = l.results.records.iter().map(|r| (r.replicate, r.level, r.stage)).collect();
         let missing: Vec<JobId> = needed_jobs(paper, &[figure], e, &l.config).into_iter().filter(|j| !have.contains(&(j.replicate, j.level, j.stage))).collect();
         if let Some(m) = missing.first() {

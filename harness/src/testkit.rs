@@ -175,14 +175,16 @@ pub fn bad_inputs(suite: &Suite) {
         t.as_table_mut().expect("table").insert(path[path.len() - 1].into(), value);
         v
     };
-    let cases: [(&[&str], toml::Value, &str); 8] = [
+    let cases: [(&[&str], toml::Value, &str); 10] = [
         (&["train", "eval_every"], 0.into(), "evaluation interval is 0"),
         (&["train", "batch_size"], 100_000_000.into(), "does not fit"),
         (&["train", "iterations"], 10_000_000_000i64.into(), "beyond the limit"),
         (&["rewind_iteration"], 999_999_999.into(), "beyond the training length"),
         (&["levels"], 1000.into(), "at most 100"),
         (&["replicates"], 4_000_000_000i64.into(), "at most 1000 trials"),
-        (&["arch"], "transformer".into(), "unknown variant `transformer`"),
+        (&["model", "arch"], "transformer".into(), "unknown variant `transformer`"),
+        (&["levles"], 3.into(), "unknown field `levles`"),
+        (&["train", "iteration"], 3.into(), "unknown field `iteration`"),
         (&["train", "optimizer", "name"], "lion".into(), "unknown variant `lion`"),
     ];
     for (i, (path, value, needle)) in cases.into_iter().enumerate() {
@@ -236,15 +238,18 @@ pub fn quick_figure_end_to_end(suite: &Suite) {
 pub fn results_only_gain_stages(suite: &Suite) {
     let s = Sandbox::new(suite);
     let h5 = s.results(suite, suite.experiment);
-    s.ok(&["--trials", "2", "run", suite.quick_figure]);
+    s.ok(&["run", suite.quick_figure]);
     let committed = numbers(&h5);
     std::fs::remove_dir_all(s.path("runs")).unwrap(); // a fresh clone has no run cache
-    s.ok(&["--trials", "1", "run", suite.second_figure]);
+    s.ok(&["run", suite.second_figure]);
     let after = numbers(&h5);
-    for (k, v) in &committed {
-        let now = after.iter().find(|(k2, _)| k2 == k).unwrap_or_else(|| panic!("stage {k} was dropped from the results"));
-        assert!(same_numbers(&[(k.clone(), v.clone())], std::slice::from_ref(now)), "stage {k} changed");
-    }
+    let kept = |old: &[(String, Vec<f64>)], new: &[(String, Vec<f64>)]| {
+        for (k, v) in old {
+            let now = new.iter().find(|(k2, _)| k2 == k).unwrap_or_else(|| panic!("stage {k} was dropped from the results"));
+            assert!(same_numbers(&[(k.clone(), v.clone())], std::slice::from_ref(now)), "stage {k} changed");
+        }
+    };
+    kept(&committed, &after);
     assert!(after.len() > committed.len(), "the second figure's stages were added");
     std::fs::remove_dir_all(s.path("figures")).unwrap();
     let o = s.ok(&["plot"]);
@@ -254,7 +259,14 @@ pub fn results_only_gain_stages(suite: &Suite) {
     }
     assert!(note.contains(&format!("skipping {}", suite.unrun_figure)), "plot says which figure it cannot draw: {note}");
     // Named, a figure whose stages were never run is refused, with what it lacks and the fix.
-    rejects(&s, &["plot", suite.unrun_figure], &format!("run `{} --scale smoke run {}`", suite.id, suite.unrun_figure));
+    rejects(&s, &["plot", suite.unrun_figure], &format!("run {}` to train them", suite.unrun_figure));
+    // More trials than the file holds: the run adds the new replicate's stages and keeps the rest.
+    s.ok(&["--trials", "2", "run", suite.quick_figure]);
+    let more = numbers(&h5);
+    kept(&after, &more);
+    assert!(more.len() > after.len(), "a second replicate was added");
+    // Drawing a figure whose stages exist for one replicate only names the trials to train.
+    rejects(&s, &["plot", suite.second_figure], &format!("--trials 2 run {}`", suite.second_figure));
 }
 
 /// SIGKILL at ten points, then the same command: the results equal an uninterrupted run's.

@@ -19,8 +19,9 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 use tch::{Kind, Tensor};
 
-/// How one network is trained.
+/// How one network is trained (unknown keys are errors).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrainConfig {
     pub optimizer: OptimizerConfig,
     #[serde(default)]

@@ -393,7 +393,7 @@ fn the_hash_of_a_committed_config_is_pinned() {
 #[test]
 fn results_files_gain_stages_and_refuse_another_experiment() {
     let d = data();
-    let cfg = config(1);
+    let cfg = config(2);
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, &dir.path().join("runs"));
     let info = results::RunInfo {
