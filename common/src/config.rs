@@ -4,10 +4,10 @@
 //! named from [`ExperimentConfig::hash`], the *trunk identity*: a SHA-256 of the canonical JSON
 //! of every field except `replicates` and `branches`. Raising the number of trials reuses the
 //! finished replicates, and asking for another branch or copy reuses the trunk (a branch stage's
-//! folder name carries its own identity). Fields added later are skipped from the JSON while
-//! they hold their default (`#[serde(default, skip_serializing_if = ...)]`), so configs that do
-//! not use them keep their hash and their cached runs — the rule open_lth follows by hashing
-//! only non-default hyperparameters.
+//! folder name carries its own identity). Fields added later (listed in [`AddedLater`]) are
+//! left out of the hash while they hold their default, so configs that do not use them keep
+//! their hash and their cached runs — the rule open_lth follows by hashing only non-default
+//! hyperparameters.
 
 use crate::data::DatasetName;
 use crate::models::ModelConfig;

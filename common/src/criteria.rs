@@ -7,6 +7,11 @@
 //! (`large_init_large_final`, `small_init_small_final`) keep the weights that lie in the top (or
 //! bottom) set of both `|w_i|` and `|w_f|`, with one common percentile threshold searched so the
 //! intersection holds `count` weights — as the authors' `get_weight_init.py` does.
+//!
+//! [`kept_values`] gives the kept weights their starting values (rewind, reinit, reshuffle,
+//! constants, each optionally with the original sign). Not here yet: the authors' treatments of
+//! the *pruned* weights other than zero (frozen at their initial values, or zeroed only where
+//! they moved toward zero), which need the optimizer to freeze non-zero weights.
 
 use crate::prune::Mask;
 use crate::rng;
@@ -159,4 +164,58 @@ fn intersection(alive: &[usize], a: &[f64], b: &[f64], count: usize, g: &mut imp
 
 fn to_vec(t: &Tensor) -> Vec<f32> {
     Vec::<f32>::try_from(t.to_device(Device::Cpu).to_kind(Kind::Float).flatten(0, -1)).expect("f32 tensor")
+}
+
+/// Values given to the kept weights before retraining (Zhou et al.'s "mask-1 actions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeptValues {
+    /// Their initial values (the lottery ticket).
+    Rewind,
+    /// Values drawn from the whole layer's initial values, shuffled (a fresh draw from the
+    /// layer's initial distribution).
+    Reinit,
+    /// The kept weights' initial values permuted among the kept positions.
+    Reshuffle,
+    /// ±σ of the layer's initial values, random sign.
+    RandomSignedConstant,
+    /// `Reinit` magnitudes with each weight's original sign.
+    SignedReinit,
+    /// `Reshuffle` magnitudes with each weight's original sign.
+    SignedReshuffle,
+    /// σ of the layer's initial values with each weight's original sign.
+    SignedConstant,
+}
+
+/// Starting values of one layer: `init` (the layer's initial weights) transformed by `action`
+/// at the kept positions of `mask`, 0 elsewhere. Random choices come from the stream `seed`.
+pub fn kept_values(action: KeptValues, init: &Tensor, mask: &Tensor, seed: u64) -> Tensor {
+    let (wi, m) = (to_vec(init), to_vec(mask));
+    let kept: Vec<usize> = (0..m.len()).filter(|&i| m[i] != 0.0).collect();
+    let mut g = rng::stream(seed, "kept-values", &[]);
+    let n = wi.len() as f64;
+    let mean = wi.iter().map(|&x| x as f64).sum::<f64>() / n;
+    let std = (wi.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt() as f32;
+    let sign = |x: f32| if x >= 0.0 { 1.0f32 } else { -1.0 };
+    let mut out = vec![0f32; wi.len()];
+    match action {
+        KeptValues::Rewind => kept.iter().for_each(|&i| out[i] = wi[i]),
+        KeptValues::Reinit | KeptValues::SignedReinit => {
+            let mut pool = wi.clone();
+            rng::shuffle(&mut g, &mut pool);
+            for (j, &i) in kept.iter().enumerate() {
+                out[i] = if action == KeptValues::SignedReinit { sign(wi[i]) * pool[j].abs() } else { pool[j] };
+            }
+        }
+        KeptValues::Reshuffle | KeptValues::SignedReshuffle => {
+            let mut pool: Vec<f32> = kept.iter().map(|&i| wi[i]).collect();
+            rng::shuffle(&mut g, &mut pool);
+            for (j, &i) in kept.iter().enumerate() {
+                out[i] = if action == KeptValues::SignedReshuffle { sign(wi[i]) * pool[j].abs() } else { pool[j] };
+            }
+        }
+        KeptValues::RandomSignedConstant => kept.iter().for_each(|&i| out[i] = if rng::below(&mut g, 2) == 1 { std } else { -std }),
+        KeptValues::SignedConstant => kept.iter().for_each(|&i| out[i] = sign(wi[i]) * std),
+    }
+    Tensor::from_slice(&out).view(init.size().as_slice()).to_device(init.device())
 }

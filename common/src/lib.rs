@@ -23,5 +23,6 @@ pub mod progress;
 pub mod prune;
 pub mod results;
 pub mod rng;
+pub mod supermask;
 pub mod train;
 pub mod util;

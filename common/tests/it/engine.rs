@@ -204,6 +204,19 @@ pub fn run_imp(cfg: &ExperimentConfig, d: &Dataset, workers: usize, runs: &std::
     imp::collect(&exp).unwrap()
 }
 
+fn run_info() -> results::RunInfo {
+    results::RunInfo {
+        git_commit: "test".into(),
+        libtorch_version: common::device::LIBTORCH_VERSION.into(),
+        device: "cpu".into(),
+        intra_op_threads: 1,
+        workers: 2,
+        started_at: results::now_utc(),
+        finished_at: results::now_utc(),
+        tool: "test".into(),
+    }
+}
+
 fn strip_time(mut r: Vec<imp::StageRecord>) -> Vec<imp::StageRecord> {
     for x in &mut r {
         x.outcome.wall_s = 0.0;
@@ -235,16 +248,7 @@ fn end_to_end_imp_learns_writes_hdf5_and_is_schedule_independent() {
 
     // HDF5 round trip, and the raw layout through the hdf5 crate.
     let path = dir.path().join("r.h5");
-    let info = results::RunInfo {
-        git_commit: "test".into(),
-        libtorch_version: common::device::LIBTORCH_VERSION.into(),
-        device: "cpu".into(),
-        intra_op_threads: 1,
-        workers: 2,
-        started_at: results::now_utc(),
-        finished_at: results::now_utc(),
-        tool: "test".into(),
-    };
+    let info = run_info();
     results::write(&path, &cfg, &d.provenance, &info, &parallel).unwrap();
     let back = results::read(&path).unwrap();
     assert_eq!(back.records.len(), parallel.len());
@@ -383,8 +387,8 @@ fn the_run_identity_ignores_trials_and_branches_but_not_data_or_protocol() {
 #[test]
 fn the_hash_of_a_committed_config_is_pinned() {
     // The config of the committed Frankle & Carbin LeNet results (small, seed 0). If this fails,
-    // a change altered the trunk identity: every cached run would be retrained. Make new fields
-    // `#[serde(default, skip_serializing_if = ...)]` instead, or bump NUMERICS_VERSION on purpose.
+    // a change altered the trunk identity: every cached run would be retrained. Give a new field
+    // a default and list it in `AddedLater` instead, or bump NUMERICS_VERSION on purpose.
     let text = include_str!("committed-lenet-config.json");
     let cfg: ExperimentConfig = serde_json::from_str(text).unwrap();
     assert_eq!(cfg.hash(), include_str!("committed-lenet-config.hash").trim());
@@ -396,16 +400,7 @@ fn results_files_gain_stages_and_refuse_another_experiment() {
     let cfg = config(2);
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, &dir.path().join("runs"));
-    let info = results::RunInfo {
-        git_commit: "test".into(),
-        libtorch_version: "x".into(),
-        device: "cpu".into(),
-        intra_op_threads: 1,
-        workers: 1,
-        started_at: results::now_utc(),
-        finished_at: results::now_utc(),
-        tool: "test".into(),
-    };
+    let info = run_info();
     let path = dir.path().join("r.h5");
     let (first, rest) = recs.split_at(2);
     results::write(&path, &cfg, &d.provenance, &info, first).unwrap();

@@ -4,7 +4,8 @@
 
 use crate::engine::{config, data, model, run_imp};
 use common::config::{BranchConfig, BranchKind, Retrain};
-use common::criteria::{self, Criterion};
+use common::criteria::{self, Criterion, KeptValues};
+use common::supermask::{self, SupermaskConfig};
 use common::imp::Stage;
 use common::interpolate;
 use common::models::{Arch, InitKind, LayerRole, Model, ModelConfig};
@@ -159,4 +160,55 @@ fn global_pruning_follows_the_paper_ladder_of_twenty_percent_per_level() {
         mask = mask.prune_magnitude(&weights, m.layers(), &prune);
     }
     assert!(total > 250_000, "ResNet-20 has ~270K prunable weights, got {total}");
+}
+
+#[test]
+fn kept_values_rewind_reshuffle_and_keep_signs_as_the_authors_define_them() {
+    let init = Tensor::from_slice(&[0.5f32, -0.2, 0.1, -0.7, 0.3, 0.9]);
+    let mask = Tensor::from_slice(&[1.0f32, 1.0, 0.0, 1.0, 0.0, 1.0]);
+    let v = |a| -> Vec<f32> { Vec::try_from(&criteria::kept_values(a, &init, &mask, 4)).unwrap() };
+    assert_eq!(v(KeptValues::Rewind), [0.5, -0.2, 0.0, -0.7, 0.0, 0.9]);
+    let mut shuffled: Vec<f32> = [0, 1, 3, 5].iter().map(|&i| v(KeptValues::Reshuffle)[i]).collect();
+    shuffled.sort_by(f32::total_cmp);
+    assert_eq!(shuffled, [-0.7, -0.2, 0.5, 0.9], "a permutation of the kept initial values");
+    let signs = |x: &[f32]| -> Vec<bool> { [0, 1, 3, 5].iter().map(|&i| x[i] >= 0.0).collect() };
+    let original = signs(&v(KeptValues::Rewind));
+    for a in [KeptValues::SignedReinit, KeptValues::SignedReshuffle, KeptValues::SignedConstant] {
+        let x = v(a);
+        assert_eq!(signs(&x), original, "{a:?} keeps each weight's sign");
+        assert!(x[2] == 0.0 && x[4] == 0.0, "{a:?}: pruned weights are 0");
+    }
+    let std = init.std(true).double_value(&[]) as f32;
+    assert!(v(KeptValues::SignedConstant).iter().enumerate().all(|(i, x)| i == 2 || i == 4 || (x.abs() - std).abs() < 1e-6));
+    assert_eq!(v(KeptValues::Reinit), v(KeptValues::Reinit), "seeded");
+}
+
+#[test]
+fn a_learned_supermask_classifies_far_above_chance_without_training_a_weight() {
+    crate::init();
+    let d = data();
+    let cfg = ModelConfig { arch: Arch::Lenet { hidden: vec![128, 64] }, init: InitKind::GlorotNormal };
+    let sm = SupermaskConfig { lr: 100.0, momentum: 0.9, batch_size: 64, iterations: 300, eval_every: 100, score_init: 0.0, signed_constant: true, dynamic_scaling: true };
+    let run = || {
+        let mut m = Model::new(&cfg, d.shape, d.num_classes, 5, Device::Cpu).unwrap();
+        let before = m.snapshot();
+        let (log, logits) = supermask::train(&mut m, &d, &sm, 1).unwrap();
+        (before, m.snapshot(), log, logits)
+    };
+    let (before, after, log, logits) = run();
+    assert_eq!(log.iteration, [0, 100, 200, 300]);
+    let last = *log.test_acc.last().unwrap();
+    assert!(last > 0.3 && last > log.test_acc[0] + 0.1, "a supermask learns: test accuracy {:?}", log.test_acc);
+    // Biases are frozen; weights are only ever their frozen value (±σ here) times the mask and
+    // the rescaling factor: zero or ± a layer constant.
+    for (name, w) in &after {
+        if name.ends_with("bias") {
+            assert!(w.equal(&before[name]), "{name} changed");
+        } else {
+            let distinct: std::collections::BTreeSet<u32> = Vec::<f32>::try_from(w.abs().flatten(0, -1)).unwrap().into_iter().map(f32::to_bits).collect();
+            assert!(distinct.len() <= 2, "{name}: {} distinct magnitudes", distinct.len());
+        }
+    }
+    assert!(logits.keys().all(|k| k.ends_with("weight")));
+    assert_eq!(run().2, log, "seeded: the same run gives the same numbers");
 }

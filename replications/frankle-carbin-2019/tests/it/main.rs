@@ -44,3 +44,29 @@ fn plot_names_what_an_incomplete_figure_lacks() {
     s.ok(&["run", "figure-3"]);
     testkit::rejects(&s, &["plot", "figure-4"], "figure-4 is incomplete: lenet.h5 lacks");
 }
+
+#[test]
+fn make_claims_gathers_every_claim_row_from_the_results_files() {
+    let s = Sandbox::new(&SUITE);
+    s.ok(&["run", "figure-3"]);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/claims.sh");
+    let bin_dir = std::path::Path::new(SUITE.bin).parent().unwrap();
+    let out = s.path("CLAIMS.md");
+    let o = std::process::Command::new("sh")
+        .arg(&script)
+        .args([bin_dir, &s.path("results"), &out])
+        .arg("frankle-carbin-2019")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", testkit::stderr(&o));
+    let table = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(table.matches("| Paper | Claim |").count(), 1, "one header: {table}");
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| Frankle & Carbin 2019 |")).collect();
+    assert_eq!(rows.len(), 7, "the seven LeNet claims at smoke scale: {table}");
+    assert!(rows.iter().all(|r| r.contains("smoke, 1 trials, 200 it, synthetic")), "{table}");
+    // Without results the script fails and leaves no table behind.
+    let empty = s.path("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = std::process::Command::new("sh").arg(&script).args([bin_dir, &empty, &empty.join("C.md")]).arg("frankle-carbin-2019").output().unwrap();
+    assert!(!o.status.success() && !empty.join("C.md").exists());
+}
