@@ -25,4 +25,5 @@ pub mod results;
 pub mod rng;
 pub mod supermask;
 pub mod train;
+pub mod transfer;
 pub mod util;

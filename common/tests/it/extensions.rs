@@ -212,3 +212,35 @@ fn a_learned_supermask_classifies_far_above_chance_without_training_a_weight() {
     assert!(logits.keys().all(|k| k.ends_with("weight")));
     assert_eq!(run().2, log, "seeded: the same run gives the same numbers");
 }
+
+#[test]
+fn a_transferred_ticket_brings_mask_and_theta_k_and_reinitialises_a_mismatched_output_layer() {
+    let d = data();
+    let mut cfg = config(1);
+    cfg.branches.clear();
+    cfg.replicates = 1;
+    let dir = tempfile::tempdir().unwrap();
+    run_imp(&cfg, &d, 1, dir.path());
+    let source = dir.path().join(cfg.hash());
+    let theta0 = checkpoint::load_weights(&paths::stage_dir(&source, 0, 0, "main").join(paths::START)).unwrap();
+    let source_mask = Mask::load(&paths::stage_dir(&source, 0, 1, "main").join(paths::MASK), Device::Cpu).unwrap();
+    // A target with 5 classes: the output layer cannot be transferred.
+    let mut target = Model::new(&cfg.model, d.shape, 5, 77, Device::Cpu).unwrap();
+    let fresh = target.snapshot();
+    let ticket = common::transfer::load_ticket(&source, 0, 1, 0, true, &mut target).unwrap();
+    let now = target.snapshot();
+    let output = target.layers().iter().find(|l| l.role == LayerRole::Output).unwrap().name.clone();
+    for l in target.layers() {
+        if l.name == output {
+            assert!(now[&l.name].equal(&fresh[&l.name]), "the output layer keeps the target's initialisation");
+            assert_eq!(ticket.mask.0[&l.name].sum(Kind::Int64).int64_value(&[]), now[&l.name].numel() as i64, "and is dense");
+        } else {
+            assert!(ticket.mask.0[&l.name].equal(&source_mask.0[&l.name]), "{}: the source's mask", l.name);
+            assert!(now[&l.name].equal(&(&theta0[&l.name] * &source_mask.0[&l.name])), "{}: θ_0 under the mask", l.name);
+        }
+    }
+    assert!(!ticket.copied.contains(&output));
+    // A missing source level is named with the fix.
+    let e = common::transfer::load_ticket(&source, 0, 5, 0, true, &mut target).err().unwrap();
+    assert!(format!("{e:#}").contains("train the source experiment first"), "{e:#}");
+}

@@ -1,0 +1,56 @@
+//! Ticket transfer (Morcos et al. 2019): the mask and rewind weights found by one experiment's
+//! IMP, used as the starting point of a network trained on another dataset or optimizer.
+//!
+//! Every prunable layer and every other variable whose shape matches is taken from the source:
+//! the mask of the source's level and its θ_k (late-reset weights). A layer whose shape differs
+//! — the output layer when the class counts differ, as CIFAR-100 → CIFAR-10 — keeps the target's
+//! fresh initialisation and is dense. The output layer is re-initialised and dense in any case
+//! when `reinit_output` is set (the paper re-initialises it for every transfer).
+
+use crate::imp::Stage;
+use crate::models::{LayerRole, Model};
+use crate::paths;
+use crate::prune::Mask;
+use crate::train::checkpoint;
+use anyhow::{Context, Result};
+use std::path::Path;
+
+/// What a transferred ticket starts from, read out of the source's run folder.
+pub struct Ticket {
+    pub mask: Mask,
+    /// Variables copied from the source's θ_k, by name (the rest stay as the target drew them).
+    pub copied: Vec<String>,
+}
+
+/// Loads into `target` the ticket of `source` (a run folder, `runs/<name>-<identity>`) at
+/// `replicate` and `level`: its mask and its θ_k (`rewind_iteration` = k of the source).
+pub fn load_ticket(source: &Path, replicate: u32, level: u32, rewind_iteration: u64, reinit_output: bool, target: &mut Model) -> Result<Ticket> {
+    let dir = |level| paths::stage_dir(source, replicate, level, &Stage::Main.name());
+    let level_dir = dir(level);
+    let source_mask = Mask::load(&level_dir.join(paths::MASK), target.device())
+        .with_context(|| format!("the source ticket (replicate {replicate}, level {level}) is not in {}; train the source experiment first", source.display()))?;
+    let rewind = if rewind_iteration == 0 { paths::START } else { paths::REWIND };
+    let theta_k = checkpoint::load_weights(&dir(0).join(rewind)).with_context(|| format!("θ_k of the source is missing in {}", dir(0).display()))?;
+    let output: Vec<String> = target.layers().iter().filter(|l| l.role == LayerRole::Output).map(|l| l.name.clone()).collect();
+    let is_output = |name: &str| output.iter().any(|o| name == o || name.strip_suffix("bias").is_some_and(|stem| o.starts_with(stem)));
+    let mut weights = target.snapshot();
+    let mut copied = Vec::new();
+    for (name, value) in weights.iter_mut() {
+        let fits = theta_k.get(name).is_some_and(|s| s.size() == value.size());
+        if fits && !(reinit_output && is_output(name)) {
+            *value = theta_k[name].copy();
+            copied.push(name.clone());
+        }
+    }
+    target.restore(&weights)?;
+    let mut mask = Mask::dense(target);
+    for (name, m) in mask.0.iter_mut() {
+        if copied.contains(name) {
+            if let Some(src) = source_mask.0.get(name) {
+                *m = src.to_device(target.device());
+            }
+        }
+    }
+    mask.apply(target);
+    Ok(Ticket { mask, copied })
+}
