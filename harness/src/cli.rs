@@ -206,11 +206,7 @@ pub fn resolve_config<P: Paper>(paper: &P, o: &Opts, experiment: &str, dataset: 
     }
     let (mut cfg, origin) = match from_file {
         Some((cfg, path)) => (cfg, format!("config {}", path.display())),
-        None => {
-            let mut cfg = paper.preset(experiment, o.scale, dataset);
-            cfg.seed = 0;
-            (cfg, format!("preset {experiment}"))
-        }
+        None => (paper.preset(experiment, o.scale, dataset), format!("preset {experiment}")),
     };
     if let Some(seed) = o.seed {
         cfg.seed = seed;

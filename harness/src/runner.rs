@@ -171,8 +171,8 @@ fn train_experiment<P: Paper>(paper: &P, o: &Opts, spec: &ExperimentSpec, cfg: &
     let progress = Progress::new(&cfg.name, o.quiet);
     let report = imp::run(&exp, &jobs, workers, &progress)?;
     progress.finish();
-    let finished: Vec<_> = imp::collect(&exp)?.into_iter().filter(|r| jobs.iter().any(|j| (j.replicate, j.level, j.stage) == (r.replicate, r.level, r.stage))).collect();
-    let records = results::union_with_existing(&path, cfg, &data.provenance, finished)?;
+    // Every finished stage of this experiment in the run folder, this run's and earlier ones'.
+    let records = results::union_with_existing(&path, cfg, &data.provenance, imp::collect(&exp)?)?;
     let info = RunInfo {
         git_commit: commit,
         libtorch_version: device::LIBTORCH_VERSION.into(),
