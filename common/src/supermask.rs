@@ -145,7 +145,7 @@ fn sample_into(model: &Model, st: &Scores, cfg: &SupermaskConfig, g: &mut impl r
             let scale = if cfg.dynamic_scaling && kept > 0.0 { m.len() as f64 / kept as f64 } else { 1.0 };
             let m = Tensor::from_slice(&m).view(w.size().as_slice()).to_device(w.device());
             let mut target = params[name].shallow_clone();
-            let _ = target.copy_(&(w * m * scale));
+            target.copy_(&(w * m * scale));
             scales.insert(name.clone(), scale);
         }
     });
