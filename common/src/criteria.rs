@@ -13,11 +13,11 @@
 //! the *pruned* weights other than zero (frozen at their initial values, or zeroed only where
 //! they moved toward zero), which need the optimizer to freeze non-zero weights.
 
-use crate::prune::Mask;
+use crate::prune::{to_vec, Mask};
 use crate::rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tch::{Device, Kind, Tensor};
+use tch::Tensor;
 
 /// A named mask criterion of `(w_i, w_f)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -160,10 +160,6 @@ fn intersection(alive: &[usize], a: &[f64], b: &[f64], count: usize, g: &mut imp
     chosen.sort_by_key(|&i| ra[i] + rb[i]);
     chosen.truncate(count);
     chosen.into_iter().map(|i| alive[i]).collect()
-}
-
-fn to_vec(t: &Tensor) -> Vec<f32> {
-    Vec::<f32>::try_from(t.to_device(Device::Cpu).to_kind(Kind::Float).flatten(0, -1)).expect("f32 tensor")
 }
 
 /// Values given to the kept weights before retraining (Zhou et al.'s "mask-1 actions").

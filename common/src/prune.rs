@@ -214,7 +214,8 @@ impl Mask {
     }
 }
 
-fn to_vec(t: &Tensor) -> Vec<f32> {
+/// A tensor's values as a flat `f32` vector on the CPU (logical, row-major order).
+pub(crate) fn to_vec(t: &Tensor) -> Vec<f32> {
     Vec::<f32>::try_from(t.to_device(Device::Cpu).to_kind(Kind::Float).flatten(0, -1)).expect("f32 tensor")
 }
 

@@ -138,18 +138,12 @@ pub fn write(
     })
 }
 
-/// The records a run adds to the results file at `path`: those already there (when it holds the
-/// same experiment: same trunk identity and data) united with `new`, a stage in both taking
-/// `new`'s record. A file holding another experiment is an error naming it — never replaced.
-/// Call it before training, with `new` empty, to refuse early.
-pub fn union_with_existing(
-    path: &Path,
-    config: &crate::config::ExperimentConfig,
-    provenance: &crate::data::Provenance,
-    new: Vec<StageRecord>,
-) -> Result<Vec<StageRecord>> {
+/// The stages already in the results file at `path` (none if it does not exist), provided it
+/// holds the same experiment: same trunk identity and data. A file holding another experiment is
+/// an error naming it — never replaced. Read it before training, so a run refuses early.
+pub fn existing(path: &Path, config: &crate::config::ExperimentConfig, provenance: &crate::data::Provenance) -> Result<Vec<StageRecord>> {
     if !path.exists() {
-        return Ok(new);
+        return Ok(Vec::new());
     }
     let old = read(path)?;
     let (old_config, old_data) = (old.config()?, old.provenance()?);
@@ -165,12 +159,17 @@ pub fn union_with_existing(
             provenance.source
         );
     }
-    let mut by_stage: std::collections::BTreeMap<(u32, u32, Stage), StageRecord> =
-        old.records.into_iter().map(|r| ((r.replicate, r.level, r.stage), r)).collect();
+    Ok(old.records)
+}
+
+/// `old` united with `new`, a stage in both taking `new`'s record, sorted by (replicate, level,
+/// stage): what a results file holds after a run (files only ever gain stages).
+pub fn union(old: Vec<StageRecord>, new: Vec<StageRecord>) -> Vec<StageRecord> {
+    let mut by_stage: std::collections::BTreeMap<(u32, u32, Stage), StageRecord> = old.into_iter().map(|r| ((r.replicate, r.level, r.stage), r)).collect();
     for r in new {
         by_stage.insert((r.replicate, r.level, r.stage), r);
     }
-    Ok(by_stage.into_values().collect())
+    by_stage.into_values().collect()
 }
 
 /// Reads a results file written by [`write`], naming the file in every error.

@@ -139,7 +139,7 @@ fn sample_into(model: &Model, st: &Scores, cfg: &SupermaskConfig, g: &mut impl r
     let mut scales = BTreeMap::new();
     tch::no_grad(|| {
         for (name, w) in &st.frozen {
-            let p: Vec<f32> = Vec::try_from(st.logits[name].sigmoid().to_device(Device::Cpu).flatten(0, -1)).expect("f32 logits");
+            let p = crate::prune::to_vec(&st.logits[name].sigmoid());
             let m: Vec<f32> = p.iter().map(|&p| if (rng::uniform(g) as f32) < p { 1.0 } else { 0.0 }).collect();
             let kept: f32 = m.iter().sum();
             let scale = if cfg.dynamic_scaling && kept > 0.0 { m.len() as f64 / kept as f64 } else { 1.0 };

@@ -149,8 +149,8 @@ fn train_experiment<P: Paper>(paper: &P, o: &Opts, spec: &ExperimentSpec, cfg: &
     let data = data::load(cfg.dataset, &o.data_dir, imp::split_seed(cfg))?;
     cfg.train.validate(data.train.len())?;
     let path = results_dir.join(format!("{}.h5", spec.name));
-    // Refuse before training if the results file holds another experiment.
-    results::union_with_existing(&path, cfg, &data.provenance, Vec::new())?;
+    // Read once, before training: a file holding another experiment is refused here.
+    let prior = results::existing(&path, cfg, &data.provenance)?;
     let (workers, threads) = parallelism(o, device);
     tch::set_num_threads(threads);
     let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(cfg, &data.provenance));
@@ -172,7 +172,7 @@ fn train_experiment<P: Paper>(paper: &P, o: &Opts, spec: &ExperimentSpec, cfg: &
     let report = imp::run(&exp, &jobs, workers, &progress)?;
     progress.finish();
     // Every finished stage of this experiment in the run folder, this run's and earlier ones'.
-    let records = results::union_with_existing(&path, cfg, &data.provenance, imp::collect(&exp)?)?;
+    let records = results::union(prior, imp::collect(&exp)?);
     let info = RunInfo {
         git_commit: commit,
         libtorch_version: device::LIBTORCH_VERSION.into(),

@@ -404,10 +404,10 @@ fn results_files_gain_stages_and_refuse_another_experiment() {
     let path = dir.path().join("r.h5");
     let (first, rest) = recs.split_at(2);
     results::write(&path, &cfg, &d.provenance, &info, first).unwrap();
-    let all = results::union_with_existing(&path, &cfg, &d.provenance, rest.to_vec()).unwrap();
+    let all = results::union(results::existing(&path, &cfg, &d.provenance).unwrap(), rest.to_vec());
     assert_eq!(strip_time(all), strip_time(recs.clone()), "old stages kept, new ones added");
     let mut other = cfg.clone();
     other.train.iterations += 20;
-    let e = results::union_with_existing(&path, &other, &d.provenance, vec![]).unwrap_err().to_string();
+    let e = results::existing(&path, &other, &d.provenance).unwrap_err().to_string();
     assert!(e.contains("holds results of another experiment") && e.contains("r.h5") && e.contains("never overwritten"), "{e}");
 }
