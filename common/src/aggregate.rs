@@ -18,6 +18,17 @@ pub struct Stat {
     pub max: f64,
 }
 
+impl Stat {
+    /// Mean, min and max of `values` (`None` when empty).
+    pub fn of(values: &[f64]) -> Option<Stat> {
+        (!values.is_empty()).then(|| Stat {
+            mean: values.iter().sum::<f64>() / values.len() as f64,
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        })
+    }
+}
+
 /// One row of the summary table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LevelSummary {
@@ -123,12 +134,6 @@ pub fn curve(records: &[StageRecord], level: u32, kind: StageKind, metric: Metri
     let n = runs.iter().map(|r| r.outcome.log.iteration.len()).min().unwrap_or(0);
     let values: Vec<Vec<f64>> = runs.iter().map(|r| pick(r)).collect();
     (0..n)
-        .map(|i| {
-            let xs: Vec<f64> = values.iter().map(|v| v[i]).collect();
-            let mean = xs.iter().sum::<f64>() / xs.len() as f64;
-            let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
-            let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            (first.outcome.log.iteration[i] as f64, Stat { mean, min, max })
-        })
+        .filter_map(|i| Stat::of(&values.iter().map(|v| v[i]).collect::<Vec<f64>>()).map(|s| (first.outcome.log.iteration[i] as f64, s)))
         .collect()
 }

@@ -32,11 +32,21 @@ pub enum BranchKind {
     OneshotReinit,
     /// The level's mask and θ_k, trained from k with an independent data order (and
     /// augmentation) per copy: the copies of instability analysis (Frankle et al. 2020).
+    /// Copies pair up — (0, 1), (2, 3), … — and the second of a pair records the error along
+    /// the straight line between the two ([`crate::imp::PairRecord`]).
     Spawn,
+    /// Instability of the random-reinitialisation control: pair `p` (copies 2p, 2p + 1) starts
+    /// from the weights of `reinit_p` (the level's mask, new weights) and its copies see
+    /// independent data orders.
+    SpawnReinit,
+    /// Instability of the random-pruning control: pair `p` starts from `random-prune_p` (a
+    /// random mask with the level's per-layer counts, new weights).
+    SpawnRandomPrune,
 }
 
 impl BranchKind {
-    pub const ALL: [BranchKind; 5] = [Self::Reinit, Self::RandomPrune, Self::Oneshot, Self::OneshotReinit, Self::Spawn];
+    pub const ALL: [BranchKind; 7] =
+        [Self::Reinit, Self::RandomPrune, Self::Oneshot, Self::OneshotReinit, Self::Spawn, Self::SpawnReinit, Self::SpawnRandomPrune];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -45,7 +55,43 @@ impl BranchKind {
             Self::Oneshot => "oneshot",
             Self::OneshotReinit => "oneshot-reinit",
             Self::Spawn => "spawn",
+            Self::SpawnReinit => "spawn-reinit",
+            Self::SpawnRandomPrune => "spawn-random-prune",
         }
+    }
+
+    /// Whether copies of this kind pair up for instability analysis (each sees its own data
+    /// order; the second of a pair depends on the first and records their interpolation).
+    pub fn is_spawn(self) -> bool {
+        matches!(self, Self::Spawn | Self::SpawnReinit | Self::SpawnRandomPrune)
+    }
+}
+
+/// How instability analysis evaluates the line between two spawned copies (Frankle et al.
+/// 2020): `points` evenly spaced α in [0, 1] (the paper's 30), test error on the whole test set
+/// and train error on the first `train_examples` training examples (all when absent, as the
+/// paper). Part of the run identity when not the default, like every field that changes numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interpolation {
+    #[serde(default = "paper_points")]
+    pub points: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_examples: Option<u64>,
+}
+
+fn paper_points() -> u32 {
+    crate::interpolate::PAPER_POINTS as u32
+}
+
+impl Interpolation {
+    /// The paper's: 30 points, the whole training set.
+    pub const PAPER: Interpolation = Interpolation { points: crate::interpolate::PAPER_POINTS as u32, train_examples: None };
+}
+
+impl Default for Interpolation {
+    fn default() -> Self {
+        Self::PAPER
     }
 }
 
@@ -124,6 +170,9 @@ pub struct ExperimentConfig {
     pub replicates: u32,
     #[serde(default)]
     pub branches: Vec<BranchConfig>,
+    /// How spawned pairs are compared (default: the paper's 30 points on the whole data).
+    #[serde(default)]
+    pub interpolation: Interpolation,
     /// Run seed: every random stream derives from it.
     pub seed: u64,
 }
@@ -144,10 +193,11 @@ pub const MAX_COPIES: u32 = 100;
 #[derive(Serialize)]
 pub struct AddedLater {
     pub retrain: Retrain,
+    pub interpolation: Interpolation,
 }
 
 impl ExperimentConfig {
-    const ADDED_LATER_DEFAULTS: AddedLater = AddedLater { retrain: Retrain::WeightRewind };
+    const ADDED_LATER_DEFAULTS: AddedLater = AddedLater { retrain: Retrain::WeightRewind, interpolation: Interpolation::PAPER };
 
     /// Trunk identity (12 hex digits): everything but `replicates` and `branches`, plus
     /// [`NUMERICS_VERSION`].
@@ -199,6 +249,12 @@ impl ExperimentConfig {
         }
         if self.levels > MAX_LEVELS {
             bail!("{} pruning levels requested; at most {MAX_LEVELS} are allowed (0.8^{MAX_LEVELS} already leaves 1e-10 of the weights)", self.levels);
+        }
+        if !(2..=1_000).contains(&self.interpolation.points) {
+            bail!("interpolation.points is {}; choose 2 to 1000 (the paper uses 30)", self.interpolation.points);
+        }
+        if self.interpolation.train_examples == Some(0) {
+            bail!("interpolation.train_examples is 0; leave it out to use the whole training set");
         }
         for b in &self.branches {
             if b.copies == 0 || b.copies > MAX_COPIES {

@@ -15,6 +15,7 @@
 //! by (seed, replicate, level, branch, copy), so results do not depend on scheduling.
 
 use crate::config::{BranchKind, ExperimentConfig};
+use crate::interpolate::PairRecord;
 use crate::data::Dataset;
 use crate::models::Model;
 use crate::paths;
@@ -153,6 +154,9 @@ pub struct StageRecord {
     pub density: f64,
     pub layers: Vec<LayerDensity>,
     pub outcome: TrainOutcome,
+    /// The second copy of a spawned pair: the interpolation from its partner to itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair: Option<PairRecord>,
 }
 
 /// `wanted` and every stage it depends on, transitively, in canonical order.
@@ -197,7 +201,19 @@ pub fn dependencies(job: JobId) -> Vec<JobId> {
             d.dedup();
             d
         }
+        // The second copy of a spawned pair compares itself with the first.
+        Stage::Branch(kind, c) if kind.is_spawn() && c % 2 == 1 => vec![main(job.level), JobId { stage: Stage::Branch(kind, c - 1), ..job }],
         Stage::Branch(..) => vec![main(job.level)],
+    }
+}
+
+/// The copy of a spawned control whose start (weights, and random mask) pair `c / 2` shares:
+/// `spawn-reinit_c` starts as `reinit_{c/2}`, `spawn-random-prune_c` as `random-prune_{c/2}`.
+fn start_of(stage: Stage) -> Stage {
+    match stage {
+        Stage::Branch(BranchKind::SpawnReinit, c) => Stage::Branch(BranchKind::Reinit, c / 2),
+        Stage::Branch(BranchKind::SpawnRandomPrune, c) => Stage::Branch(BranchKind::RandomPrune, c / 2),
+        other => other,
     }
 }
 
@@ -280,7 +296,8 @@ impl Experiment<'_> {
         let trunk_start = job.stage == Stage::Main && job.level == 0;
         // The trunk and one-shot start from the replicate's θ_0 (or θ_k); other branches draw new
         // weights from the same initialiser, keyed by (replicate, level, copy).
-        let weights_seed = match job.stage {
+        let start_stage = start_of(job.stage);
+        let weights_seed = match start_stage {
             Stage::Main | Stage::Branch(BranchKind::Oneshot | BranchKind::Spawn, _) => derive_seed(seed, "init", &[r]),
             Stage::Branch(kind, c) => derive_seed(seed, &format!("{}-init", kind.as_str()), &[r, l, c as u64]),
         };
@@ -288,7 +305,7 @@ impl Experiment<'_> {
         let dense = Mask::dense(&model);
         // Pruned trunk levels and one-shot branches retrain (`cfg.retrain`) from θ_k or from the
         // weights they were pruned from (level L − 1's final weights; the dense final weights).
-        let (mask, retrain_from) = match job.stage {
+        let (mask, retrain_from) = match start_stage {
             Stage::Main if trunk_start => {
                 checkpoint::save_weights(&dir.join(paths::START), &model.snapshot())?;
                 (dense, None)
@@ -298,6 +315,7 @@ impl Experiment<'_> {
                 (prev_mask.prune_magnitude(&prev_final, model.layers(), &cfg.prune), Some(job.level - 1))
             }
             Stage::Branch(BranchKind::Reinit, _) => (self.read_main(job.replicate, job.level)?.0, None),
+            Stage::Branch(BranchKind::SpawnReinit | BranchKind::SpawnRandomPrune, _) => unreachable!("mapped by start_of"),
             Stage::Branch(BranchKind::Spawn, _) => {
                 model.restore(&self.rewind_weights(job.replicate)?)?;
                 (self.read_main(job.replicate, job.level)?.0, None)
@@ -326,9 +344,10 @@ impl Experiment<'_> {
         let rewind_path = dir.join(paths::REWIND);
         let snapshot_at = (trunk_start && start > 0).then_some((start, rewind_path.as_path()));
         let first = job.first_iteration(cfg);
-        // Spawned copies see their own data order; every other stage the replicate's.
+        // Spawned copies see their own data order (copy c of every spawned kind the same one);
+        // every other stage the replicate's.
         let data_seed = match job.stage {
-            Stage::Branch(BranchKind::Spawn, c) => derive_seed(seed, "spawn-data-order", &[r, l, c as u64]),
+            Stage::Branch(kind, c) if kind.is_spawn() => derive_seed(seed, "spawn-data-order", &[r, l, c as u64]),
             _ => derive_seed(seed, "data-order", &[r]),
         };
         let on_step = |_t: u64| progress.inc(1);
@@ -345,9 +364,18 @@ impl Experiment<'_> {
                 job.replicate, job.level, job.stage.name()
             ));
         }
-        if job.stage == Stage::Main {
+        let spawned = matches!(job.stage, Stage::Branch(kind, _) if kind.is_spawn());
+        if job.stage == Stage::Main || spawned {
             checkpoint::save_weights(&dir.join(paths::FINAL), &model.snapshot())?;
         }
+        let pair = match job.stage {
+            Stage::Branch(kind, c) if spawned && c % 2 == 1 => {
+                let first = checkpoint::load_weights(&self.stage_dir(JobId { stage: Stage::Branch(kind, c - 1), ..job }).join(paths::FINAL))?;
+                let own = model.snapshot();
+                Some(crate::interpolate::compare(&mut model, c - 1, &first, &own, self.data, &cfg.interpolation)?)
+            }
+            _ => None,
+        };
         let record = StageRecord {
             replicate: job.replicate,
             level: job.level,
@@ -355,6 +383,7 @@ impl Experiment<'_> {
             density: mask.density(),
             layers: mask.report(),
             outcome,
+            pair,
         };
         crate::util::write_atomic(&outcome_path, serde_json::to_string(&record)?.as_bytes())?;
         slot.clear();

@@ -7,7 +7,8 @@
 //! network is then evaluated in eval mode with the interpolated running statistics). Pruned
 //! weights are zero in both ends and so stay zero along the path.
 
-use crate::data::Split;
+use crate::config::Interpolation;
+use crate::data::{Dataset, Split};
 use crate::models::Model;
 use crate::train::{evaluate, Weights};
 use anyhow::{bail, Result};
@@ -58,4 +59,47 @@ pub fn instability(path: &[PathPoint]) -> f64 {
     let (Some(first), Some(last)) = (path.first(), path.last()) else { return f64::NAN };
     let sup = path.iter().map(|p| p.error).fold(f64::NEG_INFINITY, f64::max);
     sup - 0.5 * (first.error + last.error)
+}
+
+/// Two copies of one instability analysis compared (stored with the pair's second copy): error
+/// along the line from the `partner` copy (α = 0) to the recording copy (α = 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairRecord {
+    /// Copy index of the pair's first network (α = 0).
+    pub partner: u32,
+    /// Path on the whole test set.
+    pub test: Vec<PathPoint>,
+    /// Path on the first `train_examples` training examples.
+    pub train: Vec<PathPoint>,
+    pub train_examples: u64,
+    /// ‖w_a − w_b‖₂ over the prunable (conv and linear) weights.
+    pub distance: f64,
+}
+
+impl PairRecord {
+    /// Test-error barrier (the paper's instability; stable when < 0.02).
+    pub fn test_instability(&self) -> f64 {
+        instability(&self.test)
+    }
+
+    pub fn train_instability(&self) -> f64 {
+        instability(&self.train)
+    }
+}
+
+/// Compares copy `partner`'s final weights `a` with `b` on `data` as `how` says.
+pub fn compare(model: &mut Model, partner: u32, a: &Weights, b: &Weights, data: &Dataset, how: &Interpolation) -> Result<PairRecord> {
+    let points = how.points as usize;
+    let n = how.train_examples.map_or(data.train.len(), |n| (n as usize).min(data.train.len()));
+    let train = Split { images: data.train.images.narrow(0, 0, n as i64), labels: data.train.labels.narrow(0, 0, n as i64) };
+    let distance = tch::no_grad(|| {
+        model.layers().iter().map(|l| (&a[&l.name] - &b[&l.name]).square().sum(tch::Kind::Double).double_value(&[])).sum::<f64>().sqrt()
+    });
+    Ok(PairRecord {
+        partner,
+        test: path(model, a, b, points, &data.test)?,
+        train: path(model, a, b, points, &train)?,
+        train_examples: n as u64,
+        distance,
+    })
 }

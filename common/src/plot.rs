@@ -12,6 +12,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
+/// Series colours (re-exported so paper crates need not depend on plotters).
+pub use plotters::style::RGBColor;
+
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 /// The matplotlib "tab10" colours the papers' figures use.

@@ -11,11 +11,17 @@
 //!     attrs:    density, early_stop_iteration (−1 if none), early_stop_val_loss,
 //!               early_stop_test_acc, final_test_acc, wall_time_s (f64/i64),
 //!               status ("completed" | "diverged"), diverged_at (−1 if not), layer_names (JSON)
+//!     only in the second copy of a spawned pair (spawn_1, spawn-reinit_3, …), the straight
+//!     line from its partner (α = 0) to itself (α = 1):
+//!     datasets: pair_alpha, pair_test_error, pair_test_loss, pair_train_error, pair_train_loss
+//!     attrs:    pair_partner (copy index), pair_train_examples, pair_distance (L2, prunable
+//!               weights), test_instability, train_instability (max error − mean of the ends)
 //! ```
 //!
 //! Files are written to a temporary sibling and renamed into place.
 
 use crate::imp::{Stage, StageRecord};
+use crate::interpolate::{PairRecord, PathPoint};
 use crate::prune::LayerDensity;
 use crate::train::{EvalLog, Status, TrainOutcome};
 use anyhow::{bail, Context, Result};
@@ -132,10 +138,49 @@ pub fn write(
             };
             put_str(&g, "status", status)?;
             put(&g, "diverged_at", at)?;
+            if let Some(p) = &r.pair {
+                write_pair(&g, p)?;
+            }
         }
         h5(f.flush())?;
         Ok(())
     })
+}
+
+fn write_pair(g: &hdf5::Group, p: &PairRecord) -> Result<()> {
+    let column = |path: &[PathPoint], f: fn(&PathPoint) -> f64| path.iter().map(f).collect::<Vec<f64>>();
+    for (name, v) in [
+        ("pair_alpha", column(&p.test, |q| q.alpha)),
+        ("pair_test_error", column(&p.test, |q| q.error)),
+        ("pair_test_loss", column(&p.test, |q| q.loss)),
+        ("pair_train_error", column(&p.train, |q| q.error)),
+        ("pair_train_loss", column(&p.train, |q| q.loss)),
+    ] {
+        h5(g.new_dataset_builder().with_data(v.as_slice()).create(name))?;
+    }
+    put(g, "pair_partner", p.partner)?;
+    put(g, "pair_train_examples", p.train_examples)?;
+    put(g, "pair_distance", p.distance)?;
+    put(g, "test_instability", p.test_instability())?;
+    put(g, "train_instability", p.train_instability())
+}
+
+fn read_pair(g: &hdf5::Group) -> Result<Option<PairRecord>> {
+    if !g.link_exists("pair_alpha") {
+        return Ok(None);
+    }
+    let ds = |n: &str| -> Result<Vec<f64>> { h5(h5(g.dataset(n))?.read_raw::<f64>()) };
+    let alpha = ds("pair_alpha")?;
+    let path = |error: Vec<f64>, loss: Vec<f64>| -> Vec<PathPoint> {
+        alpha.iter().zip(error.into_iter().zip(loss)).map(|(&alpha, (error, loss))| PathPoint { alpha, loss, error }).collect()
+    };
+    Ok(Some(PairRecord {
+        partner: get(g, "pair_partner")?,
+        test: path(ds("pair_test_error")?, ds("pair_test_loss")?),
+        train: path(ds("pair_train_error")?, ds("pair_train_loss")?),
+        train_examples: get(g, "pair_train_examples")?,
+        distance: get(g, "pair_distance")?,
+    }))
 }
 
 /// The stages already in the results file at `path` (none if it does not exist), provided it
@@ -222,6 +267,7 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
                         density: get(&g, "density")?,
                         layers,
                         outcome: TrainOutcome { log, status, wall_s: get(&g, "wall_time_s")? },
+                        pair: read_pair(&g)?,
                     });
                 }
             }

@@ -170,6 +170,9 @@ fn dispatch<P: Paper>(paper: &P, cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Config { experiment } => {
             let spec = runner::spec(paper, experiment)?;
+            if !paper.runs_at(spec.name, o.scale) {
+                bail!("experiment `{experiment}` is not part of scale {}; try --scale paper", o.scale.as_str());
+            }
             let cfg = resolve_config(paper, o, spec.name, o.dataset_override()?.unwrap_or(spec.dataset))?;
             print!("{}", cfg.to_toml());
             Ok(())
@@ -199,7 +202,8 @@ pub fn resolve_config<P: Paper>(paper: &P, o: &Opts, experiment: &str, dataset: 
     let mut from_file = None;
     for path in &o.config {
         let cfg = ExperimentConfig::from_toml_file(path)?;
-        if cfg.name.starts_with(experiment) {
+        // `resnet-20-k100-cifar10` is `resnet-20-k100`'s, not `resnet-20-k10`'s.
+        if cfg.name == experiment || cfg.name.starts_with(&format!("{experiment}-")) {
             from_file = Some((cfg, path));
             break;
         }

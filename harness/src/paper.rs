@@ -101,6 +101,13 @@ pub trait Paper: Sync {
     /// and `--trials`).
     fn preset(&self, experiment: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig;
 
+    /// Whether `experiment` is part of the paper at `scale` (default: always). A scale may leave
+    /// out experiments it cannot afford (a rewind point beyond its shortened training); `run`
+    /// skips them and figures draw the experiments present.
+    fn runs_at(&self, _experiment: &str, _scale: Scale) -> bool {
+        true
+    }
+
     /// Whether `figure` draws stage `job` of `experiment` (the harness adds what it depends on).
     fn needs(&self, figure: &str, experiment: &str, cfg: &ExperimentConfig, job: &JobId) -> bool;
 

@@ -2,7 +2,7 @@
 //! figures need (and what they depend on), add them to the results files, draw.
 
 use crate::cli::{resolve_config, Opts};
-use crate::paper::{ExperimentSpec, Loaded, Paper, Results};
+use crate::paper::{ExperimentSpec, Loaded, Paper, Results, Scale};
 use anyhow::{bail, Context, Result};
 use common::config::ExperimentConfig;
 use common::data::{self, DatasetName};
@@ -12,6 +12,8 @@ use common::progress::Progress;
 use common::results::{self, RunInfo};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// The experiment called `name`, or an error listing the paper's experiments.
 pub fn spec<P: Paper>(paper: &P, name: &str) -> Result<ExperimentSpec> {
@@ -21,10 +23,10 @@ pub fn spec<P: Paper>(paper: &P, name: &str) -> Result<ExperimentSpec> {
     })
 }
 
-/// Experiments drawn by `figures`, in the paper's order.
-fn experiments_of<P: Paper>(paper: &P, figures: &[&str]) -> Vec<ExperimentSpec> {
+/// Experiments drawn by `figures` at `scale`, in the paper's order.
+fn experiments_of<P: Paper>(paper: &P, figures: &[&str], scale: Scale) -> Vec<ExperimentSpec> {
     let wanted: BTreeSet<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name)).flat_map(|f| f.experiments.iter().copied()).collect();
-    paper.experiments().iter().copied().filter(|e| wanted.contains(e.name)).collect()
+    paper.experiments().iter().copied().filter(|e| wanted.contains(e.name) && paper.runs_at(e.name, scale)).collect()
 }
 
 /// The stages `figures` draw from `experiment`, closed under dependencies.
@@ -50,16 +52,14 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     let (results_dir, figures_dir) = (o.results_dir::<P>(), o.figures_dir::<P>());
     // Resolve every config before anything is written or trained: a bad --config fails first.
     let mut plans = Vec::new();
-    for spec in experiments_of(paper, figures) {
+    for spec in experiments_of(paper, figures, o.scale) {
         let dataset = dataset_for(o, &spec)?;
         plans.push((spec, resolve_config(paper, o, spec.name, dataset)?));
     }
     for d in [&results_dir, &figures_dir, &o.runs_dir] {
         ensure_writable(d)?;
     }
-    for (spec, cfg) in &plans {
-        train_experiment(paper, o, spec, cfg, figures, device, &results_dir)?;
-    }
+    train_all(paper, o, &plans, figures, device, &results_dir)?;
     draw(paper, o, figures, &load_results(paper, &results_dir)?, true)
 }
 
@@ -101,7 +101,7 @@ pub fn complete<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) 
         let t = trials.map(|t| format!(" --trials {t}")).unwrap_or_default();
         format!("run `{} --scale {}{t} run {figure}` to train them", P::ID, o.scale.as_str())
     };
-    for &e in spec.experiments {
+    for &e in spec.experiments.iter().filter(|e| paper.runs_at(e, o.scale)) {
         let Some(l) = results.get(e) else {
             bail!("{figure} needs the {e} results, which are not in {}; {}", o.results_dir::<P>().display(), rerun(None));
         };
@@ -145,13 +145,57 @@ fn parallelism(o: &Opts, device: tch::Device) -> (usize, i32) {
     (workers, o.threads.map(i32::from).unwrap_or(1))
 }
 
-fn train_experiment<P: Paper>(paper: &P, o: &Opts, spec: &ExperimentSpec, cfg: &ExperimentConfig, figures: &[&str], device: tch::Device, results_dir: &Path) -> Result<()> {
+/// Trains the experiments of `plans` side by side: up to `--jobs` experiments at once, the jobs
+/// shared between them (an IMP trunk trains its levels one after another, so one experiment
+/// alone leaves cores idle when a paper has many). After an error no further experiment
+/// starts; those under way finish, and the first error in the paper's order is returned.
+fn train_all<P: Paper>(paper: &P, o: &Opts, plans: &[(ExperimentSpec, ExperimentConfig)], figures: &[&str], device: tch::Device, results_dir: &Path) -> Result<()> {
+    let (workers, _) = parallelism(o, device);
+    let lanes = workers.min(plans.len()).max(1);
+    let per_lane = (workers / lanes).max(1);
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let errors: Mutex<Vec<(usize, anyhow::Error)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..lanes {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= plans.len() || failed.load(Ordering::SeqCst) {
+                    return;
+                }
+                let (spec, cfg) = &plans[i];
+                if let Err(e) = train_experiment(paper, o, spec, cfg, figures, device, results_dir, per_lane) {
+                    failed.store(true, Ordering::SeqCst);
+                    errors.lock().unwrap_or_else(|e| e.into_inner()).push((i, e));
+                }
+            });
+        }
+    });
+    let mut errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
+    errors.sort_by_key(|(i, _)| *i);
+    match errors.into_iter().next() {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_experiment<P: Paper>(
+    paper: &P,
+    o: &Opts,
+    spec: &ExperimentSpec,
+    cfg: &ExperimentConfig,
+    figures: &[&str],
+    device: tch::Device,
+    results_dir: &Path,
+    workers: usize,
+) -> Result<()> {
     let data = data::load(cfg.dataset, &o.data_dir, imp::split_seed(cfg))?;
     cfg.train.validate(data.train.len())?;
     let path = results_dir.join(format!("{}.h5", spec.name));
     // Read once, before training: a file holding another experiment is refused here.
     let prior = results::existing(&path, cfg, &data.provenance)?;
-    let (workers, threads) = parallelism(o, device);
+    let threads = parallelism(o, device).1;
     tch::set_num_threads(threads);
     let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(cfg, &data.provenance));
     let _lock = ExperimentLock::acquire(&dir)?;

@@ -39,6 +39,7 @@ pub fn config(levels: u32) -> ExperimentConfig {
             BranchConfig { kind: BranchKind::Reinit, levels: vec![2], copies: 1 },
             BranchConfig { kind: BranchKind::Oneshot, levels: vec![2], copies: 1 },
         ],
+        interpolation: Default::default(),
         seed: 11,
     }
 }

@@ -121,6 +121,7 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
         retrain: Default::default(),
         replicates,
         branches,
+        interpolation: Default::default(),
         seed: 0,
     }
 }

@@ -133,6 +133,7 @@ fn run_path(jobs: usize, threads: i32) -> Result<(f64, f64)> {
         retrain: Default::default(),
         replicates: jobs as u32,
         branches: vec![],
+        interpolation: Default::default(),
         seed: 0,
     };
     let runs = tempfile::tempdir()?;

@@ -1,0 +1,73 @@
+//! # frankle-2020-lmc
+//!
+//! Frankle, Dziugaite, Roy & Carbin, "Linear Mode Connectivity and the Lottery Ticket
+//! Hypothesis", ICML 2020 (arXiv 1912.05671). Instability analysis: two copies of a network
+//! trained from step k on different data orders (and augmentation), compared along the straight
+//! line between them; the error barrier is the instability, < 2 % is stable. Reproduces Figures
+//! 2, 3, 5 and 6 for LeNet-300-100 (MNIST) and ResNet-20 (CIFAR-10; Fashion-MNIST where CIFAR-10
+//! cannot be had, and the figures say so): the dense networks vs k, and IMP subnetworks rewound
+//! to k beside random pruning and random reinitialisation.
+//!
+//! ```text
+//! frankle-2020-lmc run figure-3             # dense instability vs k: trains what it needs
+//! frankle-2020-lmc plot                     # redraw every figure from results/ only
+//! frankle-2020-lmc summary --headline       # the paper's claims beside ours
+//! ```
+//!
+//! This crate is the paper: its protocol as data ([`presets`]), its figures ([`figures`]) and
+//! its claims ([`claims`]). Spawned copies, interpolation and instability are `common`'s
+//! (`BranchKind::Spawn*`, `common::interpolate`); flags, runs and results are the `harness`'s.
+
+mod claims;
+mod figures;
+mod presets;
+
+use anyhow::Result;
+use common::config::ExperimentConfig;
+use common::data::DatasetName;
+use common::imp::JobId;
+use common::plot::Figure;
+use harness::{Claim, ExperimentSpec, FigureSpec, Paper, Results, Scale};
+use std::process::ExitCode;
+
+struct LinearModeConnectivity;
+
+impl Paper for LinearModeConnectivity {
+    const ID: &'static str = "frankle-2020-lmc";
+    const ABOUT: &'static str = "Frankle, Dziugaite, Roy & Carbin (ICML 2020), Linear Mode Connectivity and the LTH: Figures 2, 3, 5 and 6 end to end";
+    const CITATION: &'static str = "Frankle et al. 2020 (LMC)";
+
+    fn experiments(&self) -> &'static [ExperimentSpec] {
+        &presets::EXPERIMENTS
+    }
+
+    fn figures(&self) -> &'static [FigureSpec] {
+        &figures::FIGURES
+    }
+
+    fn preset(&self, experiment: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+        let (net, k) = presets::parse(experiment);
+        presets::experiment(net, k, scale, dataset)
+    }
+
+    fn runs_at(&self, experiment: &str, scale: Scale) -> bool {
+        let (net, k) = presets::parse(experiment);
+        presets::runs_at(net, k, scale)
+    }
+
+    fn needs(&self, figure: &str, experiment: &str, cfg: &ExperimentConfig, job: &JobId) -> bool {
+        figures::needs(figure, experiment, cfg, job)
+    }
+
+    fn draw(&self, figure: &str, results: &Results) -> Result<Figure> {
+        figures::draw(figure, results)
+    }
+
+    fn claims(&self, results: &Results) -> Result<Vec<Claim>> {
+        claims::claims(results)
+    }
+}
+
+fn main() -> ExitCode {
+    harness::main(LinearModeConnectivity)
+}
