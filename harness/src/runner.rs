@@ -2,7 +2,7 @@
 //! figures need (and what they depend on), add them to the results files, draw.
 
 use crate::cli::{resolve_config, Opts};
-use crate::paper::{ExperimentSpec, Loaded, Paper, Results, Scale};
+use crate::paper::{ExperimentSpec, Loaded, Paper, Results};
 use anyhow::{bail, Context, Result};
 use common::config::ExperimentConfig;
 use common::data::{self, DatasetName};
@@ -23,10 +23,27 @@ pub fn spec<P: Paper>(paper: &P, name: &str) -> Result<ExperimentSpec> {
     })
 }
 
-/// Experiments drawn by `figures` at `scale`, in the paper's order.
-fn experiments_of<P: Paper>(paper: &P, figures: &[&str], scale: Scale) -> Vec<ExperimentSpec> {
+/// Experiments of which `figures` draw some stage at this scale, in the paper's order (a scale
+/// may leave an experiment out, or a figure draw none of its stages at this scale).
+fn experiments_of<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<Vec<ExperimentSpec>> {
     let wanted: BTreeSet<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name)).flat_map(|f| f.experiments.iter().copied()).collect();
-    paper.experiments().iter().copied().filter(|e| wanted.contains(e.name) && paper.runs_at(e.name, scale)).collect()
+    let mut out = Vec::new();
+    for e in paper.experiments().iter().filter(|e| wanted.contains(e.name)) {
+        if draws(paper, o, figures, e)? {
+            out.push(*e);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `figures` draw any stage of experiment `e` at this scale (the paper's dataset stands
+/// in for a fallback: which stages a figure draws does not depend on the data).
+fn draws<P: Paper>(paper: &P, o: &Opts, figures: &[&str], e: &ExperimentSpec) -> Result<bool> {
+    if !paper.runs_at(e.name, o.scale) {
+        return Ok(false);
+    }
+    let cfg = resolve_config(paper, o, e.name, o.dataset_override()?.unwrap_or(e.dataset))?;
+    Ok(!needed_jobs(paper, figures, e.name, &cfg).is_empty())
 }
 
 /// The stages `figures` draw from `experiment`, closed under dependencies.
@@ -52,12 +69,17 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     let (results_dir, figures_dir) = (o.results_dir::<P>(), o.figures_dir::<P>());
     // Resolve every config before anything is written or trained: a bad --config fails first.
     let mut plans = Vec::new();
-    for spec in experiments_of(paper, figures, o.scale) {
+    for spec in experiments_of(paper, o, figures)? {
         let dataset = dataset_for(o, &spec)?;
         plans.push((spec, resolve_config(paper, o, spec.name, dataset)?));
     }
     for d in [&results_dir, &figures_dir, &o.runs_dir] {
         ensure_writable(d)?;
+    }
+    // Experiments train side by side: whatever can refuse one is checked for all first, so that
+    // a bad input refuses the run before anything is trained or written.
+    for (spec, cfg) in &plans {
+        checked_data(cfg, o, &results_dir.join(format!("{}.h5", spec.name)))?;
     }
     train_all(paper, o, &plans, figures, device, &results_dir)?;
     draw(paper, o, figures, &load_results(paper, &results_dir)?, true)
@@ -101,7 +123,10 @@ pub fn complete<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) 
         let t = trials.map(|t| format!(" --trials {t}")).unwrap_or_default();
         format!("run `{} --scale {}{t} run {figure}` to train them", P::ID, o.scale.as_str())
     };
-    for &e in spec.experiments.iter().filter(|e| paper.runs_at(e, o.scale)) {
+    for &e in spec.experiments {
+        if !draws(paper, o, &[figure], &self::spec(paper, e)?)? {
+            continue;
+        }
         let Some(l) = results.get(e) else {
             bail!("{figure} needs the {e} results, which are not in {}; {}", o.results_dir::<P>().display(), rerun(None));
         };
@@ -179,6 +204,15 @@ fn train_all<P: Paper>(paper: &P, o: &Opts, plans: &[(ExperimentSpec, Experiment
     }
 }
 
+/// The experiment's data, checked against its training config, and the stages its results file
+/// at `path` already holds (an error when the file holds another experiment or is damaged).
+fn checked_data(cfg: &ExperimentConfig, o: &Opts, path: &Path) -> Result<(data::Dataset, Vec<imp::StageRecord>)> {
+    let data = data::load(cfg.dataset, &o.data_dir, imp::split_seed(cfg))?;
+    cfg.train.validate(data.train.len())?;
+    let prior = results::existing(path, cfg, &data.provenance)?;
+    Ok((data, prior))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn train_experiment<P: Paper>(
     paper: &P,
@@ -190,11 +224,8 @@ fn train_experiment<P: Paper>(
     results_dir: &Path,
     workers: usize,
 ) -> Result<()> {
-    let data = data::load(cfg.dataset, &o.data_dir, imp::split_seed(cfg))?;
-    cfg.train.validate(data.train.len())?;
     let path = results_dir.join(format!("{}.h5", spec.name));
-    // Read once, before training: a file holding another experiment is refused here.
-    let prior = results::existing(&path, cfg, &data.provenance)?;
+    let (data, prior) = checked_data(cfg, o, &path)?;
     let threads = parallelism(o, device).1;
     tch::set_num_threads(threads);
     let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(cfg, &data.provenance));

@@ -70,6 +70,17 @@ fn spawned_copies_start_from_theta_k_and_see_their_own_data_order() {
     }
     assert_ne!(spawn(0).outcome.log.val_loss.last(), spawn(1).outcome.log.val_loss.last(), "independent data orders");
 
+    // The pair's record: its ends are the two copies' own evaluated test errors, exactly.
+    assert!(spawn(0).pair.is_none());
+    let pair = spawn(1).pair.as_ref().expect("the second copy records the pair");
+    assert_eq!(pair.partner, 0);
+    assert_eq!(pair.test.len(), interpolate::PAPER_POINTS);
+    let final_error = |c| 1.0 - spawn(c).outcome.log.test_acc.last().unwrap();
+    assert_eq!(pair.test[0].error.to_bits(), final_error(0).to_bits(), "α = 0 is copy 0");
+    assert_eq!(pair.test.last().unwrap().error.to_bits(), final_error(1).to_bits(), "α = 1 is copy 1");
+    assert!(pair.distance > 0.0, "different data orders give different weights");
+    assert!(pair.test_instability() >= 0.0 && pair.train_instability() >= 0.0);
+
     // The two copies' endpoints: the path reproduces each end and measures a barrier.
     let exp = dir.path().join(cfg.hash());
     let mut m = model(&cfg, &d, 0);
@@ -84,6 +95,34 @@ fn spawned_copies_start_from_theta_k_and_see_their_own_data_order() {
     let sup = path.iter().map(|p| p.error).fold(0.0, f64::max);
     assert!((inst - (sup - 0.5 * (path[0].error + path[4].error))).abs() < 1e-12);
     assert!(interpolate::path(&mut m, &a, &b, 1, &d.test).is_err());
+}
+
+#[test]
+fn spawned_controls_pair_up_on_one_start_with_two_data_orders() {
+    let d = data();
+    let mut cfg = config(1);
+    cfg.branches = vec![
+        BranchConfig { kind: BranchKind::Reinit, levels: vec![1], copies: 1 },
+        BranchConfig { kind: BranchKind::SpawnReinit, levels: vec![1], copies: 2 },
+        BranchConfig { kind: BranchKind::SpawnRandomPrune, levels: vec![1], copies: 2 },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let recs = run_imp(&cfg, &d, 2, dir.path());
+    let get = |kind, c| recs.iter().find(|r| r.replicate == 0 && r.level == 1 && r.stage == Stage::Branch(kind, c)).unwrap();
+    let first_loss = |kind, c| get(kind, c).outcome.log.val_loss[0].to_bits();
+    // Both copies of spawn-reinit pair 0 start as reinit_0 does; their data orders differ.
+    for c in [0, 1] {
+        assert_eq!(first_loss(BranchKind::SpawnReinit, c), first_loss(BranchKind::Reinit, 0), "copy {c} starts from reinit_0's weights");
+    }
+    assert_ne!(get(BranchKind::SpawnReinit, 0).outcome.log.val_loss.last(), get(BranchKind::SpawnReinit, 1).outcome.log.val_loss.last());
+    // Both copies of a random-pruning pair share one random mask and one start.
+    let exp = dir.path().join(cfg.hash());
+    let mask = |c| Mask::load(&paths::stage_dir(&exp, 0, 1, &format!("spawn-random-prune_{c}")).join(paths::MASK), Device::Cpu).unwrap();
+    for (name, m) in &mask(0).0 {
+        assert!(m.equal(&mask(1).0[name]), "{name}: one mask per pair");
+    }
+    assert_eq!(first_loss(BranchKind::SpawnRandomPrune, 0), first_loss(BranchKind::SpawnRandomPrune, 1));
+    assert!(get(BranchKind::SpawnRandomPrune, 1).pair.is_some() && get(BranchKind::SpawnReinit, 1).pair.is_some());
 }
 
 #[test]

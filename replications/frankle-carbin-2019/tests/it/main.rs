@@ -10,7 +10,7 @@ const SUITE: Suite = Suite {
     quick_figure: "figure-3",
     second_figure: "figure-4",
     experiment: "lenet",
-    unrun_figure: "figure-1",
+    unrun_figure: Some("figure-1"),
 };
 
 harness::cli_suite!(SUITE);
