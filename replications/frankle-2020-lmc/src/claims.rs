@@ -11,7 +11,7 @@
 //!   reinit) that is matching without being stable.
 
 use crate::figures::{self, MATCHING, SPARSE_KINDS, STABLE};
-use crate::presets::Net;
+use crate::presets::Variant;
 use anyhow::Result;
 use common::aggregate::Stat;
 use common::config::BranchKind;
@@ -39,8 +39,8 @@ const THRESHOLD: &str = "the paper's 2 % barrier threshold";
 
 pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let mut out = Vec::new();
-    let lenet = figures::by_k(results, Net::Lenet);
-    let resnet = figures::by_k(results, Net::Resnet20);
+    let lenet = figures::by_k(results, Variant::LENET);
+    let resnet = figures::by_k(results, Variant::RESNET20);
     let setting = |l: Option<&Loaded>| l.map(|l| l.setting()).unwrap_or_else(|| "—".into());
 
     let l0 = lenet.iter().find(|(k, _)| *k == 0).map(|(_, l)| *l);
@@ -75,7 +75,7 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     ));
 
     // IMP at the paper's sparsity, k = 0.
-    let sparse = |l: &Loaded| (figures::sparse_at(Net::Lenet, &l.config) && l.config.levels > 0).then_some(l.config.levels);
+    let sparse = |l: &Loaded| (Variant::LENET.sparse_at(&l.config.scale) && l.config.levels > 0).then_some(l.config.levels);
     // The claims name the sparsity the results reached (the paper's at `small` and `paper`).
     let at = |l: Option<&Loaded>, paper: &str| {
         let density = l.and_then(|l| l.results.records.iter().find(|r| r.level == l.config.levels && r.level > 0).map(|r| r.density));
@@ -113,9 +113,9 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     // Matching only when stable, over every sparse point present.
     let mut points = 0;
     let mut violations = Vec::new();
-    for net in Net::ALL {
-        for (k, l) in figures::by_k(results, net) {
-            if !figures::sparse_at(net, &l.config) || l.config.levels == 0 {
+    for variant in Variant::ALL {
+        for (k, l) in figures::by_k(results, variant) {
+            if !variant.sparse_at(&l.config.scale) || l.config.levels == 0 {
                 continue;
             }
             let (level, Some(dense)) = (l.config.levels, figures::dense_accuracy(l)) else { continue };
@@ -123,7 +123,7 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
                 let (Some(acc), Some(inst)) = (mean(&figures::accuracies(l, level, kind)), instability(l, level, kind)) else { continue };
                 points += 1;
                 if acc >= dense - MATCHING && inst >= STABLE {
-                    violations.push(format!("{} {label} k = {k}", net.label()));
+                    violations.push(format!("{} {label} k = {k}", variant.label()));
                 }
             }
         }
@@ -139,7 +139,7 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
         }),
     ));
 
-    let resnet_imp = |k: u64| resnet.iter().find(|(kk, l)| *kk == k && figures::sparse_at(Net::Resnet20, &l.config)).map(|(_, l)| *l);
+    let resnet_imp = |k: u64| resnet.iter().find(|(kk, l)| *kk == k && Variant::RESNET20.sparse_at(&l.config.scale)).map(|(_, l)| *l);
     for (k, paper, want_matching) in [(0, "not matching (no better than random pruning)", false), (500, "matching and stable", true)] {
         let l = resnet_imp(k);
         out.push(Claim::judged(

@@ -3,7 +3,7 @@
 //! 3 (instability of the dense networks vs k), 5 (instability of IMP subnetworks vs k beside
 //! random pruning and random reinitialisation), 6 (their test accuracy vs k).
 
-use crate::presets::{self, Net};
+use crate::presets::{self, Variant};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
@@ -11,15 +11,13 @@ use common::imp::{JobId, Stage, StageKind, StageRecord};
 use common::interpolate::PairRecord;
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
 use harness::{FigureSpec, Loaded, Results};
+use std::sync::LazyLock;
 
-const ALL: &[&str] = &["lenet-k0", "lenet-k100", "lenet-k500", "lenet-k2000", "resnet-20-k0", "resnet-20-k100", "resnet-20-k250", "resnet-20-k500", "resnet-20-k1000", "resnet-20-k2000"];
-
-pub const FIGURES: [FigureSpec; 4] = [
-    FigureSpec { name: "figure-2", experiments: ALL },
-    FigureSpec { name: "figure-3", experiments: ALL },
-    FigureSpec { name: "figure-5", experiments: ALL },
-    FigureSpec { name: "figure-6", experiments: ALL },
-];
+/// Each figure has one panel (or two) per variant present, from every experiment.
+pub static FIGURES: LazyLock<[FigureSpec; 4]> = LazyLock::new(|| {
+    let all: &'static [&'static str] = presets::NAMES.as_slice();
+    ["figure-2", "figure-3", "figure-5", "figure-6"].map(|name| FigureSpec { name, experiments: all })
+});
 
 /// The paper's thresholds: stable when the test-error barrier is below 2 %; matching when test
 /// accuracy is within 0.2 percentage points of the dense network's.
@@ -31,22 +29,17 @@ pub const MATCHING: f64 = 0.002;
 pub const SPARSE_KINDS: [(BranchKind, &str); 3] =
     [(BranchKind::Spawn, "IMP"), (BranchKind::SpawnRandomPrune, "random pruning"), (BranchKind::SpawnReinit, "random reinit")];
 
-/// Whether the IMP analysis of `net` runs at this config's scale (ResNet-20's only at `paper`).
-pub fn sparse_at(net: Net, cfg: &ExperimentConfig) -> bool {
-    net == Net::Lenet || cfg.scale == "paper"
-}
-
 /// Whether `figure` draws stage `j` of `experiment`.
 pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
-    let (net, _) = presets::parse(experiment);
+    let (variant, _) = presets::parse(experiment);
     let dense_pair = j.level == 0 && j.stage.kind() == StageKind::Branch(BranchKind::Spawn);
-    let sparse = j.level == cfg.levels && j.level > 0 && sparse_at(net, cfg);
+    let sparse = j.level == cfg.levels && j.level > 0 && variant.sparse_at(&cfg.scale);
     let sparse_pair = sparse && SPARSE_KINDS.iter().any(|(k, _)| j.stage.kind() == StageKind::Branch(*k));
     match figure {
         "figure-2" | "figure-3" => dense_pair,
         "figure-5" => sparse_pair,
         // Accuracy vs k: the sparse copies and the dense network it is compared with.
-        "figure-6" => sparse_pair || (sparse && j.stage == Stage::Main) || (j.level == 0 && j.stage == Stage::Main && sparse_at(net, cfg)),
+        "figure-6" => sparse_pair || (sparse && j.stage == Stage::Main) || (j.level == 0 && j.stage == Stage::Main && variant.sparse_at(&cfg.scale)),
         _ => false,
     }
 }
@@ -70,9 +63,9 @@ pub fn dense_accuracy(l: &Loaded) -> Option<f64> {
     l.results.records.iter().find(|r| r.level == 0 && r.stage == Stage::Main).and_then(|r| r.outcome.log.test_acc.last().copied())
 }
 
-/// The experiments of `net` present in the results, by k.
-pub fn by_k(results: &Results, net: Net) -> Vec<(u64, &Loaded)> {
-    let mut v: Vec<(u64, &Loaded)> = results.iter().filter(|(name, _)| presets::parse(name).0 == net).map(|(_, l)| (l.config.rewind_iteration, l)).collect();
+/// The experiments of `variant` present in the results, by k.
+pub fn by_k(results: &Results, variant: Variant) -> Vec<(u64, &Loaded)> {
+    let mut v: Vec<(u64, &Loaded)> = results.iter().filter(|(name, _)| presets::parse(name).0 == variant).map(|(_, l)| (l.config.rewind_iteration, l)).collect();
     v.sort_by_key(|(k, _)| *k);
     v
 }
@@ -85,13 +78,13 @@ fn caption(figure: &str, results: &Results) -> String {
         first.config.seed,
         first.results.run.git_commit.chars().take(12).collect::<String>()
     )];
-    for net in Net::ALL {
-        if let Some((_, l)) = by_k(results, net).first() {
+    for variant in Variant::ALL {
+        if let Some((_, l)) = by_k(results, variant).first() {
             let spawn = l.config.branches.iter().find(|b| b.kind == BranchKind::Spawn).map_or(0, |b| b.copies / 2);
             let train_examples = l.results.records.iter().find_map(|r| r.pair.as_ref()).map_or(0, |p| p.train_examples);
             lines.push(format!(
                 "{}: {} trial(s) × {spawn} pair(s), {} it, {} path points (train error on {train_examples} examples); {}",
-                net.label(),
+                variant.label(),
                 l.config.replicates,
                 l.config.train.iterations,
                 l.config.interpolation.points,
@@ -123,7 +116,7 @@ fn panel(title: String, x_label: &str, y_label: &str, x: XAxis, series: Vec<Seri
 
 /// Draws `figure` (the harness checked its stages are present).
 pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
-    let nets: Vec<Net> = Net::ALL.into_iter().filter(|n| !by_k(results, *n).is_empty()).collect();
+    let nets: Vec<Variant> = Variant::ALL.into_iter().filter(|v| !by_k(results, *v).is_empty()).collect();
     let panels: Vec<Panel> = match figure {
         "figure-2" => nets.iter().flat_map(|&n| [false, true].map(|train| path_panel(results, n, train))).collect(),
         "figure-3" => nets.iter().map(|&n| dense_instability_panel(results, n)).collect(),
@@ -147,7 +140,7 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
 }
 
 /// Test (or train) error vs α, one line per k.
-fn path_panel(results: &Results, net: Net, train: bool) -> Panel {
+fn path_panel(results: &Results, net: Variant, train: bool) -> Panel {
     let series = by_k(results, net)
         .into_iter()
         .enumerate()
@@ -163,7 +156,7 @@ fn path_panel(results: &Results, net: Net, train: bool) -> Panel {
 }
 
 /// Instability (test and train) of the dense network vs k, with the 2 % line.
-fn dense_instability_panel(results: &Results, net: Net) -> Panel {
+fn dense_instability_panel(results: &Results, net: Variant) -> Panel {
     let runs = by_k(results, net);
     let ks: Vec<u64> = runs.iter().map(|(k, _)| *k).collect();
     let line = |f: fn(&PairRecord) -> f64| -> Vec<(f64, Stat)> {
@@ -180,8 +173,8 @@ fn dense_instability_panel(results: &Results, net: Net) -> Panel {
 
 /// Figure 5 (`accuracy` false: test instability) or Figure 6 (final test accuracy) of the sparse
 /// subnetworks vs k; `None` when the network has no sparse stages at this scale.
-fn sparse_panel(results: &Results, net: Net, accuracy: bool) -> Option<Panel> {
-    let runs: Vec<(u64, &Loaded)> = by_k(results, net).into_iter().filter(|(_, l)| sparse_at(net, &l.config)).collect();
+fn sparse_panel(results: &Results, net: Variant, accuracy: bool) -> Option<Panel> {
+    let runs: Vec<(u64, &Loaded)> = by_k(results, net).into_iter().filter(|(_, l)| net.sparse_at(&l.config.scale)).collect();
     let (_, first) = runs.first()?;
     let level = first.config.levels;
     let density = first.results.records.iter().find(|r| r.level == level && r.stage.kind() == StageKind::Branch(BranchKind::Spawn))?.density;

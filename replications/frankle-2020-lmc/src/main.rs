@@ -4,9 +4,10 @@
 //! Hypothesis", ICML 2020 (arXiv 1912.05671). Instability analysis: two copies of a network
 //! trained from step k on different data orders (and augmentation), compared along the straight
 //! line between them; the error barrier is the instability, < 2 % is stable. Reproduces Figures
-//! 2, 3, 5 and 6 for LeNet-300-100 (MNIST) and ResNet-20 (CIFAR-10; Fashion-MNIST where CIFAR-10
-//! cannot be had, and the figures say so): the dense networks vs k, and IMP subnetworks rewound
-//! to k beside random pruning and random reinitialisation.
+//! 2, 3, 5 and 6 for LeNet-300-100 (MNIST), ResNet-20 and VGG-16 (CIFAR-10, each at the standard
+//! rate, a low rate and with warmup; Fashion-MNIST where CIFAR-10 cannot be had, and the
+//! figures say so): the dense networks vs k, and IMP subnetworks rewound to k beside random
+//! pruning and random reinitialisation.
 //!
 //! ```text
 //! frankle-2020-lmc run figure-3             # dense instability vs k: trains what it needs
@@ -38,21 +39,21 @@ impl Paper for LinearModeConnectivity {
     const CITATION: &'static str = "Frankle et al. 2020 (LMC)";
 
     fn experiments(&self) -> &'static [ExperimentSpec] {
-        &presets::EXPERIMENTS
+        presets::EXPERIMENTS.as_slice()
     }
 
     fn figures(&self) -> &'static [FigureSpec] {
-        &figures::FIGURES
+        figures::FIGURES.as_slice()
     }
 
     fn preset(&self, experiment: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-        let (net, k) = presets::parse(experiment);
-        presets::experiment(net, k, scale, dataset)
+        let (variant, k) = presets::parse(experiment);
+        presets::experiment(variant, k, scale, dataset)
     }
 
     fn runs_at(&self, experiment: &str, scale: Scale) -> bool {
-        let (net, k) = presets::parse(experiment);
-        presets::runs_at(net, k, scale)
+        let (variant, k) = presets::parse(experiment);
+        variant.runs_at(k, scale)
     }
 
     fn needs(&self, figure: &str, experiment: &str, cfg: &ExperimentConfig, job: &JobId) -> bool {

@@ -1,23 +1,27 @@
-//! The paper's protocol as data: one experiment per network and spawn/rewind iteration k.
+//! The paper's protocol as data: one experiment per network, recipe and spawn/rewind step k.
 //!
 //! Instability analysis from step k trains θ_0 → θ_k (the trunk's level 0, which also trains on
 //! to T) and spawns copies θ_k → θ_T with independent data orders and augmentation, compared in
 //! pairs along the straight line between them. IMP with rewinding to k (levels 1…) finds the
 //! sparse subnetworks, analysed the same way at the level the paper reports, beside random
 //! pruning and random reinitialisation of that level. k is the run's rewind iteration, so each
-//! k is one experiment with its own trunk (`lenet-k500`).
+//! k is one experiment with its own trunk (`lenet-k500`, `vgg-16-warmup-k1000`).
 //!
-//! `paper` is Table 1 of the paper and open_lth's defaults (papers.md §6.3, partly from memory
-//! there): LeNet-300-100 on MNIST, Adam 1.2e-3, batch 60, 24K iterations; ResNet-20 (width 16)
-//! on CIFAR-10, SGD 0.1, momentum 0.9, weight decay 1e-4, batch 128, 63K iterations, ×0.1 at
-//! 32K and 48K, augmentation; Kaiming-normal init; global magnitude pruning of 20 % per level
-//! (every LeNet layer; ResNet conv weights, not the output layer, as open_lth); 3 trials × 3
-//! data-order pairs; IMP analysed at 3.5 % (LeNet, level 15) and 16.8 % (ResNet-20, level 8).
+//! `paper` is Table 1 of the paper with open_lth's defaults (papers.md §6.3, where the recipes
+//! are marked as remembered rather than confirmed): LeNet-300-100 on MNIST, Adam 1.2e-3, batch
+//! 60, 24K iterations; ResNet-20 (width 16) and VGG-16 on CIFAR-10, SGD momentum 0.9, weight
+//! decay 1e-4, batch 128, 63K iterations, ×0.1 at 32K and 48K, augmentation, at the standard
+//! rate 0.1, the low rate 0.01, or with a 30K-iteration linear warmup (to 0.03 for ResNet-20,
+//! 0.1 for VGG-16); Kaiming-normal init; global magnitude pruning of 20 % per level (every LeNet
+//! layer; conv weights but not the output layer for ResNet-20 and VGG-16, as open_lth); 3
+//! trials × 3 data-order pairs; IMP analysed at the sparsity of Table 1 (LeNet 3.5 %, ResNet-20
+//! 16.8 %, ResNet-20 low/warmup 8.6 %, VGG-16 1.5 %, VGG-16 low 5.5 %, VGG-16 warmup 1.5 %).
 //!
-//! `small` keeps every recipe value but lengths and counts (one trial; LeNet 6K iterations, two
-//! pairs per k, IMP to level 15; ResNet-20 at width 8 on 1K iterations with its drops at the
-//! same fractions, one pair per k, dense only — its IMP analysis needs `paper` on a GPU; the
-//! train-error path on the first 10,000 training examples). `smoke` is tiny.
+//! `small` keeps every recipe value but lengths and counts, for LeNet and the standard
+//! ResNet-20 only: one trial; LeNet 6K iterations, two pairs per k, IMP to level 15; ResNet-20
+//! at width 8 for 1K iterations with its drops at the same fractions (k up to 500), one pair
+//! per k, dense only — its IMP analysis needs `paper` on a GPU; the train-error path on the
+//! first 10,000 training examples. `smoke` is tiny (k divided by 50).
 
 use common::config::{BranchConfig, BranchKind, ExperimentConfig, Interpolation};
 use common::data::DatasetName;
@@ -27,122 +31,172 @@ use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
 use common::train::{TestEval, TrainConfig};
 use harness::{ExperimentSpec, Scale};
+use std::sync::LazyLock;
 
-/// The networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Net {
     Lenet,
     Resnet20,
+    Vgg16,
 }
 
-impl Net {
-    pub const ALL: [Net; 2] = [Net::Lenet, Net::Resnet20];
+/// The CIFAR recipes of Table 1: standard, low learning rate, warmup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipe {
+    Standard,
+    Low,
+    Warmup,
+}
 
-    pub fn name(self) -> &'static str {
-        match self {
+/// A network under one recipe: a row of the paper's Table 1 and one panel of each figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variant {
+    pub net: Net,
+    pub recipe: Recipe,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 7] = [
+        Variant { net: Net::Lenet, recipe: Recipe::Standard },
+        Variant { net: Net::Resnet20, recipe: Recipe::Standard },
+        Variant { net: Net::Resnet20, recipe: Recipe::Low },
+        Variant { net: Net::Resnet20, recipe: Recipe::Warmup },
+        Variant { net: Net::Vgg16, recipe: Recipe::Standard },
+        Variant { net: Net::Vgg16, recipe: Recipe::Low },
+        Variant { net: Net::Vgg16, recipe: Recipe::Warmup },
+    ];
+    pub const LENET: Variant = Variant { net: Net::Lenet, recipe: Recipe::Standard };
+    pub const RESNET20: Variant = Variant { net: Net::Resnet20, recipe: Recipe::Standard };
+
+    /// `lenet`, `resnet-20`, `resnet-20-low`, `vgg-16-warmup`, …
+    pub fn name(self) -> String {
+        let net = match self.net {
             Net::Lenet => "lenet",
             Net::Resnet20 => "resnet-20",
+            Net::Vgg16 => "vgg-16",
+        };
+        match self.recipe {
+            Recipe::Standard => net.into(),
+            Recipe::Low => format!("{net}-low"),
+            Recipe::Warmup => format!("{net}-warmup"),
         }
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
+    pub fn label(self) -> String {
+        let net = match self.net {
             Net::Lenet => "LeNet-300-100",
             Net::Resnet20 => "ResNet-20",
+            Net::Vgg16 => "VGG-16",
+        };
+        match self.recipe {
+            Recipe::Standard => net.into(),
+            Recipe::Low => format!("{net} (low lr)"),
+            Recipe::Warmup => format!("{net} (warmup)"),
         }
     }
 
-    /// The IMP level the paper analyses: 3.5 % of weights remaining for LeNet (0.8^15), 16.8 %
-    /// for ResNet-20 (0.8^8).
+    /// The IMP level of Table 1's sparsity (0.8^level of the weights remain).
     pub fn sparse_level(self) -> u32 {
-        match self {
-            Net::Lenet => 15,
-            Net::Resnet20 => 8,
+        match (self.net, self.recipe) {
+            (Net::Lenet, _) => 15,                                  // 3.5 %
+            (Net::Resnet20, Recipe::Standard) => 8,                 // 16.8 %
+            (Net::Resnet20, _) => 11,                               // 8.6 %
+            (Net::Vgg16, Recipe::Low) => 13,                        // 5.5 %
+            (Net::Vgg16, _) => 19,                                  // 1.5 %
         }
     }
 
-}
+    /// The k of the grid (papers.md §6.5): LeNet 0, 100, 500, 2000; the CIFAR networks 0, 100,
+    /// 250, 500, 1000, 2000 (the paper's dense ResNet-20 becomes stable near 2000, VGG-16 near
+    /// 1000; their IMP subnetworks near 500 and 1000).
+    pub fn ks(self) -> &'static [u64] {
+        match self.net {
+            Net::Lenet => &[0, 100, 500, 2000],
+            _ => &[0, 100, 250, 500, 1000, 2000],
+        }
+    }
 
-/// The experiment `<net>-k<k>` for every k of the grid: the coarse grid of papers.md §6.5 (LeNet
-/// 0, 100, 500, 2000; ResNet-20 0, 100, 250, 500, 1000, 2000 — the paper's dense ResNet-20
-/// becomes stable near 2000, its IMP subnetworks near 500).
-pub const EXPERIMENTS: [ExperimentSpec; 10] = [
-    spec("lenet-k0", "LeNet-300-100, k = 0", DatasetName::Mnist, None),
-    spec("lenet-k100", "LeNet-300-100, k = 100", DatasetName::Mnist, None),
-    spec("lenet-k500", "LeNet-300-100, k = 500", DatasetName::Mnist, None),
-    spec("lenet-k2000", "LeNet-300-100, k = 2000", DatasetName::Mnist, None),
-    spec("resnet-20-k0", "ResNet-20, k = 0", DatasetName::Cifar10, Some(DatasetName::FashionMnist)),
-    spec("resnet-20-k100", "ResNet-20, k = 100", DatasetName::Cifar10, Some(DatasetName::FashionMnist)),
-    spec("resnet-20-k250", "ResNet-20, k = 250", DatasetName::Cifar10, Some(DatasetName::FashionMnist)),
-    spec("resnet-20-k500", "ResNet-20, k = 500", DatasetName::Cifar10, Some(DatasetName::FashionMnist)),
-    spec("resnet-20-k1000", "ResNet-20, k = 1000", DatasetName::Cifar10, Some(DatasetName::FashionMnist)),
-    spec("resnet-20-k2000", "ResNet-20, k = 2000", DatasetName::Cifar10, Some(DatasetName::FashionMnist)),
-];
+    /// Whether this variant at step `k` is part of `scale`: `small` and `smoke` run LeNet and the
+    /// standard ResNet-20 only, ResNet-20's grid to k = 500 (`small`'s 1K iterations) or k = 100
+    /// (`smoke`).
+    pub fn runs_at(self, k: u64, scale: Scale) -> bool {
+        match (scale, self.net, self.recipe) {
+            (Scale::Paper, ..) | (_, Net::Lenet, _) => true,
+            (Scale::Small, Net::Resnet20, Recipe::Standard) => k <= 500,
+            (Scale::Smoke, Net::Resnet20, Recipe::Standard) => k <= 100,
+            _ => false,
+        }
+    }
 
-/// Whether experiment `<net>-k<k>` runs at `scale`: `small` trains ResNet-20 for 1,000
-/// iterations, so its grid stops at k = 500; `smoke` keeps ResNet-20 to k = 0 and 100.
-pub fn runs_at(net: Net, k: u64, scale: Scale) -> bool {
-    match (scale, net) {
-        (Scale::Small, Net::Resnet20) => k <= 500,
-        (Scale::Smoke, Net::Resnet20) => k <= 100,
-        _ => true,
+    /// Whether its IMP analysis runs at `scale` (every variant's at `paper`; LeNet's always).
+    pub fn sparse_at(self, scale: &str) -> bool {
+        self.net == Net::Lenet || scale == "paper"
     }
 }
 
-const fn spec(name: &'static str, label: &'static str, dataset: DatasetName, fallback: Option<DatasetName>) -> ExperimentSpec {
-    ExperimentSpec { name, label, dataset, fallback }
+/// Every (variant, k) in the paper's order.
+fn grid() -> impl Iterator<Item = (Variant, u64)> {
+    Variant::ALL.into_iter().flat_map(|v| v.ks().iter().map(move |&k| (v, k)))
 }
 
-/// The network and k of an experiment name (the harness only passes names it listed).
-pub fn parse(experiment: &str) -> (Net, u64) {
-    let (net, k) = experiment.rsplit_once("-k").unwrap_or_else(|| panic!("no experiment `{experiment}`"));
-    let net = Net::ALL.into_iter().find(|n| n.name() == net).unwrap_or_else(|| panic!("no network `{net}`"));
-    (net, k.parse().unwrap_or_else(|_| panic!("no k in `{experiment}`")))
+/// The experiment `<variant>-k<k>` for every variant and k of its grid.
+pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec>> = LazyLock::new(|| {
+    grid()
+        .map(|(v, k)| {
+            let (dataset, fallback) = match v.net {
+                Net::Lenet => (DatasetName::Mnist, None),
+                _ => (DatasetName::Cifar10, Some(DatasetName::FashionMnist)),
+            };
+            let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+            ExperimentSpec { name: leak(name(v, k)), label: leak(format!("{}, k = {k}", v.label())), dataset, fallback }
+        })
+        .collect()
+});
+
+/// Every experiment name (what each figure may draw from).
+pub static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.name).collect());
+
+/// The variant and k of an experiment name (the harness only passes names it listed).
+pub fn parse(experiment: &str) -> (Variant, u64) {
+    grid().find(|(v, k)| name(*v, *k) == experiment).unwrap_or_else(|| panic!("no experiment `{experiment}`"))
 }
 
-/// The experiment name of `net` at `k`.
-pub fn name(net: Net, k: u64) -> String {
-    format!("{}-k{k}", net.name())
+/// The experiment name of `variant` at `k`.
+pub fn name(variant: Variant, k: u64) -> String {
+    format!("{}-k{k}", variant.name())
 }
 
-/// Spawned pairs per k and trial at each scale: (dense and IMP pairs, control pairs).
-fn pairs(net: Net, scale: Scale) -> (u32, u32) {
-    match (scale, net) {
+/// Spawned pairs per k and trial: (dense and IMP pairs, control pairs).
+fn pairs(v: Variant, scale: Scale) -> (u32, u32) {
+    match (scale, v.net) {
         (Scale::Paper, _) => (3, 3),
         (Scale::Small, Net::Lenet) => (2, 1),
-        (Scale::Small, Net::Resnet20) => (1, 1),
-        (Scale::Smoke, _) => (1, 1),
+        _ => (1, 1),
     }
 }
 
-/// The config of `net` at rewind/spawn iteration `k`, `scale` and `dataset` (seed 0).
-pub fn experiment(net: Net, k: u64, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    let (spawn_pairs, control_pairs) = pairs(net, scale);
-    let sparse = match scale {
-        Scale::Smoke => 2,
-        _ => net.sparse_level(),
-    };
+/// The config of `v` at rewind/spawn step `k`, `scale` and `dataset` (seed 0).
+pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    let (spawn_pairs, control_pairs) = pairs(v, scale);
+    let sparse = if scale == Scale::Smoke { 2 } else { v.sparse_level() };
     let branches = vec![
         BranchConfig { kind: BranchKind::Spawn, levels: vec![0, sparse], copies: 2 * spawn_pairs },
         BranchConfig { kind: BranchKind::SpawnReinit, levels: vec![sparse], copies: 2 * control_pairs },
         BranchConfig { kind: BranchKind::SpawnRandomPrune, levels: vec![sparse], copies: 2 * control_pairs },
     ];
-    let (model, train, prune) = match net {
+    let (model, train, prune) = match v.net {
         Net::Lenet => lenet(scale),
-        Net::Resnet20 => resnet20(scale),
+        _ => cifar(v, scale),
     };
-    let name = format!("{}-{}", name(net, k), dataset.as_str());
-    // Smoke trains 200 (LeNet) or 60 (ResNet-20) iterations: its k are divided by 50 to fit.
-    let k = if scale == Scale::Smoke { k / 50 } else { k };
     ExperimentConfig {
-        name,
+        name: format!("{}-{}", name(v, k), dataset.as_str()),
         scale: scale.as_str().into(),
         dataset,
         model,
         train,
         prune,
         levels: sparse,
-        rewind_iteration: k,
+        rewind_iteration: if scale == Scale::Smoke { k / 50 } else { k },
         retrain: Default::default(),
         replicates: if scale == Scale::Paper { 3 } else { 1 },
         branches,
@@ -175,19 +229,29 @@ fn lenet(scale: Scale) -> (ModelConfig, TrainConfig, PruneConfig) {
     )
 }
 
-fn resnet20(scale: Scale) -> (ModelConfig, TrainConfig, PruneConfig) {
-    // (width, iterations, evaluation interval, batch); drops at 32/63 and 48/63 of training.
+fn cifar(v: Variant, scale: Scale) -> (ModelConfig, TrainConfig, PruneConfig) {
+    // (ResNet width, iterations, evaluation interval, batch); drops at 32/63 and 48/63 of training.
     let (width, iterations, eval_every, batch_size) = match scale {
         Scale::Paper => (16, 63_000, 1_000, 128),
         Scale::Small => (8, 1_000, 500, 128),
         Scale::Smoke => (4, 60, 30, 32),
     };
     let at = |fraction: f64| (iterations as f64 * fraction).round() as u64;
+    let (lr, warmup) = match (v.net, v.recipe) {
+        (_, Recipe::Standard) => (0.1, 0),
+        (_, Recipe::Low) => (0.01, 0),
+        (Net::Resnet20, Recipe::Warmup) => (0.03, at(30.0 / 63.0)),
+        (_, Recipe::Warmup) => (0.1, at(30.0 / 63.0)),
+    };
+    let arch = match v.net {
+        Net::Vgg16 => Arch::Vgg { depth: 16 },
+        _ => Arch::Resnet20 { width },
+    };
     (
-        ModelConfig { arch: Arch::Resnet20 { width }, init: InitKind::KaimingNormal },
+        ModelConfig { arch, init: InitKind::KaimingNormal },
         TrainConfig {
-            optimizer: OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: false, weight_decay: 1e-4 },
-            schedule: Schedule { milestones: vec![at(32.0 / 63.0), at(48.0 / 63.0)], gamma: 0.1, warmup: 0 },
+            optimizer: OptimizerConfig::Sgd { lr, momentum: 0.9, nesterov: false, weight_decay: 1e-4 },
+            schedule: Schedule { milestones: vec![at(32.0 / 63.0), at(48.0 / 63.0)], gamma: 0.1, warmup },
             batch_size,
             iterations,
             eval_every,
