@@ -282,14 +282,34 @@ impl Experiment<'_> {
         })
     }
 
-    /// Runs one stage (or returns its stored record).
+    /// Runs one stage (or returns its stored record) under the stage's own lock, so that two
+    /// processes (two Slurm jobs, or a job and a local run) never train the same stage. A
+    /// failure is left in the stage folder (`failed`) for `status`, and cleared by a success.
     pub fn run_job(&self, job: JobId, progress: &Progress) -> Result<StageRecord> {
         let dir = self.stage_dir(job);
+        if let Some(r) = read_record(&dir.join(paths::OUTCOME))? {
+            return Ok(r);
+        }
+        let _lock = FolderLock::acquire(&dir, "stage")?;
+        let result = self.train_stage(job, &dir, progress);
+        match &result {
+            Ok(_) => {
+                let _ = std::fs::remove_file(dir.join(paths::FAILED));
+            }
+            Err(e) => {
+                let _ = std::fs::write(dir.join(paths::FAILED), format!("{e:#}"));
+            }
+        }
+        result
+    }
+
+    fn train_stage(&self, job: JobId, dir: &Path, progress: &Progress) -> Result<StageRecord> {
         let outcome_path = dir.join(paths::OUTCOME);
+        // Another process may have finished it while this one waited for the lock.
         if let Some(r) = read_record(&outcome_path)? {
             return Ok(r);
         }
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let dir = dir.to_path_buf();
         let cfg = self.config;
         let seed = cfg.seed;
         let (r, l) = (job.replicate as u64, job.level as u64);
@@ -507,14 +527,61 @@ pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress)
     Ok(RunReport { failures })
 }
 
-/// Holds an exclusive lock on an experiment folder for the life of the value; a second process
-/// gets a clear error instead of corrupting the run.
-pub struct ExperimentLock {
+/// Where a stage stands, from its folder alone (for `status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StageState {
+    /// `outcome.json` exists.
+    Done,
+    /// A process holds the stage's lock (with the Slurm job id it was submitted as, if any).
+    Running(Option<String>),
+    /// The last attempt failed, with why.
+    Failed(String),
+    /// Submitted to Slurm and not started (or not yet seen to start).
+    Submitted(String),
+    NotStarted,
+}
+
+impl Experiment<'_> {
+    /// The state of `job` in this experiment's run folder.
+    pub fn stage_state(&self, job: JobId) -> StageState {
+        stage_state(&self.stage_dir(job))
+    }
+}
+
+/// The state of the stage whose folder is `dir`.
+pub fn stage_state(dir: &Path) -> StageState {
+    let submitted = std::fs::read_to_string(dir.join(paths::SLURM_JOB)).ok().map(|s| s.trim().to_string());
+    if dir.join(paths::OUTCOME).exists() {
+        StageState::Done
+    } else if FolderLock::is_held(dir) {
+        StageState::Running(submitted)
+    } else if let Ok(why) = std::fs::read_to_string(dir.join(paths::FAILED)) {
+        StageState::Failed(why.lines().next().unwrap_or("").to_string())
+    } else if let Some(id) = submitted {
+        StageState::Submitted(id)
+    } else {
+        StageState::NotStarted
+    }
+}
+
+/// An exclusive lock on a folder (an experiment's, held by `run`; a stage's, held while it
+/// trains) for the life of the value; a second process gets a clear error naming the holder's
+/// pid instead of corrupting the run. The kernel drops it when the process dies.
+pub struct FolderLock {
     _file: std::fs::File,
 }
 
-impl ExperimentLock {
-    pub fn acquire(dir: &Path) -> Result<Self> {
+impl FolderLock {
+    /// Whether another process holds the lock of `dir` now.
+    pub fn is_held(dir: &Path) -> bool {
+        use std::os::unix::io::AsRawFd;
+        let Ok(file) = std::fs::OpenOptions::new().read(true).open(dir.join(paths::LOCK)) else { return false };
+        // SAFETY: flock on a file descriptor we own; released when `file` closes.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) != 0 }
+    }
+
+    /// Locks `dir` (created if needed); `what` names it in the error ("experiment", "stage").
+    pub fn acquire(dir: &Path, what: &str) -> Result<Self> {
         use std::os::unix::io::AsRawFd;
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create run folder {} (check permissions or pass another --runs-dir)", dir.display()))?;
@@ -525,7 +592,7 @@ impl ExperimentLock {
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             let holder = std::fs::read_to_string(&path).unwrap_or_default();
             bail!(
-                "another process (pid {}) is running this experiment in {}; wait for it to finish, or use another --runs-dir",
+                "another process (pid {}) is running this {what} in {}; wait for it to finish, or use another --runs-dir",
                 holder.trim(),
                 dir.display()
             );
@@ -534,6 +601,6 @@ impl ExperimentLock {
         let mut f = &file;
         let _ = f.set_len(0);
         let _ = write!(f, "{}", std::process::id());
-        Ok(ExperimentLock { _file: file })
+        Ok(FolderLock { _file: file })
     }
 }

@@ -20,4 +20,9 @@ pub const FINAL: &str = "final.safetensors";
 /// θ_k saved during level 0 (`rewind_iteration` = k).
 pub const REWIND: &str = "rewind.safetensors";
 pub const CONFIG: &str = "config.json";
+/// Held (flock) by the process running the experiment or training the stage.
 pub const LOCK: &str = "lock";
+/// A stage's last failure, one line (removed when it succeeds).
+pub const FAILED: &str = "failed";
+/// The Slurm job id a stage was submitted as.
+pub const SLURM_JOB: &str = "slurm-job";

@@ -10,6 +10,7 @@ use clap::builder::PossibleValuesParser;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use common::config::{ExperimentConfig, MAX_REPLICATES};
 use common::data::DatasetName;
+use common::imp::JobId;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -71,6 +72,19 @@ pub struct Opts {
     /// Print only warnings and errors
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Where `run` trains the stages: `local` (this process) or `slurm` (one sbatch job per
+    /// stage with afterok dependencies, and a final job writing results and figures)
+    #[arg(long, value_enum, default_value = "local", global = true)]
+    pub executor: Executor,
+    #[command(flatten)]
+    pub slurm: crate::slurm::SlurmOpts,
+}
+
+/// Where stages run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Executor {
+    Local,
+    Slurm,
 }
 
 #[derive(Subcommand)]
@@ -96,6 +110,15 @@ enum Command {
     },
     /// Print the resolved experiment config (TOML) of one experiment
     Config { experiment: String },
+    /// For each experiment the figures draw: its stages done, running (with Slurm job ids),
+    /// submitted, failed and not started, from the run folders alone
+    Status {
+        #[arg(default_value = "all")]
+        figures: Vec<String>,
+    },
+    /// Train one stage in the shared run folder (what a Slurm job runs; its parents must be done)
+    #[command(hide = true)]
+    RunStage { experiment: String, replicate: u32, level: u32, stage: String },
 }
 
 impl Opts {
@@ -143,7 +166,8 @@ fn parse<P: Paper>(paper: &P) -> Result<Cli, clap::Error> {
     let figures = |c: clap::Command| c.mut_arg("figures", |a| a.value_parser(PossibleValuesParser::new(names.clone())));
     let cmd = Cli::command().name(P::ID).bin_name(P::ID).about(P::ABOUT).version(env!("CARGO_PKG_VERSION"))
         .mut_subcommand("run", figures)
-        .mut_subcommand("plot", figures);
+        .mut_subcommand("plot", figures)
+        .mut_subcommand("status", figures);
     Cli::from_arg_matches(&cmd.try_get_matches()?)
 }
 
@@ -178,6 +202,11 @@ fn dispatch<P: Paper>(paper: &P, cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Run { figures } => runner::run(paper, o, &expand(paper, figures)),
+        Command::Status { figures } => runner::status(paper, o, &expand(paper, figures)),
+        Command::RunStage { experiment, replicate, level, stage } => {
+            let stage = common::imp::Stage::parse(stage)?;
+            runner::run_stage(paper, o, experiment, JobId { replicate: *replicate, level: *level, stage })
+        }
         Command::Plot { figures } => runner::plot(paper, o, &expand(paper, figures), !figures.iter().any(|f| f == "all")),
         Command::Summary { json, headline } => {
             let results = runner::load_results(paper, &o.results_dir::<P>())?;

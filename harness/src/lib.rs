@@ -2,11 +2,13 @@
 //! figures and its claims (the [`Paper`] trait).
 //!
 //! - [`cli`]: the flags (`--scale --device --seed --trials --dataset --config --runs-dir
-//!   --results-dir --figures-dir --data-dir --jobs --threads --checkpoint-every --quiet`), the
-//!   subcommands (`run [figure…|all]`, `plot`, `summary [--json|--headline]`, `config NAME`),
+//!   --results-dir --figures-dir --data-dir --jobs --threads --checkpoint-every --quiet
+//!   --executor` and the `--slurm-*` options), the subcommands (`run [figure…|all]`, `plot`,
+//!   `summary [--json|--headline]`, `config NAME`, `status`, the hidden `run-stage`),
 //!   one-line errors and exit codes, and [`main`].
 //! - [`runner`]: data choice, the run-folder lock, the stages each figure needs (closed under
 //!   dependencies), progress and resume, results files that only ever gain stages, drawing.
+//! - [`slurm`]: `--executor slurm`, one `sbatch` job per stage, and the final job.
 //! - [`report`]: `summary`; [`claims`]: the claims table with tolerances and verdicts.
 //! - [`testkit`]: the CLI test suite every paper binary instantiates with [`cli_suite!`].
 //!
@@ -17,6 +19,7 @@ pub mod cli;
 pub mod paper;
 pub mod report;
 pub mod runner;
+pub mod slurm;
 pub mod testkit;
 
 pub use claims::{Claim, Verdict};

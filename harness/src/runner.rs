@@ -1,16 +1,16 @@
 //! `run` and `plot` for any paper: choose data, lock the run folder, train the stages the
 //! figures need (and what they depend on), add them to the results files, draw.
 
-use crate::cli::{resolve_config, Opts};
+use crate::cli::{resolve_config, Executor, Opts};
 use crate::paper::{ExperimentSpec, Loaded, Paper, Results};
 use anyhow::{bail, Context, Result};
 use common::config::ExperimentConfig;
 use common::data::{self, DatasetName};
 use common::device::{self, DeviceChoice};
-use common::imp::{self, Experiment, ExperimentLock, JobId};
+use common::imp::{self, Experiment, FolderLock, JobId};
 use common::progress::Progress;
 use common::results::{self, RunInfo};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -73,13 +73,22 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
         let dataset = dataset_for(o, &spec)?;
         plans.push((spec, resolve_config(paper, o, spec.name, dataset)?));
     }
-    for d in [&results_dir, &figures_dir, &o.runs_dir] {
-        ensure_writable(d)?;
+    // A dry run of the Slurm executor only prints job scripts: it creates nothing.
+    if !(o.executor == Executor::Slurm && o.slurm.dry_run) {
+        for d in [&results_dir, &figures_dir, &o.runs_dir] {
+            ensure_writable(d)?;
+        }
     }
-    // Experiments train side by side: whatever can refuse one is checked for all first, so that
-    // a bad input refuses the run before anything is trained or written.
+    // Experiments train side by side (or as Slurm jobs): whatever can refuse one is checked for
+    // all first, so that a bad input refuses the run before anything is trained or written.
+    let mut planned = Vec::new();
     for (spec, cfg) in &plans {
-        checked_data(cfg, o, &results_dir.join(format!("{}.h5", spec.name)))?;
+        let (data, _) = checked_data(cfg, o, &results_dir.join(format!("{}.h5", spec.name)))?;
+        let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(cfg, &data.provenance));
+        planned.push(crate::slurm::Planned { spec: *spec, config: cfg.clone(), dir });
+    }
+    if o.executor == Executor::Slurm {
+        return crate::slurm::submit(paper, o, &planned, figures);
     }
     train_all(paper, o, &plans, figures, device, &results_dir)?;
     draw(paper, o, figures, &load_results(paper, &results_dir)?, true)
@@ -229,7 +238,7 @@ fn train_experiment<P: Paper>(
     let threads = parallelism(o, device).1;
     tch::set_num_threads(threads);
     let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(cfg, &data.provenance));
-    let _lock = ExperimentLock::acquire(&dir)?;
+    let _lock = FolderLock::acquire(&dir, "experiment")?;
     common::util::write_atomic(&dir.join(common::paths::CONFIG), serde_json::to_string_pretty(cfg)?.as_bytes())?;
     let data = data.to_device(device);
     let exp = Experiment { config: cfg, dir: dir.clone(), data: &data, device, checkpoint_every: o.checkpoint_every as usize };
@@ -272,6 +281,107 @@ fn train_experiment<P: Paper>(
         );
     }
     Ok(())
+}
+
+/// `run-stage`: trains one stage of `experiment` in the shared run folder, as a local worker
+/// would (its own lock, its checkpoints); the stages it depends on must be done.
+pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) -> Result<()> {
+    let spec = spec(paper, experiment)?;
+    let cfg = resolve_config(paper, o, spec.name, dataset_for(o, &spec)?)?;
+    if !imp::jobs(&cfg).contains(&job) {
+        bail!("{experiment} has no stage replicate {} level {} {}; see `config {experiment}`", job.replicate, job.level, job.stage);
+    }
+    let data = data::load(cfg.dataset, &o.data_dir, imp::split_seed(&cfg))?;
+    cfg.train.validate(data.train.len())?;
+    let device = DeviceChoice::parse(&o.device)?.resolve()?;
+    tch::set_num_threads(parallelism(o, device).1);
+    let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(&cfg, &data.provenance));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create run folder {}", dir.display()))?;
+    common::util::write_atomic(&dir.join(common::paths::CONFIG), serde_json::to_string_pretty(&cfg)?.as_bytes())?;
+    for d in imp::dependencies(job) {
+        let parent = common::paths::stage_dir(&dir, d.replicate, d.level, &d.stage.name());
+        if !parent.join(common::paths::OUTCOME).exists() {
+            bail!("stage replicate {} level {} {} needs replicate {} level {} {}, which is not done; train it first", job.replicate, job.level, job.stage, d.replicate, d.level, d.stage);
+        }
+    }
+    let data = data.to_device(device);
+    let exp = Experiment { config: &cfg, dir, data: &data, device, checkpoint_every: o.checkpoint_every as usize };
+    let progress = Progress::new(&format!("{}/{}", cfg.name, job.stage), o.quiet);
+    let record = exp.run_job(job, &progress)?;
+    progress.finish();
+    if !o.quiet {
+        eprintln!("{experiment}: replicate {} level {} {} done, final test accuracy {:.4}", job.replicate, job.level, job.stage, record.outcome.log.test_acc.last().copied().unwrap_or(f64::NAN));
+    }
+    Ok(())
+}
+
+/// `status`: for each experiment the figures draw, where its stages stand, from the run
+/// folders alone (every folder of the experiment's config under `--runs-dir`, one per dataset
+/// it ran on).
+pub fn status<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
+    for spec in experiments_of(paper, o, figures)? {
+        let datasets: Vec<DatasetName> = match o.dataset_override()? {
+            Some(d) => vec![d],
+            None => std::iter::once(spec.dataset).chain(spec.fallback).collect(),
+        };
+        let mut found = false;
+        for dataset in datasets {
+            let cfg = resolve_config(paper, o, spec.name, dataset)?;
+            for dir in run_folders(&o.runs_dir, &cfg) {
+                found = true;
+                let jobs = needed_jobs(paper, figures, spec.name, &cfg);
+                let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+                let (mut running, mut failed) = (Vec::new(), Vec::new());
+                for j in &jobs {
+                    let state = imp::stage_state(&common::paths::stage_dir(&dir, j.replicate, j.level, &j.stage.name()));
+                    let key = match &state {
+                        imp::StageState::Done => "done",
+                        imp::StageState::Running(id) => {
+                            running.push(id.clone().unwrap_or_else(|| "local".into()));
+                            "running"
+                        }
+                        imp::StageState::Failed(why) => {
+                            failed.push(format!("replicate {} level {} {}: {why}", j.replicate, j.level, j.stage));
+                            "failed"
+                        }
+                        imp::StageState::Submitted(_) => "submitted",
+                        imp::StageState::NotStarted => "not started",
+                    };
+                    *counts.entry(key).or_default() += 1;
+                }
+                let parts: Vec<String> = ["done", "running", "submitted", "failed", "not started"]
+                    .iter()
+                    .filter_map(|k| counts.get(k).map(|n| format!("{n} {k}")))
+                    .collect();
+                let jobs_line = if running.is_empty() { String::new() } else { format!(" (jobs {})", running.join(" ")) };
+                println!("{}: {} stages: {}{jobs_line} — {}", spec.name, jobs.len(), parts.join(", "), dir.display());
+                for f in failed {
+                    println!("  failed: {f}");
+                }
+            }
+        }
+        if !found {
+            println!("{}: not started (no run folder in {})", spec.name, o.runs_dir.display());
+        }
+    }
+    Ok(())
+}
+
+/// The run folders of `cfg` under `runs`: `<name>-<identity>` holding this config (one per
+/// dataset fingerprint it ran on).
+fn run_folders(runs: &Path, cfg: &ExperimentConfig) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(runs) else { return vec![] };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            name.strip_prefix(&format!("{}-", cfg.name)).is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+                && std::fs::read(p.join(common::paths::CONFIG)).ok().and_then(|b| serde_json::from_slice::<ExperimentConfig>(&b).ok()).is_some_and(|c| c.hash() == cfg.hash())
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// Every results file of the paper present in `dir`.
