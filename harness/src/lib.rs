@@ -10,7 +10,8 @@
 //!   dependencies), progress and resume, results files that only ever gain stages, drawing.
 //! - [`slurm`]: `--executor slurm`, one `sbatch` job per stage, and the final job.
 //! - [`report`]: `summary`; [`claims`]: the claims table with tolerances and verdicts.
-//! - [`testkit`]: the CLI test suite every paper binary instantiates with [`cli_suite!`].
+//! - [`testkit`]: the CLI test suite every paper binary instantiates with [`cli_suite!`];
+//!   [`testcluster`]: a one-node Slurm cluster for the executor's tests.
 //!
 //! A new paper: see "Adding a paper binary" in ARCHITECTURE.md.
 
@@ -20,6 +21,7 @@ pub mod paper;
 pub mod report;
 pub mod runner;
 pub mod slurm;
+pub mod testcluster;
 pub mod testkit;
 
 pub use claims::{Claim, Verdict};

@@ -296,14 +296,14 @@ pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) ->
     let device = DeviceChoice::parse(&o.device)?.resolve()?;
     tch::set_num_threads(parallelism(o, device).1);
     let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(&cfg, &data.provenance));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create run folder {}", dir.display()))?;
-    common::util::write_atomic(&dir.join(common::paths::CONFIG), serde_json::to_string_pretty(&cfg)?.as_bytes())?;
     for d in imp::dependencies(job) {
         let parent = common::paths::stage_dir(&dir, d.replicate, d.level, &d.stage.name());
         if !parent.join(common::paths::OUTCOME).exists() {
             bail!("stage replicate {} level {} {} needs replicate {} level {} {}, which is not done; train it first", job.replicate, job.level, job.stage, d.replicate, d.level, d.stage);
         }
     }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create run folder {}", dir.display()))?;
+    common::util::write_atomic(&dir.join(common::paths::CONFIG), serde_json::to_string_pretty(&cfg)?.as_bytes())?;
     let data = data.to_device(device);
     let exp = Experiment { config: &cfg, dir, data: &data, device, checkpoint_every: o.checkpoint_every as usize };
     let progress = Progress::new(&format!("{}/{}", cfg.name, job.stage), o.quiet);

@@ -90,6 +90,8 @@ fn script(o: &Opts, name: &str, log: &Path, args: &[String]) -> Result<String> {
     opt(format!("--job-name={name}"));
     opt(format!("--output={}", log.display()));
     opt("--requeue".into());
+    // A requeued job appends to its log, so that both attempts stay readable.
+    opt("--open-mode=append".into());
     opt(format!("--cpus-per-task={}", o.threads.unwrap_or(1)));
     let so = &o.slurm;
     for (flag, v) in [("partition", &so.partition), ("account", &so.account), ("time", &so.time), ("gres", &so.gres)] {

@@ -206,6 +206,9 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
         opt.load_state(&ck.optimizer, ck.meta.optimizer_steps)?;
         log = ck.meta.log;
         t = ck.meta.iteration;
+        if let Some(slot) = run.checkpoint {
+            eprintln!("note: resuming {} from its checkpoint at iteration {t}", slot.dir.display());
+        }
     }
     mask.apply(model);
     let n = data.train.len();

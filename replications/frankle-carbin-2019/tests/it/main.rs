@@ -15,6 +15,8 @@ const SUITE: Suite = Suite {
 
 harness::cli_suite!(SUITE);
 
+mod slurm;
+
 #[test]
 fn figure_3_trains_only_its_stages_and_the_results_record_them() {
     let s = Sandbox::new(&SUITE);
