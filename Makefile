@@ -62,6 +62,8 @@ claims: build
 	tools/claims.sh target/release results results/CLAIMS.md $(PAPERS)
 
 test: build
+	@{ command -v slurmctld >/dev/null 2>&1 || [ -x /usr/sbin/slurmctld ]; } && [ "$$(id -u)" = 0 ] \
+	  || echo "note: the Slurm cluster test will skip (it needs root and Debian's slurmctld slurmd slurm-client munge: apt-get install them, then make test)"
 	$(CARGO) test --release --workspace
 
 bench: build
