@@ -110,24 +110,57 @@ pub enum Retrain {
     /// Fine-tuning: survivors keep their final trained values and train at the schedule's final
     /// learning rate, constant.
     FineTune,
+    /// Renda et al.'s ablation "low-LR weight rewinding": survivors reset to θ_k, trained at the
+    /// schedule's final learning rate, constant (the authors' `lr_lottery`).
+    LowLrWeightRewind,
+    /// Renda et al.'s ablation "reinitialise and train t": survivors get new weights from the
+    /// network's initialiser and train with the schedule replayed from k (the authors' `reinit`;
+    /// that the schedule restarts at k rather than at 0 is our reading).
+    Reinit,
 }
 
 impl Retrain {
-    /// Whether the survivors start from θ_k (else from the weights they were pruned from).
-    pub fn rewinds_weights(self) -> bool {
-        self == Retrain::WeightRewind
+    /// Where the survivors start: θ_k, new weights, or the weights they were pruned from.
+    pub fn start(self) -> RetrainStart {
+        match self {
+            Retrain::WeightRewind | Retrain::LowLrWeightRewind => RetrainStart::Rewound,
+            Retrain::Reinit => RetrainStart::Reinitialised,
+            Retrain::LrRewind | Retrain::FineTune => RetrainStart::Trained,
+        }
     }
 
-    /// The training config of a retraining run: fine-tuning trains at the schedule's last rate.
+    /// The training config of a retraining run: fine-tuning and low-LR weight rewinding train at
+    /// the schedule's last rate.
     pub fn train_config(self, train: &TrainConfig) -> TrainConfig {
         match self {
-            Retrain::WeightRewind | Retrain::LrRewind => train.clone(),
-            Retrain::FineTune => {
+            Retrain::WeightRewind | Retrain::LrRewind | Retrain::Reinit => train.clone(),
+            Retrain::FineTune | Retrain::LowLrWeightRewind => {
                 let last = train.schedule.lr(train.optimizer.lr(), train.iterations.saturating_sub(1));
                 TrainConfig { optimizer: train.optimizer.with_lr(last), schedule: crate::train::schedule::Schedule::constant(), ..train.clone() }
             }
         }
     }
+}
+
+/// Where a retraining run's survivors start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetrainStart {
+    /// θ_k, saved during the dense run.
+    Rewound,
+    /// New weights from the network's initialiser.
+    Reinitialised,
+    /// The trained weights they were pruned from.
+    Trained,
+}
+
+/// What pruning to some level keeps, from the config alone (with the pruner's rounding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kept {
+    /// Layer-wise pruning: survivors per layer, in the order of the model's layers.
+    PerLayer(Vec<i64>),
+    /// Global pruning: survivors among the pooled roles' weights (their split across layers
+    /// depends on the weights).
+    Pooled(i64),
 }
 
 /// Which levels get a branch, and how many independent copies (e.g. 3 reinitialisations per
@@ -267,30 +300,43 @@ impl ExperimentConfig {
         Ok(())
     }
 
-    /// Fraction of prunable weights remaining at `level` under layer-wise rates on `layers`
-    /// (the Pm ladder), computed with the same rounding as the pruner.
+    /// Fraction of prunable weights remaining at each level 0..=levels on `layers` (the Pm
+    /// ladder), computed with the same rounding as the pruner.
     pub fn ladder(&self, layers: &[crate::models::LayerInfo]) -> Vec<f64> {
-        let mut alive: Vec<i64> = layers.iter().map(|l| l.numel).collect();
-        let total: i64 = alive.iter().sum();
-        let mut out = vec![1.0];
-        for _ in 0..self.levels {
-            match &self.prune {
-                PruneConfig::LayerWise { .. } => {
+        let total: i64 = layers.iter().map(|l| l.numel).sum();
+        let unpruned = |roles: &[crate::models::LayerRole]| -> i64 { layers.iter().filter(|l| !roles.contains(&l.role)).map(|l| l.numel).sum() };
+        (0..=self.levels)
+            .map(|level| {
+                let alive = match (self.kept_at(level, layers), &self.prune) {
+                    (Kept::PerLayer(kept), _) => kept.iter().sum::<i64>(),
+                    (Kept::Pooled(kept), PruneConfig::Global { roles, .. }) => kept + unpruned(roles),
+                    (Kept::Pooled(kept), _) => kept,
+                };
+                alive as f64 / total as f64
+            })
+            .collect()
+    }
+
+    /// What IMP keeps at `level` of `layers` — the same counts whatever the weights, so a
+    /// one-shot pruning to a level needs no trained trunk.
+    pub fn kept_at(&self, level: u32, layers: &[crate::models::LayerInfo]) -> Kept {
+        match &self.prune {
+            PruneConfig::LayerWise { .. } => {
+                let mut alive: Vec<i64> = layers.iter().map(|l| l.numel).collect();
+                for _ in 0..level {
                     for (a, l) in alive.iter_mut().zip(layers) {
                         *a -= crate::prune::prune_count(self.prune.rate(l.role), *a);
                     }
                 }
-                PruneConfig::Global { fraction, roles } => {
-                    let pooled: i64 = alive.iter().zip(layers).filter(|(_, l)| roles.contains(&l.role)).map(|(a, _)| *a).sum();
-                    let k = crate::prune::prune_count(*fraction, pooled);
-                    // Global pruning's split across layers depends on the weights; the total does not.
-                    if let Some(first) = alive.iter_mut().zip(layers).find(|(_, l)| roles.contains(&l.role)) {
-                        *first.0 -= k;
-                    }
-                }
+                Kept::PerLayer(alive)
             }
-            out.push(alive.iter().sum::<i64>() as f64 / total as f64);
+            PruneConfig::Global { fraction, roles } => {
+                let mut pooled: i64 = layers.iter().filter(|l| roles.contains(&l.role)).map(|l| l.numel).sum();
+                for _ in 0..level {
+                    pooled -= crate::prune::prune_count(*fraction, pooled);
+                }
+                Kept::Pooled(pooled)
+            }
         }
-        out
     }
 }

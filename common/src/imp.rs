@@ -14,7 +14,7 @@
 //! replicates, branches) run concurrently on `jobs` worker threads; every random stream is keyed
 //! by (seed, replicate, level, branch, copy), so results do not depend on scheduling.
 
-use crate::config::{BranchKind, ExperimentConfig};
+use crate::config::{BranchKind, ExperimentConfig, Kept, RetrainStart};
 use crate::interpolate::PairRecord;
 use crate::data::Dataset;
 use crate::models::Model;
@@ -196,11 +196,8 @@ pub fn dependencies(job: JobId) -> Vec<JobId> {
     match job.stage {
         Stage::Main if job.level == 0 => vec![],
         Stage::Main => vec![main(job.level - 1)],
-        Stage::Branch(BranchKind::Oneshot | BranchKind::OneshotReinit, _) => {
-            let mut d = vec![main(0), main(job.level)];
-            d.dedup();
-            d
-        }
+        // One-shot pruning needs the dense network only: its counts come from the config.
+        Stage::Branch(BranchKind::Oneshot | BranchKind::OneshotReinit, _) => vec![main(0)],
         // The second copy of a spawned pair compares itself with the first.
         Stage::Branch(kind, c) if kind.is_spawn() && c % 2 == 1 => vec![main(job.level), JobId { stage: Stage::Branch(kind, c - 1), ..job }],
         Stage::Branch(..) => vec![main(job.level)],
@@ -264,21 +261,22 @@ impl Experiment<'_> {
     }
 
     /// One-shot mask for `level`: the dense final weights of level 0 pruned by magnitude to the
-    /// per-layer survivor counts of the IMP mask at `level` (global: to its total density).
+    /// survivor counts IMP has at `level` (per layer; global: in total over the pruned roles),
+    /// which the config alone determines ([`ExperimentConfig::kept_at`]).
     fn oneshot_mask(&self, replicate: u32, level: u32, dense: &Mask, layers: &[crate::models::LayerInfo]) -> Result<Mask> {
         let (_, final0) = self.read_main(replicate, 0)?;
-        let (target, _) = self.read_main(replicate, level)?;
-        let report = target.report();
-        Ok(match &self.config.prune {
-            crate::prune::PruneConfig::LayerWise { .. } => {
-                let fractions = report.iter().map(|l| (l.name.clone(), (l.total - l.kept) as f64 / l.total as f64)).collect();
-                dense.prune_layerwise(&final0, &fractions)
-            }
-            crate::prune::PruneConfig::Global { roles, .. } => {
-                let names: Vec<String> = layers.iter().filter(|l| roles.contains(&l.role)).map(|l| l.name.clone()).collect();
-                let (kept, total): (i64, i64) = report.iter().filter(|l| names.contains(&l.name)).fold((0, 0), |a, l| (a.0 + l.kept, a.1 + l.total));
+        Ok(match (&self.config.prune, self.config.kept_at(level, layers)) {
+            (crate::prune::PruneConfig::Global { roles, .. }, Kept::Pooled(kept)) => {
+                let pooled: Vec<&crate::models::LayerInfo> = layers.iter().filter(|l| roles.contains(&l.role)).collect();
+                let total: i64 = pooled.iter().map(|l| l.numel).sum();
+                let names: Vec<String> = pooled.iter().map(|l| l.name.clone()).collect();
                 dense.prune_global(&final0, &names, 1.0 - kept as f64 / total as f64)
             }
+            (_, Kept::PerLayer(kept)) => {
+                let fractions = layers.iter().zip(kept).map(|(l, k)| (l.name.clone(), (l.numel - k) as f64 / l.numel as f64)).collect();
+                dense.prune_layerwise(&final0, &fractions)
+            }
+            (_, Kept::Pooled(_)) => unreachable!("pooled counts come from global pruning"),
         })
     }
 
@@ -348,15 +346,17 @@ impl Experiment<'_> {
             Stage::Branch(BranchKind::OneshotReinit, _) => (self.oneshot_mask(job.replicate, job.level, &dense, model.layers())?, None),
         };
         let train_cfg = match retrain_from {
-            Some(_) if cfg.retrain.rewinds_weights() => {
-                model.restore(&self.rewind_weights(job.replicate)?)?;
-                cfg.train.clone()
-            }
+            None => cfg.train.clone(),
             Some(from_level) => {
-                model.restore(&self.read_main(job.replicate, from_level)?.1)?;
+                match cfg.retrain.start() {
+                    RetrainStart::Rewound => model.restore(&self.rewind_weights(job.replicate)?)?,
+                    RetrainStart::Trained => model.restore(&self.read_main(job.replicate, from_level)?.1)?,
+                    RetrainStart::Reinitialised => {
+                        model = self.fresh_model(derive_seed(seed, "retrain-reinit", &[r, l, u64::from(job.stage != Stage::Main)]))?
+                    }
+                }
                 cfg.retrain.train_config(&cfg.train)
             }
-            None => cfg.train.clone(),
         };
         mask.save(&dir.join(paths::MASK))?;
         let start = cfg.rewind_iteration;

@@ -283,3 +283,52 @@ fn a_transferred_ticket_brings_mask_and_theta_k_and_reinitialises_a_mismatched_o
     let e = common::transfer::load_ticket(&source, 0, 5, 0, true, &mut target).err().unwrap();
     assert!(format!("{e:#}").contains("train the source experiment first"), "{e:#}");
 }
+
+#[test]
+fn one_shot_pruning_needs_only_the_dense_network_and_keeps_imps_counts() {
+    use common::imp::{dependencies, JobId};
+    let oneshot = JobId { replicate: 0, level: 3, stage: Stage::Branch(BranchKind::Oneshot, 0) };
+    assert_eq!(dependencies(oneshot), [JobId { replicate: 0, level: 0, stage: Stage::Main }]);
+    let d = data();
+    for prune in [PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 }, PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Fc, LayerRole::Output] }] {
+        let mut cfg = config(3);
+        cfg.replicates = 1;
+        cfg.prune = prune;
+        cfg.branches = vec![BranchConfig { kind: BranchKind::Oneshot, levels: vec![2, 3], copies: 1 }];
+        let dir = tempfile::tempdir().unwrap();
+        let recs = run_imp(&cfg, &d, 2, dir.path());
+        for level in [2, 3] {
+            let get = |stage| recs.iter().find(|r| r.level == level && r.stage == stage).unwrap();
+            let (imp, one) = (get(Stage::Main), get(Stage::Branch(BranchKind::Oneshot, 0)));
+            match &cfg.prune {
+                PruneConfig::LayerWise { .. } => assert_eq!(imp.layers, one.layers, "level {level}: the same count per layer"),
+                PruneConfig::Global { .. } => assert_eq!(imp.density.to_bits(), one.density.to_bits(), "level {level}: the same total"),
+            }
+        }
+    }
+}
+
+#[test]
+fn renda_ablations_restart_from_theta_k_at_the_final_rate_or_from_new_weights() {
+    let d = data();
+    let run = |retrain: Retrain| {
+        let mut cfg = config(1);
+        cfg.branches.clear();
+        cfg.replicates = 1;
+        cfg.rewind_iteration = 40;
+        cfg.retrain = retrain;
+        cfg.train.schedule.milestones = vec![60];
+        let dir = tempfile::tempdir().unwrap();
+        let recs = run_imp(&cfg, &d, 1, dir.path());
+        recs.into_iter().find(|r| r.level == 1).unwrap().outcome.log
+    };
+    let (wr, low, reinit) = (run(Retrain::WeightRewind), run(Retrain::LowLrWeightRewind), run(Retrain::Reinit));
+    // Low-LR weight rewinding starts where weight rewinding does (θ_k under the mask) ...
+    assert_eq!(low.val_loss[0].to_bits(), wr.val_loss[0].to_bits());
+    // ... and trains otherwise (the final rate throughout); reinitialising starts elsewhere.
+    assert_ne!(low.val_loss.last(), wr.val_loss.last());
+    assert_ne!(reinit.val_loss[0].to_bits(), wr.val_loss[0].to_bits());
+    assert_eq!(reinit.iteration[0], 40, "it trains t = T − k iterations");
+    let low_cfg = Retrain::LowLrWeightRewind.train_config(&config(1).train);
+    assert!(low_cfg.schedule.milestones.is_empty());
+}
