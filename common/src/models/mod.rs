@@ -38,12 +38,15 @@ pub enum Arch {
     Conv { depth: usize },
     /// CIFAR ResNet-20 (He et al. 2016) with base width `width` (16 in the paper).
     Resnet20 { width: i64 },
+    /// CIFAR ResNet-56: the same with nine blocks per stage (Renda et al.).
+    Resnet56 { width: i64 },
     /// VGG-11/16/19 with batch norm, global average pooling and one linear layer.
     Vgg { depth: usize },
 }
 
 impl Arch {
-    /// Parses `lenet-300-100`, `conv-2|4|6`, `resnet-20` (or `resnet-20-wN`), `vgg-11|16|19`.
+    /// Parses `lenet-300-100`, `conv-2|4|6`, `resnet-20` (or `resnet-20-wN`), `resnet-56`,
+    /// `vgg-11|16|19`.
     pub fn parse(s: &str) -> Result<Self> {
         let arch = if let Some(rest) = s.strip_prefix("lenet-") {
             let hidden: Result<Vec<i64>, _> = rest.split('-').map(str::parse).collect();
@@ -54,13 +57,15 @@ impl Arch {
             Some(Arch::Resnet20 { width: 16 })
         } else if let Some(w) = s.strip_prefix("resnet-20-w") {
             w.parse().ok().filter(|&w| w > 0).map(|width| Arch::Resnet20 { width })
+        } else if s == "resnet-56" {
+            Some(Arch::Resnet56 { width: 16 })
         } else if let Some(d) = s.strip_prefix("vgg-") {
             d.parse().ok().filter(|d| [11, 16, 19].contains(d)).map(|depth| Arch::Vgg { depth })
         } else {
             None
         };
         arch.ok_or_else(|| {
-            anyhow::format_err!("unknown model `{s}`; choose lenet-300-100 (or lenet-W1-W2…), conv-2, conv-4, conv-6, resnet-20, resnet-20-wN, vgg-11, vgg-16 or vgg-19")
+            anyhow::format_err!("unknown model `{s}`; choose lenet-300-100 (or lenet-W1-W2…), conv-2, conv-4, conv-6, resnet-20, resnet-20-wN, resnet-56, vgg-11, vgg-16 or vgg-19")
         })
     }
 
@@ -69,7 +74,7 @@ impl Arch {
         let ok = match self {
             Arch::Lenet { hidden } => !hidden.is_empty() && hidden.len() <= 16 && hidden.iter().all(|&w| w > 0 && w <= 65_536),
             Arch::Conv { depth } => [2, 4, 6].contains(depth),
-            Arch::Resnet20 { width } => *width > 0 && *width <= 1_024,
+            Arch::Resnet20 { width } | Arch::Resnet56 { width } => *width > 0 && *width <= 1_024,
             Arch::Vgg { depth } => [11, 16, 19].contains(depth),
         };
         if !ok {
@@ -205,7 +210,8 @@ impl Model {
             match &config.arch {
                 Arch::Lenet { hidden } => Net::Lenet(lenet::Lenet::new(&root, &init, shape, hidden, classes)),
                 Arch::Conv { depth } => Net::Conv(conv::ConvNet::new(&root, &init, shape, *depth, classes)),
-                Arch::Resnet20 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, classes)),
+                Arch::Resnet20 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, 3, classes)),
+                Arch::Resnet56 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, 9, classes)),
                 Arch::Vgg { depth } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, *depth, classes)),
             }
         });

@@ -1,6 +1,7 @@
-//! CIFAR ResNet-20 (He et al. 2016, §4.2; open_lth `cifar_resnet_20`): a 3×3 stem convolution,
-//! three stages of three basic blocks (widths w, 2w, 4w; stride 2 entering stages 2 and 3, with
-//! a 1×1 projection shortcut + BN where the shape changes), global average pool, linear layer.
+//! CIFAR ResNet-20 and -56 (He et al. 2016, §4.2; open_lth `cifar_resnet_20|56`): a 3×3 stem
+//! convolution, three stages of three (ResNet-20) or nine (ResNet-56) basic blocks (widths w,
+//! 2w, 4w; stride 2 entering stages 2 and 3, with a 1×1 projection shortcut + BN where the
+//! shape changes), global average pool, linear layer.
 //! Names: `conv`, `bn`, `blocks.{i}.conv1|bn1|conv2|bn2|shortcut.conv|shortcut.bn`, `fc`.
 
 use super::{Init, LayerRole};
@@ -23,14 +24,15 @@ pub struct Resnet {
 }
 
 impl Resnet {
-    pub fn new(p: &nn::Path, init: &Init, shape: [i64; 3], width: i64, classes: i64) -> Self {
+    /// `per_stage` basic blocks per stage: 3 for ResNet-20, 9 for ResNet-56 (depth 6·per_stage + 2).
+    pub fn new(p: &nn::Path, init: &Init, shape: [i64; 3], width: i64, per_stage: usize, classes: i64) -> Self {
         let conv = init.conv(p / "conv", shape[0], width, 3, 1, false);
         let bn = init.bn(p / "bn", width);
         let mut blocks = Vec::new();
         let mut cin = width;
         for stage in 0..3 {
             let cout = width << stage;
-            for b in 0..3 {
+            for b in 0..per_stage {
                 let stride = if stage > 0 && b == 0 { 2 } else { 1 };
                 let q = p / "blocks" / (blocks.len()).to_string();
                 let shortcut = (stride != 1 || cin != cout)
