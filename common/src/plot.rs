@@ -123,7 +123,11 @@ impl Figure {
         let areas = body.split_evenly((rows, self.columns));
         for (panel, area) in self.panels.iter().zip(areas) {
             match panel.x {
-                XAxis::Linear { min, max } => draw_panel(&area, panel, min..max, |v| format!("{v:.0}"))?,
+                XAxis::Linear { min, max } => {
+                    // Whole numbers for iteration axes; decimals for short ranges such as α in [0, 1].
+                    let decimals = if max - min <= 5.0 { 2 } else { 0 };
+                    draw_panel(&area, panel, min..max, move |v| format!("{v:.decimals$}"))?
+                }
                 XAxis::PercentRemaining { min, max } => {
                     let ticks = pm_ticks(panel);
                     draw_panel(&area, panel, (max..min).log_scale().with_key_points(ticks), |v| {

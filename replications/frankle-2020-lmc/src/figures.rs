@@ -83,13 +83,13 @@ fn caption(figure: &str, results: &Results) -> String {
             let spawn = l.config.branches.iter().find(|b| b.kind == BranchKind::Spawn).map_or(0, |b| b.copies / 2);
             let train_examples = l.results.records.iter().find_map(|r| r.pair.as_ref()).map_or(0, |p| p.train_examples);
             lines.push(format!(
-                "{}: {} trial(s) × {spawn} pair(s), {} it, {} path points (train error on {train_examples} examples); {}",
+                "{}: {} trial(s) × {spawn} pair(s), {} it, {} path points (train error on {train_examples} examples)",
                 variant.label(),
                 l.config.replicates,
                 l.config.train.iterations,
                 l.config.interpolation.points,
-                l.dataset_line
             ));
+            lines.push(format!("    {}", l.dataset_line));
         }
     }
     lines.join("\n")
@@ -135,7 +135,7 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
     }
     let columns = if figure == "figure-2" { 2 } else { panels.len().min(2) };
     // One panel alone is drawn wider, so that the title and caption fit.
-    let panel_size = if panels.len() == 1 { (900, 520) } else { (640, 440) };
+    let panel_size = if panels.len() == 1 { (1100, 520) } else { (640, 440) };
     Ok(Figure { title: title.into(), caption: caption(figure, results), panels, columns, panel_size })
 }
 
