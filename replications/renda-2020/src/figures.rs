@@ -6,7 +6,7 @@
 use crate::presets::{self, Net, Setting, ITERATIVE, METHODS};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
-use common::config::{BranchKind, Retrain};
+use common::config::{BranchKind, ExperimentConfig, Retrain};
 use common::imp::{JobId, Stage};
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
 use harness::{FigureSpec, Loaded, Results};
@@ -18,11 +18,11 @@ pub static FIGURES: LazyLock<[FigureSpec; 2]> = LazyLock::new(|| {
 });
 
 /// Whether `figure` draws stage `j` of `experiment`.
-pub fn needs(figure: &str, experiment: &str, j: &JobId) -> bool {
+pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
     let setting = presets::parse(experiment);
     match figure {
         "figure-1" => j.stage == Stage::Branch(BranchKind::Oneshot, 0),
-        "figure-2" => setting.iterative() && j.stage == Stage::Main,
+        "figure-2" => setting.iterative(&cfg.scale) && j.stage == Stage::Main,
         _ => false,
     }
 }

@@ -48,11 +48,11 @@ impl Paper for Renda {
     }
 
     fn runs_at(&self, experiment: &str, scale: Scale) -> bool {
-        presets::parse(experiment).net.runs_at(scale)
+        presets::parse(experiment).runs_at(scale)
     }
 
-    fn needs(&self, figure: &str, experiment: &str, _cfg: &ExperimentConfig, job: &JobId) -> bool {
-        figures::needs(figure, experiment, job)
+    fn needs(&self, figure: &str, experiment: &str, cfg: &ExperimentConfig, job: &JobId) -> bool {
+        figures::needs(figure, experiment, cfg, job)
     }
 
     fn draw(&self, figure: &str, results: &Results) -> Result<Figure> {

@@ -17,8 +17,10 @@
 //! 3 trials. LeNet-300-100 on MNIST (not in the paper) uses open_lth's LeNet recipe (SGD 0.1,
 //! batch 128, 16 epochs) with drops at the same fractions of T.
 //!
-//! `small` is LeNet-300-100 on MNIST only, 4,000 iterations, 2 trials (ResNet-20 on this CPU
-//! needs ~0.2 s a step: its 25 experiments need `paper` on a GPU). `smoke` is tiny.
+//! `small` is LeNet-300-100 on MNIST (4,000 iterations, 2 trials, the full grid) and a reduced
+//! ResNet-20 (width 8, 600 iterations, 1 trial; FT, WR and LRR at t = 0.75, 0.9 and 1·T,
+//! one-shot to 4.77× only, no iterative trunk) on Fashion-MNIST where CIFAR-10 is absent — at
+//! ~0.2 s a ResNet step on this CPU the full grid needs `paper` on a GPU. `smoke` is tiny.
 
 use common::config::{BranchConfig, BranchKind, ExperimentConfig, Retrain};
 use common::data::DatasetName;
@@ -56,10 +58,11 @@ impl Net {
         }
     }
 
-    pub fn runs_at(self, scale: Scale) -> bool {
-        self == Net::Lenet || scale == Scale::Paper
-    }
 }
+
+/// The budgets and methods ResNet-20 runs at `small` (one-shot to 4.77× only, 1 trial): enough
+/// for the one-shot claims at t = 0.75·T and for weight rewinding's collapse at t = T.
+const RESNET_SMALL: ([Retrain; 3], [u64; 3]) = ([Retrain::FineTune, Retrain::WeightRewind, Retrain::LrRewind], [75, 90, 100]);
 
 /// The retraining methods, with the names the figures use.
 pub const METHODS: [(Retrain, &str, &str); 5] = [
@@ -98,9 +101,19 @@ impl Setting {
         format!("{}-{}-t{}", self.net.name(), self.short(), self.budget)
     }
 
-    /// Whether its trunk (iterative pruning) is drawn.
-    pub fn iterative(self) -> bool {
-        ITERATIVE.contains(&(self.method, self.budget))
+    /// Whether its trunk (iterative pruning) is drawn at `scale` (not for ResNet-20 at `small`).
+    pub fn iterative(self, scale: &str) -> bool {
+        ITERATIVE.contains(&(self.method, self.budget)) && (self.net == Net::Lenet || scale == "paper")
+    }
+
+    /// Whether the experiment is part of `scale`: everything at `paper`; LeNet, and a reduced
+    /// ResNet-20 grid on a shortened schedule, at `small`; LeNet at `smoke`.
+    pub fn runs_at(self, scale: Scale) -> bool {
+        match (scale, self.net) {
+            (Scale::Paper, _) | (_, Net::Lenet) => true,
+            (Scale::Small, Net::Resnet20) => RESNET_SMALL.0.contains(&self.method) && RESNET_SMALL.1.contains(&self.budget),
+            _ => false,
+        }
     }
 }
 
@@ -138,8 +151,12 @@ pub fn experiment(s: Setting, scale: Scale, dataset: DatasetName) -> ExperimentC
         Net::Resnet56 => resnet(scale, 56),
     };
     let t = (train.iterations * s.budget).div_ceil(100);
-    let levels = if scale == Scale::Smoke { 3 } else { *ONESHOT_LEVELS.last().expect("levels") };
-    let oneshot: Vec<u32> = if scale == Scale::Smoke { vec![1, 3] } else { ONESHOT_LEVELS.to_vec() };
+    let oneshot: Vec<u32> = match (scale, s.net) {
+        (Scale::Smoke, _) => vec![1, 3],
+        (Scale::Small, Net::Resnet20) => vec![7],
+        _ => ONESHOT_LEVELS.to_vec(),
+    };
+    let levels = *oneshot.last().expect("levels");
     ExperimentConfig {
         name: format!("{}-{}", s.name(), dataset.as_str()),
         scale: scale.as_str().into(),
@@ -150,10 +167,10 @@ pub fn experiment(s: Setting, scale: Scale, dataset: DatasetName) -> ExperimentC
         prune,
         levels,
         retrain: s.method,
-        replicates: match scale {
-            Scale::Paper => 3,
-            Scale::Small => 2,
-            Scale::Smoke => 1,
+        replicates: match (scale, s.net) {
+            (Scale::Paper, _) => 3,
+            (Scale::Small, Net::Lenet) => 2,
+            _ => 1,
         },
         branches: vec![BranchConfig { kind: BranchKind::Oneshot, levels: oneshot, copies: 1 }],
         interpolation: Default::default(),
@@ -189,11 +206,14 @@ fn lenet(scale: Scale) -> (ModelConfig, TrainConfig, PruneConfig) {
 }
 
 fn resnet(scale: Scale, depth: u32) -> (ModelConfig, TrainConfig, PruneConfig) {
-    let (iterations, eval_every) = match scale {
-        Scale::Paper => (71_108, 2_000),
-        _ => (60, 30),
+    // (iterations, evaluation interval, width): `small` is ResNet-20 at width 8 for 600
+    // iterations (~1.4 epochs), its drops at the same fractions of T.
+    let (iterations, eval_every, width) = match scale {
+        Scale::Paper => (71_108, 2_000, 16),
+        Scale::Small => (600, 300, 8),
+        Scale::Smoke => (60, 30, 4),
     };
-    let arch = if depth == 20 { Arch::Resnet20 { width: 16 } } else { Arch::Resnet56 { width: 16 } };
+    let arch = if depth == 20 { Arch::Resnet20 { width } } else { Arch::Resnet56 { width } };
     (
         ModelConfig { arch, init: InitKind::KaimingNormal },
         TrainConfig {
