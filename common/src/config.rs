@@ -258,7 +258,7 @@ impl ExperimentConfig {
     pub fn from_toml_file(path: &std::path::Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
         toml::from_str(&text).map_err(|e| {
-            let msg = e.to_string().lines().filter(|l| !l.trim().is_empty()).next_back().unwrap_or("").trim().to_string();
+            let msg = e.to_string().lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
             anyhow::format_err!("config {} is invalid: {msg}", path.display())
         })
     }

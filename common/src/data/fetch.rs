@@ -127,7 +127,7 @@ pub fn run_tool(cwd: &Path, program: &str, args: &[&str]) -> Result<()> {
         .with_context(|| format!("cannot run `{program}` (is it installed?)"))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().filter(|l| !l.trim().is_empty()).next_back().unwrap_or("").trim();
+        let last = err.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").trim();
         // Inline scripts are shown as `<script>`, so the error stays one line.
         let shown: Vec<&str> = args.iter().map(|a| if a.contains('\n') { "<script>" } else { a }).collect();
         bail!("`{program} {}` failed: {last}", shown.join(" "));
