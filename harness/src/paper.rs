@@ -66,6 +66,11 @@ impl Loaded {
         common::aggregate::summarise(&self.results.records)
     }
 
+    /// "at scale `small`; seed 0; commit 0123456789ab": what every figure caption states.
+    pub fn provenance_clause(&self) -> String {
+        format!("at scale `{}`; seed {}; commit {}", self.results.scale, self.config.seed, self.results.run.git_commit.chars().take(12).collect::<String>())
+    }
+
     /// "small, 3 trials, 20000 it, mnist (55000 train)": the setting a number was measured in.
     pub fn setting(&self) -> String {
         let p = self.results.provenance().ok();

@@ -12,7 +12,7 @@ use common::progress::Progress;
 use common::results::{self, RunInfo};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// The experiment called `name`, or an error listing the paper's experiments.
@@ -81,16 +81,11 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     }
     // Experiments train side by side (or as Slurm jobs): whatever can refuse one is checked for
     // all first, so that a bad input refuses the run before anything is trained or written.
-    let mut planned = Vec::new();
-    for (spec, cfg) in &plans {
-        let (data, _) = checked_data(cfg, o, &results_dir.join(format!("{}.h5", spec.name)))?;
-        let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(cfg, &data.provenance));
-        planned.push(crate::slurm::Planned { spec: *spec, config: cfg.clone(), dir });
-    }
+    let prepared = prepare(plans, o, &results_dir)?;
     if o.executor == Executor::Slurm {
-        return crate::slurm::submit(paper, o, &planned, figures);
+        return crate::slurm::submit(paper, o, &prepared, figures);
     }
-    train_all(paper, o, &plans, figures, device, &results_dir)?;
+    train_all(paper, o, prepared, figures, device, &results_dir)?;
     draw(paper, o, figures, &load_results(paper, &results_dir)?, true)
 }
 
@@ -179,26 +174,57 @@ fn parallelism(o: &Opts, device: tch::Device) -> (usize, i32) {
     (workers, o.threads.map(i32::from).unwrap_or(1))
 }
 
-/// Trains the experiments of `plans` side by side: up to `--jobs` experiments at once, the jobs
+/// An experiment checked and ready to train: its config, its data (one load per dataset and
+/// validation split, shared between the experiments on it), the stages its results file holds,
+/// and its run folder.
+pub struct Prepared {
+    pub spec: ExperimentSpec,
+    pub config: ExperimentConfig,
+    pub data: data::Dataset,
+    pub prior: Vec<imp::StageRecord>,
+    pub dir: PathBuf,
+}
+
+/// Loads and checks every planned experiment: its data against its training config, its results
+/// file (an error when it holds another experiment or is damaged).
+fn prepare(plans: Vec<(ExperimentSpec, ExperimentConfig)>, o: &Opts, results_dir: &Path) -> Result<Vec<Prepared>> {
+    let mut loaded: Vec<((DatasetName, u64), data::Dataset)> = Vec::new();
+    let mut out = Vec::new();
+    for (spec, config) in plans {
+        let key = (config.dataset, imp::split_seed(&config));
+        let data = match loaded.iter().find(|(k, _)| *k == key) {
+            Some((_, d)) => d.shallow_clone(),
+            None => {
+                let d = data::load(config.dataset, &o.data_dir, key.1)?;
+                loaded.push((key, d.shallow_clone()));
+                d
+            }
+        };
+        config.train.validate(data.train.len())?;
+        let prior = results::existing(&results_dir.join(format!("{}.h5", spec.name)), &config, &data.provenance)?;
+        let dir = common::paths::experiment_dir(&o.runs_dir, &config.name, &imp::run_identity(&config, &data.provenance));
+        out.push(Prepared { spec, config, data, prior, dir });
+    }
+    Ok(out)
+}
+
+/// Trains the prepared experiments side by side: up to `--jobs` experiments at once, the jobs
 /// shared between them (an IMP trunk trains its levels one after another, so one experiment
 /// alone leaves cores idle when a paper has many). After an error no further experiment
 /// starts; those under way finish, and the first error in the paper's order is returned.
-fn train_all<P: Paper>(paper: &P, o: &Opts, plans: &[(ExperimentSpec, ExperimentConfig)], figures: &[&str], device: tch::Device, results_dir: &Path) -> Result<()> {
+fn train_all<P: Paper>(paper: &P, o: &Opts, prepared: Vec<Prepared>, figures: &[&str], device: tch::Device, results_dir: &Path) -> Result<()> {
     let (workers, _) = parallelism(o, device);
-    let lanes = workers.min(plans.len()).max(1);
+    let lanes = workers.min(prepared.len()).max(1);
     let per_lane = (workers / lanes).max(1);
-    let next = AtomicUsize::new(0);
+    let queue = Mutex::new(prepared.into_iter().enumerate().collect::<std::collections::VecDeque<_>>());
     let failed = AtomicBool::new(false);
     let errors: Mutex<Vec<(usize, anyhow::Error)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..lanes {
             s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= plans.len() || failed.load(Ordering::SeqCst) {
-                    return;
-                }
-                let (spec, cfg) = &plans[i];
-                if let Err(e) = train_experiment(paper, o, spec, cfg, figures, device, results_dir, per_lane) {
+                let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                let Some((i, p)) = next.filter(|_| !failed.load(Ordering::SeqCst)) else { return };
+                if let Err(e) = train_experiment(paper, o, p, figures, device, results_dir, per_lane) {
                     failed.store(true, Ordering::SeqCst);
                     errors.lock().unwrap_or_else(|e| e.into_inner()).push((i, e));
                 }
@@ -213,31 +239,12 @@ fn train_all<P: Paper>(paper: &P, o: &Opts, plans: &[(ExperimentSpec, Experiment
     }
 }
 
-/// The experiment's data, checked against its training config, and the stages its results file
-/// at `path` already holds (an error when the file holds another experiment or is damaged).
-fn checked_data(cfg: &ExperimentConfig, o: &Opts, path: &Path) -> Result<(data::Dataset, Vec<imp::StageRecord>)> {
-    let data = data::load(cfg.dataset, &o.data_dir, imp::split_seed(cfg))?;
-    cfg.train.validate(data.train.len())?;
-    let prior = results::existing(path, cfg, &data.provenance)?;
-    Ok((data, prior))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn train_experiment<P: Paper>(
-    paper: &P,
-    o: &Opts,
-    spec: &ExperimentSpec,
-    cfg: &ExperimentConfig,
-    figures: &[&str],
-    device: tch::Device,
-    results_dir: &Path,
-    workers: usize,
-) -> Result<()> {
+fn train_experiment<P: Paper>(paper: &P, o: &Opts, p: Prepared, figures: &[&str], device: tch::Device, results_dir: &Path, workers: usize) -> Result<()> {
+    let Prepared { spec, config, data, prior, dir } = p;
+    let (spec, cfg) = (&spec, &config);
     let path = results_dir.join(format!("{}.h5", spec.name));
-    let (data, prior) = checked_data(cfg, o, &path)?;
     let threads = parallelism(o, device).1;
     tch::set_num_threads(threads);
-    let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(cfg, &data.provenance));
     let _lock = FolderLock::acquire(&dir, "experiment")?;
     common::util::write_atomic(&dir.join(common::paths::CONFIG), serde_json::to_string_pretty(cfg)?.as_bytes())?;
     let data = data.to_device(device);

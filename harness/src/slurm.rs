@@ -7,11 +7,10 @@
 //! resume from their checkpoint when they run again; a stage holds its own lock while it trains.
 
 use crate::cli::Opts;
-use crate::paper::{ExperimentSpec, Paper};
-use crate::runner::needed_jobs;
+use crate::paper::Paper;
+use crate::runner::{needed_jobs, Prepared};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use common::config::ExperimentConfig;
 use common::imp::{self, JobId, StageState};
 use common::paths;
 use std::collections::BTreeMap;
@@ -39,13 +38,6 @@ pub struct SlurmOpts {
     /// With --executor slurm: print the job scripts instead of submitting them
     #[arg(long, global = true)]
     pub dry_run: bool,
-}
-
-/// One experiment to submit: its spec, config and run folder.
-pub struct Planned {
-    pub spec: ExperimentSpec,
-    pub config: ExperimentConfig,
-    pub dir: PathBuf,
 }
 
 /// Single-quotes `s` for `sh`.
@@ -137,7 +129,7 @@ fn alive(id: &str) -> bool {
 
 /// Submits (or, with `--dry-run`, prints) one job per stage that is not done, then the final
 /// job; prints the job ids.
-pub fn submit<P: Paper>(paper: &P, o: &Opts, plans: &[Planned], figures: &[&str]) -> Result<()> {
+pub fn submit<P: Paper>(paper: &P, o: &Opts, plans: &[Prepared], figures: &[&str]) -> Result<()> {
     let mut all_ids = Vec::new();
     let mut submitted = 0;
     for plan in plans {

@@ -15,18 +15,25 @@ use common::train::{self, checkpoint};
 use std::collections::BTreeMap;
 use tch::{Device, Kind, Tensor};
 
+/// One replicate of a level-1 IMP run retrained by `retrain` from k = 40 (a drop at 60): its
+/// config, records and run folder.
+fn retrained(d: &common::data::Dataset, retrain: Retrain) -> (common::config::ExperimentConfig, Vec<common::imp::StageRecord>, tempfile::TempDir) {
+    let mut cfg = config(1);
+    cfg.branches.clear();
+    cfg.replicates = 1;
+    cfg.rewind_iteration = 40;
+    cfg.retrain = retrain;
+    cfg.train.schedule.milestones = vec![60];
+    let dir = tempfile::tempdir().unwrap();
+    let recs = run_imp(&cfg, d, 1, dir.path());
+    (cfg, recs, dir)
+}
+
 #[test]
 fn learning_rate_rewinding_and_fine_tuning_retrain_from_the_pruned_final_weights() {
     let d = data();
     for retrain in [Retrain::LrRewind, Retrain::FineTune] {
-        let mut cfg = config(1);
-        cfg.branches.clear();
-        cfg.replicates = 1;
-        cfg.rewind_iteration = 40;
-        cfg.retrain = retrain;
-        cfg.train.schedule.milestones = vec![60];
-        let dir = tempfile::tempdir().unwrap();
-        let recs = run_imp(&cfg, &d, 1, dir.path());
+        let (cfg, recs, dir) = retrained(&d, retrain);
         let exp = dir.path().join(cfg.hash());
         // Level 1 starts at k from level 0's final weights under its mask (not from θ_k).
         let final0 = checkpoint::load_weights(&paths::stage_dir(&exp, 0, 0, "main").join(paths::FINAL)).unwrap();
@@ -311,17 +318,7 @@ fn one_shot_pruning_needs_only_the_dense_network_and_keeps_imps_counts() {
 #[test]
 fn renda_ablations_restart_from_theta_k_at_the_final_rate_or_from_new_weights() {
     let d = data();
-    let run = |retrain: Retrain| {
-        let mut cfg = config(1);
-        cfg.branches.clear();
-        cfg.replicates = 1;
-        cfg.rewind_iteration = 40;
-        cfg.retrain = retrain;
-        cfg.train.schedule.milestones = vec![60];
-        let dir = tempfile::tempdir().unwrap();
-        let recs = run_imp(&cfg, &d, 1, dir.path());
-        recs.into_iter().find(|r| r.level == 1).unwrap().outcome.log
-    };
+    let run = |retrain: Retrain| retrained(&d, retrain).1.into_iter().find(|r| r.level == 1).unwrap().outcome.log;
     let (wr, low, reinit) = (run(Retrain::WeightRewind), run(Retrain::LowLrWeightRewind), run(Retrain::Reinit));
     // Low-LR weight rewinding starts where weight rewinding does (θ_k under the mask) ...
     assert_eq!(low.val_loss[0].to_bits(), wr.val_loss[0].to_bits());

@@ -73,10 +73,8 @@ pub fn by_k(results: &Results, variant: Variant) -> Vec<(u64, &Loaded)> {
 fn caption(figure: &str, results: &Results) -> String {
     let Some(first) = results.values().next() else { return String::new() };
     let mut lines = vec![format!(
-        "Reproduction of Frankle, Dziugaite, Roy & Carbin (ICML 2020) {figure} at scale `{}`; seed {}; commit {}; mean over pairs, bars = min..max.",
-        first.results.scale,
-        first.config.seed,
-        first.results.run.git_commit.chars().take(12).collect::<String>()
+        "Reproduction of Frankle, Dziugaite, Roy & Carbin (ICML 2020) {figure} {}; mean over pairs, bars = min..max.",
+        first.provenance_clause()
     )];
     for variant in Variant::ALL {
         if let Some((_, l)) = by_k(results, variant).first() {

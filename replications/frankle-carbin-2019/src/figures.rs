@@ -58,12 +58,7 @@ fn density_at(l: &Loaded, level: u32) -> Option<f64> {
 
 fn caption(figure: &str, loaded: &[&Loaded]) -> String {
     let first = loaded[0];
-    let mut lines = vec![format!(
-        "Reproduction of Frankle & Carbin (ICLR 2019) {figure} at scale `{}`; seed {}; commit {}; mean of trials, bars/bands = min..max.",
-        first.results.scale,
-        first.config.seed,
-        &first.results.run.git_commit.chars().take(12).collect::<String>()
-    )];
+    let mut lines = vec![format!("Reproduction of Frankle & Carbin (ICLR 2019) {figure} {}; mean of trials, bars/bands = min..max.", first.provenance_clause())];
     for l in loaded {
         lines.push(format!(
             "{}: {} trials, {} iterations, {}",

@@ -65,10 +65,8 @@ fn pp(values: &[f64]) -> Option<Stat> {
 fn caption(figure: &str, results: &Results) -> String {
     let Some(first) = results.values().next() else { return String::new() };
     let mut lines = vec![format!(
-        "Reproduction of Renda, Frankle & Carbin (ICLR 2020), {figure} (our numbering), at scale `{}`; seed {}; commit {}; mean over trials, bars = min..max.",
-        first.results.scale,
-        first.config.seed,
-        first.results.run.git_commit.chars().take(12).collect::<String>()
+        "Reproduction of Renda, Frankle & Carbin (ICLR 2020), {figure} (our numbering), {}; mean over trials, bars = min..max.",
+        first.provenance_clause()
     )];
     for net in Net::ALL {
         if let Some(l) = results.iter().find(|(name, _)| presets::parse(name).net == net).map(|(_, l)| l) {
