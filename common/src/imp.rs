@@ -22,6 +22,7 @@ use crate::paths;
 use crate::progress::Progress;
 use crate::prune::{LayerDensity, Mask};
 use crate::rng::derive_seed;
+use crate::stability::PruningDistance;
 use crate::train::{self, checkpoint, Status, TrainOutcome};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -157,6 +158,11 @@ pub struct StageRecord {
     /// The second copy of a spawned pair: the interpolation from its partner to itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pair: Option<PairRecord>,
+    /// Every stage but the trunk's level 0: its final weights against the full network's under
+    /// its mask (stability to pruning, [`crate::stability`]). `None` in records written before
+    /// it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruning: Option<PruningDistance>,
 }
 
 /// `wanted` and every stage it depends on, transitively, in canonical order.
@@ -396,6 +402,10 @@ impl Experiment<'_> {
             }
             _ => None,
         };
+        let pruning = match job.stage {
+            Stage::Main if job.level == 0 => None,
+            _ => Some(self.pruning_distance(job.replicate, &mask, &model)?),
+        };
         let record = StageRecord {
             replicate: job.replicate,
             level: job.level,
@@ -404,10 +414,18 @@ impl Experiment<'_> {
             layers: mask.report(),
             outcome,
             pair,
+            pruning,
         };
         crate::util::write_atomic(&outcome_path, serde_json::to_string(&record)?.as_bytes())?;
         slot.clear();
         Ok(record)
+    }
+
+    /// Stability to pruning of `model` (trained under `mask`) against the replicate's full
+    /// network: its level-0 final weights and θ_k, both on disk before any other stage starts.
+    fn pruning_distance(&self, replicate: u32, mask: &Mask, model: &Model) -> Result<PruningDistance> {
+        let (_, full) = self.read_main(replicate, 0)?;
+        Ok(PruningDistance::measure(model.layers(), mask, &model.snapshot(), &full, &self.rewind_weights(replicate)?))
     }
 
     /// Iterations a job still has to run (for the progress bar).

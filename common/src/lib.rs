@@ -23,6 +23,7 @@ pub mod progress;
 pub mod prune;
 pub mod results;
 pub mod rng;
+pub mod stability;
 pub mod supermask;
 pub mod train;
 pub mod transfer;

@@ -16,6 +16,8 @@
 //!     datasets: pair_alpha, pair_test_error, pair_test_loss, pair_train_error, pair_train_loss
 //!     attrs:    pair_partner (copy index), pair_train_examples, pair_distance (L2, prunable
 //!               weights), test_instability, train_instability (max error − mean of the ends)
+//!     in every stage but the trunk's level 0 (stability to pruning, `crate::stability`):
+//!     attrs:    pruning_distance (‖θ_stage − m ⊙ θ_T‖₂), pruning_travel (‖m ⊙ (θ_T − θ_k)‖₂)
 //! ```
 //!
 //! Files are written to a temporary sibling and renamed into place.
@@ -23,6 +25,7 @@
 use crate::imp::{Stage, StageRecord};
 use crate::interpolate::{PairRecord, PathPoint};
 use crate::prune::LayerDensity;
+use crate::stability::PruningDistance;
 use crate::train::{EvalLog, Status, TrainOutcome};
 use anyhow::{bail, Context, Result};
 use hdf5::types::VarLenUnicode;
@@ -141,6 +144,10 @@ pub fn write(
             if let Some(p) = &r.pair {
                 write_pair(&g, p)?;
             }
+            if let Some(p) = &r.pruning {
+                put(&g, "pruning_distance", p.distance)?;
+                put(&g, "pruning_travel", p.travel)?;
+            }
         }
         h5(f.flush())?;
         Ok(())
@@ -181,6 +188,13 @@ fn read_pair(g: &hdf5::Group) -> Result<Option<PairRecord>> {
         train_examples: get(g, "pair_train_examples")?,
         distance: get(g, "pair_distance")?,
     }))
+}
+
+fn read_pruning(g: &hdf5::Group) -> Result<Option<PruningDistance>> {
+    if !h5(g.attr_names())?.iter().any(|n| n == "pruning_distance") {
+        return Ok(None);
+    }
+    Ok(Some(PruningDistance { distance: get(g, "pruning_distance")?, travel: get(g, "pruning_travel")? }))
 }
 
 /// The stages already in the results file at `path` (none if it does not exist), provided it
@@ -268,6 +282,7 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
                         layers,
                         outcome: TrainOutcome { log, status, wall_s: get(&g, "wall_time_s")? },
                         pair: read_pair(&g)?,
+                        pruning: read_pruning(&g)?,
                     });
                 }
             }

@@ -6,6 +6,7 @@ mod engine;
 mod extensions;
 mod models;
 mod prune;
+mod rewinding;
 
 use std::sync::Once;
 

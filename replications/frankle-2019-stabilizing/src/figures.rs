@@ -1,0 +1,227 @@
+//! The paper's figures, drawn from the results files alone, and the stages each needs. Numbering
+//! is ours (the paper's versions number them differently): 1, test accuracy vs % of weights
+//! remaining for each rewind point k beside random reinitialisation and random pruning; 2, test
+//! accuracy at the analysed sparsities vs k; 3, stability vs k — to pruning (where the
+//! subnetwork trained in isolation ends against the full network, under its mask) and to data
+//! order (two copies of the subnetwork from θ_k with different data orders), both as distances
+//! normalised by how far the full network's surviving weights travelled (`common::stability`).
+
+use crate::presets::{self, Variant};
+use anyhow::{bail, Result};
+use common::aggregate::Stat;
+use common::config::{BranchKind, ExperimentConfig};
+use common::imp::{JobId, StageKind, StageRecord};
+use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
+use harness::{FigureSpec, Loaded, Results, Scale};
+use std::sync::LazyLock;
+
+/// Every figure draws from every experiment present at the scale.
+pub static FIGURES: LazyLock<[FigureSpec; 3]> = LazyLock::new(|| {
+    let all: &'static [&'static str] = presets::NAMES.as_slice();
+    ["figure-1", "figure-2", "figure-3"].map(|name| FigureSpec { name, experiments: all })
+});
+
+/// Matching: within 0.2 percentage points of the dense network's test accuracy (papers.md §6).
+pub const MATCHING: f64 = 0.002;
+
+/// The controls of Figure 1, run in each variant's k = 0 experiment.
+pub const CONTROLS: [(BranchKind, &str); 2] = [(BranchKind::Reinit, "random reinit"), (BranchKind::RandomPrune, "random pruning")];
+
+/// The scale a config or results file was made at.
+pub fn scale_of(cfg: &ExperimentConfig) -> Scale {
+    match cfg.scale.as_str() {
+        "paper" => Scale::Paper,
+        "small" => Scale::Small,
+        _ => Scale::Smoke,
+    }
+}
+
+/// The levels an experiment analyses at every k (its variant's at its scale).
+pub fn analysed_levels(experiment: &str, cfg: &ExperimentConfig) -> Vec<u32> {
+    presets::parse(experiment).0.analysed_levels(scale_of(cfg)).iter().copied().filter(|&l| l <= cfg.levels).collect()
+}
+
+/// Whether `figure` draws stage `j` of `experiment` (the harness adds its dependencies).
+pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
+    let analysed = analysed_levels(experiment, cfg).contains(&j.level);
+    match (figure, j.stage.kind()) {
+        ("figure-1", StageKind::Main) => true,
+        ("figure-1", StageKind::Branch(kind)) => CONTROLS.iter().any(|(k, _)| *k == kind),
+        ("figure-2", StageKind::Main) => j.level == 0 || analysed,
+        ("figure-3", StageKind::Main) => analysed,
+        ("figure-3", StageKind::Branch(BranchKind::Spawn)) => analysed,
+        _ => false,
+    }
+}
+
+/// The experiments of `variant` present in the results, by k.
+pub fn by_k(results: &Results, variant: Variant) -> Vec<(u64, &Loaded)> {
+    let mut v: Vec<(u64, &Loaded)> = results.iter().filter(|(name, _)| presets::parse(name).0 == variant).map(|(_, l)| (l.config.rewind_iteration, l)).collect();
+    v.sort_by_key(|(k, _)| *k);
+    v
+}
+
+fn records(l: &Loaded, level: u32, kind: StageKind) -> impl Iterator<Item = &StageRecord> {
+    l.results.records.iter().filter(move |r| r.level == level && r.stage.kind() == kind)
+}
+
+/// Final test accuracy of every sample (replicate × copy) of `kind` at `level`.
+pub fn accuracies(l: &Loaded, level: u32, kind: StageKind) -> Vec<f64> {
+    records(l, level, kind).filter_map(|r| r.outcome.log.test_acc.last().copied()).collect()
+}
+
+/// Final test accuracy of the dense networks (the trunk's level 0), one per replicate.
+pub fn dense(l: &Loaded) -> Option<Stat> {
+    Stat::of(&accuracies(l, 0, StageKind::Main))
+}
+
+/// Stability to pruning of the trunk at `level`: ‖θ_L − m ⊙ θ_T‖ / ‖m ⊙ (θ_T − θ_k)‖ per replicate.
+pub fn pruning_stability(l: &Loaded, level: u32) -> Vec<f64> {
+    records(l, level, StageKind::Main).filter_map(|r| r.pruning.map(|p| p.normalised())).collect()
+}
+
+/// Stability to data order at `level`: the distance between each spawned pair's copies over the
+/// same full-network travel as [`pruning_stability`].
+pub fn data_order_stability(l: &Loaded, level: u32) -> Vec<f64> {
+    records(l, level, StageKind::Branch(BranchKind::Spawn)).filter_map(|r| Some(r.pair.as_ref()?.distance / r.pruning?.travel)).collect()
+}
+
+/// Fraction of weights remaining at `level` (from any stage of the level).
+pub fn density(l: &Loaded, level: u32) -> Option<f64> {
+    l.results.records.iter().find(|r| r.level == level && r.stage.kind() == StageKind::Main).map(|r| r.density)
+}
+
+fn caption(figure: &str, results: &Results) -> String {
+    let Some(first) = results.values().next() else { return String::new() };
+    let mut lines = vec![format!(
+        "Reproduction of Frankle, Dziugaite, Roy & Carbin (2019), Stabilizing the LTH, {figure} (numbering ours) {}; mean over trials, bars = min..max.",
+        first.provenance_clause()
+    )];
+    for variant in Variant::ALL {
+        let runs = by_k(results, variant);
+        if let Some((_, l)) = runs.first() {
+            let ks: Vec<String> = runs.iter().map(|(k, _)| k.to_string()).collect();
+            lines.push(format!(
+                "{}: {} trial(s), {} it, global pruning 20 %/level to {:.1} %, k = {}",
+                variant.label(),
+                l.config.replicates,
+                l.config.train.iterations,
+                100.0 * 0.8f64.powi(l.config.levels as i32),
+                ks.join(", ")
+            ));
+            lines.push(format!("    {}", l.dataset_line));
+        }
+    }
+    lines.join("\n")
+}
+
+const GREY: RGBColor = RGBColor(0x7f, 0x7f, 0x7f);
+
+fn line(label: String, color: RGBColor, dashed: bool, points: Vec<(f64, Stat)>) -> Series {
+    Series { label, color, dashed, spread: if dashed { Spread::None } else { Spread::ErrorBars }, points }
+}
+
+fn flat(x: (f64, f64), y: f64) -> Vec<(f64, Stat)> {
+    let s = Stat { mean: y, min: y, max: y };
+    vec![(x.0, s), (x.1, s)]
+}
+
+fn panel(title: String, x_label: &str, y_label: &str, x: XAxis, series: Vec<Series>) -> Panel {
+    Panel { title, x_label: x_label.into(), y_label: y_label.into(), x, y_range: None, series: series.into_iter().filter(|s| !s.points.is_empty()).collect() }
+}
+
+/// Draws `figure` (the harness checked its stages are present).
+pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
+    let variants: Vec<Variant> = Variant::ALL.into_iter().filter(|v| !by_k(results, *v).is_empty()).collect();
+    let panels: Vec<Panel> = match figure {
+        "figure-1" => variants.iter().map(|&v| accuracy_vs_sparsity(results, v)).collect(),
+        "figure-2" => variants.iter().map(|&v| accuracy_vs_k(results, v)).collect(),
+        "figure-3" => variants.iter().flat_map(|&v| [false, true].map(|data_order| stability_vs_k(results, v, data_order))).collect(),
+        other => bail!("no figure `{other}`"),
+    };
+    let title = match figure {
+        "figure-1" => "Figure 1: IMP rewound to iteration k — test accuracy vs. weights remaining",
+        "figure-2" => "Figure 2: test accuracy at fixed sparsities vs. rewind iteration k",
+        _ => "Figure 3: stability to pruning and to data order vs. rewind iteration k",
+    };
+    if panels.is_empty() {
+        bail!("{figure}: no network has results at this scale");
+    }
+    let columns = if figure == "figure-3" { 2 } else { panels.len().min(2) };
+    let panel_size = if panels.len() == 1 { (1100, 520) } else { (640, 440) };
+    Ok(Figure { title: title.into(), caption: caption(figure, results), panels, columns, panel_size })
+}
+
+/// Figure 1: IMP for every k, and the two controls, vs % of weights remaining.
+fn accuracy_vs_sparsity(results: &Results, v: Variant) -> Panel {
+    let runs = by_k(results, v);
+    let curve = |l: &Loaded, kind: StageKind| -> Vec<(f64, Stat)> {
+        (0..=l.config.levels)
+            .filter_map(|level| Some((100.0 * density(l, level)?, Stat::of(&accuracies(l, level, if level == 0 { StageKind::Main } else { kind }))?)))
+            .collect()
+    };
+    let mut series: Vec<Series> = runs.iter().enumerate().map(|(i, (k, l))| line(format!("IMP, k = {k}"), PALETTE[i % PALETTE.len()], false, curve(l, StageKind::Main))).collect();
+    if let Some((0, l0)) = runs.first() {
+        for (i, (kind, label)) in CONTROLS.iter().enumerate() {
+            series.push(line((*label).into(), [GREY, RGBColor(0xb0, 0x60, 0x20)][i], true, curve(l0, StageKind::Branch(*kind)).into_iter().filter(|(x, _)| *x < 100.0).collect()));
+        }
+    }
+    let min = runs.iter().filter_map(|(_, l)| density(l, l.config.levels)).fold(1.0, f64::min);
+    panel(v.label(), "Percent of weights remaining", "Test accuracy (end of training)", XAxis::PercentRemaining { min: 100.0 * min, max: 100.0 }, series)
+}
+
+fn k_axis(runs: &[(u64, &Loaded)]) -> XAxis {
+    XAxis::Linear { min: 0.0, max: runs.iter().map(|(k, _)| *k).max().unwrap_or(1).max(1) as f64 }
+}
+
+/// The analysed levels of a variant (its first experiment's).
+fn analysed(runs: &[(u64, &Loaded)]) -> Vec<u32> {
+    runs.first().map(|(_, l)| analysed_levels(l.spec.name, &l.config)).unwrap_or_default()
+}
+
+/// Figure 2: accuracy vs k at each analysed sparsity, with the dense network's accuracy.
+fn accuracy_vs_k(results: &Results, v: Variant) -> Panel {
+    let runs = by_k(results, v);
+    let x_max = runs.iter().map(|(k, _)| *k).max().unwrap_or(1) as f64;
+    let mut series: Vec<Series> = analysed(&runs)
+        .into_iter()
+        .enumerate()
+        .map(|(i, level)| {
+            let points = runs.iter().filter_map(|(k, l)| Some((*k as f64, Stat::of(&accuracies(l, level, StageKind::Main))?))).collect();
+            let at = runs.first().and_then(|(_, l)| density(l, level)).unwrap_or(f64::NAN);
+            line(format!("{:.1} % remaining", 100.0 * at), PALETTE[i % PALETTE.len()], false, points)
+        })
+        .collect();
+    if let Some(d) = runs.first().and_then(|(_, l)| dense(l)) {
+        series.push(line("dense".into(), GREY, true, flat((0.0, x_max), d.mean)));
+        series.push(line("dense − 0.2 pp (matching above)".into(), PALETTE[3], true, flat((0.0, x_max), d.mean - MATCHING)));
+    }
+    panel(v.label(), "Rewind iteration k", "Test accuracy (end of training)", k_axis(&runs), series)
+}
+
+/// Figure 3: normalised distance vs k at each analysed sparsity — to the full network
+/// (`data_order` false) or between two data orders.
+fn stability_vs_k(results: &Results, v: Variant, data_order: bool) -> Panel {
+    let runs = by_k(results, v);
+    let series = analysed(&runs)
+        .into_iter()
+        .enumerate()
+        .map(|(i, level)| {
+            let points = runs
+                .iter()
+                .filter_map(|(k, l)| {
+                    let values = if data_order { data_order_stability(l, level) } else { pruning_stability(l, level) };
+                    Some((*k as f64, Stat::of(&values)?))
+                })
+                .collect();
+            let at = runs.first().and_then(|(_, l)| density(l, level)).unwrap_or(f64::NAN);
+            line(format!("{:.1} % remaining", 100.0 * at), PALETTE[i % PALETTE.len()], false, points)
+        })
+        .collect();
+    let (title, y) = if data_order {
+        (format!("{}: stability to data order", v.label()), "‖copy₁ − copy₂‖ / full network's travel")
+    } else {
+        (format!("{}: stability to pruning", v.label()), "‖subnetwork − m⊙full‖ / full network's travel")
+    };
+    panel(title, "Rewind iteration k", y, k_axis(&runs), series)
+}

@@ -1,0 +1,74 @@
+//! # frankle-2019-stabilizing
+//!
+//! Frankle, Dziugaite, Roy & Carbin, "Stabilizing the Lottery Ticket Hypothesis" (arXiv
+//! 1903.01611; v1 "The Lottery Ticket Hypothesis at Scale"). IMP that rewinds the surviving
+//! weights to θ_k, the weights after k iterations, instead of θ_0: for ResNet-20 and VGG-19 on
+//! CIFAR-10 at the standard learning rate, k = 0 finds no matching subnetworks while a k of a few
+//! hundred iterations does, and the subnetworks found that way end closer to the full network
+//! (stability to pruning) and to each other under another data order (stability to data
+//! order). Fashion-MNIST stands in where CIFAR-10 cannot be had, and the figures say so.
+//!
+//! ```text
+//! frankle-2019-stabilizing run figure-1        # accuracy vs sparsity per k: trains what it needs
+//! frankle-2019-stabilizing plot                # redraw every figure from results/ only
+//! frankle-2019-stabilizing summary --headline  # the paper's claims beside ours
+//! ```
+//!
+//! This crate is the paper: its protocol as data ([`presets`]), its figures ([`figures`]) and
+//! its claims ([`claims`]). Rewinding, the controls, spawned pairs and the stability distances
+//! are `common`'s (`rewind_iteration`, `BranchKind`, `common::stability`); flags, runs and
+//! results are the `harness`'s.
+
+mod claims;
+mod figures;
+mod presets;
+
+use anyhow::Result;
+use common::config::ExperimentConfig;
+use common::data::DatasetName;
+use common::imp::JobId;
+use common::plot::Figure;
+use harness::{Claim, ExperimentSpec, FigureSpec, Paper, Results, Scale};
+use std::process::ExitCode;
+
+struct Stabilizing;
+
+impl Paper for Stabilizing {
+    const ID: &'static str = "frankle-2019-stabilizing";
+    const ABOUT: &'static str = "Frankle, Dziugaite, Roy & Carbin (2019), Stabilizing the LTH: IMP rewound to iteration k, its accuracy and stability, end to end";
+    const CITATION: &'static str = "Frankle et al. 2019 (stabilizing)";
+
+    fn experiments(&self) -> &'static [ExperimentSpec] {
+        presets::EXPERIMENTS.as_slice()
+    }
+
+    fn figures(&self) -> &'static [FigureSpec] {
+        figures::FIGURES.as_slice()
+    }
+
+    fn preset(&self, experiment: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+        let (variant, k) = presets::parse(experiment);
+        presets::experiment(variant, k, scale, dataset)
+    }
+
+    fn runs_at(&self, experiment: &str, scale: Scale) -> bool {
+        let (variant, k) = presets::parse(experiment);
+        presets::runs_at(variant, k, scale)
+    }
+
+    fn needs(&self, figure: &str, experiment: &str, cfg: &ExperimentConfig, job: &JobId) -> bool {
+        figures::needs(figure, experiment, cfg, job)
+    }
+
+    fn draw(&self, figure: &str, results: &Results) -> Result<Figure> {
+        figures::draw(figure, results)
+    }
+
+    fn claims(&self, results: &Results) -> Result<Vec<Claim>> {
+        claims::claims(results)
+    }
+}
+
+fn main() -> ExitCode {
+    harness::main(Stabilizing)
+}
