@@ -132,6 +132,14 @@ impl EvalLog {
             .filter(|&i| self.val_loss[i].is_finite())
             .min_by(|&a, &b| self.val_loss[a].total_cmp(&self.val_loss[b]).then(a.cmp(&b)))
     }
+
+    /// Index of the evaluation with maximum validation accuracy (Renda et al.'s selection of a
+    /// retraining run's checkpoint); the first such index on ties.
+    pub fn best_val_acc_index(&self) -> Option<usize> {
+        (0..self.val_acc.len())
+            .filter(|&i| self.val_acc[i].is_finite())
+            .max_by(|&a, &b| self.val_acc[a].total_cmp(&self.val_acc[b]).then(b.cmp(&a)))
+    }
 }
 
 /// How a training run ended.

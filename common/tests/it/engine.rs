@@ -412,3 +412,22 @@ fn results_files_gain_stages_and_refuse_another_experiment() {
     let e = results::existing(&path, &other, &d.provenance).unwrap_err().to_string();
     assert!(e.contains("holds results of another experiment") && e.contains("r.h5") && e.contains("never overwritten"), "{e}");
 }
+
+#[test]
+fn evaluation_selection_picks_the_first_best_point_and_skips_missing_values() {
+    let log = train::EvalLog {
+        iteration: vec![0, 100, 200, 300, 400],
+        train_loss: vec![f64::NAN; 5],
+        val_loss: vec![2.0, 0.5, f64::NAN, 0.5, 0.7],
+        val_acc: vec![0.1, 0.9, f64::NAN, 0.9, 0.95],
+        test_loss: vec![f64::NAN; 5],
+        test_acc: vec![0.1, 0.8, 0.99, 0.85, 0.9],
+    };
+    // Early stop: minimum validation loss, the first of two equal minima.
+    assert_eq!(log.early_stop_index(), Some(1));
+    // Renda et al.'s selection: maximum validation accuracy (a NaN is never selected).
+    assert_eq!(log.best_val_acc_index(), Some(4));
+    let tied = train::EvalLog { val_acc: vec![0.1, 0.9, f64::NAN, 0.9, 0.5], ..log };
+    assert_eq!(tied.best_val_acc_index(), Some(1), "the first of two equal maxima");
+    assert_eq!(train::EvalLog::default().best_val_acc_index(), None);
+}

@@ -106,7 +106,7 @@ fn caption(figure: &str, results: &Results) -> String {
                 variant.label(),
                 l.config.replicates,
                 l.config.train.iterations,
-                100.0 * 0.8f64.powi(l.config.levels as i32),
+                100.0 * density(l, l.config.levels).unwrap_or(f64::NAN),
                 ks.join(", ")
             ));
             lines.push(format!("    {}", l.dataset_line));

@@ -9,6 +9,9 @@
 //!   at 4.77× and −0.24 at 7.45×).
 //!
 //! One-shot claims are judged at 4.77× (level 7), the compression the paper's examples use.
+//! Every accuracy is the run's test accuracy at its best-validation evaluation, as the paper
+//! selects it ([`crate::figures::selected_accuracy`]); the paper then takes the median of 3
+//! trials, we the mean (the same for `small`'s 1–2 trials).
 
 use crate::figures::{deltas, get};
 use crate::presets::{Net, Setting};

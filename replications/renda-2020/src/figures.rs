@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig, Retrain};
 use common::imp::{JobId, Stage};
+use common::train::EvalLog;
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
 use harness::{FigureSpec, Loaded, Results};
 use std::sync::LazyLock;
@@ -27,10 +28,17 @@ pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) 
     }
 }
 
-/// Final test accuracy of `stage` at `level` minus the dense network's, per replicate.
+/// Test accuracy of a run as the paper selects it (papers.md §3.3, "at the best-validation
+/// retraining time"): at the evaluation with the highest validation accuracy, the first on ties.
+pub fn selected_accuracy(log: &EvalLog) -> Option<f64> {
+    log.test_acc.get(log.best_val_acc_index()?).copied().filter(|a| a.is_finite())
+}
+
+/// Test accuracy of `stage` at `level` minus the dense network's, per replicate, each at its
+/// run's best-validation evaluation.
 pub fn deltas(l: &Loaded, level: u32, stage: Stage) -> Vec<f64> {
     let acc = |level: u32, stage: Stage, r: u32| {
-        l.results.records.iter().find(|x| x.replicate == r && x.level == level && x.stage == stage).and_then(|x| x.outcome.log.test_acc.last().copied())
+        l.results.records.iter().find(|x| x.replicate == r && x.level == level && x.stage == stage).and_then(|x| selected_accuracy(&x.outcome.log))
     };
     (0..l.config.replicates).filter_map(|r| Some(acc(level, stage, r)? - acc(0, Stage::Main, r)?)).collect()
 }
@@ -65,7 +73,7 @@ fn pp(values: &[f64]) -> Option<Stat> {
 fn caption(figure: &str, results: &Results) -> String {
     let Some(first) = results.values().next() else { return String::new() };
     let mut lines = vec![format!(
-        "Reproduction of Renda, Frankle & Carbin (ICLR 2020), {figure} (our numbering), {}; mean over trials, bars = min..max.",
+        "Reproduction of Renda, Frankle & Carbin (ICLR 2020), {figure} (our numbering), {}; test accuracy at each run's best-validation evaluation, mean over trials, bars = min..max.",
         first.provenance_clause()
     )];
     for net in Net::ALL {
