@@ -107,47 +107,79 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
     Ok(Figure { title: title.into(), caption: caption(figure, results), panels, columns, panel_size: (600, 440) })
 }
 
-/// One panel per one-shot compression level: Δ accuracy vs t (% of T) for each method.
-fn oneshot_panels(results: &Results, net: Net) -> Vec<Panel> {
-    let levels: Vec<u32> = results
+/// The one-shot compression levels of `net`'s experiments.
+fn oneshot_levels(results: &Results, net: Net) -> Vec<u32> {
+    results
         .iter()
         .filter(|(name, _)| presets::parse(name).net == net)
         .flat_map(|(_, l)| l.config.branches.iter().filter(|b| b.kind == BranchKind::Oneshot).flat_map(|b| b.levels.clone()))
         .collect::<std::collections::BTreeSet<u32>>()
         .into_iter()
-        .collect();
+        .collect()
+}
+
+/// Δ accuracy vs t (% of T) of `method`'s one-shot branch at `level`, and the level's density.
+fn oneshot_curve(results: &Results, net: Net, method: Retrain, level: u32) -> (Vec<(f64, Stat)>, Option<f64>) {
     let oneshot = Stage::Branch(BranchKind::Oneshot, 0);
-    levels
-        .into_iter()
-        .filter_map(|level| {
+    let mut at = None;
+    let points = presets::BUDGETS
+        .iter()
+        .filter_map(|&budget| {
+            let l = get(results, Setting { net, method, budget })?;
+            at = at.or(density(l, level, oneshot));
+            pp(&deltas(l, level, oneshot)).map(|s| (budget as f64, s))
+        })
+        .collect();
+    (points, at)
+}
+
+fn budget_panel(title: String, mut series: Vec<Series>) -> Panel {
+    series.push(zero_line((25.0, 100.0)));
+    Panel {
+        title,
+        x_label: "Retraining budget t (% of T)".into(),
+        y_label: "Test accuracy change (pp)".into(),
+        x: XAxis::Linear { min: 20.0, max: 105.0 },
+        y_range: None,
+        series,
+    }
+}
+
+/// One panel per one-shot compression level: Δ accuracy vs t (% of T) for each method but
+/// reinitialise-and-train, then one panel of that ablation at every level (it loses tens of
+/// points at small budgets, which would flatten the others).
+fn oneshot_panels(results: &Results, net: Net) -> Vec<Panel> {
+    let levels = oneshot_levels(results, net);
+    let mut panels: Vec<Panel> = levels
+        .iter()
+        .filter_map(|&level| {
             let mut density = None;
-            let mut series: Vec<Series> = METHODS
+            let series: Vec<Series> = METHODS
                 .iter()
-                .map(|&(method, ..)| {
-                    let points = presets::BUDGETS
-                        .iter()
-                        .filter_map(|&budget| {
-                            let l = get(results, Setting { net, method, budget })?;
-                            density = density.or(self::density(l, level, oneshot));
-                            pp(&deltas(l, level, oneshot)).map(|s| (budget as f64, s))
-                        })
-                        .collect();
-                    Series { label: method_label(method).into(), color: method_color(method), dashed: false, spread: Spread::ErrorBars, points }
+                .filter(|m| m.0 != Retrain::Reinit)
+                .filter_map(|&(method, ..)| {
+                    let (points, at) = oneshot_curve(results, net, method, level);
+                    density = density.or(at);
+                    (!points.is_empty()).then(|| Series { label: method_label(method).into(), color: method_color(method), dashed: false, spread: Spread::ErrorBars, points })
                 })
-                .filter(|s: &Series| !s.points.is_empty())
                 .collect();
             let density = density?;
-            series.push(zero_line((25.0, 100.0)));
-            Some(Panel {
-                title: format!("{}, one-shot to {:.2}× ({:.1} % remaining)", net.label(), 1.0 / density, 100.0 * density),
-                x_label: "Retraining budget t (% of T)".into(),
-                y_label: "Test accuracy change (pp)".into(),
-                x: XAxis::Linear { min: 20.0, max: 105.0 },
-                y_range: None,
-                series,
-            })
+            Some(budget_panel(format!("{}, one-shot to {:.2}× ({:.1} % remaining)", net.label(), 1.0 / density, 100.0 * density), series))
         })
-        .collect()
+        .collect();
+    let reinit: Vec<Series> = levels
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &level)| {
+            let (points, at) = oneshot_curve(results, net, Retrain::Reinit, level);
+            let at = at?;
+            Some(Series { label: format!("{:.2}×", 1.0 / at), color: PALETTE[(i + 5) % PALETTE.len()], dashed: false, spread: Spread::ErrorBars, points })
+        })
+        .collect();
+    if !reinit.is_empty() {
+        panels.push(budget_panel(format!("{}, {} (one-shot)", net.label(), method_label(Retrain::Reinit)), reinit));
+    }
+    panels
 }
 
 /// Δ accuracy vs weights remaining for the paper's iterative methods.
