@@ -206,6 +206,10 @@ pub struct ExperimentConfig {
     /// How spawned pairs are compared (default: the paper's 30 points on the whole data).
     #[serde(default)]
     pub interpolation: Interpolation,
+    /// How each pruned level builds its subnetwork: mask criterion, survivors' values, pruned
+    /// weights' values (Zhou et al.; default: the lottery ticket).
+    #[serde(default)]
+    pub ticket: crate::ticket::TicketConfig,
     /// Run seed: every random stream derives from it.
     pub seed: u64,
 }
@@ -227,10 +231,11 @@ pub const MAX_COPIES: u32 = 100;
 pub struct AddedLater {
     pub retrain: Retrain,
     pub interpolation: Interpolation,
+    pub ticket: crate::ticket::TicketConfig,
 }
 
 impl ExperimentConfig {
-    const ADDED_LATER_DEFAULTS: AddedLater = AddedLater { retrain: Retrain::WeightRewind, interpolation: Interpolation::PAPER };
+    const ADDED_LATER_DEFAULTS: AddedLater = AddedLater { retrain: Retrain::WeightRewind, interpolation: Interpolation::PAPER, ticket: crate::ticket::TicketConfig::LOTTERY };
 
     /// Trunk identity (12 hex digits): everything but `replicates` and `branches`, plus
     /// [`NUMERICS_VERSION`].
@@ -289,6 +294,7 @@ impl ExperimentConfig {
         if self.interpolation.train_examples == Some(0) {
             bail!("interpolation.train_examples is 0; leave it out to use the whole training set");
         }
+        self.ticket.validate(self)?;
         for b in &self.branches {
             if b.copies == 0 || b.copies > MAX_COPIES {
                 bail!("branch {} asks for {} copies; choose 1 to {MAX_COPIES}", b.kind.as_str(), b.copies);

@@ -23,6 +23,7 @@ use crate::progress::Progress;
 use crate::prune::{LayerDensity, Mask};
 use crate::rng::derive_seed;
 use crate::stability::PruningDistance;
+use crate::ticket::TicketConfig;
 use crate::train::{self, checkpoint, Status, TrainOutcome};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -329,10 +330,22 @@ impl Experiment<'_> {
         let dense = Mask::dense(&model);
         // Pruned trunk levels and one-shot branches retrain (`cfg.retrain`) from θ_k or from the
         // weights they were pruned from (level L − 1's final weights; the dense final weights).
+        let mut frozen = None;
         let (mask, retrain_from) = match start_stage {
             Stage::Main if trunk_start => {
                 checkpoint::save_weights(&dir.join(paths::START), &model.snapshot())?;
                 (dense, None)
+            }
+            Stage::Main if cfg.ticket != TicketConfig::LOTTERY => {
+                // Zhou et al.'s tickets: the criterion's mask, the survivors' and pruned weights'
+                // start values, from θ_k and the weights the level is pruned from.
+                let (prev_mask, prev_final) = self.read_main(job.replicate, job.level - 1)?;
+                let rewind = self.rewind_weights(job.replicate)?;
+                let mask = cfg.ticket.mask(cfg, job.level, &prev_mask, &rewind, &prev_final, model.layers(), derive_seed(seed, "ticket-mask", &[r, l]));
+                let start = cfg.ticket.start(&rewind, &prev_final, &mask, derive_seed(seed, "ticket-values", &[r, l]));
+                model.restore(&start.weights)?;
+                frozen = start.frozen;
+                (mask, None)
             }
             Stage::Main => {
                 let (prev_mask, prev_final) = self.read_main(job.replicate, job.level - 1)?;
@@ -382,7 +395,7 @@ impl Experiment<'_> {
             &mask,
             self.data,
             &train_cfg,
-            train::RunSpec { data_seed, start: first, snapshot_at, checkpoint: Some(&slot), on_step: &on_step },
+            train::RunSpec { data_seed, start: first, snapshot_at, checkpoint: Some(&slot), on_step: &on_step, frozen: frozen.as_ref() },
         )?;
         if let Status::Diverged { iteration } = outcome.status {
             progress.println(&format!(

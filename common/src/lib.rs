@@ -25,6 +25,7 @@ pub mod results;
 pub mod rng;
 pub mod stability;
 pub mod supermask;
+pub mod ticket;
 pub mod train;
 pub mod transfer;
 pub mod util;

@@ -172,6 +172,9 @@ pub struct RunSpec<'a> {
     pub checkpoint: Option<&'a checkpoint::Slot>,
     /// Called after every iteration with the iteration count.
     pub on_step: &'a (dyn Fn(u64) + Sync),
+    /// Values the pruned weights hold instead of zero (by weight name; zero at the survivors),
+    /// frozen throughout (Zhou et al.'s `freeze_init` treatments; `None`: pruned weights are 0).
+    pub frozen: Option<&'a Weights>,
 }
 
 /// Mean loss and accuracy of `model` on `split`, in evaluation mode, in batches of 2,500.
@@ -206,6 +209,8 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
     let mask = mask.to_device(device);
     // Only layers with pruned entries are masked: masking an all-ones layer is an exact no-op.
     let mut opt = Optimizer::new(&cfg.optimizer, model.trainable(), &mask.pruned());
+    let frozen: Weights = run.frozen.map(|f| f.iter().map(|(k, v)| (k.clone(), v.to_device(device))).collect()).unwrap_or_default();
+    opt.freeze(&frozen);
     let mut log = EvalLog::default();
     let mut t = run.start;
     if let Some(ck) = run.checkpoint.and_then(|s| s.load(device)) {
@@ -219,6 +224,12 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
         }
     }
     mask.apply(model);
+    tch::no_grad(|| {
+        let params = model.parameters();
+        for (name, values) in &frozen {
+            let _ = params[name].shallow_clone().g_add_(values);
+        }
+    });
     let n = data.train.len();
     let started = Instant::now();
     let mut loss_sum = Tensor::zeros([], (Kind::Float, device));

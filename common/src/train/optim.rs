@@ -87,6 +87,8 @@ struct Slot {
     second: Option<Tensor>,
     /// 0/1, laid out like `param`.
     mask: Option<Tensor>,
+    /// Values the pruned entries are held at instead of zero (zero at the survivors).
+    frozen: Option<Tensor>,
 }
 
 /// Optimizer state over a fixed list of parameters (sorted by name). Each step masks the
@@ -110,11 +112,22 @@ impl Optimizer {
                 first: param.zeros_like(),
                 second: matches!(config, OptimizerConfig::Adam { .. }).then(|| param.zeros_like()),
                 mask: masks.get(&name).map(|m| laid_out_like(&param, m)),
+                frozen: None,
                 name,
                 param,
             })
             .collect();
         Optimizer { config: config.clone(), slots, steps: 0 }
+    }
+
+    /// Holds the pruned entries of the named masked parameters at `values` (zero at the
+    /// survivors) after every update, instead of zero. Such parameters take the tensor-op path.
+    pub fn freeze(&mut self, values: &BTreeMap<String, Tensor>) {
+        for s in &mut self.slots {
+            if let (Some(v), Some(_)) = (values.get(&s.name), &s.mask) {
+                s.frozen = Some(laid_out_like(&s.param, v));
+            }
+        }
     }
 
     pub fn zero_grad(&mut self) {
@@ -134,7 +147,7 @@ impl Optimizer {
                     continue;
                 }
                 let operands = fused::Operands { param: &s.param, grad: &grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() };
-                if !fused::try_update(rule, &operands) {
+                if s.frozen.is_some() || !fused::try_update(rule, &operands) {
                     s.update_with_tensor_ops(&rule, grad);
                 }
             }
@@ -222,6 +235,9 @@ impl Slot {
         }
         if let Some(m) = &self.mask {
             let _ = p.g_mul_(m);
+        }
+        if let Some(f) = &self.frozen {
+            let _ = p.g_add_(f);
         }
     }
 }

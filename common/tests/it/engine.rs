@@ -40,6 +40,7 @@ pub fn config(levels: u32) -> ExperimentConfig {
             BranchConfig { kind: BranchKind::Oneshot, levels: vec![2], copies: 1 },
         ],
         interpolation: Default::default(),
+        ticket: Default::default(),
         seed: 11,
     }
 }
@@ -49,7 +50,7 @@ pub fn model(cfg: &ExperimentConfig, d: &Dataset, seed: u64) -> Model {
 }
 
 fn spec<'a>(seed: u64, ck: Option<&'a checkpoint::Slot>, on_step: &'a (dyn Fn(u64) + Sync)) -> RunSpec<'a> {
-    RunSpec { data_seed: seed, start: 0, snapshot_at: None, checkpoint: ck, on_step }
+    RunSpec { data_seed: seed, start: 0, snapshot_at: None, checkpoint: ck, on_step, frozen: None }
 }
 
 #[test]

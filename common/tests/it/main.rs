@@ -7,6 +7,7 @@ mod extensions;
 mod models;
 mod prune;
 mod rewinding;
+mod tickets;
 
 use std::sync::Once;
 

@@ -57,7 +57,7 @@ fn imp_rewinds_survivors_to_theta_k_and_replays_the_schedule_from_step_k() {
         let theta_0 = m.snapshot();
         let mut mask = Mask::dense(&m);
         let snapshot = dir.path().join("theta_k.safetensors");
-        let spec = |start: u64, snapshot_at| RunSpec { data_seed, start, snapshot_at, checkpoint: None, on_step: &|_| {} };
+        let spec = |start: u64, snapshot_at| RunSpec { data_seed, start, snapshot_at, checkpoint: None, on_step: &|_| {}, frozen: None };
         train::train(&mut m, &mask, &d, &cfg.train, spec(0, (k > 0).then_some((k, snapshot.as_path())))).unwrap();
         assert_same(&m.snapshot(), &stage_weights(dir.path(), &cfg, 0), &format!("k = {k}: the dense network"));
         let theta_k = if k == 0 { theta_0 } else { checkpoint::load_weights(&snapshot).unwrap() };

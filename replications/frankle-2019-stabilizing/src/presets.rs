@@ -245,6 +245,7 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
             Scale::Paper => Interpolation::PAPER,
             _ => Interpolation { points: 5, train_examples: Some(1_000) },
         },
+        ticket: Default::default(),
         seed: 0,
     }
 }

@@ -204,6 +204,7 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
             Scale::Paper => Interpolation::PAPER,
             _ => Interpolation { points: Interpolation::PAPER.points, train_examples: Some(10_000) },
         },
+        ticket: Default::default(),
         seed: 0,
     }
 }

@@ -122,6 +122,7 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
         replicates,
         branches,
         interpolation: Default::default(),
+        ticket: Default::default(),
         seed: 0,
     }
 }

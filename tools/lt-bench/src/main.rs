@@ -97,7 +97,7 @@ fn engine_run(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, war
                             window.lock().expect("timer").1 = Some(Instant::now());
                         }
                     };
-                    train::train(&mut m, &mask, &data, cfg, RunSpec { data_seed: j as u64, start: 0, snapshot_at: None, checkpoint: None, on_step: &on_step }).expect("train");
+                    train::train(&mut m, &mask, &data, cfg, RunSpec { data_seed: j as u64, start: 0, snapshot_at: None, checkpoint: None, on_step: &on_step, frozen: None }).expect("train");
                     let (a, b) = window.into_inner().expect("timer");
                     steps as f64 / (b.expect("end") - a.expect("start")).as_secs_f64()
                 })
@@ -134,6 +134,7 @@ fn run_path(jobs: usize, threads: i32) -> Result<(f64, f64)> {
         replicates: jobs as u32,
         branches: vec![],
         interpolation: Default::default(),
+        ticket: Default::default(),
         seed: 0,
     };
     let runs = tempfile::tempdir()?;
