@@ -42,11 +42,26 @@ pub enum BranchKind {
     /// Instability of the random-pruning control: pair `p` starts from `random-prune_p` (a
     /// random mask with the level's per-layer counts, new weights).
     SpawnRandomPrune,
+    /// The level's mask on θ_k, evaluated without training: an untrained "supermask" (Zhou et
+    /// al. 2019 §4.5). Its record holds one evaluation, at iteration k.
+    Untrained,
+    /// The level's mask on signed constants sign(θ_k)·σ_layer (σ: the standard deviation of the
+    /// layer's θ_k), evaluated without training (Zhou et al.'s supermask with signed constants).
+    UntrainedSignedConstant,
 }
 
 impl BranchKind {
-    pub const ALL: [BranchKind; 7] =
-        [Self::Reinit, Self::RandomPrune, Self::Oneshot, Self::OneshotReinit, Self::Spawn, Self::SpawnReinit, Self::SpawnRandomPrune];
+    pub const ALL: [BranchKind; 9] = [
+        Self::Reinit,
+        Self::RandomPrune,
+        Self::Oneshot,
+        Self::OneshotReinit,
+        Self::Spawn,
+        Self::SpawnReinit,
+        Self::SpawnRandomPrune,
+        Self::Untrained,
+        Self::UntrainedSignedConstant,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -57,6 +72,8 @@ impl BranchKind {
             Self::Spawn => "spawn",
             Self::SpawnReinit => "spawn-reinit",
             Self::SpawnRandomPrune => "spawn-random-prune",
+            Self::Untrained => "untrained",
+            Self::UntrainedSignedConstant => "untrained-signed-constant",
         }
     }
 
@@ -64,6 +81,11 @@ impl BranchKind {
     /// order; the second of a pair depends on the first and records their interpolation).
     pub fn is_spawn(self) -> bool {
         matches!(self, Self::Spawn | Self::SpawnReinit | Self::SpawnRandomPrune)
+    }
+
+    /// Whether this kind evaluates its start without training.
+    pub fn is_untrained(self) -> bool {
+        matches!(self, Self::Untrained | Self::UntrainedSignedConstant)
     }
 }
 

@@ -353,9 +353,19 @@ impl Experiment<'_> {
             }
             Stage::Branch(BranchKind::Reinit, _) => (self.read_main(job.replicate, job.level)?.0, None),
             Stage::Branch(BranchKind::SpawnReinit | BranchKind::SpawnRandomPrune, _) => unreachable!("mapped by start_of"),
-            Stage::Branch(BranchKind::Spawn, _) => {
+            Stage::Branch(BranchKind::Spawn | BranchKind::Untrained, _) => {
                 model.restore(&self.rewind_weights(job.replicate)?)?;
                 (self.read_main(job.replicate, job.level)?.0, None)
+            }
+            Stage::Branch(BranchKind::UntrainedSignedConstant, _) => {
+                let (mask, rewind) = (self.read_main(job.replicate, job.level)?.0, self.rewind_weights(job.replicate)?);
+                let mut start = rewind.iter().map(|(k, v)| (k.clone(), v.copy())).collect::<train::Weights>();
+                for (name, m) in &mask.0 {
+                    // No random choice is involved: the seed is unused.
+                    start.insert(name.clone(), crate::criteria::kept_values(crate::criteria::KeptValues::SignedConstant, &rewind[name], m, 0));
+                }
+                model.restore(&start)?;
+                (mask, None)
             }
             Stage::Branch(BranchKind::RandomPrune, c) => {
                 let target = self.read_main(job.replicate, job.level)?.0;
@@ -390,13 +400,16 @@ impl Experiment<'_> {
             _ => derive_seed(seed, "data-order", &[r]),
         };
         let on_step = |_t: u64| progress.inc(1);
-        let outcome = train::train(
-            &mut model,
-            &mask,
-            self.data,
-            &train_cfg,
-            train::RunSpec { data_seed, start: first, snapshot_at, checkpoint: Some(&slot), on_step: &on_step, frozen: frozen.as_ref() },
-        )?;
+        let outcome = match job.stage {
+            Stage::Branch(kind, _) if kind.is_untrained() => train::evaluate_untrained(&mut model, &mask, self.data, first),
+            _ => train::train(
+                &mut model,
+                &mask,
+                self.data,
+                &train_cfg,
+                train::RunSpec { data_seed, start: first, snapshot_at, checkpoint: Some(&slot), on_step: &on_step, frozen: frozen.as_ref() },
+            )?,
+        };
         if let Status::Diverged { iteration } = outcome.status {
             progress.println(&format!(
                 "warning: replicate {} level {} {} diverged (non-finite loss at iteration {iteration}); recorded and skipped",
@@ -443,7 +456,8 @@ impl Experiment<'_> {
 
     /// Iterations a job still has to run (for the progress bar).
     fn remaining(&self, job: JobId) -> u64 {
-        if self.stage_dir(job).join(paths::OUTCOME).exists() {
+        let untrained = matches!(job.stage, Stage::Branch(kind, _) if kind.is_untrained());
+        if untrained || self.stage_dir(job).join(paths::OUTCOME).exists() {
             return 0;
         }
         self.config.train.iterations - job.first_iteration(self.config)

@@ -198,6 +198,17 @@ pub fn evaluate(model: &Model, split: &Split) -> (f64, f64) {
 /// Upper bound on a training length (10⁸ iterations: 2,000× the longest protocol here).
 pub const MAX_ITERATIONS: u64 = 100_000_000;
 
+/// Evaluates `model` under `mask` without training (an untrained supermask): one evaluation
+/// of the validation and test sets, logged at `iteration`.
+pub fn evaluate_untrained(model: &mut Model, mask: &Mask, data: &Dataset, iteration: u64) -> TrainOutcome {
+    let started = Instant::now();
+    mask.to_device(model.device()).apply(model);
+    let (vl, va) = evaluate(model, &data.validation);
+    let (tl, ta) = evaluate(model, &data.test);
+    let log = EvalLog { iteration: vec![iteration], train_loss: vec![f64::NAN], val_loss: vec![vl], val_acc: vec![va], test_loss: vec![tl], test_acc: vec![ta] };
+    TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64() }
+}
+
 /// Trains `model` (already holding its starting weights, masked by `mask`) from `run.start` to
 /// `cfg.iterations`. The optimizer is fresh unless a checkpoint resumes it.
 pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, run: RunSpec) -> Result<TrainOutcome> {

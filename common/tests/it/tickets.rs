@@ -142,3 +142,29 @@ fn tickets_that_cannot_apply_are_one_line_errors() {
     other.ticket = ticket(None, KeptValues::SignedReinit, PrunedValues::Zero);
     assert_ne!(other.hash(), config(1).hash());
 }
+
+#[test]
+fn untrained_supermasks_are_the_levels_mask_on_theta_k_evaluated_once() {
+    let d = data();
+    let mut cfg = config(1);
+    cfg.replicates = 1;
+    cfg.branches = vec![common::config::BranchConfig { kind: common::config::BranchKind::Untrained, levels: vec![1], copies: 1 }, common::config::BranchConfig { kind: common::config::BranchKind::UntrainedSignedConstant, levels: vec![1], copies: 1 }];
+    let dir = tempfile::tempdir().unwrap();
+    let recs = run_imp(&cfg, &d, 2, dir.path());
+    let stage = |s: &str| paths::stage_dir(&dir.path().join(cfg.hash()), 0, 1, s);
+    let mask = Mask::load(&stage("main").join(paths::MASK), Device::Cpu).unwrap();
+    let theta_0 = checkpoint::load_weights(&paths::stage_dir(&dir.path().join(cfg.hash()), 0, 0, "main").join(paths::START)).unwrap();
+    for (name, values) in [("untrained_0", KeptValues::Rewind), ("untrained-signed-constant_0", KeptValues::SignedConstant)] {
+        let rec = recs.iter().find(|r| r.stage.to_string() == name).unwrap();
+        assert_eq!(rec.outcome.log.iteration, [0], "{name}: one evaluation, no training");
+        assert!(!stage(name).join(paths::FINAL).exists(), "{name}: nothing trained, nothing saved");
+        let mut m = model(&cfg, &d, 0);
+        let mut w: Weights = theta_0.iter().map(|(k, v)| (k.clone(), v.copy())).collect();
+        for (layer, mk) in &mask.0 {
+            w.insert(layer.clone(), criteria::kept_values(values, &theta_0[layer], mk, 0));
+        }
+        m.restore(&w).unwrap();
+        let (_, acc) = train::evaluate(&m, &d.test);
+        assert_eq!(acc.to_bits(), rec.outcome.log.test_acc[0].to_bits(), "{name}: the masked start's accuracy");
+    }
+}
