@@ -3,8 +3,10 @@
 //! remaining for each rewind point k beside random reinitialisation and random pruning; 2, test
 //! accuracy at the analysed sparsities vs k; 3, stability vs k — to pruning (where the
 //! subnetwork trained in isolation ends against the full network, under its mask) and to data
-//! order (two copies of the subnetwork from θ_k with different data orders), both as distances
-//! normalised by how far the full network's surviving weights travelled (`common::stability`).
+//! order (two copies of the subnetwork from θ_k with different data orders), each as an L2
+//! distance and normalised by how far the full network's surviving weights travelled from θ_k
+//! (`common::stability`: the paper's normaliser is not confirmed, and a later k shortens the
+//! travel, so the two forms can disagree).
 
 use crate::presets::{self, Variant};
 use anyhow::{bail, Result};
@@ -75,15 +77,21 @@ pub fn dense(l: &Loaded) -> Option<Stat> {
     Stat::of(&accuracies(l, 0, StageKind::Main))
 }
 
-/// Stability to pruning of the trunk at `level`: ‖θ_L − m ⊙ θ_T‖ / ‖m ⊙ (θ_T − θ_k)‖ per replicate.
-pub fn pruning_stability(l: &Loaded, level: u32) -> Vec<f64> {
-    records(l, level, StageKind::Main).filter_map(|r| r.pruning.map(|p| p.normalised())).collect()
+/// Stability to pruning of the trunk at `level`, per replicate: ‖θ_L − m ⊙ θ_T‖, divided by
+/// ‖m ⊙ (θ_T − θ_k)‖ when `normalised`.
+pub fn pruning_stability(l: &Loaded, level: u32, normalised: bool) -> Vec<f64> {
+    records(l, level, StageKind::Main).filter_map(|r| r.pruning.map(|p| if normalised { p.normalised() } else { p.distance })).collect()
 }
 
-/// Stability to data order at `level`: the distance between each spawned pair's copies over the
-/// same full-network travel as [`pruning_stability`].
-pub fn data_order_stability(l: &Loaded, level: u32) -> Vec<f64> {
-    records(l, level, StageKind::Branch(BranchKind::Spawn)).filter_map(|r| Some(r.pair.as_ref()?.distance / r.pruning?.travel)).collect()
+/// Stability to data order at `level`: the distance between each spawned pair's copies, divided
+/// by the same full-network travel as [`pruning_stability`] when `normalised`.
+pub fn data_order_stability(l: &Loaded, level: u32, normalised: bool) -> Vec<f64> {
+    records(l, level, StageKind::Branch(BranchKind::Spawn))
+        .filter_map(|r| {
+            let d = r.pair.as_ref()?.distance;
+            Some(if normalised { d / r.pruning?.travel } else { d })
+        })
+        .collect()
 }
 
 /// Fraction of weights remaining at `level` (from any stage of the level).
@@ -136,7 +144,10 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
     let panels: Vec<Panel> = match figure {
         "figure-1" => variants.iter().map(|&v| accuracy_vs_sparsity(results, v)).collect(),
         "figure-2" => variants.iter().map(|&v| accuracy_vs_k(results, v)).collect(),
-        "figure-3" => variants.iter().flat_map(|&v| [false, true].map(|data_order| stability_vs_k(results, v, data_order))).collect(),
+        "figure-3" => variants
+            .iter()
+            .flat_map(|&v| [(false, false), (true, false), (false, true), (true, true)].map(|(data_order, normalised)| stability_vs_k(results, v, data_order, normalised)))
+            .collect(),
         other => bail!("no figure `{other}`"),
     };
     let title = match figure {
@@ -199,9 +210,9 @@ fn accuracy_vs_k(results: &Results, v: Variant) -> Panel {
     panel(v.label(), "Rewind iteration k", "Test accuracy (end of training)", k_axis(&runs), series)
 }
 
-/// Figure 3: normalised distance vs k at each analysed sparsity — to the full network
-/// (`data_order` false) or between two data orders.
-fn stability_vs_k(results: &Results, v: Variant, data_order: bool) -> Panel {
+/// Figure 3: distance vs k at each analysed sparsity — to the full network (`data_order`
+/// false) or between two data orders; L2, or over the full network's travel (`normalised`).
+fn stability_vs_k(results: &Results, v: Variant, data_order: bool, normalised: bool) -> Panel {
     let runs = by_k(results, v);
     let series = analysed(&runs)
         .into_iter()
@@ -210,7 +221,7 @@ fn stability_vs_k(results: &Results, v: Variant, data_order: bool) -> Panel {
             let points = runs
                 .iter()
                 .filter_map(|(k, l)| {
-                    let values = if data_order { data_order_stability(l, level) } else { pruning_stability(l, level) };
+                    let values = if data_order { data_order_stability(l, level, normalised) } else { pruning_stability(l, level, normalised) };
                     Some((*k as f64, Stat::of(&values)?))
                 })
                 .collect();
@@ -218,10 +229,11 @@ fn stability_vs_k(results: &Results, v: Variant, data_order: bool) -> Panel {
             line(format!("{:.1} % remaining", 100.0 * at), PALETTE[i % PALETTE.len()], false, points)
         })
         .collect();
-    let (title, y) = if data_order {
-        (format!("{}: stability to data order", v.label()), "‖copy₁ − copy₂‖ / full network's travel")
+    let (what, distance) = if data_order { ("data order", "‖copy₁ − copy₂‖") } else { ("pruning", "‖subnetwork − m⊙full‖") };
+    let (title, y) = if normalised {
+        (format!("{}: stability to {what}, normalised", v.label()), format!("{distance} / ‖m⊙(full_T − θ_k)‖"))
     } else {
-        (format!("{}: stability to pruning", v.label()), "‖subnetwork − m⊙full‖ / full network's travel")
+        (format!("{}: stability to {what}, L2", v.label()), format!("{distance} (L2)"))
     };
-    panel(title, "Rewind iteration k", y, k_axis(&runs), series)
+    panel(title, "Rewind iteration k", &y, k_axis(&runs), series)
 }
