@@ -48,10 +48,14 @@ pub enum BranchKind {
     /// The level's mask on signed constants sign(θ_k)·σ_layer (σ: the standard deviation of the
     /// layer's θ_k), evaluated without training (Zhou et al.'s supermask with signed constants).
     UntrainedSignedConstant,
+    /// A supermask learned over the level's θ_k ⊙ m, frozen (Zhou et al. §4.5; the config's
+    /// `supermask` says how): one logit per prunable weight, Bernoulli masks with a
+    /// straight-through estimator; no weight changes. The logits are kept in the stage folder.
+    LearnedSupermask,
 }
 
 impl BranchKind {
-    pub const ALL: [BranchKind; 9] = [
+    pub const ALL: [BranchKind; 10] = [
         Self::Reinit,
         Self::RandomPrune,
         Self::Oneshot,
@@ -61,6 +65,7 @@ impl BranchKind {
         Self::SpawnRandomPrune,
         Self::Untrained,
         Self::UntrainedSignedConstant,
+        Self::LearnedSupermask,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +79,7 @@ impl BranchKind {
             Self::SpawnRandomPrune => "spawn-random-prune",
             Self::Untrained => "untrained",
             Self::UntrainedSignedConstant => "untrained-signed-constant",
+            Self::LearnedSupermask => "learned-supermask",
         }
     }
 
@@ -83,9 +89,9 @@ impl BranchKind {
         matches!(self, Self::Spawn | Self::SpawnReinit | Self::SpawnRandomPrune)
     }
 
-    /// Whether this kind evaluates its start without training.
-    pub fn is_untrained(self) -> bool {
-        matches!(self, Self::Untrained | Self::UntrainedSignedConstant)
+    /// Whether this kind trains its weights (untrained and learned supermasks do not).
+    pub fn trains_weights(self) -> bool {
+        !matches!(self, Self::Untrained | Self::UntrainedSignedConstant | Self::LearnedSupermask)
     }
 }
 
@@ -232,6 +238,9 @@ pub struct ExperimentConfig {
     /// weights' values (Zhou et al.; default: the lottery ticket).
     #[serde(default)]
     pub ticket: crate::ticket::TicketConfig,
+    /// How `learned-supermask` branches learn their masks (required by them, unused otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supermask: Option<crate::supermask::SupermaskConfig>,
     /// Run seed: every random stream derives from it.
     pub seed: u64,
 }
@@ -320,6 +329,9 @@ impl ExperimentConfig {
         for b in &self.branches {
             if b.copies == 0 || b.copies > MAX_COPIES {
                 bail!("branch {} asks for {} copies; choose 1 to {MAX_COPIES}", b.kind.as_str(), b.copies);
+            }
+            if b.kind == BranchKind::LearnedSupermask && self.supermask.is_none() {
+                bail!("branch learned-supermask needs a [supermask] table (lr, batch_size, iterations, eval_every)");
             }
             if let Some(l) = b.levels.iter().find(|&&l| l > self.levels) {
                 bail!("branch {} asks for level {l}, but the experiment stops at level {}", b.kind.as_str(), self.levels);

@@ -353,7 +353,7 @@ impl Experiment<'_> {
             }
             Stage::Branch(BranchKind::Reinit, _) => (self.read_main(job.replicate, job.level)?.0, None),
             Stage::Branch(BranchKind::SpawnReinit | BranchKind::SpawnRandomPrune, _) => unreachable!("mapped by start_of"),
-            Stage::Branch(BranchKind::Spawn | BranchKind::Untrained, _) => {
+            Stage::Branch(BranchKind::Spawn | BranchKind::Untrained | BranchKind::LearnedSupermask, _) => {
                 model.restore(&self.rewind_weights(job.replicate)?)?;
                 (self.read_main(job.replicate, job.level)?.0, None)
             }
@@ -401,7 +401,15 @@ impl Experiment<'_> {
         };
         let on_step = |_t: u64| progress.inc(1);
         let outcome = match job.stage {
-            Stage::Branch(kind, _) if kind.is_untrained() => train::evaluate_untrained(&mut model, &mask, self.data, first),
+            Stage::Branch(BranchKind::Untrained | BranchKind::UntrainedSignedConstant, _) => train::evaluate_untrained(&mut model, &mask, self.data, first),
+            Stage::Branch(BranchKind::LearnedSupermask, c) => {
+                let how = cfg.supermask.as_ref().context("learned-supermask needs the config's supermask table")?;
+                let started = std::time::Instant::now();
+                mask.to_device(self.device).apply(&model);
+                let (log, logits) = crate::supermask::train(&mut model, self.data, how, derive_seed(seed, "learned-supermask", &[r, l, c as u64]))?;
+                crate::util::write_tensors(&dir.join(paths::LOGITS), &logits.into_iter().collect::<Vec<_>>())?;
+                log.outcome(started.elapsed().as_secs_f64())
+            }
             _ => train::train(
                 &mut model,
                 &mask,
@@ -430,6 +438,7 @@ impl Experiment<'_> {
         };
         let pruning = match job.stage {
             Stage::Main if job.level == 0 => None,
+            Stage::Branch(kind, _) if !kind.trains_weights() => None,
             _ => Some(self.pruning_distance(job.replicate, &mask, &model)?),
         };
         let record = StageRecord {
@@ -456,7 +465,7 @@ impl Experiment<'_> {
 
     /// Iterations a job still has to run (for the progress bar).
     fn remaining(&self, job: JobId) -> u64 {
-        let untrained = matches!(job.stage, Stage::Branch(kind, _) if kind.is_untrained());
+        let untrained = matches!(job.stage, Stage::Branch(kind, _) if !kind.trains_weights());
         if untrained || self.stage_dir(job).join(paths::OUTCOME).exists() {
             return 0;
         }

@@ -17,6 +17,8 @@ pub const MASK: &str = "mask.safetensors";
 /// Weights the stage started training from (θ_0 or θ_k, masked).
 pub const START: &str = "start.safetensors";
 pub const FINAL: &str = "final.safetensors";
+/// A learned supermask's logits, one per prunable weight.
+pub const LOGITS: &str = "logits.safetensors";
 /// θ_k saved during level 0 (`rewind_iteration` = k).
 pub const REWIND: &str = "rewind.safetensors";
 pub const CONFIG: &str = "config.json";

@@ -54,6 +54,16 @@ pub struct SupermaskLog {
     pub expected_density: Vec<f64>,
 }
 
+impl SupermaskLog {
+    /// As a stage's training outcome (`wall_s`: its duration): accuracies only, the losses
+    /// are not measured.
+    pub fn outcome(self, wall_s: f64) -> crate::train::TrainOutcome {
+        let nan = vec![f64::NAN; self.iteration.len()];
+        let log = crate::train::EvalLog { iteration: self.iteration, train_loss: nan.clone(), val_loss: nan.clone(), val_acc: self.val_acc, test_loss: nan, test_acc: self.test_acc };
+        crate::train::TrainOutcome { log, status: crate::train::Status::Completed, wall_s }
+    }
+}
+
 /// Frozen weights, logits and momentum of the prunable layers.
 struct Scores {
     frozen: BTreeMap<String, Tensor>,

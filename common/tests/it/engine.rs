@@ -41,6 +41,7 @@ pub fn config(levels: u32) -> ExperimentConfig {
         ],
         interpolation: Default::default(),
         ticket: Default::default(),
+        supermask: None,
         seed: 11,
     }
 }

@@ -168,3 +168,38 @@ fn untrained_supermasks_are_the_levels_mask_on_theta_k_evaluated_once() {
         assert_eq!(acc.to_bits(), rec.outcome.log.test_acc[0].to_bits(), "{name}: the masked start's accuracy");
     }
 }
+
+#[test]
+fn a_learned_supermask_branch_learns_logits_over_the_levels_frozen_weights() {
+    let d = data();
+    let mut cfg = config(1);
+    cfg.replicates = 1;
+    cfg.branches = vec![common::config::BranchConfig { kind: common::config::BranchKind::LearnedSupermask, levels: vec![0, 1], copies: 1 }];
+    let missing = cfg.validate().unwrap_err().to_string();
+    assert!(missing.contains("needs a [supermask] table"), "{missing}");
+    cfg.supermask = Some(common::supermask::SupermaskConfig {
+        lr: 100.0,
+        momentum: 0.9,
+        batch_size: 64,
+        iterations: 200,
+        eval_every: 100,
+        score_init: 0.0,
+        signed_constant: false,
+        dynamic_scaling: true,
+    });
+    cfg.validate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let recs = run_imp(&cfg, &d, 2, dir.path());
+    for level in [0, 1] {
+        let rec = recs.iter().find(|r| r.level == level && r.stage.to_string() == "learned-supermask_0").unwrap();
+        assert_eq!(rec.outcome.log.iteration, [0, 100, 200]);
+        let acc = &rec.outcome.log.test_acc;
+        assert!(acc[2] > acc[0] + 0.1, "level {level}: the mask learns ({acc:?})");
+        assert!(rec.pruning.is_none(), "no weight was trained");
+        let stage = paths::stage_dir(&dir.path().join(cfg.hash()), 0, level, "learned-supermask_0");
+        let logits = checkpoint::load_weights(&stage.join(paths::LOGITS)).unwrap();
+        let mask = Mask::load(&stage.join(paths::MASK), Device::Cpu).unwrap();
+        assert_eq!(logits.keys().collect::<Vec<_>>(), mask.0.keys().collect::<Vec<_>>(), "one logit tensor per prunable layer");
+        assert!(!stage.join(paths::FINAL).exists());
+    }
+}

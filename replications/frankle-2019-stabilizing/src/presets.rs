@@ -246,6 +246,7 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
             _ => Interpolation { points: 5, train_examples: Some(1_000) },
         },
         ticket: Default::default(),
+        supermask: None,
         seed: 0,
     }
 }

@@ -205,6 +205,7 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
             _ => Interpolation { points: Interpolation::PAPER.points, train_examples: Some(10_000) },
         },
         ticket: Default::default(),
+        supermask: None,
         seed: 0,
     }
 }

@@ -123,6 +123,7 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
         branches,
         interpolation: Default::default(),
         ticket: Default::default(),
+        supermask: None,
         seed: 0,
     }
 }

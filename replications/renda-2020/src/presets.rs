@@ -175,6 +175,7 @@ pub fn experiment(s: Setting, scale: Scale, dataset: DatasetName) -> ExperimentC
         branches: vec![BranchConfig { kind: BranchKind::Oneshot, levels: oneshot, copies: 1 }],
         interpolation: Default::default(),
         ticket: Default::default(),
+        supermask: None,
         seed: 0,
     }
 }

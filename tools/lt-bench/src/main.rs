@@ -135,6 +135,7 @@ fn run_path(jobs: usize, threads: i32) -> Result<(f64, f64)> {
         branches: vec![],
         interpolation: Default::default(),
         ticket: Default::default(),
+        supermask: None,
         seed: 0,
     };
     let runs = tempfile::tempdir()?;
