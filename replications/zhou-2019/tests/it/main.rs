@@ -1,0 +1,56 @@
+//! `zhou-2019` end to end at smoke scale on synthetic data: the harness's CLI suite, and what is
+//! this paper's own — each ablation's ticket in its config, which stages each figure trains,
+//! and the claims table.
+
+use harness::testkit::{Sandbox, Suite};
+
+const SUITE: Suite = Suite {
+    bin: env!("CARGO_BIN_EXE_zhou-2019"),
+    id: "zhou-2019",
+    quick_figure: "figure-4",
+    second_figure: "figure-6",
+    experiment: "lenet-large-final",
+    // The kept-value ablations are Figure 3's alone.
+    unrun_figure: Some("figure-3"),
+};
+
+harness::cli_suite!(SUITE);
+
+fn stages(s: &Sandbox, experiment: &str) -> Vec<String> {
+    common::results::read(&s.results(&SUITE, experiment)).unwrap().records.iter().map(|x| format!("{}/{}", x.level, x.stage)).collect()
+}
+
+#[test]
+fn every_ablation_is_a_ticket_of_large_final_or_of_its_criterion() {
+    let s = Sandbox::new(&SUITE);
+    let toml = |e: &str| String::from_utf8_lossy(&s.ok(&["config", e]).stdout).into_owned();
+    let lottery = toml("lenet-large-final");
+    assert!(lottery.contains("[ticket]\ncriterion = \"large_final\"\nkept = \"rewind\"\npruned = \"zero\""), "{lottery}");
+    assert!(lottery.contains("kind = \"learned-supermask\"") && lottery.contains("[supermask]\nlr = 100.0"), "{lottery}");
+    let freeze = toml("lenet-pruned-freeze-init-zero-mask");
+    assert!(freeze.contains("criterion = \"large_final\"\nkept = \"rewind\"\npruned = \"freeze_init_zero_mask\""), "{freeze}");
+    assert!(!freeze.contains("untrained") && !freeze.contains("[supermask]"), "{freeze}");
+    let signed = toml("conv-2-kept-signed-constant");
+    assert!(signed.contains("kept = \"signed_constant\""), "{signed}");
+    let criterion = toml("lenet-large-init-large-final");
+    assert!(criterion.contains("criterion = \"large_init_large_final\"") && criterion.contains("kind = \"untrained-signed-constant\""), "{criterion}");
+    harness::testkit::rejects(&s, &["--scale", "small", "config", "conv-6-random"], "not part of scale small");
+}
+
+#[test]
+fn untrained_supermasks_train_only_the_trunks_they_mask() {
+    let s = Sandbox::new(&SUITE);
+    s.ok(&["run", "figure-5"]);
+    let got = stages(&s, "lenet-magnitude-increase");
+    for want in ["0/main", "2/main", "1/untrained_0", "2/untrained-signed-constant_0"] {
+        assert!(got.contains(&want.to_string()), "{want} in {got:?}");
+    }
+    assert!(!stages(&s, "lenet-large-final").iter().any(|x| x.contains("learned")), "the learned supermask is figure 6's");
+    assert!(!s.results(&SUITE, "lenet-kept-reinit").exists(), "figure 5 draws the criterion experiments only");
+    let r = common::results::read(&s.results(&SUITE, "lenet-random")).unwrap();
+    let untrained = r.records.iter().find(|x| x.stage.to_string() == "untrained_0").unwrap();
+    assert_eq!(untrained.outcome.log.iteration, [0], "evaluated once, never trained");
+    let o = s.ok(&["summary", "--headline"]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("an untrained large_final_same_sign supermask classifies") && table.contains("best ≥ 76 % (within 10 pp)"), "{table}");
+}
