@@ -163,7 +163,7 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let mut out = Vec::new();
     for net in Net::ALL {
         let r = Runs { net, all: figures::of(results, net, "figure-2").into_iter().chain(figures::of(results, net, "figure-3")).chain(figures::of(results, net, "figure-4")).collect() };
-        if net == Net::Lenet || net == Net::Conv2 {
+        if matches!(net, Net::Lenet | Net::Conv2) {
             out.extend([r.criteria_best(), r.criteria_fail(), r.sign_matters(), r.freezing(), r.zero_what_shrank()]);
         }
         match net {
