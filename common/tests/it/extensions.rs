@@ -171,6 +171,26 @@ fn mask_criteria_keep_the_highest_scores_with_the_authors_intersection_rule() {
     // The top 3 of |w_i| ({1, 4, 2}) and of |w_f| ({4, 0, 2}) share only 2 and 4; the top 4
     // ({1, 4, 2, 3} and {4, 0, 2, 3}) share 3: the common percentile the authors search for.
     assert_eq!(kept(Criterion::LargeInitLargeFinal), [2, 3, 4]);
+    // −|w_i|: the three smallest initial magnitudes (0.05, 0.1, 0.25).
+    assert_eq!(kept(Criterion::SmallInit), [0, 3, 5]);
+    // Bottom 3 of |w_i| ({5, 0, 3}) and of |w_f| ({5, 1, 3}) share 2; bottom 4 ({5, 0, 3, 2},
+    // {5, 1, 3, 2}) share 3.
+    assert_eq!(kept(Criterion::SmallInitSmallFinal), [2, 3, 5]);
+    // Same sign at 0, 1, 4, 5: |w_f| − |w_i| = 0.6, −0.8, 0.15, −0.03; flipped ones rank last.
+    assert_eq!(kept(Criterion::MagnitudeIncreaseSameSign), [0, 4, 5]);
+    // Ties: only 2 and 3 flipped sign, so the third survivor of the diff-sign criteria is a tie
+    // among the four others (score 0, or the lowest score), broken by the seeded random key —
+    // never by position.
+    for c in [Criterion::LargeFinalDiffSign, Criterion::MagnitudeIncreaseDiffSign] {
+        let mut third = std::collections::BTreeSet::new();
+        for seed in 0..40 {
+            let m = criteria::mask(&dense, c, &init, &fin, &keep, seed);
+            let v: Vec<f32> = Vec::try_from(&m.0["w"]).unwrap();
+            assert!(v[2] == 1.0 && v[3] == 1.0 && v.iter().sum::<f32>() == 3.0, "{c:?} seed {seed}: {v:?}");
+            third.extend([0usize, 1, 4, 5].into_iter().filter(|&i| v[i] == 1.0));
+        }
+        assert!(third.len() >= 2, "{c:?}: ties go to different weights under different seeds ({third:?})");
+    }
     // Only survivors are kept; random keeps the requested count, reproducibly.
     let half = criteria::mask(&dense, Criterion::LargeFinal, &init, &fin, &keep, 0);
     let two = BTreeMap::from([("w".to_string(), 2usize)]);
