@@ -64,8 +64,10 @@ impl<'a> Runs<'a> {
     }
 
     fn at(&self) -> String {
-        let density = self.get(LOTTERY).and_then(|l| figures::density(l, self.level())).unwrap_or(f64::NAN);
-        format!("{} at {:.1} %", self.net.label(), 100.0 * density)
+        match self.get(LOTTERY).and_then(|l| figures::density(l, self.level())) {
+            Some(density) => format!("{} at {:.1} %", self.net.label(), 100.0 * density),
+            None => format!("{} after {} rounds", self.net.label(), self.level()),
+        }
     }
 
     fn criteria_best(&self) -> Claim {

@@ -104,12 +104,13 @@ fn nets(results: &Results, figure: &str) -> Vec<Net> {
 fn caption(figure: &str, results: &Results) -> String {
     let Some(first) = results.values().next() else { return String::new() };
     let mut lines = vec![format!(
-        "Reproduction of Zhou, Lan, Liu & Yosinski (NeurIPS 2019) {figure} {}; trained accuracies at early stop (minimum validation loss), mean over trials, bars = min..max.",
+        "Reproduction of Zhou et al. (NeurIPS 2019) {figure} {}; trained: accuracy at early stop; mean over trials, bars = min..max.",
         first.provenance_clause()
     )];
     for net in Net::ALL {
         if let Some((_, l)) = of(results, net, figure).first() {
-            lines.push(format!("{}: {} trial(s), {} it, {} rounds; {}", net.label(), l.config.replicates, l.config.train.iterations, l.config.levels, l.dataset_line));
+            lines.push(format!("{}: {} trial(s), {} it, {} rounds", net.label(), l.config.replicates, l.config.train.iterations, l.config.levels));
+            lines.push(format!("    {}", l.dataset_line));
         }
     }
     lines.join("\n")
