@@ -6,8 +6,11 @@
 //! retrains from iteration k to the end with a fresh optimizer, as `cfg.retrain` says: survivors
 //! reset to θ_k and the schedule restarted at k (weight rewinding, the default, as open_lth), or
 //! kept at their trained values with the schedule replayed from k (learning-rate rewinding) or
-//! at its final rate (fine-tuning). Branches off level `L` (reinit, random pruning, one-shot,
-//! spawned copies, …) reuse or re-derive its mask and train once more.
+//! at its final rate (fine-tuning); a non-default `cfg.ticket` builds the level instead by a
+//! mask criterion and Zhou et al.'s values for the kept and pruned weights (`crate::ticket`).
+//! Branches off level `L` (reinit, random pruning, one-shot, spawned copies, …) reuse or
+//! re-derive its mask and train once more; untrained and learned supermasks evaluate or mask
+//! θ_k under it without training a weight.
 //!
 //! Each stage is a job with its own folder (see [`crate::paths`]); a stage whose `outcome.json`
 //! exists is skipped, an interrupted stage resumes from its checkpoint. Independent jobs (other
@@ -159,9 +162,9 @@ pub struct StageRecord {
     /// The second copy of a spawned pair: the interpolation from its partner to itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pair: Option<PairRecord>,
-    /// Every stage but the trunk's level 0: its final weights against the full network's under
-    /// its mask (stability to pruning, [`crate::stability`]). `None` in records written before
-    /// it was measured.
+    /// Every stage that trains weights, but the trunk's level 0: its final weights against the
+    /// full network's under its mask (stability to pruning, [`crate::stability`]). `None`
+    /// otherwise, and in records written before it was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pruning: Option<PruningDistance>,
 }
@@ -465,8 +468,8 @@ impl Experiment<'_> {
 
     /// Iterations a job still has to run (for the progress bar).
     fn remaining(&self, job: JobId) -> u64 {
-        let untrained = matches!(job.stage, Stage::Branch(kind, _) if !kind.trains_weights());
-        if untrained || self.stage_dir(job).join(paths::OUTCOME).exists() {
+        let trains_nothing = matches!(job.stage, Stage::Branch(kind, _) if !kind.trains_weights());
+        if trains_nothing || self.stage_dir(job).join(paths::OUTCOME).exists() {
             return 0;
         }
         self.config.train.iterations - job.first_iteration(self.config)
