@@ -17,15 +17,22 @@ pub use plotters::style::RGBColor;
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
-/// The matplotlib "tab10" colours the papers' figures use.
-pub const PALETTE: [RGBColor; 6] = [
+/// The matplotlib "tab10" colours the papers' figures use, for panels of up to ten lines.
+pub const TAB10: [RGBColor; 10] = [
     RGBColor(0x1f, 0x77, 0xb4),
     RGBColor(0xff, 0x7f, 0x0e),
     RGBColor(0x2c, 0xa0, 0x2c),
     RGBColor(0xd6, 0x27, 0x28),
     RGBColor(0x94, 0x67, 0xbd),
     RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xe3, 0x77, 0xc2),
+    RGBColor(0x7f, 0x7f, 0x7f),
+    RGBColor(0xbc, 0xbd, 0x22),
+    RGBColor(0x17, 0xbe, 0xcf),
 ];
+
+/// The first six tab10 colours: the palette most figures cycle through.
+pub const PALETTE: [RGBColor; 6] = [TAB10[0], TAB10[1], TAB10[2], TAB10[3], TAB10[4], TAB10[5]];
 
 fn register_font() -> Result<()> {
     static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -52,6 +59,15 @@ pub struct Series {
     pub dashed: bool,
     pub spread: Spread,
     pub points: Vec<(f64, Stat)>,
+}
+
+impl Series {
+    /// A dashed horizontal reference line at `y` from `x.0` to `x.1` (a dense network's
+    /// accuracy, a threshold), without spread.
+    pub fn horizontal(label: &str, color: RGBColor, x: (f64, f64), y: f64) -> Series {
+        let s = Stat { mean: y, min: y, max: y };
+        Series { label: label.into(), color, dashed: true, spread: Spread::None, points: vec![(x.0, s), (x.1, s)] }
+    }
 }
 
 /// The x axis of a panel.

@@ -129,11 +129,6 @@ fn line(label: String, color: RGBColor, dashed: bool, points: Vec<(f64, Stat)>) 
     Series { label, color, dashed, spread: if dashed { Spread::None } else { Spread::ErrorBars }, points }
 }
 
-fn flat(x: (f64, f64), y: f64) -> Vec<(f64, Stat)> {
-    let s = Stat { mean: y, min: y, max: y };
-    vec![(x.0, s), (x.1, s)]
-}
-
 fn panel(title: String, x_label: &str, y_label: &str, x: XAxis, series: Vec<Series>) -> Panel {
     Panel { title, x_label: x_label.into(), y_label: y_label.into(), x, y_range: None, series: series.into_iter().filter(|s| !s.points.is_empty()).collect() }
 }
@@ -204,8 +199,8 @@ fn accuracy_vs_k(results: &Results, v: Variant) -> Panel {
         })
         .collect();
     if let Some(d) = runs.first().and_then(|(_, l)| dense(l)) {
-        series.push(line("dense".into(), GREY, true, flat((0.0, x_max), d.mean)));
-        series.push(line("dense − 0.2 pp (matching above)".into(), PALETTE[3], true, flat((0.0, x_max), d.mean - MATCHING)));
+        series.push(Series::horizontal("dense", GREY, (0.0, x_max), d.mean));
+        series.push(Series::horizontal("dense − 0.2 pp (matching above)", PALETTE[3], (0.0, x_max), d.mean - MATCHING));
     }
     panel(v.label(), "Rewind iteration k", "Test accuracy (end of training)", k_axis(&runs), series)
 }

@@ -93,15 +93,6 @@ fn caption(figure: &str, results: &Results) -> String {
     lines.join("\n")
 }
 
-fn dashed(label: &str, color: RGBColor, points: Vec<(f64, Stat)>) -> Series {
-    Series { label: label.into(), color, dashed: true, spread: Spread::None, points }
-}
-
-fn flat(x: (f64, f64), y: f64) -> Vec<(f64, Stat)> {
-    let s = Stat { mean: y, min: y, max: y };
-    vec![(x.0, s), (x.1, s)]
-}
-
 const GREY: RGBColor = RGBColor(0x7f, 0x7f, 0x7f);
 
 fn k_axis(ks: &[u64]) -> XAxis {
@@ -164,7 +155,7 @@ fn dense_instability_panel(results: &Results, net: Variant) -> Panel {
     let series = vec![
         Series { label: "test".into(), color: PALETTE[0], dashed: false, spread: Spread::ErrorBars, points: line(PairRecord::test_instability) },
         Series { label: "train".into(), color: PALETTE[1], dashed: false, spread: Spread::ErrorBars, points: line(PairRecord::train_instability) },
-        dashed("2 % (stable below)", GREY, flat((0.0, x_max), STABLE)),
+        Series::horizontal("2 % (stable below)", GREY, (0.0, x_max), STABLE),
     ];
     panel(format!("{} (dense)", net.label()), "Spawn step k (iterations)", "Instability (error barrier)", k_axis(&ks), series)
 }
@@ -194,11 +185,11 @@ fn sparse_panel(results: &Results, net: Variant, accuracy: bool) -> Option<Panel
         .collect();
     if accuracy {
         if let Some(dense) = dense_accuracy(first) {
-            series.push(dashed("dense", GREY, flat((0.0, x_max), dense)));
-            series.push(dashed("dense − 0.2 pp (matching above)", PALETTE[3], flat((0.0, x_max), dense - MATCHING)));
+            series.push(Series::horizontal("dense", GREY, (0.0, x_max), dense));
+            series.push(Series::horizontal("dense − 0.2 pp (matching above)", PALETTE[3], (0.0, x_max), dense - MATCHING));
         }
     } else {
-        series.push(dashed("2 % (stable below)", GREY, flat((0.0, x_max), STABLE)));
+        series.push(Series::horizontal("2 % (stable below)", GREY, (0.0, x_max), STABLE));
     }
     let y = if accuracy { "Test accuracy (end of training)" } else { "Test instability (error barrier)" };
     Some(panel(format!("{} at {:.1} % of weights remaining", net.label(), 100.0 * density), "Rewind step k (iterations)", y, k_axis(&ks), series))

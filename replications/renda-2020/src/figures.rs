@@ -62,8 +62,7 @@ fn method_label(m: Retrain) -> &'static str {
 }
 
 fn zero_line(x: (f64, f64)) -> Series {
-    let s = Stat { mean: 0.0, min: 0.0, max: 0.0 };
-    Series { label: "dense network".into(), color: RGBColor(0x7f, 0x7f, 0x7f), dashed: true, spread: Spread::None, points: vec![(x.0, s), (x.1, s)] }
+    Series::horizontal("dense network", RGBColor(0x7f, 0x7f, 0x7f), x, 0.0)
 }
 
 fn pp(values: &[f64]) -> Option<Stat> {

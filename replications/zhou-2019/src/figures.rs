@@ -12,23 +12,9 @@ use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
 use common::imp::{JobId, Stage, StageKind, StageRecord};
-use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis};
+use common::plot::{Figure, Panel, Series, Spread, XAxis, TAB10};
 use harness::{FigureSpec, Loaded, Results};
 use std::sync::LazyLock;
-
-/// Ten distinguishable colours (matplotlib's tab10), one per line of a ten-criterion panel.
-const COLORS: [RGBColor; 10] = [
-    RGBColor(0x1f, 0x77, 0xb4),
-    RGBColor(0xff, 0x7f, 0x0e),
-    RGBColor(0x2c, 0xa0, 0x2c),
-    RGBColor(0xd6, 0x27, 0x28),
-    RGBColor(0x94, 0x67, 0xbd),
-    RGBColor(0x8c, 0x56, 0x4b),
-    RGBColor(0xe3, 0x77, 0xc2),
-    RGBColor(0x7f, 0x7f, 0x7f),
-    RGBColor(0xbc, 0xbd, 0x22),
-    RGBColor(0x17, 0xbe, 0xcf),
-];
 
 /// Which experiments a figure draws: the lottery ticket and the ablations of one kind.
 fn draws(figure: &str, a: Ablation) -> bool {
@@ -117,7 +103,7 @@ fn caption(figure: &str, results: &Results) -> String {
 }
 
 fn series(label: String, i: usize, dashed: bool, points: Vec<(f64, Stat)>) -> Series {
-    Series { label, color: COLORS[i % COLORS.len()], dashed, spread: if dashed { Spread::None } else { Spread::ErrorBars }, points }
+    Series { label, color: TAB10[i % TAB10.len()], dashed, spread: if dashed { Spread::None } else { Spread::ErrorBars }, points }
 }
 
 fn sparsity_panel(title: String, y_label: &str, lines: Vec<Series>) -> Panel {
@@ -169,8 +155,7 @@ fn learned_panel(results: &Results, net: Net) -> Option<Panel> {
     let x_max = points.last()?.0.max(1.0);
     let mut lines = vec![series("learned supermask (weights never trained)".into(), 0, false, points)];
     if let Some(dense) = Stat::of(&trained_accuracy(l, 0)) {
-        let s = Stat { mean: dense.mean, min: dense.mean, max: dense.mean };
-        lines.push(series("trained dense network".into(), 7, true, vec![(0.0, s), (x_max, s)]));
+        lines.push(Series::horizontal("trained dense network", TAB10[7], (0.0, x_max), dense.mean));
     }
     Some(Panel { title: format!("{}: learned supermask", net.label()), x_label: "Mask training step".into(), y_label: "Test accuracy".into(), x: XAxis::Linear { min: 0.0, max: x_max }, y_range: None, series: lines })
 }
