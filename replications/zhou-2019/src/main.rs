@@ -52,7 +52,8 @@ impl Paper for Deconstructing {
     }
 
     fn runs_at(&self, experiment: &str, scale: Scale) -> bool {
-        presets::parse(experiment).0.runs_at(scale)
+        let (net, ablation) = presets::parse(experiment);
+        presets::runs_at(net, ablation, scale)
     }
 
     fn needs(&self, figure: &str, experiment: &str, cfg: &ExperimentConfig, job: &JobId) -> bool {
