@@ -238,6 +238,12 @@ pub struct ExperimentConfig {
     /// weights' values (Zhou et al.; default: the lottery ticket).
     #[serde(default)]
     pub ticket: crate::ticket::TicketConfig,
+    /// The part of the training split trained on (default: all of it).
+    #[serde(default)]
+    pub train_subset: crate::data::TrainSubset,
+    /// Take every level's ticket from another experiment instead of pruning (Morcos et al.).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<crate::transfer::TransferConfig>,
     /// How `learned-supermask` branches learn their masks (required by them, unused otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supermask: Option<crate::supermask::SupermaskConfig>,
@@ -263,10 +269,16 @@ pub struct AddedLater {
     pub retrain: Retrain,
     pub interpolation: Interpolation,
     pub ticket: crate::ticket::TicketConfig,
+    pub train_subset: crate::data::TrainSubset,
 }
 
 impl ExperimentConfig {
-    const ADDED_LATER_DEFAULTS: AddedLater = AddedLater { retrain: Retrain::WeightRewind, interpolation: Interpolation::PAPER, ticket: crate::ticket::TicketConfig::LOTTERY };
+    const ADDED_LATER_DEFAULTS: AddedLater = AddedLater {
+        retrain: Retrain::WeightRewind,
+        interpolation: Interpolation::PAPER,
+        ticket: crate::ticket::TicketConfig::LOTTERY,
+        train_subset: crate::data::TrainSubset::All,
+    };
 
     /// Trunk identity (12 hex digits): everything but `replicates` and `branches`, plus
     /// [`NUMERICS_VERSION`].
@@ -326,6 +338,10 @@ impl ExperimentConfig {
             bail!("interpolation.train_examples is 0; leave it out to use the whole training set");
         }
         self.ticket.validate(self)?;
+        self.train_subset.validate()?;
+        if let Some(t) = &self.transfer {
+            t.validate(self)?;
+        }
         for b in &self.branches {
             if b.copies == 0 || b.copies > MAX_COPIES {
                 bail!("branch {} asks for {} copies; choose 1 to {MAX_COPIES}", b.kind.as_str(), b.copies);

@@ -226,11 +226,17 @@ fn start_of(stage: Stage) -> Stage {
 
 /// Identity of an experiment's run folder (12 hex digits): the config's trunk identity
 /// ([`ExperimentConfig::hash`]) and the data's [`Provenance::fingerprint`], so that the same
-/// config on other data (the 10,000-digit MNIST subset, say) never reuses cached stages.
+/// config on other data (the 10,000-digit MNIST subset, say) never reuses cached stages. A
+/// transfer experiment's identity also carries its source's run folder name (`source`), so a
+/// source trained on other data gives another target folder.
 ///
 /// [`Provenance::fingerprint`]: crate::data::Provenance::fingerprint
-pub fn run_identity(cfg: &ExperimentConfig, data: &crate::data::Provenance) -> String {
-    crate::util::sha256_hex(format!("{}|{}", cfg.hash(), data.fingerprint()).as_bytes())[..12].to_string()
+pub fn run_identity(cfg: &ExperimentConfig, data: &crate::data::Provenance, source: Option<&Path>) -> String {
+    let mut key = format!("{}|{}", cfg.hash(), data.fingerprint());
+    if let Some(dir) = source.and_then(|d| d.file_name()) {
+        key.push_str(&format!("|{}", dir.to_string_lossy()));
+    }
+    crate::util::sha256_hex(key.as_bytes())[..12].to_string()
 }
 
 /// The validation-split seed of an experiment (shared by all its replicates).
@@ -247,6 +253,8 @@ pub struct Experiment<'a> {
     pub device: Device,
     /// Save a resumable checkpoint every this many evaluations (0 = never).
     pub checkpoint_every: usize,
+    /// A transfer experiment's source run folder (`config.transfer`), whose tickets it trains.
+    pub source: Option<PathBuf>,
 }
 
 impl Experiment<'_> {
@@ -326,6 +334,9 @@ impl Experiment<'_> {
         // weights from the same initialiser, keyed by (replicate, level, copy).
         let start_stage = start_of(job.stage);
         let weights_seed = match start_stage {
+            // A transfer's own draw (its re-initialised output layer) is independent of the
+            // source's initialisation, even under the same seed.
+            Stage::Main if cfg.transfer.is_some() => derive_seed(seed, "transfer-init", &[r]),
             Stage::Main | Stage::Branch(BranchKind::Oneshot | BranchKind::Spawn, _) => derive_seed(seed, "init", &[r]),
             Stage::Branch(kind, c) => derive_seed(seed, &format!("{}-init", kind.as_str()), &[r, l, c as u64]),
         };
@@ -335,6 +346,16 @@ impl Experiment<'_> {
         // weights they were pruned from (level L − 1's final weights; the dense final weights).
         let mut frozen = None;
         let (mask, retrain_from) = match start_stage {
+            Stage::Main if cfg.transfer.is_some() => {
+                // Morcos et al.: the source's level-L mask and θ_k, the output layer re-drawn.
+                let t = cfg.transfer.as_ref().expect("checked");
+                let source = self.source.as_deref().context("a transfer experiment needs its source's run folder")?;
+                let ticket = crate::transfer::load_ticket(source, job.replicate, job.level, t.source.rewind_iteration, t.reinit_output, &mut model)?;
+                if trunk_start {
+                    checkpoint::save_weights(&dir.join(paths::START), &model.snapshot())?;
+                }
+                (ticket.mask, None)
+            }
             Stage::Main if trunk_start => {
                 checkpoint::save_weights(&dir.join(paths::START), &model.snapshot())?;
                 (dense, None)
@@ -392,7 +413,7 @@ impl Experiment<'_> {
         };
         mask.save(&dir.join(paths::MASK))?;
         let start = cfg.rewind_iteration;
-        let slot = checkpoint::Slot { dir: dir.clone(), config_hash: run_identity(cfg, &self.data.provenance), every: self.checkpoint_every };
+        let slot = checkpoint::Slot { dir: dir.clone(), config_hash: run_identity(cfg, &self.data.provenance, self.source.as_deref()), every: self.checkpoint_every };
         let rewind_path = dir.join(paths::REWIND);
         let snapshot_at = (trunk_start && start > 0).then_some((start, rewind_path.as_path()));
         let first = job.first_iteration(cfg);
@@ -534,9 +555,9 @@ pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress)
         for _ in 0..workers {
             let data = ctx.data.shallow_clone();
             let (state, cv) = (&state, &cv);
-            let (config, dir, device, checkpoint_every) = (ctx.config, ctx.dir.clone(), ctx.device, ctx.checkpoint_every);
+            let (config, dir, device, checkpoint_every, source) = (ctx.config, ctx.dir.clone(), ctx.device, ctx.checkpoint_every, ctx.source.clone());
             s.spawn(move || {
-                let local = Experiment { config, dir, data: &data, device, checkpoint_every };
+                let local = Experiment { config, dir, data: &data, device, checkpoint_every, source };
                 loop {
                     let job = {
                         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());

@@ -6,14 +6,70 @@
 //! — the output layer when the class counts differ, as CIFAR-100 → CIFAR-10 — keeps the target's
 //! fresh initialisation and is dense. The output layer is re-initialised and dense in any case
 //! when `reinit_output` is set (the paper re-initialises it for every transfer).
+//!
+//! An experiment whose config has a [`TransferConfig`] is a *transfer experiment*: its level L
+//! is the source's level-L ticket trained on this experiment's data with its optimizer and
+//! schedule, from iteration 0 to the end (level 0: the source's θ_k, dense). It prunes nothing
+//! itself; replicate r takes replicate r's ticket. The source's resolved config is part of the
+//! target's config, so its identity is part of the target's run hash, and the target's run
+//! folder name also carries the source's run folder (its data included).
 
+use crate::config::ExperimentConfig;
 use crate::imp::Stage;
 use crate::models::{LayerRole, Model};
 use crate::paths;
 use crate::prune::Mask;
 use crate::train::checkpoint;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+/// Where a transfer experiment's tickets come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferConfig {
+    /// The experiment whose IMP levels give the tickets, as its paper names it (`lenet-mnist`);
+    /// a run trains its missing levels first.
+    pub experiment: String,
+    /// That experiment's config as resolved for this run (with this run's seed and trials).
+    pub source: Box<ExperimentConfig>,
+    /// Re-initialise the output layer (Morcos et al. do for every transfer); a layer whose
+    /// shape differs from the source's is re-initialised regardless.
+    #[serde(default = "yes")]
+    pub reinit_output: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl TransferConfig {
+    /// Checks `target`'s use of this source: same network, no more levels or trials than the
+    /// source has, trained from iteration 0, a plain (lottery) ticket, no chained transfers.
+    pub fn validate(&self, target: &ExperimentConfig) -> Result<()> {
+        let source = &self.source;
+        source.validate().with_context(|| format!("transfer source {}", self.experiment))?;
+        if source.transfer.is_some() {
+            bail!("transfer source {} is itself a transfer experiment; name the experiment that found the tickets", self.experiment);
+        }
+        if source.model.arch != target.model.arch {
+            bail!("transfer source {} trains another network ({:?}); a ticket transfers to the same architecture", self.experiment, source.model.arch);
+        }
+        if target.levels > source.levels {
+            bail!("{} levels requested, but transfer source {} stops at level {}; ask for at most {}", target.levels, self.experiment, source.levels, source.levels);
+        }
+        if target.replicates > source.replicates {
+            bail!("{} trials requested, but transfer source {} has {}; pass the same --trials to both", target.replicates, self.experiment, source.replicates);
+        }
+        if target.rewind_iteration != 0 {
+            bail!("a transferred ticket trains the whole schedule from the source's θ_k; set rewind_iteration = 0 (the source's k is {})", source.rewind_iteration);
+        }
+        if target.ticket != crate::ticket::TicketConfig::LOTTERY {
+            bail!("a transfer experiment takes its masks from the source; remove its [ticket] table");
+        }
+        Ok(())
+    }
+}
 
 /// What a transferred ticket starts from, read out of the source's run folder.
 pub struct Ticket {

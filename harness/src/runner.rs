@@ -71,8 +71,11 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     let mut plans = Vec::new();
     for spec in experiments_of(paper, o, figures)? {
         let dataset = dataset_for(o, &spec)?;
-        plans.push((spec, resolve_config(paper, o, spec.name, dataset)?));
+        let config = resolve_config(paper, o, spec.name, dataset)?;
+        let jobs = needed_jobs(paper, figures, spec.name, &config);
+        plans.push(Plan { spec, config, jobs });
     }
+    add_sources(paper, &mut plans)?;
     // A dry run of the Slurm executor only prints job scripts: it creates nothing.
     if !(o.executor == Executor::Slurm && o.slurm.dry_run) {
         for d in [&results_dir, &figures_dir, &o.runs_dir] {
@@ -83,9 +86,12 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     // all first, so that a bad input refuses the run before anything is trained or written.
     let prepared = prepare(plans, o, &results_dir)?;
     if o.executor == Executor::Slurm {
-        return crate::slurm::submit(paper, o, &prepared, figures);
+        let ordered: Vec<Prepared> = waves(prepared).into_iter().flatten().collect();
+        return crate::slurm::submit::<P>(o, &ordered, figures);
     }
-    train_all(paper, o, prepared, figures, device, &results_dir)?;
+    for wave in waves(prepared) {
+        train_all::<P>(o, wave, device, &results_dir)?;
+    }
     draw(paper, o, figures, &load_results(paper, &results_dir)?, true)
 }
 
@@ -149,7 +155,7 @@ pub fn complete<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) 
 
 /// The dataset an experiment runs on: the user's, else the paper's, else (with a note) the
 /// experiment's fallback when the paper's cannot be had.
-fn dataset_for(o: &Opts, spec: &ExperimentSpec) -> Result<DatasetName> {
+pub(crate) fn dataset_for(o: &Opts, spec: &ExperimentSpec) -> Result<DatasetName> {
     if let Some(d) = o.dataset_override()? {
         return Ok(d);
     }
@@ -174,45 +180,110 @@ fn parallelism(o: &Opts, device: tch::Device) -> (usize, i32) {
     (workers, o.threads.map(i32::from).unwrap_or(1))
 }
 
-/// An experiment checked and ready to train: its config, its data (one load per dataset and
-/// validation split, shared between the experiments on it), the stages its results file holds,
-/// and its run folder.
+/// An experiment to run: its resolved config and the stages to train (closed under
+/// dependencies).
+pub struct Plan {
+    pub spec: ExperimentSpec,
+    pub config: ExperimentConfig,
+    pub jobs: Vec<JobId>,
+}
+
+/// Adds to `plans` what their transfer experiments take tickets from: each source experiment's
+/// trunk up to the levels and trials its targets train, planned before them.
+fn add_sources<P: Paper>(paper: &P, plans: &mut Vec<Plan>) -> Result<()> {
+    let wanted: Vec<(ExperimentConfig, String, Vec<JobId>)> = plans
+        .iter()
+        .filter_map(|p| {
+            let t = p.config.transfer.as_ref()?;
+            let trunk = p.jobs.iter().filter(|j| j.stage == imp::Stage::Main).copied().collect();
+            Some(((*t.source).clone(), t.experiment.clone(), trunk))
+        })
+        .collect();
+    for (config, experiment, trunk) in wanted {
+        let at = match plans.iter().position(|p| p.spec.name == experiment && p.config == config) {
+            Some(i) => i,
+            None => {
+                plans.insert(0, Plan { spec: spec(paper, &experiment)?, config, jobs: vec![] });
+                0
+            }
+        };
+        let mut jobs: BTreeSet<JobId> = plans[at].jobs.iter().copied().collect();
+        jobs.extend(imp::close_under_dependencies(&trunk));
+        plans[at].jobs = jobs.into_iter().collect();
+    }
+    Ok(())
+}
+
+/// An experiment checked and ready to train: its config and stages, its data (one load per
+/// dataset and validation split, shared between the experiments on it; its training subset
+/// applied), the stages its results file holds, its run folder and a transfer source's.
 pub struct Prepared {
     pub spec: ExperimentSpec,
     pub config: ExperimentConfig,
+    pub jobs: Vec<JobId>,
     pub data: data::Dataset,
     pub prior: Vec<imp::StageRecord>,
     pub dir: PathBuf,
+    pub source: Option<PathBuf>,
+}
+
+/// Datasets loaded once per (dataset, validation-split seed).
+#[derive(Default)]
+struct DataCache(Vec<((DatasetName, u64), data::Dataset)>);
+
+impl DataCache {
+    /// `cfg`'s data: its dataset with its validation split, restricted to its training subset.
+    fn get(&mut self, cfg: &ExperimentConfig, data_dir: &Path) -> Result<data::Dataset> {
+        let key = (cfg.dataset, imp::split_seed(cfg));
+        let full = match self.0.iter().find(|(k, _)| *k == key) {
+            Some((_, d)) => d.shallow_clone(),
+            None => {
+                let d = data::load(cfg.dataset, data_dir, key.1)?;
+                self.0.push((key, d.shallow_clone()));
+                d
+            }
+        };
+        Ok(full.restricted(cfg.train_subset))
+    }
+
+    /// `cfg`'s data, its run folder under `runs`, and its transfer source's run folder.
+    fn locate(&mut self, cfg: &ExperimentConfig, o: &Opts) -> Result<(data::Dataset, PathBuf, Option<PathBuf>)> {
+        let source = match &cfg.transfer {
+            Some(t) => Some(self.locate(&t.source, o)?.1),
+            None => None,
+        };
+        let data = self.get(cfg, &o.data_dir)?;
+        let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(cfg, &data.provenance, source.as_deref()));
+        Ok((data, dir, source))
+    }
 }
 
 /// Loads and checks every planned experiment: its data against its training config, its results
 /// file (an error when it holds another experiment or is damaged).
-fn prepare(plans: Vec<(ExperimentSpec, ExperimentConfig)>, o: &Opts, results_dir: &Path) -> Result<Vec<Prepared>> {
-    let mut loaded: Vec<((DatasetName, u64), data::Dataset)> = Vec::new();
+fn prepare(plans: Vec<Plan>, o: &Opts, results_dir: &Path) -> Result<Vec<Prepared>> {
+    let mut cache = DataCache::default();
     let mut out = Vec::new();
-    for (spec, config) in plans {
-        let key = (config.dataset, imp::split_seed(&config));
-        let data = match loaded.iter().find(|(k, _)| *k == key) {
-            Some((_, d)) => d.shallow_clone(),
-            None => {
-                let d = data::load(config.dataset, &o.data_dir, key.1)?;
-                loaded.push((key, d.shallow_clone()));
-                d
-            }
-        };
+    for Plan { spec, config, jobs } in plans {
+        let (data, dir, source) = cache.locate(&config, o)?;
         config.train.validate(data.train.len())?;
         let prior = results::existing(&results_dir.join(format!("{}.h5", spec.name)), &config, &data.provenance)?;
-        let dir = common::paths::experiment_dir(&o.runs_dir, &config.name, &imp::run_identity(&config, &data.provenance));
-        out.push(Prepared { spec, config, data, prior, dir });
+        out.push(Prepared { spec, config, jobs, data, prior, dir, source });
     }
     Ok(out)
+}
+
+/// `prepared` in the order they can train: every transfer source before its targets. Targets
+/// whose source is not among them (already trained, or refused by the engine) come last.
+pub(crate) fn waves(prepared: Vec<Prepared>) -> Vec<Vec<Prepared>> {
+    let (transfers, others): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.source.is_some());
+    [others, transfers].into_iter().filter(|w| !w.is_empty()).collect()
 }
 
 /// Trains the prepared experiments side by side: up to `--jobs` experiments at once, the jobs
 /// shared between them (an IMP trunk trains its levels one after another, so one experiment
 /// alone leaves cores idle when a paper has many). After an error no further experiment
 /// starts; those under way finish, and the first error in the paper's order is returned.
-fn train_all<P: Paper>(paper: &P, o: &Opts, prepared: Vec<Prepared>, figures: &[&str], device: tch::Device, results_dir: &Path) -> Result<()> {
+fn train_all<P: Paper>(o: &Opts, prepared: Vec<Prepared>, device: tch::Device, results_dir: &Path) -> Result<()> {
     let (workers, _) = parallelism(o, device);
     let lanes = workers.min(prepared.len()).max(1);
     let per_lane = (workers / lanes).max(1);
@@ -224,7 +295,7 @@ fn train_all<P: Paper>(paper: &P, o: &Opts, prepared: Vec<Prepared>, figures: &[
             s.spawn(|| loop {
                 let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
                 let Some((i, p)) = next.filter(|_| !failed.load(Ordering::SeqCst)) else { return };
-                if let Err(e) = train_experiment(paper, o, p, figures, device, results_dir, per_lane) {
+                if let Err(e) = train_experiment::<P>(o, p, device, results_dir, per_lane) {
                     failed.store(true, Ordering::SeqCst);
                     errors.lock().unwrap_or_else(|e| e.into_inner()).push((i, e));
                 }
@@ -239,8 +310,8 @@ fn train_all<P: Paper>(paper: &P, o: &Opts, prepared: Vec<Prepared>, figures: &[
     }
 }
 
-fn train_experiment<P: Paper>(paper: &P, o: &Opts, p: Prepared, figures: &[&str], device: tch::Device, results_dir: &Path, workers: usize) -> Result<()> {
-    let Prepared { spec, config, data, prior, dir } = p;
+fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, results_dir: &Path, workers: usize) -> Result<()> {
+    let Prepared { spec, config, jobs, data, prior, dir, source } = p;
     let (spec, cfg) = (&spec, &config);
     let path = results_dir.join(format!("{}.h5", spec.name));
     let threads = parallelism(o, device).1;
@@ -248,8 +319,7 @@ fn train_experiment<P: Paper>(paper: &P, o: &Opts, p: Prepared, figures: &[&str]
     let _lock = FolderLock::acquire(&dir, "experiment")?;
     common::util::write_atomic(&dir.join(common::paths::CONFIG), serde_json::to_string_pretty(cfg)?.as_bytes())?;
     let data = data.to_device(device);
-    let exp = Experiment { config: cfg, dir: dir.clone(), data: &data, device, checkpoint_every: o.checkpoint_every as usize };
-    let jobs = needed_jobs(paper, figures, spec.name, cfg);
+    let exp = Experiment { config: cfg, dir: dir.clone(), data: &data, device, checkpoint_every: o.checkpoint_every as usize, source };
     if !o.quiet {
         eprintln!(
             "{}: {} on {} ({}), {} stages, {} trials, {} iterations, {workers} jobs x {threads} threads on {}; runs in {}",
@@ -298,21 +368,27 @@ pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) ->
     if !imp::jobs(&cfg).contains(&job) {
         bail!("{experiment} has no stage replicate {} level {} {}; see `config {experiment}`", job.replicate, job.level, job.stage);
     }
-    let data = data::load(cfg.dataset, &o.data_dir, imp::split_seed(&cfg))?;
+    let (data, dir, source) = DataCache::default().locate(&cfg, o)?;
     cfg.train.validate(data.train.len())?;
     let device = DeviceChoice::parse(&o.device)?.resolve()?;
     tch::set_num_threads(parallelism(o, device).1);
-    let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(&cfg, &data.provenance));
-    for d in imp::dependencies(job) {
-        let parent = common::paths::stage_dir(&dir, d.replicate, d.level, &d.stage.name());
+    let mut parents: Vec<(PathBuf, JobId)> = imp::dependencies(job).into_iter().map(|d| (dir.clone(), d)).collect();
+    if let (Some(source), imp::Stage::Main) = (&source, job.stage) {
+        parents.push((source.clone(), job));
+    }
+    for (parent_dir, d) in parents {
+        let parent = common::paths::stage_dir(&parent_dir, d.replicate, d.level, &d.stage.name());
         if !parent.join(common::paths::OUTCOME).exists() {
-            bail!("stage replicate {} level {} {} needs replicate {} level {} {}, which is not done; train it first", job.replicate, job.level, job.stage, d.replicate, d.level, d.stage);
+            bail!(
+                "stage replicate {} level {} {} needs replicate {} level {} {} of {}, which is not done; train it first",
+                job.replicate, job.level, job.stage, d.replicate, d.level, d.stage, parent_dir.display()
+            );
         }
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create run folder {}", dir.display()))?;
     common::util::write_atomic(&dir.join(common::paths::CONFIG), serde_json::to_string_pretty(&cfg)?.as_bytes())?;
     let data = data.to_device(device);
-    let exp = Experiment { config: &cfg, dir, data: &data, device, checkpoint_every: o.checkpoint_every as usize };
+    let exp = Experiment { config: &cfg, dir, data: &data, device, checkpoint_every: o.checkpoint_every as usize, source };
     let progress = Progress::new(&format!("{}/{}", cfg.name, job.stage), o.quiet);
     let record = exp.run_job(job, &progress)?;
     progress.finish();

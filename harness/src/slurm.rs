@@ -8,7 +8,7 @@
 
 use crate::cli::Opts;
 use crate::paper::Paper;
-use crate::runner::{needed_jobs, Prepared};
+use crate::runner::Prepared;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use common::imp::{self, JobId, StageState};
@@ -128,27 +128,35 @@ fn alive(id: &str) -> bool {
 }
 
 /// Submits (or, with `--dry-run`, prints) one job per stage that is not done, then the final
-/// job; prints the job ids.
-pub fn submit<P: Paper>(paper: &P, o: &Opts, plans: &[Prepared], figures: &[&str]) -> Result<()> {
+/// job; prints the job ids. `plans` come transfer sources first: a transferred level waits for
+/// its source's level.
+pub fn submit<P: Paper>(o: &Opts, plans: &[Prepared], figures: &[&str]) -> Result<()> {
     let mut all_ids = Vec::new();
     let mut submitted = 0;
+    // Every stage job of this submission, by its experiment's run folder.
+    let mut ids: BTreeMap<(PathBuf, JobId), String> = BTreeMap::new();
     for plan in plans {
         let cfg = &plan.config;
         let exp_dir = absolute(&plan.dir)?;
-        let args = common_args::<P>(o, Some(cfg.dataset.as_str()))?;
-        let mut ids: BTreeMap<JobId, String> = BTreeMap::new();
-        for job in needed_jobs(paper, figures, plan.spec.name, cfg) {
+        // A transfer target resolves its source's dataset itself (a --dataset would apply to both).
+        let dataset = if plan.source.is_some() { o.dataset_override()?.map(|d| d.as_str()) } else { Some(cfg.dataset.as_str()) };
+        let args = common_args::<P>(o, dataset)?;
+        for &job in &plan.jobs {
             let dir = paths::stage_dir(&exp_dir, job.replicate, job.level, &job.stage.name());
             match imp::stage_state(&dir) {
                 StageState::Done => continue,
                 StageState::Running(Some(id)) | StageState::Submitted(id) if alive(&id) => {
-                    ids.insert(job, id.clone());
+                    ids.insert((exp_dir.clone(), job), id.clone());
                     all_ids.push(id);
                     continue;
                 }
                 _ => {}
             }
-            let after: Vec<String> = imp::dependencies(job).iter().filter_map(|d| ids.get(d).cloned()).collect();
+            let mut parents: Vec<(PathBuf, JobId)> = imp::dependencies(job).into_iter().map(|d| (exp_dir.clone(), d)).collect();
+            if let (Some(source), imp::Stage::Main) = (&plan.source, job.stage) {
+                parents.push((absolute(source)?, job));
+            }
+            let after: Vec<String> = parents.iter().filter_map(|d| ids.get(d).cloned()).collect();
             let mut stage_args = args.clone();
             stage_args.extend(["run-stage".into(), plan.spec.name.into(), job.replicate.to_string(), job.level.to_string(), job.stage.name()]);
             let name = format!("{}:{}:r{}l{}:{}", P::ID, plan.spec.name, job.replicate, job.level, job.stage);
@@ -166,7 +174,7 @@ pub fn submit<P: Paper>(paper: &P, o: &Opts, plans: &[Prepared], figures: &[&str
                 id
             };
             submitted += 1;
-            ids.insert(job, id.clone());
+            ids.insert((exp_dir.clone(), job), id.clone());
             all_ids.push(id);
         }
     }

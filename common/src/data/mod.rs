@@ -113,6 +113,9 @@ pub struct Provenance {
     pub test_examples: usize,
     pub split_seed: u64,
     pub normalisation: String,
+    /// The part of the training split trained on, when not all of it ([`TrainSubset`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_subset: Option<String>,
 }
 
 impl Provenance {
@@ -121,10 +124,13 @@ impl Provenance {
     /// from another mirror are the same data.
     pub fn fingerprint(&self) -> String {
         let files: Vec<&str> = self.files.iter().map(|f| f.sha256.as_str()).collect();
-        let key = format!(
+        let mut key = format!(
             "{}|{}|{}/{}/{}|{}|{}",
             self.dataset, files.join(","), self.train_examples, self.validation_examples, self.test_examples, self.split_seed, self.normalisation
         );
+        if let Some(subset) = &self.train_subset {
+            key.push_str(&format!("|{subset}"));
+        }
         crate::util::sha256_hex(key.as_bytes())[..16].to_string()
     }
 }
@@ -213,6 +219,7 @@ pub fn load(name: DatasetName, data_dir: &Path, split_seed: u64) -> Result<Datas
         test_examples: test.len(),
         split_seed,
         normalisation: format!("(x/255 - {mean:?}) / {std:?} per channel"),
+        train_subset: None,
     };
     Ok(Dataset { name, shape, num_classes: 10, train, validation, test, provenance })
 }
@@ -223,6 +230,72 @@ fn normalise(name: DatasetName, x_u8: Tensor) -> Tensor {
     let mean = Tensor::from_slice(&mean).to_kind(Kind::Float).view([1, c, 1, 1]);
     let std = Tensor::from_slice(&std).to_kind(Kind::Float).view([1, c, 1, 1]);
     ((x_u8.to_kind(Kind::Float) / 255.0) - mean) / std
+}
+
+/// Which part of the training split an experiment trains on (Morcos et al.'s controls): all
+/// of it, one of two disjoint halves (their CIFAR-10a / 10b), or a fraction. The parts come from
+/// one seeded permutation of the training split per validation-split seed: half `a` is its first
+/// ⌊n/2⌋ examples and half `b` the rest, a fraction f its first ⌊f·n⌋ — so the halves of one seed
+/// never share an example, and a fraction is nested in every larger one. Validation and test
+/// splits are always whole.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrainSubset {
+    #[default]
+    All,
+    HalfA,
+    HalfB,
+    /// A fraction in (0, 1) of the training split.
+    Fraction(f64),
+}
+
+impl TrainSubset {
+    pub fn validate(self) -> Result<()> {
+        if let TrainSubset::Fraction(f) = self {
+            if !(f > 0.0 && f < 1.0) {
+                bail!("train_subset fraction is {f}; choose a fraction strictly between 0 and 1 (or `all`)");
+            }
+        }
+        Ok(())
+    }
+
+    /// `half a`, `half b`, `10 % fraction` (`all` has none).
+    pub fn describe(self) -> Option<String> {
+        match self {
+            TrainSubset::All => None,
+            TrainSubset::HalfA => Some("half a".into()),
+            TrainSubset::HalfB => Some("half b".into()),
+            TrainSubset::Fraction(f) => Some(format!("{} % fraction", 100.0 * f)),
+        }
+    }
+
+    /// Indices of the training split `[0, n)` this part keeps, ascending.
+    pub fn indices(self, n: usize, split_seed: u64) -> Vec<i64> {
+        let perm = rng::permutation(&mut rng::stream(split_seed, "train-subset", &[]), n);
+        let mut ix: Vec<i64> = match self {
+            TrainSubset::All => return (0..n as i64).collect(),
+            TrainSubset::HalfA => perm[..n / 2].to_vec(),
+            TrainSubset::HalfB => perm[n / 2..].to_vec(),
+            TrainSubset::Fraction(f) => perm[..((f * n as f64).floor() as usize).max(1)].to_vec(),
+        };
+        ix.sort_unstable();
+        ix
+    }
+}
+
+impl Dataset {
+    /// This dataset training on `subset` of its training split only (itself for `All`); the
+    /// provenance records the part and its size.
+    pub fn restricted(self, subset: TrainSubset) -> Dataset {
+        let Some(what) = subset.describe() else { return self };
+        let n = self.train.len();
+        let ix = Tensor::from_slice(&subset.indices(n, self.provenance.split_seed));
+        let train = Split { images: self.train.images.index_select(0, &ix), labels: self.train.labels.index_select(0, &ix) };
+        let mut provenance = self.provenance;
+        provenance.train_examples = train.len();
+        provenance.train_subset = Some(format!("{what} of the training split: {} of {n} examples", train.len()));
+        Dataset { train, provenance, ..self }
+    }
 }
 
 /// Splits `full` into (train, validation) with `n_val` validation examples chosen by a seeded
@@ -279,6 +352,7 @@ pub fn synthetic(seed: u64, n_train: usize, n_test: usize, classes: i64) -> Data
         test_examples: test.len(),
         split_seed: seed,
         normalisation: "none".into(),
+        train_subset: None,
     };
     Dataset { name, shape, num_classes: classes, train, validation, test, provenance }
 }

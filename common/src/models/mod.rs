@@ -40,8 +40,24 @@ pub enum Arch {
     Resnet20 { width: i64 },
     /// CIFAR ResNet-56: the same with nine blocks per stage (Renda et al.).
     Resnet56 { width: i64 },
-    /// VGG-11/16/19 with batch norm, global average pooling and one linear layer.
-    Vgg { depth: usize },
+    /// VGG-11/16/19 with batch norm, global average pooling and one linear layer; `width` is
+    /// the first group's channels (64 in the paper; the others scale with it).
+    Vgg {
+        depth: usize,
+        #[serde(default = "vgg_width", skip_serializing_if = "is_vgg_width")]
+        width: i64,
+    },
+}
+
+/// VGG's width in the paper (configs that leave it out mean it, and hash as before it existed).
+pub const VGG_WIDTH: i64 = 64;
+
+fn vgg_width() -> i64 {
+    VGG_WIDTH
+}
+
+fn is_vgg_width(w: &i64) -> bool {
+    *w == VGG_WIDTH
 }
 
 impl Arch {
@@ -60,7 +76,7 @@ impl Arch {
         } else if s == "resnet-56" {
             Some(Arch::Resnet56 { width: 16 })
         } else if let Some(d) = s.strip_prefix("vgg-") {
-            d.parse().ok().filter(|d| [11, 16, 19].contains(d)).map(|depth| Arch::Vgg { depth })
+            d.parse().ok().filter(|d| [11, 16, 19].contains(d)).map(|depth| Arch::Vgg { depth, width: VGG_WIDTH })
         } else {
             None
         };
@@ -75,10 +91,10 @@ impl Arch {
             Arch::Lenet { hidden } => !hidden.is_empty() && hidden.len() <= 16 && hidden.iter().all(|&w| w > 0 && w <= 65_536),
             Arch::Conv { depth } => [2, 4, 6].contains(depth),
             Arch::Resnet20 { width } | Arch::Resnet56 { width } => *width > 0 && *width <= 1_024,
-            Arch::Vgg { depth } => [11, 16, 19].contains(depth),
+            Arch::Vgg { depth, width } => [11, 16, 19].contains(depth) && *width > 0 && *width <= 1_024,
         };
         if !ok {
-            bail!("invalid model {self:?}: LeNet widths must be positive (at most 16 layers of 65,536), Conv depth 2/4/6, VGG depth 11/16/19, ResNet width 1 to 1,024");
+            bail!("invalid model {self:?}: LeNet widths must be positive (at most 16 layers of 65,536), Conv depth 2/4/6, VGG depth 11/16/19, ResNet and VGG width 1 to 1,024");
         }
         Ok(())
     }
@@ -212,7 +228,7 @@ impl Model {
                 Arch::Conv { depth } => Net::Conv(conv::ConvNet::new(&root, &init, shape, *depth, classes)),
                 Arch::Resnet20 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, 3, classes)),
                 Arch::Resnet56 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, 9, classes)),
-                Arch::Vgg { depth } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, *depth, classes)),
+                Arch::Vgg { depth, width } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, *depth, *width, classes)),
             }
         });
         vs.set_device(device);

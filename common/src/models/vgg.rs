@@ -23,11 +23,13 @@ pub struct Vgg {
 }
 
 impl Vgg {
-    pub fn new(p: &nn::Path, init: &Init, shape: [i64; 3], depth: usize, classes: i64) -> Self {
+    /// `width`: channels of the first group (64 in the paper); every group scales with it.
+    pub fn new(p: &nn::Path, init: &Init, shape: [i64; 3], depth: usize, width: i64, classes: i64) -> Self {
         let mut c = shape[0];
         let mut layers = Vec::new();
         let mut n_conv = 0;
         for &w in plan(depth) {
+            let w = w * width / 64;
             if w == 0 {
                 layers.push(None);
             } else {

@@ -41,6 +41,8 @@ pub fn config(levels: u32) -> ExperimentConfig {
         ],
         interpolation: Default::default(),
         ticket: Default::default(),
+        train_subset: Default::default(),
+        transfer: None,
         supermask: None,
         seed: 11,
     }
@@ -200,7 +202,7 @@ fn bad_training_values_are_one_line_errors() {
 }
 
 pub fn run_imp(cfg: &ExperimentConfig, d: &Dataset, workers: usize, runs: &std::path::Path) -> Vec<imp::StageRecord> {
-    let exp = Experiment { config: cfg, dir: runs.join(cfg.hash()), data: d, device: Device::Cpu, checkpoint_every: 2 };
+    let exp = Experiment { config: cfg, dir: runs.join(cfg.hash()), data: d, device: Device::Cpu, checkpoint_every: 2, source: None };
     let jobs = imp::jobs(cfg);
     let report = imp::run(&exp, &jobs, workers, &Progress::new("test", true)).unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
@@ -350,7 +352,7 @@ fn run_refuses_a_job_set_missing_a_dependency_and_closure_fixes_it() {
     let d = data();
     let cfg = config(2);
     let dir = tempfile::tempdir().unwrap();
-    let exp = Experiment { config: &cfg, dir: dir.path().join("x"), data: &d, device: Device::Cpu, checkpoint_every: 0 };
+    let exp = Experiment { config: &cfg, dir: dir.path().join("x"), data: &d, device: Device::Cpu, checkpoint_every: 0, source: None };
     let level2 = JobId { replicate: 0, level: 2, stage: Stage::Main };
     let e = imp::run(&exp, &[level2], 1, &Progress::new("test", true)).err().expect("an open job set is refused");
     assert!(e.to_string().contains("depends on replicate 0 level 1 main"), "{e}");

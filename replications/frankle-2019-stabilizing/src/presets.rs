@@ -246,6 +246,8 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
             _ => Interpolation { points: 5, train_examples: Some(1_000) },
         },
         ticket: Default::default(),
+        train_subset: Default::default(),
+        transfer: None,
         supermask: None,
         seed: 0,
     }
@@ -267,7 +269,7 @@ fn network(v: Variant, scale: Scale) -> (ModelConfig, TrainConfig) {
     };
     let arch = match v.net {
         Net::Resnet20 => Arch::Resnet20 { width },
-        Net::Vgg19 => Arch::Vgg { depth: 19 },
+        Net::Vgg19 => Arch::Vgg { depth: 19, width: common::models::VGG_WIDTH },
     };
     (
         ModelConfig { arch, init: InitKind::KaimingNormal },

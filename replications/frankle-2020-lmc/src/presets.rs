@@ -205,6 +205,8 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
             _ => Interpolation { points: Interpolation::PAPER.points, train_examples: Some(10_000) },
         },
         ticket: Default::default(),
+        train_subset: Default::default(),
+        transfer: None,
         supermask: None,
         seed: 0,
     }
@@ -246,7 +248,7 @@ fn cifar(v: Variant, scale: Scale) -> (ModelConfig, TrainConfig, PruneConfig) {
         (_, Recipe::Warmup) => (0.1, at(30.0 / 63.0)),
     };
     let arch = match v.net {
-        Net::Vgg16 => Arch::Vgg { depth: 16 },
+        Net::Vgg16 => Arch::Vgg { depth: 16, width: common::models::VGG_WIDTH },
         _ => Arch::Resnet20 { width },
     };
     (

@@ -123,6 +123,8 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
         branches,
         interpolation: Default::default(),
         ticket: Default::default(),
+        train_subset: Default::default(),
+        transfer: None,
         supermask: None,
         seed: 0,
     }

@@ -175,6 +175,8 @@ pub fn experiment(s: Setting, scale: Scale, dataset: DatasetName) -> ExperimentC
         branches: vec![BranchConfig { kind: BranchKind::Oneshot, levels: oneshot, copies: 1 }],
         interpolation: Default::default(),
         ticket: Default::default(),
+        train_subset: Default::default(),
+        transfer: None,
         supermask: None,
         seed: 0,
     }

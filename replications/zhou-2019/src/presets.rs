@@ -251,6 +251,8 @@ pub fn experiment(net: Net, a: Ablation, scale: Scale, dataset: DatasetName) -> 
         branches,
         interpolation: Default::default(),
         ticket: a.ticket(),
+        train_subset: Default::default(),
+        transfer: None,
         supermask: (a == LOTTERY).then_some(SupermaskConfig {
             lr: 100.0,
             momentum: 0.9,

@@ -47,6 +47,7 @@ fn random_dataset(shape: [i64; 3], n: i64, eval_n: i64) -> Dataset {
             test_examples: eval_n as usize,
             split_seed: 0,
             normalisation: "none".into(),
+            train_subset: None,
         },
     }
 }
@@ -135,11 +136,13 @@ fn run_path(jobs: usize, threads: i32) -> Result<(f64, f64)> {
         branches: vec![],
         interpolation: Default::default(),
         ticket: Default::default(),
+        train_subset: Default::default(),
+        transfer: None,
         supermask: None,
         seed: 0,
     };
     let runs = tempfile::tempdir()?;
-    let exp = Experiment { config: &cfg, dir: runs.path().join("bench"), data: &data, device: Device::Cpu, checkpoint_every: 10 };
+    let exp = Experiment { config: &cfg, dir: runs.path().join("bench"), data: &data, device: Device::Cpu, checkpoint_every: 10, source: None };
     let jobs_list = imp::jobs(&cfg);
     let t = Instant::now();
     let report = imp::run(&exp, &jobs_list, jobs, &common::progress::Progress::new("bench", true))?;

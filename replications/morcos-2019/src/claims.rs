@@ -1,0 +1,149 @@
+//! The paper's headline claims beside ours, each with the tolerance it is judged by.
+//!
+//! Accuracies are final test accuracies, mean over trials. "Across the sparse levels" is the
+//! mean over the sparser half of a run's levels (levels ⌈L/2⌉ … L), where the paper's curves
+//! separate; "at the sparsest level" is level L. Tolerances, fixed before looking at our numbers
+//! and stated in every row:
+//! - a transferred ticket is close to the target's own: within 2 pp of it across the sparse
+//!   levels (each direction between the two datasets, and each between the two optimizers);
+//! - it beats the random ticket at high sparsity: by at least 2 pp at the sparsest level;
+//! - a larger source transfers better: the ticket from the full source at least as good as the
+//!   one from a tenth of it across the sparse levels (no slack);
+//! - same distribution: the ticket from half a within 1 pp of half b's own across the sparse
+//!   levels.
+
+use crate::figures::{accuracy, remaining};
+use crate::presets::{Exp, Net, Role, Setting, FRACTION};
+use anyhow::Result;
+use common::aggregate::Stat;
+use common::config::BranchKind;
+use common::data::TrainSubset;
+use common::imp::StageKind;
+use harness::{Claim, Loaded, Results, Scale};
+
+fn pp(x: f64) -> String {
+    format!("{:+.2} pp", 100.0 * x)
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2} %", 100.0 * x)
+}
+
+/// One network's results at one scale.
+struct Runs<'a> {
+    net: Net,
+    results: &'a Results,
+    a: Setting,
+    b: Setting,
+}
+
+impl<'a> Runs<'a> {
+    fn own(&self, s: Setting) -> Option<&'a Loaded> {
+        self.results.get(Exp { net: self.net, role: Role::Own(s) }.name().as_str())
+    }
+
+    fn transfer(&self, target: Setting, source: Setting) -> Option<&'a Loaded> {
+        self.results.get(Exp { net: self.net, role: Role::Transfer { target, source } }.name().as_str())
+    }
+
+    fn mean_at(l: &Loaded, level: u32, kind: StageKind) -> Option<f64> {
+        Stat::of(&accuracy(l, level, kind)).map(|s| s.mean)
+    }
+
+    /// Mean trunk accuracy over the sparser half of `l`'s levels.
+    fn sparse(l: &Loaded) -> Option<f64> {
+        let levels: Vec<u32> = (l.config.levels.div_ceil(2)..=l.config.levels).collect();
+        let accs: Option<Vec<f64>> = levels.iter().map(|&level| Self::mean_at(l, level, StageKind::Main)).collect();
+        Stat::of(&accs?).map(|s| s.mean)
+    }
+
+    fn setting(&self, l: Option<&Loaded>) -> String {
+        l.map(|l| l.setting()).unwrap_or_else(|| "—".into())
+    }
+
+    fn range(l: &Loaded) -> String {
+        let at = |level| remaining(l, level).map(|r| format!("{r:.1}")).unwrap_or_else(|| "?".into());
+        format!("{}–{} % remaining", at(l.config.levels), at(l.config.levels.div_ceil(2)))
+    }
+
+    /// The transferred ticket within `within` of the target's own across the sparse levels.
+    fn close(&self, target: Setting, source: Setting, paper: &str, within: f64) -> Claim {
+        let (own, moved) = (self.own(target), self.transfer(target, source));
+        let ours = (|| {
+            let (o, t) = (Self::sparse(own?)?, Self::sparse(moved?)?);
+            Some((format!("{} vs own {} ({}, {})", pct(t), pct(o), pp(t - o), Self::range(own?)), t - o >= -within))
+        })();
+        Claim::judged(
+            &format!("{}: a {} ticket trained on {} is close to its own ticket", self.net.label(), source.label(), target.label()),
+            paper,
+            &format!("≥ own − {:.0} pp across the sparser half of the levels", 100.0 * within),
+            &self.setting(moved),
+            ours,
+        )
+    }
+
+    /// Transferred tickets beat the random ticket at the sparsest level, both directions.
+    fn beats_random(&self) -> Claim {
+        let pairs = [(self.a, self.b), (self.b, self.a)];
+        let ours = (|| {
+            let mut parts = Vec::new();
+            let mut ok = true;
+            for (target, source) in pairs {
+                let (own, moved) = (self.own(target)?, self.transfer(target, source)?);
+                let level = moved.config.levels;
+                let gap = Self::mean_at(moved, level, StageKind::Main)? - Self::mean_at(own, level, StageKind::Branch(BranchKind::RandomPrune))?;
+                parts.push(format!("{} → {}: {} at {:.1} %", source.label(), target.label(), pp(gap), remaining(moved, level)?));
+                ok &= gap >= 0.02;
+            }
+            Some((format!("{} vs random", parts.join("; ")), ok))
+        })();
+        Claim::judged(
+            &format!("{}: transferred tickets beat random tickets at high sparsity", self.net.label()),
+            "far above random tickets at high sparsity (abstract; papers.md §5.3)",
+            "≥ random + 2 pp at the sparsest level, each direction",
+            &self.setting(self.transfer(self.a, self.b)),
+            ours,
+        )
+    }
+
+    fn larger_source(&self) -> Claim {
+        let tenth = Setting { subset: FRACTION, ..self.b };
+        let (full, small) = (self.transfer(self.a, self.b), self.transfer(self.a, tenth));
+        let ours = (|| {
+            let (f, s) = (Self::sparse(full?)?, Self::sparse(small?)?);
+            Some((format!("from all of {} {} vs from a tenth {} ({})", self.b.label(), pct(f), pct(s), pp(f - s)), f >= s))
+        })();
+        Claim::judged(
+            &format!("{}: a ticket from a larger dataset transfers better", self.net.label()),
+            "larger sources transfer consistently better (abstract)",
+            "full source ≥ a tenth of it, across the sparser half of the levels",
+            &self.setting(full),
+            ours,
+        )
+    }
+}
+
+pub fn claims(results: &Results) -> Result<Vec<Claim>> {
+    let scale = results.values().next().and_then(|l| [Scale::Smoke, Scale::Small, Scale::Paper].into_iter().find(|s| s.as_str() == l.results.scale));
+    let Some(scale) = scale else { return Ok(vec![]) };
+    let grid = crate::presets::grid(scale);
+    let (a, b) = (grid[0].role.target(), grid[1].role.target());
+    let mut nets: Vec<Net> = grid.iter().map(|e| e.net).collect();
+    nets.dedup();
+    let mut out = Vec::new();
+    for net in nets {
+        let r = Runs { net, results, a, b };
+        let half = |subset| Setting { subset, ..a };
+        let adam = Setting { adam: true, ..a };
+        out.extend([
+            r.close(a, b, "close to the target's own ticket (abstract: \"often … close\")", 0.02),
+            r.close(b, a, "close to the target's own ticket (abstract: \"often … close\")", 0.02),
+            r.beats_random(),
+            r.larger_source(),
+            r.close(half(TrainSubset::HalfB), half(TrainSubset::HalfA), "same-distribution control: as good as the own ticket (papers.md §5.2)", 0.01),
+            r.close(adam, a, "tickets generalise across optimizers (abstract)", 0.02),
+            r.close(a, adam, "tickets generalise across optimizers (abstract)", 0.02),
+        ]);
+    }
+    Ok(out)
+}
