@@ -281,12 +281,17 @@ impl ExperimentConfig {
     };
 
     /// Trunk identity (12 hex digits): everything but `replicates` and `branches`, plus
-    /// [`NUMERICS_VERSION`].
+    /// [`NUMERICS_VERSION`]; a transfer source by its own trunk identity.
     pub fn hash(&self) -> String {
         let mut v = serde_json::to_value(self).expect("config serialises");
         let fields = v.as_object_mut().expect("object");
         fields.remove("replicates");
         fields.remove("branches");
+        // A transfer source enters by its own trunk identity (its trials and branches do not
+        // change the tickets).
+        if let (Some(t), Some(transfer)) = (&self.transfer, fields.get_mut("transfer").and_then(|v| v.as_object_mut())) {
+            transfer.insert("source".into(), t.source.hash().into());
+        }
         // Fields added after configs were first hashed, left out while they hold their default.
         let defaults = serde_json::to_value(Self::ADDED_LATER_DEFAULTS).expect("defaults serialise");
         for (key, default) in defaults.as_object().expect("object") {

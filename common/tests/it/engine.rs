@@ -384,9 +384,9 @@ fn the_run_identity_ignores_trials_and_branches_but_not_data_or_protocol() {
     assert_ne!(other.hash(), base);
     let d = data();
     let mut prov = d.provenance.clone();
-    assert_eq!(imp::run_identity(&cfg, &prov), imp::run_identity(&more, &prov));
+    assert_eq!(imp::run_identity(&cfg, &prov, None), imp::run_identity(&more, &prov, None));
     prov.train_examples += 1;
-    assert_ne!(imp::run_identity(&cfg, &prov), imp::run_identity(&cfg, &d.provenance), "other data, other run folder");
+    assert_ne!(imp::run_identity(&cfg, &prov, None), imp::run_identity(&cfg, &d.provenance, None), "other data, other run folder");
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod models;
 mod prune;
 mod rewinding;
 mod tickets;
+mod transfer;
 
 use std::sync::Once;
 
