@@ -6,7 +6,7 @@
 //!
 //! Normalisation (as open_lth, per channel): `(x / 255 - mean) / std` with MNIST
 //! `0.1307 / 0.3081`, Fashion-MNIST `0.2860 / 0.3530`, CIFAR-10 `[0.4914, 0.4822, 0.4465] /
-//! [0.2023, 0.1994, 0.2010]`.
+//! [0.2023, 0.1994, 0.2010]`, CIFAR-100 `[0.5071, 0.4865, 0.4409] / [0.2673, 0.2564, 0.2762]`.
 
 pub mod cifar;
 pub mod fetch;
@@ -27,18 +27,21 @@ pub enum DatasetName {
     Mnist,
     FashionMnist,
     Cifar10,
+    /// CIFAR-100 with its 100 fine classes.
+    Cifar100,
     /// Seeded class-prototype images for tests and smoke runs (no files).
     Synthetic,
 }
 
 impl DatasetName {
-    pub const ALL: [DatasetName; 4] = [Self::Mnist, Self::FashionMnist, Self::Cifar10, Self::Synthetic];
+    pub const ALL: [DatasetName; 5] = [Self::Mnist, Self::FashionMnist, Self::Cifar10, Self::Cifar100, Self::Synthetic];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Mnist => "mnist",
             Self::FashionMnist => "fashion-mnist",
             Self::Cifar10 => "cifar-10",
+            Self::Cifar100 => "cifar-100",
             Self::Synthetic => "synthetic",
         }
     }
@@ -57,7 +60,7 @@ impl DatasetName {
     pub fn shape(self) -> [i64; 3] {
         match self {
             Self::Mnist | Self::FashionMnist => [1, 28, 28],
-            Self::Cifar10 => [3, 32, 32],
+            Self::Cifar10 | Self::Cifar100 => [3, 32, 32],
             Self::Synthetic => [1, 8, 8],
         }
     }
@@ -68,6 +71,7 @@ impl DatasetName {
             Self::Mnist => (vec![0.1307], vec![0.3081]),
             Self::FashionMnist => (vec![0.2860], vec![0.3530]),
             Self::Cifar10 => (vec![0.4914, 0.4822, 0.4465], vec![0.2023, 0.1994, 0.2010]),
+            Self::Cifar100 => (vec![0.5071, 0.4865, 0.4409], vec![0.2673, 0.2564, 0.2762]),
             Self::Synthetic => (vec![0.0], vec![1.0]),
         }
     }
@@ -77,7 +81,7 @@ impl DatasetName {
     pub fn validation_size(self, n_train: usize) -> usize {
         match self {
             Self::Mnist | Self::FashionMnist if n_train == 60_000 => 5_000,
-            Self::Cifar10 if n_train == 50_000 => 5_000,
+            Self::Cifar10 | Self::Cifar100 if n_train == 50_000 => 5_000,
             _ => (n_train * 5_000 + 30_000) / 60_000,
         }
     }
@@ -169,6 +173,7 @@ pub fn ensure(name: DatasetName, data_dir: &Path) -> Result<sources::Located> {
         DatasetName::Mnist => sources::mnist(data_dir),
         DatasetName::FashionMnist => sources::fashion_mnist(data_dir),
         DatasetName::Cifar10 => sources::cifar10(data_dir),
+        DatasetName::Cifar100 => sources::cifar100(data_dir),
         DatasetName::Synthetic => Ok(sources::Located {
             dir: data_dir.to_path_buf(),
             source: "synthetic (seeded class prototypes + noise)".into(),
@@ -198,6 +203,13 @@ pub fn load(name: DatasetName, data_dir: &Path, split_seed: u64) -> Result<Datas
             let n = yi.len();
             (xi, yi, xt, yt, n)
         }
+        DatasetName::Cifar100 => {
+            let file = |b: &str| located.dir.join(b);
+            let (xi, yi) = cifar::read(&[file(sources::CIFAR100_BATCHES[0])], cifar::Layout::Cifar100)?;
+            let (xt, yt) = cifar::read(&[file(sources::CIFAR100_BATCHES[1])], cifar::Layout::Cifar100)?;
+            let n = yi.len();
+            (xi, yi, xt, yt, n)
+        }
         DatasetName::Synthetic => return Ok(synthetic(split_seed, 1_200, 400, 10)),
     };
     let shape = name.shape();
@@ -221,7 +233,8 @@ pub fn load(name: DatasetName, data_dir: &Path, split_seed: u64) -> Result<Datas
         normalisation: format!("(x/255 - {mean:?}) / {std:?} per channel"),
         train_subset: None,
     };
-    Ok(Dataset { name, shape, num_classes: 10, train, validation, test, provenance })
+    let num_classes = if name == DatasetName::Cifar100 { 100 } else { 10 };
+    Ok(Dataset { name, shape, num_classes, train, validation, test, provenance })
 }
 
 fn normalise(name: DatasetName, x_u8: Tensor) -> Tensor {

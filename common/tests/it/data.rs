@@ -84,6 +84,43 @@ fn cifar_batches_read_and_reject_bad_files() {
 }
 
 #[test]
+fn cifar100_records_give_the_fine_label_and_reject_bad_files() {
+    let d = tempfile::tempdir().unwrap();
+    let record = cifar::RECORD + 1;
+    let mut rec = vec![0u8; 2 * record];
+    // (coarse, fine, pixels…)
+    rec[0] = 19;
+    rec[1] = 99;
+    rec[2] = 200;
+    rec[record] = 4;
+    rec[record + 1] = 42;
+    let p = write(d.path(), "train.bin", &rec);
+    let (px, lb) = cifar::read(&[&p], cifar::Layout::Cifar100).unwrap();
+    assert_eq!(lb, vec![99, 42], "the fine label, not the coarse one");
+    assert_eq!((px.len(), px[0]), (2 * 3072, 200));
+    // A CIFAR-10 batch of the same length is not a whole number of CIFAR-100 records.
+    let ten = write(d.path(), "ten.bin", &vec![0u8; 3 * cifar::RECORD]);
+    assert!(format!("{:#}", cifar::read(&[&ten], cifar::Layout::Cifar100).unwrap_err()).contains("3074-byte record"));
+    rec[1] = 100;
+    let b = write(d.path(), "l.bin", &rec);
+    assert!(format!("{:#}", cifar::read(&[&b], cifar::Layout::Cifar100).unwrap_err()).contains("label 100 outside 0..100"));
+    assert_eq!(DatasetName::parse("cifar-100").unwrap().shape(), [3, 32, 32]);
+}
+
+#[test]
+fn an_archive_checked_by_its_published_md5_is_accepted_and_a_wrong_one_named() {
+    let d = tempfile::tempdir().unwrap();
+    // MD5("abc"), RFC 1321's test suite.
+    let spec = fetch::FileSpec { name: "a.tar.gz", sha256: &[], content_sha256: None, md5: Some("900150983cd24fb0d6963f7d28e17f72") };
+    let good = write(d.path(), "a.tar.gz", b"abc");
+    let v = fetch::verify(&good, &spec).unwrap().unwrap();
+    assert_eq!(v.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "the provenance records the SHA-256");
+    let bad = write(d.path(), "b.tar.gz", b"abd");
+    assert!(format!("{:#}", fetch::verify(&bad, &spec).unwrap_err()).contains("fails its MD5 check"));
+    assert!(bad.exists(), "a wrong file is named, never deleted");
+}
+
+#[test]
 fn npm_converter_splits_every_fifth_digit_and_recovers_bytes() {
     // Class d has 6 + d digits; pixel j of digit i is ((i*7 + j + d) % 256) / 255 rounded to 3 places.
     let jsons: Vec<(String, Vec<u8>)> = (0..10)
@@ -161,14 +198,14 @@ fn serve(body: Vec<u8>, truncate: bool) -> String {
 fn downloader_verifies_checksums_and_never_keeps_partial_files() {
     let body = b"lottery ticket payload".to_vec();
     let sha: &'static str = Box::leak(common::util::sha256_hex(&body).into_boxed_str());
-    let good = fetch::FileSpec { name: "f.bin", sha256: Box::leak(vec![sha].into_boxed_slice()), content_sha256: None };
-    let wrong = fetch::FileSpec { name: "f.bin", sha256: &["00"], content_sha256: None };
+    let good = fetch::FileSpec { name: "f.bin", sha256: Box::leak(vec![sha].into_boxed_slice()), content_sha256: None, md5: None };
+    let wrong = fetch::FileSpec { name: "f.bin", sha256: &["00"], content_sha256: None, md5: None };
     let d = tempfile::tempdir().unwrap();
     let dest = d.path().join("f.bin");
 
     let url = serve(body.clone(), false);
     let e = format!("{:#}", fetch::download(&format!("{url}f.bin"), &dest, &wrong).unwrap_err());
-    assert!(e.contains("wrong SHA-256"), "{e}");
+    assert!(e.contains("fails its checksum"), "{e}");
     assert!(std::fs::read_dir(d.path()).unwrap().next().is_none(), "nothing kept after a checksum failure");
 
     let cut = serve(body.clone(), true);

@@ -126,12 +126,9 @@ impl<'a> Runs<'a> {
 pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let scale = results.values().next().and_then(|l| [Scale::Smoke, Scale::Small, Scale::Paper].into_iter().find(|s| s.as_str() == l.results.scale));
     let Some(scale) = scale else { return Ok(vec![]) };
-    let grid = crate::presets::grid(scale);
-    let (a, b) = (grid[0].role.target(), grid[1].role.target());
-    let mut nets: Vec<Net> = grid.iter().map(|e| e.net).collect();
-    nets.dedup();
+    let (nets, a, b, c) = crate::presets::datasets(scale);
     let mut out = Vec::new();
-    for net in nets {
+    for &net in nets {
         let r = Runs { net, results, a, b };
         let half = |subset| Setting { subset, ..a };
         let adam = Setting { adam: true, ..a };
@@ -144,6 +141,9 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
             r.close(adam, a, "tickets generalise across optimizers (abstract)", 0.02),
             r.close(a, adam, "tickets generalise across optimizers (abstract)", 0.02),
         ]);
+        if let Some(c) = c {
+            out.push(r.close(a, c, "CIFAR-100 tickets transfer to CIFAR-10 close to its own (papers.md §5.3, remembered)", 0.02));
+        }
     }
     Ok(out)
 }

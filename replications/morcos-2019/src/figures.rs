@@ -38,17 +38,18 @@ impl PanelSpec {
 
 /// The panels of `figure` at `scale`, per network.
 pub fn panels(figure: &str, scale: Scale) -> Vec<PanelSpec> {
-    let grid = presets::grid(scale);
-    let (Some(a), Some(b)) = (grid.first().map(|e| e.role.target()), grid.get(1).map(|e| e.role.target())) else { return vec![] };
+    let (nets, a, b, c) = presets::datasets(scale);
     let part = |s: Setting, subset| Setting { subset, ..s };
     let adam = Setting { adam: true, ..a };
-    let mut nets: Vec<Net> = grid.iter().map(|e| e.net).collect();
-    nets.dedup();
-    nets.into_iter()
-        .flat_map(|net| {
+    nets.iter()
+        .flat_map(|&net| {
             let p = |title, target, sources: Vec<Setting>| PanelSpec { net, title, target, sources };
             match figure {
-                "figure-1" => vec![p("tickets across datasets", a, vec![b]), p("tickets across datasets", b, vec![a])],
+                "figure-1" => {
+                    let mut v = vec![p("tickets across datasets", a, std::iter::once(b).chain(c).collect()), p("tickets across datasets", b, vec![a])];
+                    v.extend(c.map(|c| p("tickets across datasets", c, vec![a])));
+                    v
+                }
                 "figure-2" => vec![
                     p("dataset size of the source", a, vec![b, part(b, FRACTION)]),
                     p("same distribution (disjoint halves)", part(a, TrainSubset::HalfB), vec![part(a, TrainSubset::HalfA)]),

@@ -21,11 +21,12 @@
 //! A = CIFAR-10 and B = Fashion-MNIST, SGD 0.1, momentum 0.9, weight decay 1e-4, batch 512, 160
 //! epochs of CIFAR-10's 45,000 training images (14,080 iterations), ×0.1 at epochs 80 and 120;
 //! Adam 3e-4 (constant: our choice), late resetting to k = 1 epoch (88 iterations), 30 levels
-//! (0.8^30 = 0.12 % remaining), 3 trials, CIFAR augmentation on CIFAR-10. Fashion-MNIST keeps
+//! (0.8^30 = 0.12 % remaining), 3 trials, CIFAR augmentation on CIFAR-10 and -100; and a third
+//! source for CIFAR-10, CIFAR-100 (more classes; tickets both ways). Fashion-MNIST keeps
 //! its 28×28×1 images: VGG's global pooling takes any size, but its first convolution then has
 //! one input channel, so that layer is re-initialised (dense) when a ticket crosses between
 //! Fashion-MNIST and CIFAR-10 (`common::transfer` keeps the target's layer when shapes differ).
-//! CIFAR-100, SVHN, ImageNet and Places365 are not readable here.
+//! SVHN, ImageNet and Places365 are not readable here.
 //!
 //! `small` fits an hour on 2 CPU cores: A = Fashion-MNIST and B = MNIST (both 28×28×1, so only
 //! the data changes), LeNet-300-100 (not in the paper: SGD 0.05, momentum 0.9, weight decay
@@ -107,6 +108,7 @@ impl Setting {
             DatasetName::Mnist => "MNIST",
             DatasetName::FashionMnist => "Fashion-MNIST",
             DatasetName::Cifar10 => "CIFAR-10",
+            DatasetName::Cifar100 => "CIFAR-100",
             DatasetName::Synthetic => "synthetic",
         };
         let part = match self.subset {
@@ -168,19 +170,19 @@ impl Exp {
 /// The tenth of the training split of the dataset-size control.
 pub const FRACTION: TrainSubset = TrainSubset::Fraction(0.1);
 
-/// A scale's networks and its datasets A (primary) and B.
-fn datasets(scale: Scale) -> (&'static [Net], DatasetName, DatasetName) {
+/// A scale's networks, its datasets A (primary) and B, and a third source C for A (`paper`:
+/// CIFAR-100, more classes).
+pub fn datasets(scale: Scale) -> (&'static [Net], Setting, Setting, Option<Setting>) {
     match scale {
-        Scale::Paper => (&[Net::Vgg], DatasetName::Cifar10, DatasetName::FashionMnist),
-        Scale::Small | Scale::Smoke => (&[Net::Lenet, Net::Vgg], DatasetName::FashionMnist, DatasetName::Mnist),
+        Scale::Paper => (&[Net::Vgg], Setting::on(DatasetName::Cifar10), Setting::on(DatasetName::FashionMnist), Some(Setting::on(DatasetName::Cifar100))),
+        Scale::Small | Scale::Smoke => (&[Net::Lenet, Net::Vgg], Setting::on(DatasetName::FashionMnist), Setting::on(DatasetName::Mnist), None),
     }
 }
 
 /// The experiments of `scale`, own tickets first.
 pub fn grid(scale: Scale) -> Vec<Exp> {
-    let (nets, a, b) = datasets(scale);
-    let (a, b) = (Setting::on(a), Setting::on(b));
-    let own = [a, b, a.adam(), a.part(TrainSubset::HalfA), a.part(TrainSubset::HalfB), b.part(FRACTION)];
+    let (nets, a, b, c) = datasets(scale);
+    let own = [a, b, a.adam(), a.part(TrainSubset::HalfA), a.part(TrainSubset::HalfB), b.part(FRACTION)].into_iter().chain(c);
     let transfers = [
         (a, b),
         (b, a),
@@ -188,8 +190,10 @@ pub fn grid(scale: Scale) -> Vec<Exp> {
         (a.part(TrainSubset::HalfB), a.part(TrainSubset::HalfA)),
         (a.adam(), a),
         (a, a.adam()),
-    ];
-    let roles: Vec<Role> = own.into_iter().map(Role::Own).chain(transfers.into_iter().map(|(target, source)| Role::Transfer { target, source })).collect();
+    ]
+    .into_iter()
+    .chain(c.into_iter().flat_map(|c| [(a, c), (c, a)]));
+    let roles: Vec<Role> = own.map(Role::Own).chain(transfers.map(|(target, source)| Role::Transfer { target, source })).collect();
     nets.iter().flat_map(|&net| roles.iter().map(move |&role| Exp { net, role })).collect()
 }
 
@@ -286,6 +290,6 @@ fn network(net: Net, s: Setting, scale: Scale, dataset: DatasetName) -> (ModelCo
         (OptimizerConfig::Sgd { lr: sgd_lr, momentum: 0.9, nesterov: false, weight_decay: 1e-4 }, Schedule { milestones: vec![at(0.5), at(0.75)], gamma: 0.1, warmup: 0 })
     };
     let init = if net == Net::Lenet { InitKind::GlorotNormal } else { InitKind::KaimingNormal };
-    let train = TrainConfig { optimizer, schedule, batch_size, iterations, eval_every, augment: dataset == DatasetName::Cifar10, test_eval: TestEval::Always };
+    let train = TrainConfig { optimizer, schedule, batch_size, iterations, eval_every, augment: matches!(dataset, DatasetName::Cifar10 | DatasetName::Cifar100), test_eval: TestEval::Always };
     (ModelConfig { arch, init }, train, levels, rewind)
 }
