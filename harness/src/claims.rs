@@ -42,6 +42,16 @@ impl Claim {
     }
 }
 
+/// A fraction as a percentage in a claims row: `0.9812` → `98.12 %`.
+pub fn pct(x: f64) -> String {
+    format!("{:.2} %", 100.0 * x)
+}
+
+/// A difference of fractions in percentage points: `-0.0169` → `-1.69 pp`.
+pub fn pp(x: f64) -> String {
+    format!("{:+.2} pp", 100.0 * x)
+}
+
 /// Header of a claims table (two Markdown lines).
 pub const HEADER: &str = "| Paper | Claim | Paper's number | Ours | Scale / data | Judged by | Verdict |\n|---|---|---|---|---|---|---|\n";
 

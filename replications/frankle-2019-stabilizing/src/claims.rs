@@ -19,13 +19,10 @@ use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::imp::StageKind;
 use harness::{Claim, Loaded, Results, Scale, Verdict};
+use harness::claims::pp;
 
 fn mean(values: &[f64]) -> Option<f64> {
     Stat::of(values).map(|s| s.mean)
-}
-
-fn pp(x: f64) -> String {
-    format!("{:+.2} pp", 100.0 * x)
 }
 
 /// One variant's experiments, by k.

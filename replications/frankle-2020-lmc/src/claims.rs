@@ -18,6 +18,7 @@ use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::interpolate::PairRecord;
 use harness::{Claim, Loaded, Results};
+use harness::claims::{pp, pct};
 
 fn mean(values: &[f64]) -> Option<f64> {
     Stat::of(values).map(|s| s.mean)
@@ -26,14 +27,6 @@ fn mean(values: &[f64]) -> Option<f64> {
 /// Mean test instability of the pairs of `kind` at `level`.
 fn instability(l: &Loaded, level: u32, kind: BranchKind) -> Option<f64> {
     mean(&figures::pairs(l, level, kind).into_iter().map(PairRecord::test_instability).collect::<Vec<_>>())
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.2} %", 100.0 * x)
-}
-
-fn pp(x: f64) -> String {
-    format!("{:+.2} pp", 100.0 * x)
 }
 
 const THRESHOLD: &str = "the paper's 2 % barrier threshold";

@@ -18,13 +18,10 @@ use common::aggregate::LevelSummary;
 use common::config::BranchKind;
 use common::imp::StageKind;
 use harness::{Claim, Results, Verdict};
+use harness::claims::pp;
 
 fn row(rows: &[LevelSummary], level: u32, kind: StageKind) -> Option<&LevelSummary> {
     rows.iter().find(|r| r.level == level && r.kind == kind)
-}
-
-fn pp(x: f64) -> String {
-    format!("{:+.2} pp", 100.0 * x)
 }
 
 const HALF: &str = "same direction, ≥ half the paper's effect";

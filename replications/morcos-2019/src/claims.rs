@@ -20,14 +20,7 @@ use common::config::BranchKind;
 use common::data::TrainSubset;
 use common::imp::StageKind;
 use harness::{Claim, Loaded, Results, Scale};
-
-fn pp(x: f64) -> String {
-    format!("{:+.2} pp", 100.0 * x)
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.2} %", 100.0 * x)
-}
+use harness::claims::{pp, pct};
 
 /// One network's results at one scale.
 struct Runs<'a> {

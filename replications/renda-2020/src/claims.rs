@@ -19,14 +19,11 @@ use common::aggregate::Stat;
 use common::config::{BranchKind, Retrain};
 use common::imp::Stage;
 use harness::{Claim, Results};
+use harness::claims::pp;
 
 const ONESHOT_LEVEL: u32 = 7;
 const ITERATIVE_MATCH_LEVEL: u32 = 7;
 const ITERATIVE_LAST_LEVEL: u32 = 10;
-
-fn pp(x: f64) -> String {
-    format!("{:+.2} pp", 100.0 * x)
-}
 
 pub fn claims(results: &Results) -> anyhow::Result<Vec<Claim>> {
     let mut out = Vec::new();

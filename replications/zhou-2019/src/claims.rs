@@ -24,19 +24,12 @@ use common::config::BranchKind;
 use common::criteria::{Criterion, KeptValues};
 use common::ticket::PrunedValues;
 use harness::{Claim, Loaded, Results};
+use harness::claims::{pp, pct};
 
 const CLAIM_LEVEL: u32 = 12;
 
 fn mean(values: &[f64]) -> Option<f64> {
     Stat::of(values).map(|s| s.mean)
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.2} %", 100.0 * x)
-}
-
-fn pp(x: f64) -> String {
-    format!("{:+.2} pp", 100.0 * x)
 }
 
 /// One network's experiments.
