@@ -35,6 +35,11 @@ fn every_ablation_is_a_ticket_of_large_final_or_of_its_criterion() {
     let criterion = toml("lenet-large-init-large-final");
     assert!(criterion.contains("criterion = \"large_init_large_final\"") && criterion.contains("kind = \"untrained-signed-constant\""), "{criterion}");
     harness::testkit::rejects(&s, &["--scale", "small", "config", "conv-6-random"], "not part of scale small");
+    // small's Conv-2 is the lottery ticket and the random criterion only.
+    let conv2 = String::from_utf8_lossy(&s.ok(&["--scale", "small", "config", "conv-2-large-final"]).stdout).into_owned();
+    assert!(conv2.contains("iterations = 500") && conv2.contains("kind = \"untrained\"\nlevels = [\n    3,\n    6,\n]"), "{conv2}");
+    s.ok(&["--scale", "small", "config", "conv-2-random"]);
+    harness::testkit::rejects(&s, &["--scale", "small", "config", "conv-2-small-final"], "not part of scale small");
 }
 
 #[test]
