@@ -478,8 +478,9 @@ pub fn load_results<P: Paper>(paper: &P, dir: &Path) -> Result<Results> {
         let results = results::read(&path)?;
         let config = results.config()?;
         let prov = results.provenance()?;
+        let subset = prov.train_subset.as_ref().map(|s| format!("; trained on {s}")).unwrap_or_default();
         let dataset_line = format!(
-            "{} from {} (train/val/test {}/{}/{})",
+            "{} from {} (train/val/test {}/{}/{}{subset})",
             prov.dataset, prov.source, prov.train_examples, prov.validation_examples, prov.test_examples
         );
         out.insert(spec.name, Loaded { spec: *spec, results, config, dataset_line });

@@ -11,6 +11,7 @@ use crate::presets::{self, Exp, Net, Role, Setting, FRACTION};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
+use common::models::Arch;
 use common::data::TrainSubset;
 use common::imp::{JobId, StageKind};
 use common::plot::{Figure, Panel, Series, Spread, XAxis, TAB10};
@@ -130,22 +131,38 @@ fn panel(results: &Results, spec: &PanelSpec) -> Option<Panel> {
     })
 }
 
+/// `LeNet-300-100`, `VGG-11 (width 8)`.
+fn arch_label(arch: &Arch) -> String {
+    match arch {
+        Arch::Lenet { hidden } => format!("LeNet-{}", hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-")),
+        Arch::Vgg { depth, width } if *width == common::models::VGG_WIDTH => format!("VGG-{depth}"),
+        Arch::Vgg { depth, width } => format!("VGG-{depth} (width {width})"),
+        other => format!("{other:?}"),
+    }
+}
+
 fn caption(figure: &str, results: &Results, specs: &[PanelSpec]) -> String {
     let Some(first) = results.values().next() else { return String::new() };
     let mut lines = vec![format!(
         "Reproduction of Morcos et al. (NeurIPS 2019) {figure} {}; final test accuracy, mean over trials, bars = min..max; random ticket = random mask with the level's per-layer counts, fresh weights.",
         first.provenance_clause()
     )];
+    let drawn: Vec<&Loaded> = specs.iter().flat_map(|p| p.experiments()).filter_map(|e| results.get(e.name().as_str())).collect();
     let mut nets: Vec<Net> = specs.iter().map(|p| p.net).collect();
     nets.dedup();
     for net in nets {
         if let Some(l) = specs.iter().filter(|p| p.net == net).flat_map(|p| p.experiments()).find_map(|e| results.get(e.name().as_str())) {
+            let c = &l.config;
             lines.push(format!(
-                "{}: {:?}, {} trial(s), {} it, late reset to k = {}, {} levels; data: {}",
-                net.label(), l.config.model.arch, l.config.replicates, l.config.train.iterations, l.config.rewind_iteration, l.config.levels, l.dataset_line
+                "{}: {}, {} trial(s), {} it, tickets late-reset to k = {}, {} levels",
+                net.label(), arch_label(&c.model.arch), c.replicates, c.train.iterations, c.rewind_iteration.max(c.transfer.as_ref().map_or(0, |t| t.source.rewind_iteration)), c.levels
             ));
         }
     }
+    let mut data: Vec<&str> = drawn.iter().map(|l| l.dataset_line.as_str()).collect();
+    data.sort_unstable();
+    data.dedup();
+    lines.extend(data.into_iter().map(|d| format!("data: {d}")));
     lines.join("\n")
 }
 
