@@ -372,17 +372,15 @@ pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) ->
     cfg.train.validate(data.train.len())?;
     let device = DeviceChoice::parse(&o.device)?.resolve()?;
     tch::set_num_threads(parallelism(o, device).1);
-    let mut parents: Vec<(PathBuf, JobId)> = imp::dependencies(job).into_iter().map(|d| (dir.clone(), d)).collect();
+    // Its own parents, and a transferred level's source level.
+    let mut parents: Vec<(PathBuf, JobId, String)> = imp::dependencies(job).into_iter().map(|d| (dir.clone(), d, String::new())).collect();
     if let (Some(source), imp::Stage::Main) = (&source, job.stage) {
-        parents.push((source.clone(), job));
+        parents.push((source.clone(), job, format!(" of its transfer source {}", source.display())));
     }
-    for (parent_dir, d) in parents {
+    for (parent_dir, d, whose) in parents {
         let parent = common::paths::stage_dir(&parent_dir, d.replicate, d.level, &d.stage.name());
         if !parent.join(common::paths::OUTCOME).exists() {
-            bail!(
-                "stage replicate {} level {} {} needs replicate {} level {} {} of {}, which is not done; train it first",
-                job.replicate, job.level, job.stage, d.replicate, d.level, d.stage, parent_dir.display()
-            );
+            bail!("stage replicate {} level {} {} needs replicate {} level {} {}{whose}, which is not done; train it first", job.replicate, job.level, job.stage, d.replicate, d.level, d.stage);
         }
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create run folder {}", dir.display()))?;

@@ -89,17 +89,25 @@ fn nets(results: &Results, figure: &str) -> Vec<Net> {
 
 fn caption(figure: &str, results: &Results) -> String {
     let Some(first) = results.values().next() else { return String::new() };
+    // Each network's commit is on its own line: a scale's networks may come from different runs.
     let mut lines = vec![format!(
-        "Reproduction of Zhou et al. (NeurIPS 2019) {figure} {}; trained: accuracy at early stop; mean over trials, bars = min..max.",
-        first.provenance_clause()
+        "Reproduction of Zhou et al. (NeurIPS 2019) {figure} at scale `{}`; seed {}; trained: accuracy at early stop; mean over trials, bars = min..max.",
+        first.results.scale, first.config.seed
     )];
     for net in Net::ALL {
         if let Some((_, l)) = of(results, net, figure).first() {
-            lines.push(format!("{}: {} trial(s), {} it, {} rounds", net.label(), l.config.replicates, l.config.train.iterations, l.config.levels));
+            let commit: String = l.results.run.git_commit.chars().take(12).collect();
+            lines.push(format!("{}: {} trial(s), {} it, {} rounds, commit {commit}", net.label(), l.config.replicates, l.config.train.iterations, l.config.levels));
             lines.push(format!("    {}", l.dataset_line));
         }
     }
     lines.join("\n")
+}
+
+/// The colour index of `a` in `figure`: its place among the figure's ablations, so that an
+/// ablation keeps its colour in every network's panel.
+fn colour(figure: &str, a: Ablation) -> usize {
+    presets::NAMES.iter().map(|e| presets::parse(e)).filter(|(n, x)| *n == Net::Lenet && draws(figure, *x)).position(|(_, x)| x == a).unwrap_or(0)
 }
 
 fn series(label: String, i: usize, dashed: bool, points: Vec<(f64, Stat)>) -> Series {
@@ -122,10 +130,9 @@ fn sparsity_panel(title: String, y_label: &str, lines: Vec<Series>) -> Panel {
 fn trained_panel(results: &Results, net: Net, figure: &str, title: &str) -> Panel {
     let lines = of(results, net, figure)
         .into_iter()
-        .enumerate()
-        .map(|(i, (a, l))| {
+        .map(|(a, l)| {
             let points = (0..=l.config.levels).filter_map(|level| Some((100.0 * density(l, level)?, Stat::of(&trained_accuracy(l, level))?))).collect();
-            series(a.label(), i, a == LOTTERY && figure != "figure-2", points)
+            series(a.label(), colour(figure, a), a == LOTTERY && figure != "figure-2", points)
         })
         .collect();
     sparsity_panel(format!("{}: {title}", net.label()), "Test accuracy at early stop", lines)
@@ -135,10 +142,9 @@ fn trained_panel(results: &Results, net: Net, figure: &str, title: &str) -> Pane
 fn untrained_panel(results: &Results, net: Net, kind: BranchKind) -> Panel {
     let lines = of(results, net, "figure-5")
         .into_iter()
-        .enumerate()
-        .map(|(i, (a, l))| {
+        .map(|(a, l)| {
             let points = (1..=l.config.levels).filter_map(|level| Some((100.0 * density(l, level)?, Stat::of(&untrained_accuracy(l, level, kind))?))).collect();
-            series(a.label(), i, false, points)
+            series(a.label(), colour("figure-5", a), false, points)
         })
         .collect();
     let on = if kind == BranchKind::Untrained { "initial weights" } else { "signed constants" };

@@ -59,5 +59,5 @@ fn a_transferred_level_waits_for_its_sources_level() {
     // The sources are submitted before the transfers.
     assert!(out.find("# morcos-2019:lenet-mnist:r0l2:main").unwrap() < out.find("# morcos-2019:lenet-fashion-mnist-from-mnist:r0l0:main").unwrap());
     // A transfer's stage refuses to train before its source's level exists, and names it.
-    rejects(&s, &["run-stage", "lenet-fashion-mnist-from-mnist", "0", "0", "main"], "needs replicate 0 level 0 main of runs/lenet-mnist-synthetic-");
+    rejects(&s, &["run-stage", "lenet-fashion-mnist-from-mnist", "0", "0", "main"], "needs replicate 0 level 0 main of its transfer source runs/lenet-mnist-synthetic-");
 }
