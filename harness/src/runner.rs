@@ -272,8 +272,9 @@ fn prepare(plans: Vec<Plan>, o: &Opts, results_dir: &Path) -> Result<Vec<Prepare
     Ok(out)
 }
 
-/// `prepared` in the order they can train: every transfer source before its targets. Targets
-/// whose source is not among them (already trained, or refused by the engine) come last.
+/// `prepared` in the order they can train: every experiment that transfers no ticket first
+/// (the sources among them), then the transfer experiments (chained transfers are refused by
+/// the config's validation, so two waves suffice).
 pub(crate) fn waves(prepared: Vec<Prepared>) -> Vec<Vec<Prepared>> {
     let (transfers, others): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.source.is_some());
     [others, transfers].into_iter().filter(|w| !w.is_empty()).collect()

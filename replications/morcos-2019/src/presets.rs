@@ -35,7 +35,7 @@
 //! (channels 8 … 64; the paper's SGD recipe at batch 128, 800 iterations, k = 5, 10 levels to
 //! 10.7 %, random tickets at levels 5 and 10; Adam 3e-4), 1 trial. k is the paper's 1 of 160
 //! epochs as a fraction of training (rounded). A VGG step costs ~0.04 s here, a LeNet step
-//! ~2 ms: ~50 minutes on 2 cores. `smoke` is tiny.
+//! ~2 ms: about an hour on 2 cores (61 min measured, cores shared). `smoke` is tiny.
 
 use common::config::{BranchConfig, BranchKind, ExperimentConfig};
 use common::data::{DatasetName, TrainSubset};
