@@ -39,7 +39,7 @@ pub struct Opts {
     /// Trials (replicates) per experiment [default: the preset's; see `config NAME`]
     #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(0..=MAX_REPLICATES as i64))]
     pub trials: Option<u32>,
-    /// Dataset for every experiment: mnist, fashion-mnist, cifar-10 or synthetic [default: the
+    /// Dataset for every experiment: mnist, fashion-mnist, cifar-10, cifar-100 or synthetic [default: the
     /// paper's, falling back from CIFAR-10 to Fashion-MNIST when CIFAR-10 is absent]
     #[arg(long, global = true)]
     pub dataset: Option<String>,
