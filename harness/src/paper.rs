@@ -20,6 +20,13 @@ pub enum Scale {
 }
 
 impl Scale {
+    pub const ALL: [Scale; 3] = [Scale::Smoke, Scale::Small, Scale::Paper];
+
+    /// The scale a results file was written at (`smoke`, `small`, `paper`).
+    pub fn named(name: &str) -> Option<Scale> {
+        Scale::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Scale::Smoke => "smoke",

@@ -19,7 +19,7 @@ use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::data::TrainSubset;
 use common::imp::StageKind;
-use harness::{Claim, Loaded, Results, Scale};
+use harness::{Claim, Loaded, Results};
 use harness::claims::{pp, pct};
 
 /// One network's results at one scale.
@@ -100,7 +100,7 @@ impl<'a> Runs<'a> {
     }
 
     fn larger_source(&self) -> Claim {
-        let tenth = Setting { subset: FRACTION, ..self.b };
+        let tenth = self.b.part(FRACTION);
         let (full, small) = (self.transfer(self.a, self.b), self.transfer(self.a, tenth));
         let ours = (|| {
             let (f, s) = (Self::sparse(full?)?, Self::sparse(small?)?);
@@ -117,20 +117,18 @@ impl<'a> Runs<'a> {
 }
 
 pub fn claims(results: &Results) -> Result<Vec<Claim>> {
-    let scale = results.values().next().and_then(|l| [Scale::Smoke, Scale::Small, Scale::Paper].into_iter().find(|s| s.as_str() == l.results.scale));
-    let Some(scale) = scale else { return Ok(vec![]) };
+    let Some(scale) = crate::figures::scale_of(results) else { return Ok(vec![]) };
     let (nets, a, b, c) = crate::presets::datasets(scale);
     let mut out = Vec::new();
     for &net in nets {
         let r = Runs { net, results, a, b };
-        let half = |subset| Setting { subset, ..a };
-        let adam = Setting { adam: true, ..a };
+        let adam = a.adam();
         out.extend([
             r.close(a, b, "close to the target's own ticket (abstract: \"often … close\")", 0.02),
             r.close(b, a, "close to the target's own ticket (abstract: \"often … close\")", 0.02),
             r.beats_random(),
             r.larger_source(),
-            r.close(half(TrainSubset::HalfB), half(TrainSubset::HalfA), "same-distribution control: as good as the own ticket (papers.md §5.2)", 0.01),
+            r.close(a.part(TrainSubset::HalfB), a.part(TrainSubset::HalfA), "same-distribution control: as good as the own ticket (papers.md §5.2)", 0.01),
             r.close(adam, a, "tickets generalise across optimizers (abstract)", 0.02),
             r.close(a, adam, "tickets generalise across optimizers (abstract)", 0.02),
         ]);

@@ -40,8 +40,7 @@ impl PanelSpec {
 /// The panels of `figure` at `scale`, per network.
 pub fn panels(figure: &str, scale: Scale) -> Vec<PanelSpec> {
     let (nets, a, b, c) = presets::datasets(scale);
-    let part = |s: Setting, subset| Setting { subset, ..s };
-    let adam = Setting { adam: true, ..a };
+    let adam = a.adam();
     nets.iter()
         .flat_map(|&net| {
             let p = |title, target, sources: Vec<Setting>| PanelSpec { net, title, target, sources };
@@ -52,8 +51,8 @@ pub fn panels(figure: &str, scale: Scale) -> Vec<PanelSpec> {
                     v
                 }
                 "figure-2" => vec![
-                    p("dataset size of the source", a, vec![b, part(b, FRACTION)]),
-                    p("same distribution (disjoint halves)", part(a, TrainSubset::HalfB), vec![part(a, TrainSubset::HalfA)]),
+                    p("dataset size of the source", a, vec![b, b.part(FRACTION)]),
+                    p("same distribution (disjoint halves)", a.part(TrainSubset::HalfB), vec![a.part(TrainSubset::HalfA)]),
                 ],
                 "figure-3" => vec![p("tickets across optimizers", adam, vec![a]), p("tickets across optimizers", a, vec![adam])],
                 _ => vec![],
@@ -66,7 +65,7 @@ pub static FIGURES: LazyLock<Vec<FigureSpec>> = LazyLock::new(|| {
     NAMES
         .into_iter()
         .map(|name| {
-            let members: Vec<String> = [Scale::Smoke, Scale::Small, Scale::Paper].into_iter().flat_map(|s| panels(name, s)).flat_map(|p| p.experiments()).map(|e| e.name()).collect();
+            let members: Vec<String> = Scale::ALL.into_iter().flat_map(|s| panels(name, s)).flat_map(|p| p.experiments()).map(|e| e.name()).collect();
             let experiments: Vec<&'static str> = presets::NAMES.iter().copied().filter(|n| members.iter().any(|m| m == n)).collect();
             FigureSpec { name, experiments: Box::leak(experiments.into_boxed_slice()) }
         })
@@ -100,9 +99,9 @@ pub fn curve(l: &Loaded, kind: StageKind) -> Vec<(f64, Stat)> {
     (0..=l.config.levels).filter_map(|level| Some((remaining(l, level)?, Stat::of(&accuracy(l, level, kind))?))).collect()
 }
 
-fn scale_of(results: &Results) -> Option<Scale> {
-    let scale = results.values().next()?.results.scale.clone();
-    [Scale::Smoke, Scale::Small, Scale::Paper].into_iter().find(|s| s.as_str() == scale)
+/// The scale the results were written at.
+pub fn scale_of(results: &Results) -> Option<Scale> {
+    Scale::named(&results.values().next()?.results.scale)
 }
 
 fn panel(results: &Results, spec: &PanelSpec) -> Option<Panel> {

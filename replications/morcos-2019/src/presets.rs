@@ -83,11 +83,13 @@ impl Setting {
         Setting { dataset, adam: false, subset: TrainSubset::All }
     }
 
-    const fn adam(self) -> Setting {
+    /// The same setting trained with Adam.
+    pub const fn adam(self) -> Setting {
         Setting { adam: true, ..self }
     }
 
-    const fn part(self, subset: TrainSubset) -> Setting {
+    /// The same setting on part of its training split.
+    pub const fn part(self, subset: TrainSubset) -> Setting {
         Setting { subset, ..self }
     }
 
