@@ -5,6 +5,7 @@
 //! a figure lacks. Each test runs the binary at smoke scale on synthetic data in a temporary
 //! folder.
 
+pub use toml;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -345,6 +346,96 @@ pub fn second_process_is_refused(suite: &Suite) {
     assert!(err.contains("another process (pid") && err.contains("is running this experiment"), "{err}");
 }
 
+/// The golden guard over what the project publishes: for every scale with committed results of
+/// the paper (`<repo>/results/<id>/<scale>/`), without training anything,
+/// - every results file's stored trunk hash is what its config hashes to today, and what
+///   today's preset of that experiment (at the stored seed and dataset) hashes to;
+/// - `summary --headline` prints the committed `headline.md` byte for byte;
+/// - `plot` redraws exactly the committed figures: every SVG byte for byte, every PNG pixel for
+///   pixel, and no figure more or less.
+pub fn committed_results_are_reproduced(suite: &Suite, repo: &Path) {
+    let results = repo.join("results").join(suite.id);
+    let Ok(scales) = std::fs::read_dir(&results) else { panic!("{} has no committed results", results.display()) };
+    let mut scales: Vec<PathBuf> = scales.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    scales.sort();
+    assert!(!scales.is_empty(), "{} has no scale folders", results.display());
+    let s = Sandbox::new(suite);
+    let results_arg = results.to_string_lossy().into_owned();
+    for dir in scales {
+        let scale = dir.file_name().unwrap().to_string_lossy().into_owned();
+        // The binary as a user runs it (no smoke or synthetic defaults), in the sandbox.
+        let at = |args: &[&str]| {
+            let o = Command::new(suite.bin).current_dir(s.dir.path()).args(["--quiet", "--scale", &scale, "--results-dir", &results_arg]).args(args).output().expect("the binary starts");
+            assert!(o.status.success(), "{args:?} at scale {scale} failed: {}", stderr(&o));
+            o
+        };
+        committed_hashes_match_presets(&dir, &at);
+        let headline = at(&["summary", "--headline"]).stdout;
+        let committed = std::fs::read(dir.join("headline.md")).unwrap_or_else(|e| panic!("{}/headline.md: {e}", dir.display()));
+        assert!(headline == committed, "{}/headline.md differs from `summary --headline`:\n{}", dir.display(), String::from_utf8_lossy(&headline));
+        let drawn = s.path(&format!("golden-figures-{scale}"));
+        at(&["--figures-dir", &drawn.to_string_lossy(), "plot"]);
+        let figures = repo.join("figures").join(suite.id).join(&scale);
+        same_figures(&drawn.join(&scale), &figures);
+    }
+}
+
+/// Every `.h5` in `dir`: its stored hash against its own config and against the preset that
+/// `config` prints today (`at` runs the binary at the folder's scale and results).
+fn committed_hashes_match_presets(dir: &Path, at: &dyn Fn(&[&str]) -> Output) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "h5")).collect();
+    files.sort();
+    for file in files {
+        let stored = common::results::read(&file).unwrap_or_else(|e| panic!("{}: {e:#}", file.display()));
+        let cfg = stored.config().unwrap();
+        assert_eq!(cfg.hash(), stored.config_hash, "{}: its stored config no longer hashes to its stored trunk hash", file.display());
+        let experiment = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let seed = cfg.seed.to_string();
+        let preset = |extra: &[&str]| -> common::config::ExperimentConfig {
+            let mut args = vec!["--seed", &seed];
+            args.extend_from_slice(extra);
+            args.extend(["config", &experiment]);
+            toml::from_str(&String::from_utf8_lossy(&at(&args).stdout)).expect("config prints a config")
+        };
+        // The paper's own dataset unless the file was trained on another (a fallback), named
+        // then; without an override a transfer's source keeps its own dataset.
+        let mut today = preset(&[]);
+        if today.dataset != cfg.dataset {
+            today = preset(&["--dataset", cfg.dataset.as_str()]);
+        }
+        assert_eq!(today.hash(), stored.config_hash, "{}: today's preset of `{experiment}` hashes differently from the committed results", file.display());
+    }
+}
+
+/// `drawn` holds the same figure files as `committed`: SVGs equal byte for byte, PNGs pixel for
+/// pixel.
+fn same_figures(drawn: &Path, committed: &Path) {
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d).unwrap_or_else(|e| panic!("{}: {e}", d.display())).flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(drawn), names(committed), "`plot` draws other figures than {} holds", committed.display());
+    for name in names(committed) {
+        let (a, b) = (std::fs::read(drawn.join(&name)).unwrap(), std::fs::read(committed.join(&name)).unwrap());
+        if name.ends_with(".png") {
+            assert!(png_pixels(&a) == png_pixels(&b), "{}/{name}: the redrawn figure differs pixel by pixel", committed.display());
+        } else {
+            assert!(a == b, "{}/{name}: the redrawn figure differs byte by byte", committed.display());
+        }
+    }
+}
+
+/// A PNG's size, colour type and decoded pixels.
+fn png_pixels(bytes: &[u8]) -> (u32, u32, png::ColorType, Vec<u8>) {
+    let mut reader = png::Decoder::new(bytes).read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG pixels");
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, info.color_type, buf)
+}
+
+
 /// Instantiates the harness's CLI suite for a paper binary:
 ///
 /// ```ignore
@@ -388,6 +479,10 @@ macro_rules! cli_suite {
             #[test]
             fn a_second_process_on_the_same_experiment_exits_with_a_clear_message() {
                 $crate::testkit::second_process_is_refused(&CLI_SUITE)
+            }
+            #[test]
+            fn committed_results_headlines_and_figures_are_reproduced() {
+                $crate::testkit::committed_results_are_reproduced(&CLI_SUITE, &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
             }
         }
     };
