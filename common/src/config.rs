@@ -4,7 +4,10 @@
 //! named from [`ExperimentConfig::hash`], the *trunk identity*: a SHA-256 of the canonical JSON
 //! of every field except `replicates` and `branches`. Raising the number of trials reuses the
 //! finished replicates, and asking for another branch or copy reuses the trunk (a branch stage's
-//! folder name carries its own identity). Fields added later (listed in [`AddedLater`]) are
+//! folder, `<kind>_<copy>`, names it within the run folder). Two branch settings still sit at
+//! the top level, and so in the trunk identity: `interpolation` (spawned pairs) and `supermask`
+//! (`learned-supermask`) — moving them into their branches would change the committed hashes of
+//! the LMC, stabilizing and Zhou results. Fields added later (listed in [`AddedLater`]) are
 //! left out of the hash while they hold their default, so configs that do not use them keep
 //! their hash and their cached runs — the rule open_lth follows by hashing only non-default
 //! hyperparameters.
@@ -16,84 +19,9 @@ use crate::train::TrainConfig;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-/// A branch off an IMP level that reuses (or re-derives) its mask and trains once more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "kebab-case")]
-pub enum BranchKind {
-    /// Same mask, new weights drawn from the same initialiser (Frankle & Carbin's control).
-    Reinit,
-    /// A random mask with the level's per-layer counts, new weights ("randomly sampled sparse
-    /// network", Fig. 1).
-    RandomPrune,
-    /// One-shot pruning: the dense network's trained weights pruned directly to this level's
-    /// per-layer counts, reset to θ_k (Fig. 4c).
-    Oneshot,
-    /// The one-shot mask with new weights.
-    OneshotReinit,
-    /// The level's mask and θ_k, trained from k with an independent data order (and
-    /// augmentation) per copy: the copies of instability analysis (Frankle et al. 2020).
-    /// Copies pair up — (0, 1), (2, 3), … — and the second of a pair records the error along
-    /// the straight line between the two ([`crate::imp::PairRecord`]).
-    Spawn,
-    /// Instability of the random-reinitialisation control: pair `p` (copies 2p, 2p + 1) starts
-    /// from the weights of `reinit_p` (the level's mask, new weights) and its copies see
-    /// independent data orders.
-    SpawnReinit,
-    /// Instability of the random-pruning control: pair `p` starts from `random-prune_p` (a
-    /// random mask with the level's per-layer counts, new weights).
-    SpawnRandomPrune,
-    /// The level's mask on θ_k, evaluated without training: an untrained "supermask" (Zhou et
-    /// al. 2019 §4.5). Its record holds one evaluation, at iteration k.
-    Untrained,
-    /// The level's mask on signed constants sign(θ_k)·σ_layer (σ: the standard deviation of the
-    /// layer's θ_k), evaluated without training (Zhou et al.'s supermask with signed constants).
-    UntrainedSignedConstant,
-    /// A supermask learned over the level's θ_k ⊙ m, frozen (Zhou et al. §4.5; the config's
-    /// `supermask` says how): one logit per prunable weight, Bernoulli masks with a
-    /// straight-through estimator; no weight changes. The logits are kept in the stage folder.
-    LearnedSupermask,
-}
-
-impl BranchKind {
-    pub const ALL: [BranchKind; 10] = [
-        Self::Reinit,
-        Self::RandomPrune,
-        Self::Oneshot,
-        Self::OneshotReinit,
-        Self::Spawn,
-        Self::SpawnReinit,
-        Self::SpawnRandomPrune,
-        Self::Untrained,
-        Self::UntrainedSignedConstant,
-        Self::LearnedSupermask,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Reinit => "reinit",
-            Self::RandomPrune => "random-prune",
-            Self::Oneshot => "oneshot",
-            Self::OneshotReinit => "oneshot-reinit",
-            Self::Spawn => "spawn",
-            Self::SpawnReinit => "spawn-reinit",
-            Self::SpawnRandomPrune => "spawn-random-prune",
-            Self::Untrained => "untrained",
-            Self::UntrainedSignedConstant => "untrained-signed-constant",
-            Self::LearnedSupermask => "learned-supermask",
-        }
-    }
-
-    /// Whether copies of this kind pair up for instability analysis (each sees its own data
-    /// order; the second of a pair depends on the first and records their interpolation).
-    pub fn is_spawn(self) -> bool {
-        matches!(self, Self::Spawn | Self::SpawnReinit | Self::SpawnRandomPrune)
-    }
-
-    /// Whether this kind trains its weights (untrained and learned supermasks do not).
-    pub fn trains_weights(self) -> bool {
-        !matches!(self, Self::Untrained | Self::UntrainedSignedConstant | Self::LearnedSupermask)
-    }
-}
+/// A branch off an IMP level: a registered stage kind (`reinit`, `spawn`, …; each is one module
+/// of [`crate::stage`], which documents what it does).
+pub use crate::stage::BranchKind;
 
 /// How instability analysis evaluates the line between two spawned copies (Frankle et al.
 /// 2020): `points` evenly spaced α in [0, 1] (the paper's 30), test error on the whole test set
@@ -191,8 +119,8 @@ pub enum Kept {
     Pooled(i64),
 }
 
-/// Which levels get a branch, and how many independent copies (e.g. 3 reinitialisations per
-/// ticket in Frankle & Carbin).
+/// Which levels get a branch of a kind, and how many independent copies (e.g. 3
+/// reinitialisations per ticket in Frankle & Carbin).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BranchConfig {
@@ -219,6 +147,10 @@ pub struct ExperimentConfig {
     pub model: ModelConfig,
     pub train: TrainConfig,
     pub prune: PruneConfig,
+    /// How the trunk scores survivors before each level (default: magnitude; a non-default
+    /// `ticket` replaces it).
+    #[serde(default)]
+    pub pruner: crate::pruners::PrunerName,
     /// Pruning levels after the dense level 0.
     pub levels: u32,
     /// Rewind point k: surviving weights are reset to their value after k iterations (0 = the
@@ -266,6 +198,7 @@ pub const MAX_COPIES: u32 = 100;
 /// [`ExperimentConfig::hash`]); a new field goes here too.
 #[derive(Serialize)]
 pub struct AddedLater {
+    pub pruner: crate::pruners::PrunerName,
     pub retrain: Retrain,
     pub interpolation: Interpolation,
     pub ticket: crate::ticket::TicketConfig,
@@ -273,7 +206,36 @@ pub struct AddedLater {
 }
 
 impl ExperimentConfig {
+    /// A config with everything but the protocol's core at its default: rewinding to k = 0 with
+    /// weight rewinding (the LTH), one replicate, no branches, the paper's interpolation, the
+    /// lottery ticket, the whole training split, no transfer or supermask, seed 0. A preset
+    /// states only what differs (`ExperimentConfig { replicates: 5, ..ExperimentConfig::new(…) }`),
+    /// so a field added to the engine later never touches a paper's presets.
+    pub fn new(name: String, scale: &str, dataset: DatasetName, model: ModelConfig, train: TrainConfig, prune: PruneConfig, levels: u32) -> Self {
+        ExperimentConfig {
+            name,
+            scale: scale.into(),
+            dataset,
+            model,
+            train,
+            prune,
+            pruner: crate::pruners::PrunerName::MAGNITUDE,
+            levels,
+            rewind_iteration: 0,
+            retrain: Retrain::default(),
+            replicates: 1,
+            branches: Vec::new(),
+            interpolation: Interpolation::PAPER,
+            ticket: crate::ticket::TicketConfig::LOTTERY,
+            train_subset: crate::data::TrainSubset::All,
+            transfer: None,
+            supermask: None,
+            seed: 0,
+        }
+    }
+
     const ADDED_LATER_DEFAULTS: AddedLater = AddedLater {
+        pruner: crate::pruners::PrunerName::MAGNITUDE,
         retrain: Retrain::WeightRewind,
         interpolation: Interpolation::PAPER,
         ticket: crate::ticket::TicketConfig::LOTTERY,
@@ -343,6 +305,9 @@ impl ExperimentConfig {
             bail!("interpolation.train_examples is 0; leave it out to use the whole training set");
         }
         self.ticket.validate(self)?;
+        if self.ticket != crate::ticket::TicketConfig::LOTTERY && self.pruner != crate::pruners::PrunerName::MAGNITUDE {
+            bail!("pruner `{}` and a non-default [ticket] both choose the mask; keep one (the ticket's criterion replaces the pruner)", self.pruner);
+        }
         self.train_subset.validate()?;
         if let Some(t) = &self.transfer {
             t.validate(self)?;
@@ -351,9 +316,7 @@ impl ExperimentConfig {
             if b.copies == 0 || b.copies > MAX_COPIES {
                 bail!("branch {} asks for {} copies; choose 1 to {MAX_COPIES}", b.kind.as_str(), b.copies);
             }
-            if b.kind == BranchKind::LearnedSupermask && self.supermask.is_none() {
-                bail!("branch learned-supermask needs a [supermask] table (lr, batch_size, iterations, eval_every)");
-            }
+            b.kind.get().validate(b, self)?;
             if let Some(l) = b.levels.iter().find(|&&l| l > self.levels) {
                 bail!("branch {} asks for level {l}, but the experiment stops at level {}", b.kind.as_str(), self.levels);
             }

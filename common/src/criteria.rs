@@ -9,9 +9,9 @@
 //! intersection holds `count` weights — as the authors' `get_weight_init.py` does.
 //!
 //! [`kept_values`] gives the kept weights their starting values (rewind, reinit, reshuffle,
-//! constants, each optionally with the original sign). Not here yet: the authors' treatments of
-//! the *pruned* weights other than zero (frozen at their initial values, or zeroed only where
-//! they moved toward zero), which need the optimizer to freeze non-zero weights.
+//! constants, each optionally with the original sign). The authors' treatments of the *pruned*
+//! weights other than zero (frozen at their initial values, or zeroed only where they moved
+//! toward zero) are [`crate::ticket`]'s, held by the optimizer.
 
 use crate::prune::{to_vec, Mask};
 use crate::rng;

@@ -17,16 +17,16 @@
 //! replicates, branches) run concurrently on `jobs` worker threads; every random stream is keyed
 //! by (seed, replicate, level, branch, copy), so results do not depend on scheduling.
 
-use crate::config::{BranchKind, ExperimentConfig, Kept, RetrainStart};
-use crate::interpolate::PairRecord;
+use crate::config::{BranchKind, ExperimentConfig};
 use crate::data::Dataset;
+use crate::interpolate::PairRecord;
 use crate::models::Model;
 use crate::paths;
 use crate::progress::Progress;
 use crate::prune::{LayerDensity, Mask};
 use crate::rng::derive_seed;
 use crate::stability::PruningDistance;
-use crate::ticket::TicketConfig;
+use crate::stage::kind_of;
 use crate::train::{self, checkpoint, Status, TrainOutcome};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -64,21 +64,21 @@ impl StageKind {
         if s == "main" {
             return Ok(StageKind::Main);
         }
-        BranchKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .map(StageKind::Branch)
-            .ok_or_else(|| anyhow::format_err!("unknown stage kind `{s}`"))
+        BranchKind::named(s).map(StageKind::Branch)
     }
 }
 
 impl Stage {
-    /// Folder and HDF5 group name.
+    /// Folder and HDF5 group name (the kind's [`crate::stage::Kind::stage_name`]).
     pub fn name(self) -> String {
+        kind_of(self).stage_name(self.copy())
+    }
+
+    /// The copy index (0 for the trunk).
+    pub fn copy(self) -> u32 {
         match self {
-            Stage::Main => "main".into(),
-            Stage::Branch(BranchKind::Oneshot, 0) => "oneshot".into(),
-            Stage::Branch(k, c) => format!("{}_{c}", k.as_str()),
+            Stage::Main => 0,
+            Stage::Branch(_, c) => c,
         }
     }
 
@@ -138,14 +138,15 @@ pub struct JobId {
 }
 
 impl JobId {
-    /// Level 0 of the trunk: trains the dense network from iteration 0 (passing through k to
-    /// record θ_k); every other stage trains from the rewind iteration k.
-    fn first_iteration(self, cfg: &ExperimentConfig) -> u64 {
-        if self.stage == Stage::Main && self.level == 0 {
-            0
-        } else {
-            cfg.rewind_iteration
-        }
+    /// The trunk stage of this job's replicate at `level`.
+    pub fn trunk(self, level: u32) -> JobId {
+        JobId { replicate: self.replicate, level, stage: Stage::Main }
+    }
+
+    /// The iteration the stage trains from: 0 for the trunk's dense level (passing through k
+    /// to record θ_k), the rewind iteration k for every other stage.
+    pub fn first_iteration(self, cfg: &ExperimentConfig) -> u64 {
+        kind_of(self.stage).first_iteration(self, cfg)
     }
 }
 
@@ -189,7 +190,7 @@ pub fn jobs(cfg: &ExperimentConfig) -> Vec<JobId> {
             out.insert(JobId { replicate, level, stage: Stage::Main });
         }
         for b in &cfg.branches {
-            let copies = if b.kind == BranchKind::Oneshot { 1 } else { b.copies };
+            let copies = b.kind.get().copies(b.copies);
             for &level in &b.levels {
                 for c in 0..copies {
                     out.insert(JobId { replicate, level, stage: Stage::Branch(b.kind, c) });
@@ -200,28 +201,9 @@ pub fn jobs(cfg: &ExperimentConfig) -> Vec<JobId> {
     out.into_iter().collect()
 }
 
-/// Jobs that must finish before `job` starts.
+/// Jobs that must finish before `job` starts (its kind's [`crate::stage::Kind::parents`]).
 pub fn dependencies(job: JobId) -> Vec<JobId> {
-    let main = |level| JobId { replicate: job.replicate, level, stage: Stage::Main };
-    match job.stage {
-        Stage::Main if job.level == 0 => vec![],
-        Stage::Main => vec![main(job.level - 1)],
-        // One-shot pruning needs the dense network only: its counts come from the config.
-        Stage::Branch(BranchKind::Oneshot | BranchKind::OneshotReinit, _) => vec![main(0)],
-        // The second copy of a spawned pair compares itself with the first.
-        Stage::Branch(kind, c) if kind.is_spawn() && c % 2 == 1 => vec![main(job.level), JobId { stage: Stage::Branch(kind, c - 1), ..job }],
-        Stage::Branch(..) => vec![main(job.level)],
-    }
-}
-
-/// The copy of a spawned control whose start (weights, and random mask) pair `c / 2` shares:
-/// `spawn-reinit_c` starts as `reinit_{c/2}`, `spawn-random-prune_c` as `random-prune_{c/2}`.
-fn start_of(stage: Stage) -> Stage {
-    match stage {
-        Stage::Branch(BranchKind::SpawnReinit, c) => Stage::Branch(BranchKind::Reinit, c / 2),
-        Stage::Branch(BranchKind::SpawnRandomPrune, c) => Stage::Branch(BranchKind::RandomPrune, c / 2),
-        other => other,
-    }
+    kind_of(job.stage).parents(job)
 }
 
 /// Identity of an experiment's run folder (12 hex digits): the config's trunk identity
@@ -258,44 +240,37 @@ pub struct Experiment<'a> {
 }
 
 impl Experiment<'_> {
-    fn stage_dir(&self, j: JobId) -> PathBuf {
+    /// The folder of stage `j`.
+    pub fn stage_dir(&self, j: JobId) -> PathBuf {
         paths::stage_dir(&self.dir, j.replicate, j.level, &j.stage.name())
     }
 
-    fn fresh_model(&self, seed: u64) -> Result<Model> {
+    /// The run folder's identity ([`run_identity`]), which every checkpoint carries.
+    pub fn identity(&self) -> String {
+        run_identity(self.config, &self.data.provenance, self.source.as_deref())
+    }
+
+    /// The resumable checkpoints of the stage whose folder is `dir`.
+    pub fn checkpoint_slot(&self, dir: &Path) -> checkpoint::Slot {
+        checkpoint::Slot { dir: dir.to_path_buf(), config_hash: self.identity(), every: self.checkpoint_every }
+    }
+
+    /// A new network from the config's initialiser, drawn with `seed`.
+    pub fn fresh_model(&self, seed: u64) -> Result<Model> {
         Model::new(&self.config.model, self.data.shape, self.data.num_classes, seed, self.device)
     }
 
     /// θ_k of a replicate (θ_0 when k = 0), as saved by its level-0 stage.
-    fn rewind_weights(&self, replicate: u32) -> Result<train::Weights> {
+    pub fn rewind_weights(&self, replicate: u32) -> Result<train::Weights> {
         let d = self.stage_dir(JobId { replicate, level: 0, stage: Stage::Main });
         let file = if self.config.rewind_iteration == 0 { paths::START } else { paths::REWIND };
         checkpoint::load_weights(&d.join(file))
     }
 
-    fn read_main(&self, replicate: u32, level: u32) -> Result<(Mask, train::Weights)> {
+    /// The mask and final weights of trunk level `level` of a replicate.
+    pub fn read_main(&self, replicate: u32, level: u32) -> Result<(Mask, train::Weights)> {
         let d = self.stage_dir(JobId { replicate, level, stage: Stage::Main });
         Ok((Mask::load(&d.join(paths::MASK), self.device)?, checkpoint::load_weights(&d.join(paths::FINAL))?))
-    }
-
-    /// One-shot mask for `level`: the dense final weights of level 0 pruned by magnitude to the
-    /// survivor counts IMP has at `level` (per layer; global: in total over the pruned roles),
-    /// which the config alone determines ([`ExperimentConfig::kept_at`]).
-    fn oneshot_mask(&self, replicate: u32, level: u32, dense: &Mask, layers: &[crate::models::LayerInfo]) -> Result<Mask> {
-        let (_, final0) = self.read_main(replicate, 0)?;
-        Ok(match (&self.config.prune, self.config.kept_at(level, layers)) {
-            (crate::prune::PruneConfig::Global { roles, .. }, Kept::Pooled(kept)) => {
-                let pooled: Vec<&crate::models::LayerInfo> = layers.iter().filter(|l| roles.contains(&l.role)).collect();
-                let total: i64 = pooled.iter().map(|l| l.numel).sum();
-                let names: Vec<String> = pooled.iter().map(|l| l.name.clone()).collect();
-                dense.prune_global(&final0, &names, 1.0 - kept as f64 / total as f64)
-            }
-            (_, Kept::PerLayer(kept)) => {
-                let fractions = layers.iter().zip(kept).map(|(l, k)| (l.name.clone(), (l.numel - k) as f64 / l.numel as f64)).collect();
-                dense.prune_layerwise(&final0, &fractions)
-            }
-            (_, Kept::Pooled(_)) => unreachable!("pooled counts come from global pruning"),
-        })
     }
 
     /// Runs one stage (or returns its stored record) under the stage's own lock, so that two
@@ -320,177 +295,23 @@ impl Experiment<'_> {
     }
 
     fn train_stage(&self, job: JobId, dir: &Path, progress: &Progress) -> Result<StageRecord> {
-        let outcome_path = dir.join(paths::OUTCOME);
         // Another process may have finished it while this one waited for the lock.
-        if let Some(r) = read_record(&outcome_path)? {
+        if let Some(r) = read_record(&dir.join(paths::OUTCOME))? {
             return Ok(r);
         }
-        let dir = dir.to_path_buf();
-        let cfg = self.config;
-        let seed = cfg.seed;
-        let (r, l) = (job.replicate as u64, job.level as u64);
-        let trunk_start = job.stage == Stage::Main && job.level == 0;
-        // The trunk and one-shot start from the replicate's θ_0 (or θ_k); other branches draw new
-        // weights from the same initialiser, keyed by (replicate, level, copy).
-        let start_stage = start_of(job.stage);
-        let weights_seed = match start_stage {
-            // A transfer's own draw (its re-initialised output layer) is independent of the
-            // source's initialisation, even under the same seed.
-            Stage::Main if cfg.transfer.is_some() => derive_seed(seed, "transfer-init", &[r]),
-            Stage::Main | Stage::Branch(BranchKind::Oneshot | BranchKind::Spawn, _) => derive_seed(seed, "init", &[r]),
-            Stage::Branch(kind, c) => derive_seed(seed, &format!("{}-init", kind.as_str()), &[r, l, c as u64]),
-        };
-        let mut model = self.fresh_model(weights_seed)?;
-        let dense = Mask::dense(&model);
-        // Pruned trunk levels and one-shot branches retrain (`cfg.retrain`) from θ_k or from the
-        // weights they were pruned from (level L − 1's final weights; the dense final weights).
-        let mut frozen = None;
-        let (mask, retrain_from) = match start_stage {
-            Stage::Main if cfg.transfer.is_some() => {
-                // Morcos et al.: the source's level-L mask and θ_k, the output layer re-drawn.
-                let t = cfg.transfer.as_ref().expect("checked");
-                let source = self.source.as_deref().context("a transfer experiment needs its source's run folder")?;
-                let ticket = crate::transfer::load_ticket(source, job.replicate, job.level, t.source.rewind_iteration, t.reinit_output, &mut model)?;
-                if trunk_start {
-                    checkpoint::save_weights(&dir.join(paths::START), &model.snapshot())?;
-                }
-                (ticket.mask, None)
-            }
-            Stage::Main if trunk_start => {
-                checkpoint::save_weights(&dir.join(paths::START), &model.snapshot())?;
-                (dense, None)
-            }
-            Stage::Main if cfg.ticket != TicketConfig::LOTTERY => {
-                // Zhou et al.'s tickets: the criterion's mask, the survivors' and pruned weights'
-                // start values, from θ_k and the weights the level is pruned from.
-                let (prev_mask, prev_final) = self.read_main(job.replicate, job.level - 1)?;
-                let rewind = self.rewind_weights(job.replicate)?;
-                let mask = cfg.ticket.mask(cfg, job.level, &prev_mask, &rewind, &prev_final, model.layers(), derive_seed(seed, "ticket-mask", &[r, l]));
-                let start = cfg.ticket.start(&rewind, &prev_final, &mask, derive_seed(seed, "ticket-values", &[r, l]));
-                model.restore(&start.weights)?;
-                frozen = start.frozen;
-                (mask, None)
-            }
-            Stage::Main => {
-                let (prev_mask, prev_final) = self.read_main(job.replicate, job.level - 1)?;
-                (prev_mask.prune_magnitude(&prev_final, model.layers(), &cfg.prune), Some(job.level - 1))
-            }
-            Stage::Branch(BranchKind::Reinit, _) => (self.read_main(job.replicate, job.level)?.0, None),
-            Stage::Branch(BranchKind::SpawnReinit | BranchKind::SpawnRandomPrune, _) => unreachable!("mapped by start_of"),
-            Stage::Branch(BranchKind::Spawn | BranchKind::Untrained | BranchKind::LearnedSupermask, _) => {
-                model.restore(&self.rewind_weights(job.replicate)?)?;
-                (self.read_main(job.replicate, job.level)?.0, None)
-            }
-            Stage::Branch(BranchKind::UntrainedSignedConstant, _) => {
-                let (mask, rewind) = (self.read_main(job.replicate, job.level)?.0, self.rewind_weights(job.replicate)?);
-                let mut start = rewind.iter().map(|(k, v)| (k.clone(), v.copy())).collect::<train::Weights>();
-                for (name, m) in &mask.0 {
-                    // No random choice is involved: the seed is unused.
-                    start.insert(name.clone(), crate::criteria::kept_values(crate::criteria::KeptValues::SignedConstant, &rewind[name], m, 0));
-                }
-                model.restore(&start)?;
-                (mask, None)
-            }
-            Stage::Branch(BranchKind::RandomPrune, c) => {
-                let target = self.read_main(job.replicate, job.level)?.0;
-                (dense.prune_random_like(&target, derive_seed(seed, "random-prune-mask", &[r, l, c as u64])), None)
-            }
-            Stage::Branch(BranchKind::Oneshot, _) => (self.oneshot_mask(job.replicate, job.level, &dense, model.layers())?, Some(0)),
-            Stage::Branch(BranchKind::OneshotReinit, _) => (self.oneshot_mask(job.replicate, job.level, &dense, model.layers())?, None),
-        };
-        let train_cfg = match retrain_from {
-            None => cfg.train.clone(),
-            Some(from_level) => {
-                match cfg.retrain.start() {
-                    RetrainStart::Rewound => model.restore(&self.rewind_weights(job.replicate)?)?,
-                    RetrainStart::Trained => model.restore(&self.read_main(job.replicate, from_level)?.1)?,
-                    RetrainStart::Reinitialised => {
-                        model = self.fresh_model(derive_seed(seed, "retrain-reinit", &[r, l, u64::from(job.stage != Stage::Main)]))?
-                    }
-                }
-                cfg.retrain.train_config(&cfg.train)
-            }
-        };
-        mask.save(&dir.join(paths::MASK))?;
-        let start = cfg.rewind_iteration;
-        let slot = checkpoint::Slot { dir: dir.clone(), config_hash: run_identity(cfg, &self.data.provenance, self.source.as_deref()), every: self.checkpoint_every };
-        let rewind_path = dir.join(paths::REWIND);
-        let snapshot_at = (trunk_start && start > 0).then_some((start, rewind_path.as_path()));
-        let first = job.first_iteration(cfg);
-        // Spawned copies see their own data order (copy c of every spawned kind the same one);
-        // every other stage the replicate's.
-        let data_seed = match job.stage {
-            Stage::Branch(kind, c) if kind.is_spawn() => derive_seed(seed, "spawn-data-order", &[r, l, c as u64]),
-            _ => derive_seed(seed, "data-order", &[r]),
-        };
-        let on_step = |_t: u64| progress.inc(1);
-        let outcome = match job.stage {
-            Stage::Branch(BranchKind::Untrained | BranchKind::UntrainedSignedConstant, _) => train::evaluate_untrained(&mut model, &mask, self.data, first),
-            Stage::Branch(BranchKind::LearnedSupermask, c) => {
-                let how = cfg.supermask.as_ref().context("learned-supermask needs the config's supermask table")?;
-                let started = std::time::Instant::now();
-                mask.to_device(self.device).apply(&model);
-                let (log, logits) = crate::supermask::train(&mut model, self.data, how, derive_seed(seed, "learned-supermask", &[r, l, c as u64]))?;
-                crate::util::write_tensors(&dir.join(paths::LOGITS), &logits.into_iter().collect::<Vec<_>>())?;
-                log.outcome(started.elapsed().as_secs_f64())
-            }
-            _ => train::train(
-                &mut model,
-                &mask,
-                self.data,
-                &train_cfg,
-                train::RunSpec { data_seed, start: first, snapshot_at, checkpoint: Some(&slot), on_step: &on_step, frozen: frozen.as_ref() },
-            )?,
-        };
-        if let Status::Diverged { iteration } = outcome.status {
-            progress.println(&format!(
-                "warning: replicate {} level {} {} diverged (non-finite loss at iteration {iteration}); recorded and skipped",
-                job.replicate, job.level, job.stage.name()
-            ));
-        }
-        let spawned = matches!(job.stage, Stage::Branch(kind, _) if kind.is_spawn());
-        if job.stage == Stage::Main || spawned {
-            checkpoint::save_weights(&dir.join(paths::FINAL), &model.snapshot())?;
-        }
-        let pair = match job.stage {
-            Stage::Branch(kind, c) if spawned && c % 2 == 1 => {
-                let first = checkpoint::load_weights(&self.stage_dir(JobId { stage: Stage::Branch(kind, c - 1), ..job }).join(paths::FINAL))?;
-                let own = model.snapshot();
-                Some(crate::interpolate::compare(&mut model, c - 1, &first, &own, self.data, &cfg.interpolation)?)
-            }
-            _ => None,
-        };
-        let pruning = match job.stage {
-            Stage::Main if job.level == 0 => None,
-            Stage::Branch(kind, _) if !kind.trains_weights() => None,
-            _ => Some(self.pruning_distance(job.replicate, &mask, &model)?),
-        };
-        let record = StageRecord {
-            replicate: job.replicate,
-            level: job.level,
-            stage: job.stage,
-            density: mask.density(),
-            layers: mask.report(),
-            outcome,
-            pair,
-            pruning,
-        };
-        crate::util::write_atomic(&outcome_path, serde_json::to_string(&record)?.as_bytes())?;
-        slot.clear();
-        Ok(record)
+        crate::stage::train_stage(self, job, dir, progress)
     }
 
     /// Stability to pruning of `model` (trained under `mask`) against the replicate's full
     /// network: its level-0 final weights and θ_k, both on disk before any other stage starts.
-    fn pruning_distance(&self, replicate: u32, mask: &Mask, model: &Model) -> Result<PruningDistance> {
+    pub(crate) fn pruning_distance(&self, replicate: u32, mask: &Mask, model: &Model) -> Result<PruningDistance> {
         let (_, full) = self.read_main(replicate, 0)?;
         Ok(PruningDistance::measure(model.layers(), mask, &model.snapshot(), &full, &self.rewind_weights(replicate)?))
     }
 
     /// Iterations a job still has to run (for the progress bar).
     fn remaining(&self, job: JobId) -> u64 {
-        let trains_nothing = matches!(job.stage, Stage::Branch(kind, _) if !kind.trains_weights());
-        if trains_nothing || self.stage_dir(job).join(paths::OUTCOME).exists() {
+        if !kind_of(job.stage).trains_weights() || self.stage_dir(job).join(paths::OUTCOME).exists() {
             return 0;
         }
         self.config.train.iterations - job.first_iteration(self.config)
@@ -507,7 +328,7 @@ pub fn read_record(path: &Path) -> Result<Option<StageRecord>> {
         Err(e) => {
             let aside = path.with_extension(format!("json.corrupt-{}", std::process::id()));
             std::fs::rename(path, &aside)?;
-            eprintln!("note: {} is damaged ({e}); kept it as {} and recomputing this stage", path.display(), aside.display());
+            crate::progress::note(&format!("{} is damaged ({e}); kept it as {} and recomputing this stage", path.display(), aside.display()));
             Ok(None)
         }
     }
@@ -645,17 +466,32 @@ pub fn stage_state(dir: &Path) -> StageState {
 /// An exclusive lock on a folder (an experiment's, held by `run`; a stage's, held while it
 /// trains) for the life of the value; a second process gets a clear error naming the holder's
 /// pid instead of corrupting the run. The kernel drops it when the process dies.
+///
+/// It is an open-file-description lock (`F_OFD_SETLK` on `<dir>/lock`): it conflicts between
+/// processes and between two acquisitions in one process alike, and [`FolderLock::is_held`] can
+/// test it (`F_OFD_GETLK`) without ever holding it, so `status` never makes a starting stage fail.
 pub struct FolderLock {
     _file: std::fs::File,
 }
 
+/// A write lock over the whole file, as `fcntl` takes it.
+fn whole_file(kind: libc::c_int) -> libc::flock {
+    // SAFETY: `flock` is a plain C struct; all-zero is a valid value (l_pid must be 0 for OFD locks).
+    let mut l: libc::flock = unsafe { std::mem::zeroed() };
+    l.l_type = kind as libc::c_short;
+    l.l_whence = libc::SEEK_SET as libc::c_short;
+    l
+}
+
 impl FolderLock {
-    /// Whether another process holds the lock of `dir` now.
+    /// Whether some process (this one included) holds the lock of `dir` now; never takes it.
     pub fn is_held(dir: &Path) -> bool {
         use std::os::unix::io::AsRawFd;
-        let Ok(file) = std::fs::OpenOptions::new().read(true).open(dir.join(paths::LOCK)) else { return false };
-        // SAFETY: flock on a file descriptor we own; released when `file` closes.
-        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) != 0 }
+        let Ok(file) = std::fs::File::open(dir.join(paths::LOCK)) else { return false };
+        let mut probe = whole_file(libc::F_WRLCK);
+        // SAFETY: fcntl on a file descriptor we own, with a pointer to a live `flock`.
+        let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_GETLK, &mut probe) };
+        rc == 0 && probe.l_type != libc::F_UNLCK as libc::c_short
     }
 
     /// Locks `dir` (created if needed); `what` names it in the error ("experiment", "stage").
@@ -666,8 +502,9 @@ impl FolderLock {
         let path = dir.join(paths::LOCK);
         let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).read(true).open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        // SAFETY: flock on a file descriptor we own; no memory is shared with the kernel.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let lock = whole_file(libc::F_WRLCK);
+        // SAFETY: fcntl on a file descriptor we own, with a pointer to a live `flock`.
+        if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &lock) } != 0 {
             let holder = std::fs::read_to_string(&path).unwrap_or_default();
             bail!(
                 "another process (pid {}) is running this {what} in {}; wait for it to finish, or use another --runs-dir",

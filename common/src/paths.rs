@@ -22,7 +22,7 @@ pub const LOGITS: &str = "logits.safetensors";
 /// θ_k saved during level 0 (`rewind_iteration` = k).
 pub const REWIND: &str = "rewind.safetensors";
 pub const CONFIG: &str = "config.json";
-/// Held (flock) by the process running the experiment or training the stage.
+/// Held (an open-file-description lock, `imp::FolderLock`) by the process running the experiment or training the stage.
 pub const LOCK: &str = "lock";
 /// A stage's last failure, one line (removed when it succeeds).
 pub const FAILED: &str = "failed";

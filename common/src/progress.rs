@@ -1,11 +1,32 @@
 //! Progress reporting: an indicatif bar with ETA on a terminal; plain periodic lines (every 30 s)
-//! when stderr is not a terminal (CI logs, `nohup`).
+//! when stderr is not a terminal (CI logs, `nohup`). The engine's notes ([`note`]: a stage
+//! resumed, a damaged file set aside) go to stderr unless the binary was asked to be quiet
+//! ([`set_quiet`], from `--quiet`); its warnings ([`warn`]: a dataset replaced by another) always.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Silences [`note`] for the rest of the process (`--quiet`).
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// A note about what the engine did, on stderr unless quiet.
+pub fn note(msg: &str) {
+    if !QUIET.load(Ordering::Relaxed) {
+        eprintln!("note: {msg}");
+    }
+}
+
+/// A warning that changes what a run means (other data than asked for), on stderr always.
+pub fn warn(msg: &str) {
+    eprintln!("warning: {msg}");
+}
 
 pub struct Progress {
     label: String,

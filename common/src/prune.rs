@@ -136,25 +136,46 @@ impl Mask {
 
     /// Prunes one level by magnitude of `scores` (usually the trained weights) under `config`.
     pub fn prune_magnitude(&self, scores: &BTreeMap<String, Tensor>, layers: &[LayerInfo], config: &PruneConfig) -> Mask {
+        self.prune_scores(&self.magnitudes(scores), layers, config)
+    }
+
+    /// Prunes one level under `config`, removing the survivors with the lowest `scores` (a
+    /// [`crate::pruners::Pruner`]'s), ties to the first by layer name, then flat index.
+    pub fn prune_scores(&self, scores: &BTreeMap<String, Tensor>, layers: &[LayerInfo], config: &PruneConfig) -> Mask {
         match config {
             PruneConfig::LayerWise { .. } => {
                 let fractions = layers.iter().map(|l| (l.name.clone(), config.rate(l.role))).collect();
-                self.prune_layerwise(scores, &fractions)
+                self.select_layerwise(scores, &fractions)
             }
             PruneConfig::Global { fraction, roles } => {
                 let names: Vec<String> = layers.iter().filter(|l| roles.contains(&l.role)).map(|l| l.name.clone()).collect();
-                self.prune_global(scores, &names, *fraction)
+                self.select_global(scores, &names, *fraction)
             }
         }
     }
 
     /// Layer-wise magnitude pruning: each layer in `fractions` loses `round(f · survivors)`.
     pub fn prune_layerwise(&self, scores: &BTreeMap<String, Tensor>, fractions: &BTreeMap<String, f64>) -> Mask {
+        self.select_layerwise(&self.magnitudes(scores), fractions)
+    }
+
+    /// Global magnitude pruning over the layers `names`: `round(f · pooled survivors)` removed.
+    pub fn prune_global(&self, scores: &BTreeMap<String, Tensor>, names: &[String], fraction: f64) -> Mask {
+        self.select_global(&self.magnitudes(scores), names, fraction)
+    }
+
+    /// |scores| of the masked layers.
+    fn magnitudes(&self, scores: &BTreeMap<String, Tensor>) -> BTreeMap<String, Tensor> {
+        self.0.keys().map(|name| (name.clone(), scores[name].abs())).collect()
+    }
+
+    /// Each layer in `fractions` loses its `round(f · survivors)` lowest-scoring survivors.
+    fn select_layerwise(&self, scores: &BTreeMap<String, Tensor>, fractions: &BTreeMap<String, f64>) -> Mask {
         let mut out = self.clone();
         for (name, m) in &self.0 {
             let f = fractions.get(name).copied().unwrap_or(0.0);
             let mvec = to_vec(m);
-            let svec = to_vec(&scores[name].abs());
+            let svec = to_vec(&scores[name]);
             let alive: Vec<usize> = (0..mvec.len()).filter(|&i| mvec[i] != 0.0).collect();
             let k = prune_count(f, alive.len() as i64) as usize;
             let mut order = alive;
@@ -164,13 +185,13 @@ impl Mask {
         out
     }
 
-    /// Global magnitude pruning over the layers `names`: `round(f · pooled survivors)` removed.
-    pub fn prune_global(&self, scores: &BTreeMap<String, Tensor>, names: &[String], fraction: f64) -> Mask {
-        let mut pool: Vec<(f32, usize, usize)> = Vec::new(); // (|score|, layer index, flat index)
+    /// The layers `names` pooled lose their `round(f · pooled survivors)` lowest-scoring ones.
+    fn select_global(&self, scores: &BTreeMap<String, Tensor>, names: &[String], fraction: f64) -> Mask {
+        let mut pool: Vec<(f32, usize, usize)> = Vec::new(); // (score, layer index, flat index)
         let sorted: Vec<&String> = self.0.keys().filter(|k| names.contains(k)).collect();
         let masks: Vec<Vec<f32>> = sorted.iter().map(|n| to_vec(&self.0[*n])).collect();
         for (li, n) in sorted.iter().enumerate() {
-            let s = to_vec(&scores[*n].abs());
+            let s = to_vec(&scores[*n]);
             pool.extend((0..s.len()).filter(|&i| masks[li][i] != 0.0).map(|i| (s[i], li, i)));
         }
         let k = prune_count(fraction, pool.len() as i64) as usize;

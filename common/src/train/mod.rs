@@ -231,7 +231,7 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
         log = ck.meta.log;
         t = ck.meta.iteration;
         if let Some(slot) = run.checkpoint {
-            eprintln!("note: resuming {} from its checkpoint at iteration {t}", slot.dir.display());
+            crate::progress::note(&format!("resuming {} from its checkpoint at iteration {t}", slot.dir.display()));
         }
     }
     mask.apply(model);

@@ -16,35 +16,25 @@ pub fn data() -> Dataset {
 }
 
 pub fn config(levels: u32) -> ExperimentConfig {
+    let model = ModelConfig { arch: Arch::Lenet { hidden: vec![64, 32] }, init: InitKind::GlorotNormal };
+    let train = TrainConfig {
+        optimizer: OptimizerConfig::adam(2e-3),
+        schedule: Schedule::constant(),
+        batch_size: 32,
+        iterations: 120,
+        eval_every: 20,
+        augment: false,
+        test_eval: TestEval::Always,
+    };
+    let prune = PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 };
     ExperimentConfig {
-        name: "test-imp".into(),
-        scale: "smoke".into(),
-        dataset: DatasetName::Synthetic,
-        model: ModelConfig { arch: Arch::Lenet { hidden: vec![64, 32] }, init: InitKind::GlorotNormal },
-        train: TrainConfig {
-            optimizer: OptimizerConfig::adam(2e-3),
-            schedule: Schedule::constant(),
-            batch_size: 32,
-            iterations: 120,
-            eval_every: 20,
-            augment: false,
-            test_eval: TestEval::Always,
-        },
-        prune: PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 },
-        levels,
-        rewind_iteration: 0,
-        retrain: Default::default(),
         replicates: 2,
         branches: vec![
-            BranchConfig { kind: BranchKind::Reinit, levels: vec![2], copies: 1 },
-            BranchConfig { kind: BranchKind::Oneshot, levels: vec![2], copies: 1 },
+            BranchConfig { kind: BranchKind::REINIT, levels: vec![2], copies: 1 },
+            BranchConfig { kind: BranchKind::ONESHOT, levels: vec![2], copies: 1 },
         ],
-        interpolation: Default::default(),
-        ticket: Default::default(),
-        train_subset: Default::default(),
-        transfer: None,
-        supermask: None,
         seed: 11,
+        ..ExperimentConfig::new("test-imp".into(), "smoke", DatasetName::Synthetic, model, train, prune, levels)
     }
 }
 
@@ -281,15 +271,15 @@ fn end_to_end_imp_learns_writes_hdf5_and_is_schedule_independent() {
 fn summaries_aggregate_replicates_per_level_and_kind() {
     let d = data();
     let mut cfg = config(1);
-    cfg.branches = vec![BranchConfig { kind: BranchKind::Reinit, levels: vec![1], copies: 2 }];
+    cfg.branches = vec![BranchConfig { kind: BranchKind::REINIT, levels: vec![1], copies: 2 }];
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, dir.path());
     let rows = common::aggregate::summarise(&recs).unwrap();
-    let reinit = rows.iter().find(|r| r.level == 1 && r.kind == StageKind::Branch(BranchKind::Reinit)).unwrap();
+    let reinit = rows.iter().find(|r| r.level == 1 && r.kind == StageKind::Branch(BranchKind::REINIT)).unwrap();
     assert_eq!(reinit.samples, 4, "2 replicates x 2 copies");
     let its: Vec<f64> = recs
         .iter()
-        .filter(|r| r.level == 1 && matches!(r.stage, Stage::Branch(BranchKind::Reinit, _)))
+        .filter(|r| r.level == 1 && matches!(r.stage, Stage::Branch(BranchKind::REINIT, _)))
         .map(|r| r.outcome.log.iteration[r.outcome.log.early_stop_index().unwrap()] as f64)
         .collect();
     assert_eq!(reinit.early_stop_iteration.mean, its.iter().sum::<f64>() / 4.0);
@@ -377,7 +367,7 @@ fn the_run_identity_ignores_trials_and_branches_but_not_data_or_protocol() {
     let base = cfg.hash();
     let mut more = cfg.clone();
     more.replicates += 3;
-    more.branches.push(BranchConfig { kind: BranchKind::RandomPrune, levels: vec![1, 2], copies: 4 });
+    more.branches.push(BranchConfig { kind: BranchKind::RANDOM_PRUNE, levels: vec![1, 2], copies: 4 });
     assert_eq!(more.hash(), base, "trials and branches leave the trunk's identity alone");
     let mut other = cfg.clone();
     other.train.iterations += 1;

@@ -65,10 +65,10 @@ fn spawned_copies_start_from_theta_k_and_see_their_own_data_order() {
     let mut cfg = config(0);
     cfg.replicates = 1;
     cfg.rewind_iteration = 20;
-    cfg.branches = vec![BranchConfig { kind: BranchKind::Spawn, levels: vec![0], copies: 2 }];
+    cfg.branches = vec![BranchConfig { kind: BranchKind::SPAWN, levels: vec![0], copies: 2 }];
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, dir.path());
-    let spawn = |c| recs.iter().find(|r| r.stage == Stage::Branch(BranchKind::Spawn, c)).unwrap();
+    let spawn = |c| recs.iter().find(|r| r.stage == Stage::Branch(BranchKind::SPAWN, c)).unwrap();
     let main = recs.iter().find(|r| r.stage == Stage::Main).unwrap();
     let at20 = main.outcome.log.iteration.iter().position(|&i| i == 20).unwrap();
     for c in [0, 1] {
@@ -109,9 +109,9 @@ fn spawned_controls_pair_up_on_one_start_with_two_data_orders() {
     let d = data();
     let mut cfg = config(1);
     cfg.branches = vec![
-        BranchConfig { kind: BranchKind::Reinit, levels: vec![1], copies: 1 },
-        BranchConfig { kind: BranchKind::SpawnReinit, levels: vec![1], copies: 2 },
-        BranchConfig { kind: BranchKind::SpawnRandomPrune, levels: vec![1], copies: 2 },
+        BranchConfig { kind: BranchKind::REINIT, levels: vec![1], copies: 1 },
+        BranchConfig { kind: BranchKind::SPAWN_REINIT, levels: vec![1], copies: 2 },
+        BranchConfig { kind: BranchKind::SPAWN_RANDOM_PRUNE, levels: vec![1], copies: 2 },
     ];
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, dir.path());
@@ -119,17 +119,17 @@ fn spawned_controls_pair_up_on_one_start_with_two_data_orders() {
     let first_loss = |kind, c| get(kind, c).outcome.log.val_loss[0].to_bits();
     // Both copies of spawn-reinit pair 0 start as reinit_0 does; their data orders differ.
     for c in [0, 1] {
-        assert_eq!(first_loss(BranchKind::SpawnReinit, c), first_loss(BranchKind::Reinit, 0), "copy {c} starts from reinit_0's weights");
+        assert_eq!(first_loss(BranchKind::SPAWN_REINIT, c), first_loss(BranchKind::REINIT, 0), "copy {c} starts from reinit_0's weights");
     }
-    assert_ne!(get(BranchKind::SpawnReinit, 0).outcome.log.val_loss.last(), get(BranchKind::SpawnReinit, 1).outcome.log.val_loss.last());
+    assert_ne!(get(BranchKind::SPAWN_REINIT, 0).outcome.log.val_loss.last(), get(BranchKind::SPAWN_REINIT, 1).outcome.log.val_loss.last());
     // Both copies of a random-pruning pair share one random mask and one start.
     let exp = dir.path().join(cfg.hash());
     let mask = |c| Mask::load(&paths::stage_dir(&exp, 0, 1, &format!("spawn-random-prune_{c}")).join(paths::MASK), Device::Cpu).unwrap();
     for (name, m) in &mask(0).0 {
         assert!(m.equal(&mask(1).0[name]), "{name}: one mask per pair");
     }
-    assert_eq!(first_loss(BranchKind::SpawnRandomPrune, 0), first_loss(BranchKind::SpawnRandomPrune, 1));
-    assert!(get(BranchKind::SpawnRandomPrune, 1).pair.is_some() && get(BranchKind::SpawnReinit, 1).pair.is_some());
+    assert_eq!(first_loss(BranchKind::SPAWN_RANDOM_PRUNE, 0), first_loss(BranchKind::SPAWN_RANDOM_PRUNE, 1));
+    assert!(get(BranchKind::SPAWN_RANDOM_PRUNE, 1).pair.is_some() && get(BranchKind::SPAWN_REINIT, 1).pair.is_some());
 }
 
 #[test]
@@ -314,19 +314,19 @@ fn a_transferred_ticket_brings_mask_and_theta_k_and_reinitialises_a_mismatched_o
 #[test]
 fn one_shot_pruning_needs_only_the_dense_network_and_keeps_imps_counts() {
     use common::imp::{dependencies, JobId};
-    let oneshot = JobId { replicate: 0, level: 3, stage: Stage::Branch(BranchKind::Oneshot, 0) };
+    let oneshot = JobId { replicate: 0, level: 3, stage: Stage::Branch(BranchKind::ONESHOT, 0) };
     assert_eq!(dependencies(oneshot), [JobId { replicate: 0, level: 0, stage: Stage::Main }]);
     let d = data();
     for prune in [PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 }, PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Fc, LayerRole::Output] }] {
         let mut cfg = config(3);
         cfg.replicates = 1;
         cfg.prune = prune;
-        cfg.branches = vec![BranchConfig { kind: BranchKind::Oneshot, levels: vec![2, 3], copies: 1 }];
+        cfg.branches = vec![BranchConfig { kind: BranchKind::ONESHOT, levels: vec![2, 3], copies: 1 }];
         let dir = tempfile::tempdir().unwrap();
         let recs = run_imp(&cfg, &d, 2, dir.path());
         for level in [2, 3] {
             let get = |stage| recs.iter().find(|r| r.level == level && r.stage == stage).unwrap();
-            let (imp, one) = (get(Stage::Main), get(Stage::Branch(BranchKind::Oneshot, 0)));
+            let (imp, one) = (get(Stage::Main), get(Stage::Branch(BranchKind::ONESHOT, 0)));
             match &cfg.prune {
                 PruneConfig::LayerWise { .. } => assert_eq!(imp.layers, one.layers, "level {level}: the same count per layer"),
                 PruneConfig::Global { .. } => assert_eq!(imp.density.to_bits(), one.density.to_bits(), "level {level}: the same total"),

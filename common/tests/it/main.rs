@@ -4,7 +4,10 @@
 mod data;
 mod engine;
 mod extensions;
+mod locks;
 mod models;
+mod new_pruner;
+mod new_stage_kind;
 mod prune;
 mod rewinding;
 mod tickets;

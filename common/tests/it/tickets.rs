@@ -148,7 +148,7 @@ fn untrained_supermasks_are_the_levels_mask_on_theta_k_evaluated_once() {
     let d = data();
     let mut cfg = config(1);
     cfg.replicates = 1;
-    cfg.branches = vec![common::config::BranchConfig { kind: common::config::BranchKind::Untrained, levels: vec![1], copies: 1 }, common::config::BranchConfig { kind: common::config::BranchKind::UntrainedSignedConstant, levels: vec![1], copies: 1 }];
+    cfg.branches = vec![common::config::BranchConfig { kind: common::config::BranchKind::UNTRAINED, levels: vec![1], copies: 1 }, common::config::BranchConfig { kind: common::config::BranchKind::UNTRAINED_SIGNED_CONSTANT, levels: vec![1], copies: 1 }];
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, dir.path());
     let stage = |s: &str| paths::stage_dir(&dir.path().join(cfg.hash()), 0, 1, s);
@@ -174,7 +174,7 @@ fn a_learned_supermask_branch_learns_logits_over_the_levels_frozen_weights() {
     let d = data();
     let mut cfg = config(1);
     cfg.replicates = 1;
-    cfg.branches = vec![common::config::BranchConfig { kind: common::config::BranchKind::LearnedSupermask, levels: vec![0, 1], copies: 1 }];
+    cfg.branches = vec![common::config::BranchConfig { kind: common::config::BranchKind::LEARNED_SUPERMASK, levels: vec![0, 1], copies: 1 }];
     let missing = cfg.validate().unwrap_err().to_string();
     assert!(missing.contains("needs a [supermask] table"), "{missing}");
     cfg.supermask = Some(common::supermask::SupermaskConfig {

@@ -79,7 +79,7 @@ impl<'a> Runs<'a> {
     fn no_better_than_reinit(&self) -> Claim {
         let ours = self.at(0).and_then(|l| {
             let imp = mean(&figures::accuracies(l, self.level(), StageKind::Main))?;
-            let reinit = mean(&figures::accuracies(l, self.level(), StageKind::Branch(BranchKind::Reinit)))?;
+            let reinit = mean(&figures::accuracies(l, self.level(), StageKind::Branch(BranchKind::REINIT)))?;
             Some((format!("IMP {} vs random reinit", pp(imp - reinit)), imp - reinit <= 0.01))
         });
         Claim::judged(

@@ -27,7 +27,7 @@ pub static FIGURES: LazyLock<[FigureSpec; 3]> = LazyLock::new(|| {
 pub const MATCHING: f64 = 0.002;
 
 /// The controls of Figure 1, run in each variant's k = 0 experiment.
-pub const CONTROLS: [(BranchKind, &str); 2] = [(BranchKind::Reinit, "random reinit"), (BranchKind::RandomPrune, "random pruning")];
+pub const CONTROLS: [(BranchKind, &str); 2] = [(BranchKind::REINIT, "random reinit"), (BranchKind::RANDOM_PRUNE, "random pruning")];
 
 /// The scale a config or results file was made at.
 pub fn scale_of(cfg: &ExperimentConfig) -> Scale {
@@ -51,7 +51,7 @@ pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) 
         ("figure-1", StageKind::Branch(kind)) => CONTROLS.iter().any(|(k, _)| *k == kind),
         ("figure-2", StageKind::Main) => j.level == 0 || analysed,
         ("figure-3", StageKind::Main) => analysed,
-        ("figure-3", StageKind::Branch(BranchKind::Spawn)) => analysed,
+        ("figure-3", StageKind::Branch(BranchKind::SPAWN)) => analysed,
         _ => false,
     }
 }
@@ -86,7 +86,7 @@ pub fn pruning_stability(l: &Loaded, level: u32, normalised: bool) -> Vec<f64> {
 /// Stability to data order at `level`: the distance between each spawned pair's copies, divided
 /// by the same full-network travel as [`pruning_stability`] when `normalised`.
 pub fn data_order_stability(l: &Loaded, level: u32, normalised: bool) -> Vec<f64> {
-    records(l, level, StageKind::Branch(BranchKind::Spawn))
+    records(l, level, StageKind::Branch(BranchKind::SPAWN))
         .filter_map(|r| {
             let d = r.pair.as_ref()?.distance;
             Some(if normalised { d / r.pruning?.travel } else { d })

@@ -217,25 +217,18 @@ pub fn runs_at(variant: Variant, k: u64, scale: Scale) -> bool {
 pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
     let levels = v.levels(scale);
     let analysed = v.analysed_levels(scale).to_vec();
-    let mut branches = vec![BranchConfig { kind: BranchKind::Spawn, levels: v.pair_levels(scale), copies: 2 }];
+    let mut branches = vec![BranchConfig { kind: BranchKind::SPAWN, levels: v.pair_levels(scale), copies: 2 }];
     if k == 0 {
         // The controls at every level where the paper draws them; at `small` where we analyse.
         let control_levels = if scale == Scale::Paper { (1..=levels).collect() } else { analysed };
-        for kind in [BranchKind::Reinit, BranchKind::RandomPrune] {
+        for kind in [BranchKind::REINIT, BranchKind::RANDOM_PRUNE] {
             branches.push(BranchConfig { kind, levels: control_levels.clone(), copies: 1 });
         }
     }
     let (model, train) = network(v, scale);
+    let prune = PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Conv, LayerRole::Shortcut] };
     ExperimentConfig {
-        name: format!("{}-{}", name(v, k), dataset.as_str()),
-        scale: scale.as_str().into(),
-        dataset,
-        model,
-        train,
-        prune: PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Conv, LayerRole::Shortcut] },
-        levels,
         rewind_iteration: if scale == Scale::Smoke { k / 25 } else { k },
-        retrain: Default::default(),
         replicates: if scale == Scale::Paper { 3 } else { 1 },
         branches,
         // Only the distance between the pair's copies is analysed here; the path's ends (and
@@ -245,11 +238,7 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
             Scale::Paper => Interpolation::PAPER,
             _ => Interpolation { points: 5, train_examples: Some(1_000) },
         },
-        ticket: Default::default(),
-        train_subset: Default::default(),
-        transfer: None,
-        supermask: None,
-        seed: 0,
+        ..ExperimentConfig::new(format!("{}-{}", name(v, k), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
     }
 }
 

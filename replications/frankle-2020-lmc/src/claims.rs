@@ -54,13 +54,13 @@ impl<'a> Runs<'a> {
             paper,
             THRESHOLD,
             &self.setting(),
-            self.at(k).and_then(|l| instability(l, 0, BranchKind::Spawn)).map(|x| (pct(x), (x >= STABLE) == unstable)),
+            self.at(k).and_then(|l| instability(l, 0, BranchKind::SPAWN)).map(|x| (pct(x), (x >= STABLE) == unstable)),
         )
     }
 
     /// The dense network becomes stable within 10 % of training.
     fn stable_early_claim(&self, paper: &str) -> Claim {
-        let first_stable = self.by_k.iter().find(|(_, l)| instability(l, 0, BranchKind::Spawn).is_some_and(|x| x < STABLE));
+        let first_stable = self.by_k.iter().find(|(_, l)| instability(l, 0, BranchKind::SPAWN).is_some_and(|x| x < STABLE));
         Claim::judged(
             &format!("{} (dense): stable early in training", self.variant.label()),
             paper,
@@ -84,8 +84,8 @@ impl<'a> Runs<'a> {
         let ours = l.and_then(|l| {
             let level = l.config.levels;
             let dense = figures::dense_accuracy(l)?;
-            let acc = mean(&figures::accuracies(l, level, BranchKind::Spawn))?;
-            let inst = instability(l, level, BranchKind::Spawn)?;
+            let acc = mean(&figures::accuracies(l, level, BranchKind::SPAWN))?;
+            let inst = instability(l, level, BranchKind::SPAWN)?;
             let matching = acc >= dense - MATCHING;
             let agrees = if matching_expected { matching && inst < STABLE } else { !matching };
             Some((format!("{} vs dense, instability {}", pp(acc - dense), pct(inst)), agrees))
@@ -115,8 +115,8 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let controls = l0.and_then(|l| {
         let level = l.config.levels;
         let dense = figures::dense_accuracy(l)?;
-        let prune = mean(&figures::accuracies(l, level, BranchKind::SpawnRandomPrune))?;
-        let reinit = mean(&figures::accuracies(l, level, BranchKind::SpawnReinit))?;
+        let prune = mean(&figures::accuracies(l, level, BranchKind::SPAWN_RANDOM_PRUNE))?;
+        let reinit = mean(&figures::accuracies(l, level, BranchKind::SPAWN_REINIT))?;
         Some((prune - dense, reinit - dense))
     });
     out.push(Claim::judged(

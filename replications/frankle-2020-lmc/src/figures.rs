@@ -27,12 +27,12 @@ pub const MATCHING: f64 = 0.002;
 /// The sparse kinds of Figures 5 and 6: IMP (spawned copies of the level's mask and θ_k), random
 /// pruning, random reinitialisation.
 pub const SPARSE_KINDS: [(BranchKind, &str); 3] =
-    [(BranchKind::Spawn, "IMP"), (BranchKind::SpawnRandomPrune, "random pruning"), (BranchKind::SpawnReinit, "random reinit")];
+    [(BranchKind::SPAWN, "IMP"), (BranchKind::SPAWN_RANDOM_PRUNE, "random pruning"), (BranchKind::SPAWN_REINIT, "random reinit")];
 
 /// Whether `figure` draws stage `j` of `experiment`.
 pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
     let (variant, _) = presets::parse(experiment);
-    let dense_pair = j.level == 0 && j.stage.kind() == StageKind::Branch(BranchKind::Spawn);
+    let dense_pair = j.level == 0 && j.stage.kind() == StageKind::Branch(BranchKind::SPAWN);
     let sparse = j.level == cfg.levels && j.level > 0 && variant.sparse_at(&cfg.scale);
     let sparse_pair = sparse && SPARSE_KINDS.iter().any(|(k, _)| j.stage.kind() == StageKind::Branch(*k));
     match figure {
@@ -78,7 +78,7 @@ fn caption(figure: &str, results: &Results) -> String {
     )];
     for variant in Variant::ALL {
         if let Some((_, l)) = by_k(results, variant).first() {
-            let spawn = l.config.branches.iter().find(|b| b.kind == BranchKind::Spawn).map_or(0, |b| b.copies / 2);
+            let spawn = l.config.branches.iter().find(|b| b.kind == BranchKind::SPAWN).map_or(0, |b| b.copies / 2);
             let train_examples = l.results.records.iter().find_map(|r| r.pair.as_ref()).map_or(0, |p| p.train_examples);
             lines.push(format!(
                 "{}: {} trial(s) × {spawn} pair(s), {} it, {} path points (train error on {train_examples} examples)",
@@ -134,7 +134,7 @@ fn path_panel(results: &Results, net: Variant, train: bool) -> Panel {
         .into_iter()
         .enumerate()
         .map(|(i, (k, l))| {
-            let paths: Vec<&Vec<common::interpolate::PathPoint>> = pairs(l, 0, BranchKind::Spawn).into_iter().map(|p| if train { &p.train } else { &p.test }).collect();
+            let paths: Vec<&Vec<common::interpolate::PathPoint>> = pairs(l, 0, BranchKind::SPAWN).into_iter().map(|p| if train { &p.train } else { &p.test }).collect();
             let n = paths.iter().map(|p| p.len()).min().unwrap_or(0);
             let points = (0..n).filter_map(|j| Stat::of(&paths.iter().map(|p| p[j].error).collect::<Vec<_>>()).map(|s| (paths[0][j].alpha, s))).collect();
             Series { label: format!("k = {k}"), color: PALETTE[i % PALETTE.len()], dashed: false, spread: Spread::ErrorBars, points }
@@ -149,7 +149,7 @@ fn dense_instability_panel(results: &Results, net: Variant) -> Panel {
     let runs = by_k(results, net);
     let ks: Vec<u64> = runs.iter().map(|(k, _)| *k).collect();
     let line = |f: fn(&PairRecord) -> f64| -> Vec<(f64, Stat)> {
-        runs.iter().filter_map(|(k, l)| Stat::of(&pairs(l, 0, BranchKind::Spawn).into_iter().map(f).collect::<Vec<_>>()).map(|s| (*k as f64, s))).collect()
+        runs.iter().filter_map(|(k, l)| Stat::of(&pairs(l, 0, BranchKind::SPAWN).into_iter().map(f).collect::<Vec<_>>()).map(|s| (*k as f64, s))).collect()
     };
     let x_max = ks.iter().copied().max().unwrap_or(1) as f64;
     let series = vec![
@@ -166,7 +166,7 @@ fn sparse_panel(results: &Results, net: Variant, accuracy: bool) -> Option<Panel
     let runs: Vec<(u64, &Loaded)> = by_k(results, net).into_iter().filter(|(_, l)| net.sparse_at(&l.config.scale)).collect();
     let (_, first) = runs.first()?;
     let level = first.config.levels;
-    let density = first.results.records.iter().find(|r| r.level == level && r.stage.kind() == StageKind::Branch(BranchKind::Spawn))?.density;
+    let density = first.results.records.iter().find(|r| r.level == level && r.stage.kind() == StageKind::Branch(BranchKind::SPAWN))?.density;
     let ks: Vec<u64> = runs.iter().map(|(k, _)| *k).collect();
     let x_max = ks.iter().copied().max().unwrap_or(1) as f64;
     let mut series: Vec<Series> = SPARSE_KINDS

@@ -17,7 +17,7 @@
 //!
 //! This crate is the paper: its protocol as data ([`presets`]), its figures ([`figures`]) and
 //! its claims ([`claims`]). Spawned copies, interpolation and instability are `common`'s
-//! (`BranchKind::Spawn*`, `common::interpolate`); flags, runs and results are the `harness`'s.
+//! (`BranchKind::SPAWN*`, `common::interpolate`); flags, runs and results are the `harness`'s.
 
 mod claims;
 mod figures;

@@ -180,35 +180,23 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
     let (spawn_pairs, control_pairs) = pairs(v, scale);
     let sparse = if scale == Scale::Smoke { 2 } else { v.sparse_level() };
     let branches = vec![
-        BranchConfig { kind: BranchKind::Spawn, levels: vec![0, sparse], copies: 2 * spawn_pairs },
-        BranchConfig { kind: BranchKind::SpawnReinit, levels: vec![sparse], copies: 2 * control_pairs },
-        BranchConfig { kind: BranchKind::SpawnRandomPrune, levels: vec![sparse], copies: 2 * control_pairs },
+        BranchConfig { kind: BranchKind::SPAWN, levels: vec![0, sparse], copies: 2 * spawn_pairs },
+        BranchConfig { kind: BranchKind::SPAWN_REINIT, levels: vec![sparse], copies: 2 * control_pairs },
+        BranchConfig { kind: BranchKind::SPAWN_RANDOM_PRUNE, levels: vec![sparse], copies: 2 * control_pairs },
     ];
     let (model, train, prune) = match v.net {
         Net::Lenet => lenet(scale),
         _ => cifar(v, scale),
     };
     ExperimentConfig {
-        name: format!("{}-{}", name(v, k), dataset.as_str()),
-        scale: scale.as_str().into(),
-        dataset,
-        model,
-        train,
-        prune,
-        levels: sparse,
         rewind_iteration: if scale == Scale::Smoke { k / 50 } else { k },
-        retrain: Default::default(),
         replicates: if scale == Scale::Paper { 3 } else { 1 },
         branches,
         interpolation: match scale {
             Scale::Paper => Interpolation::PAPER,
             _ => Interpolation { points: Interpolation::PAPER.points, train_examples: Some(10_000) },
         },
-        ticket: Default::default(),
-        train_subset: Default::default(),
-        transfer: None,
-        supermask: None,
-        seed: 0,
+        ..ExperimentConfig::new(format!("{}-{}", name(v, k), dataset.as_str()), scale.as_str(), dataset, model, train, prune, sparse)
     }
 }
 

@@ -42,7 +42,7 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
         let rows = l.summary()?;
         let setting = l.setting();
         let main = |pm| level_at(&rows, pm).and_then(|lv| row(&rows, lv, StageKind::Main));
-        let reinit = |pm| level_at(&rows, pm).and_then(|lv| row(&rows, lv, StageKind::Branch(BranchKind::Reinit)));
+        let reinit = |pm| level_at(&rows, pm).and_then(|lv| row(&rows, lv, StageKind::Branch(BranchKind::REINIT)));
         let dense = row(&rows, 0, StageKind::Main);
         let es = |r: &LevelSummary| r.early_stop_iteration.mean;
         let acc = |r: &LevelSummary| r.early_stop_test_acc.mean;

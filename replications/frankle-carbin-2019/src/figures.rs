@@ -17,10 +17,10 @@ pub const FIGURES: [FigureSpec; 4] = [
 ];
 
 const MAIN: StageKind = StageKind::Main;
-const REINIT: StageKind = StageKind::Branch(BranchKind::Reinit);
-const RANDOM: StageKind = StageKind::Branch(BranchKind::RandomPrune);
-const ONESHOT: StageKind = StageKind::Branch(BranchKind::Oneshot);
-const ONESHOT_REINIT: StageKind = StageKind::Branch(BranchKind::OneshotReinit);
+const REINIT: StageKind = StageKind::Branch(BranchKind::REINIT);
+const RANDOM: StageKind = StageKind::Branch(BranchKind::RANDOM_PRUNE);
+const ONESHOT: StageKind = StageKind::Branch(BranchKind::ONESHOT);
+const ONESHOT_REINIT: StageKind = StageKind::Branch(BranchKind::ONESHOT_REINIT);
 
 /// Whether `figure` draws stage `j` (the figure's experiments only; the harness checks that).
 pub fn needs(figure: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
@@ -30,10 +30,10 @@ pub fn needs(figure: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
         Stage::Branch(kind, _) => kind,
     };
     match (figure, branch) {
-        ("figure-3", BranchKind::Reinit) => figure3_reinit_levels(cfg).contains(&j.level),
-        ("figure-4" | "figure-5", BranchKind::Reinit) => true,
-        ("figure-4", BranchKind::Oneshot | BranchKind::OneshotReinit) => true,
-        ("figure-1", BranchKind::RandomPrune) => true,
+        ("figure-3", BranchKind::REINIT) => figure3_reinit_levels(cfg).contains(&j.level),
+        ("figure-4" | "figure-5", BranchKind::REINIT) => true,
+        ("figure-4", BranchKind::ONESHOT | BranchKind::ONESHOT_REINIT) => true,
+        ("figure-1", BranchKind::RANDOM_PRUNE) => true,
         _ => false,
     }
 }

@@ -89,21 +89,16 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
     let all: Vec<u32> = (0..=levels).collect();
     let pruned: Vec<u32> = (1..=levels).collect();
     let branches = vec![
-        BranchConfig { kind: BranchKind::Reinit, levels: all.clone(), copies: reinits },
-        BranchConfig { kind: BranchKind::RandomPrune, levels: pruned.clone(), copies: randoms },
-        BranchConfig { kind: BranchKind::Oneshot, levels: pruned.clone(), copies: 1 },
-        BranchConfig { kind: BranchKind::OneshotReinit, levels: pruned, copies: 1 },
+        BranchConfig { kind: BranchKind::REINIT, levels: all.clone(), copies: reinits },
+        BranchConfig { kind: BranchKind::RANDOM_PRUNE, levels: pruned.clone(), copies: randoms },
+        BranchConfig { kind: BranchKind::ONESHOT, levels: pruned.clone(), copies: 1 },
+        BranchConfig { kind: BranchKind::ONESHOT_REINIT, levels: pruned, copies: 1 },
     ];
     let arch = match net {
         Net::Lenet => Arch::Lenet { hidden: vec![300, 100] },
         _ => Arch::Conv { depth },
     };
-    ExperimentConfig {
-        name: format!("{}-{}", net.name(), dataset.as_str()),
-        scale: scale.as_str().into(),
-        dataset,
-        model: ModelConfig { arch, init: InitKind::GlorotNormal },
-        train: TrainConfig {
+    let train = TrainConfig {
             optimizer: OptimizerConfig::adam(lr),
             schedule: Schedule::constant(),
             batch_size: 60,
@@ -114,18 +109,12 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
             // draws whole test curves. Evaluating the test set only at new validation minima
             // cuts the conv nets' CPU evaluation cost ~3x without changing those numbers.
             test_eval: if net == Net::Lenet || scale == Scale::Paper { TestEval::Always } else { TestEval::AtBestValidation },
-        },
-        prune: PruneConfig::LayerWise { conv: conv_rate, fc: 0.2, output: 0.1, shortcut: 0.0 },
-        levels,
-        rewind_iteration: 0,
-        retrain: Default::default(),
+    };
+    let prune = PruneConfig::LayerWise { conv: conv_rate, fc: 0.2, output: 0.1, shortcut: 0.0 };
+    let model = ModelConfig { arch, init: InitKind::GlorotNormal };
+    ExperimentConfig {
         replicates,
         branches,
-        interpolation: Default::default(),
-        ticket: Default::default(),
-        train_subset: Default::default(),
-        transfer: None,
-        supermask: None,
-        seed: 0,
+        ..ExperimentConfig::new(format!("{}-{}", net.name(), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
     }
 }

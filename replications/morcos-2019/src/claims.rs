@@ -84,7 +84,7 @@ impl<'a> Runs<'a> {
             for (target, source) in pairs {
                 let (own, moved) = (self.own(target)?, self.transfer(target, source)?);
                 let level = moved.config.levels;
-                let gap = Self::mean_at(moved, level, StageKind::Main)? - Self::mean_at(own, level, StageKind::Branch(BranchKind::RandomPrune))?;
+                let gap = Self::mean_at(moved, level, StageKind::Main)? - Self::mean_at(own, level, StageKind::Branch(BranchKind::RANDOM_PRUNE))?;
                 parts.push(format!("{} → {}: {} at {:.1} %", source.label(), target.label(), pp(gap), remaining(moved, level)?));
                 ok &= gap >= 0.02;
             }

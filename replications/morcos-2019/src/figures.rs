@@ -80,7 +80,7 @@ pub fn needs(figure: &str, experiment: &str, _cfg: &ExperimentConfig, j: &JobId)
     }
     match j.stage.kind() {
         StageKind::Main => true,
-        StageKind::Branch(kind) => kind == BranchKind::RandomPrune,
+        StageKind::Branch(kind) => kind == BranchKind::RANDOM_PRUNE,
     }
 }
 
@@ -115,7 +115,7 @@ fn panel(results: &Results, spec: &PanelSpec) -> Option<Panel> {
         };
         series.push(Series { label, color: TAB10[i % TAB10.len()], dashed: false, spread: Spread::ErrorBars, points: curve(l, StageKind::Main) });
         if matches!(e.role, Role::Own(_)) {
-            random = Some(Series { label: "random ticket".into(), color: TAB10[7], dashed: true, spread: Spread::ErrorBars, points: curve(l, StageKind::Branch(BranchKind::RandomPrune)) });
+            random = Some(Series { label: "random ticket".into(), color: TAB10[7], dashed: true, spread: Spread::ErrorBars, points: curve(l, StageKind::Branch(BranchKind::RANDOM_PRUNE)) });
         }
     }
     series.extend(random);

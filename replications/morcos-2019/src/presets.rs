@@ -237,7 +237,7 @@ pub fn experiment(e: Exp, scale: Scale, dataset: DatasetName) -> ExperimentConfi
     let branches = match e.role {
         Role::Own(_) => {
             let levels = if scale == Scale::Small && e.net == Net::Vgg { vec![levels / 2, levels] } else { (1..=levels).collect() };
-            vec![BranchConfig { kind: BranchKind::RandomPrune, levels, copies: 1 }]
+            vec![BranchConfig { kind: BranchKind::RANDOM_PRUNE, levels, copies: 1 }]
         }
         Role::Transfer { .. } => vec![],
     };
@@ -247,24 +247,14 @@ pub fn experiment(e: Exp, scale: Scale, dataset: DatasetName) -> ExperimentConfi
         source: Box::new(experiment(s, scale, s.role.target().dataset)),
         reinit_output: true,
     });
+    let prune = PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Conv, LayerRole::Fc] };
     ExperimentConfig {
-        name: format!("{}-{}", e.name(), dataset.as_str()),
-        scale: scale.as_str().into(),
-        dataset,
-        model,
-        train,
-        prune: PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Conv, LayerRole::Fc] },
-        levels,
         rewind_iteration: if transfer.is_some() { 0 } else { rewind },
-        retrain: Default::default(),
         replicates: if scale == Scale::Paper { 3 } else { 1 },
         branches,
-        interpolation: Default::default(),
-        ticket: Default::default(),
         train_subset: target.subset,
         transfer,
-        supermask: None,
-        seed: 0,
+        ..ExperimentConfig::new(format!("{}-{}", e.name(), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
     }
 }
 

@@ -31,7 +31,7 @@ pub fn claims(results: &Results) -> anyhow::Result<Vec<Claim>> {
         let present = |method, budget| get(results, Setting { net, method, budget });
         let Some(setting) = present(Retrain::LrRewind, 100).or(present(Retrain::FineTune, 75)).map(|l| l.setting()) else { continue };
         // Mean one-shot change at 4.77× of `method` with budget `budget` (% of T).
-        let oneshot = |method, budget| present(method, budget).and_then(|l| Stat::of(&deltas(l, ONESHOT_LEVEL, Stage::Branch(BranchKind::Oneshot, 0)))).map(|s| s.mean);
+        let oneshot = |method, budget| present(method, budget).and_then(|l| Stat::of(&deltas(l, ONESHOT_LEVEL, Stage::Branch(BranchKind::ONESHOT, 0)))).map(|s| s.mean);
         let iterative = |method, budget, level| present(method, budget).and_then(|l| Stat::of(&deltas(l, level, Stage::Main))).map(|s| s.mean);
         let label = net.label();
 

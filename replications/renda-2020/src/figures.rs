@@ -22,7 +22,7 @@ pub static FIGURES: LazyLock<[FigureSpec; 2]> = LazyLock::new(|| {
 pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
     let setting = presets::parse(experiment);
     match figure {
-        "figure-1" => j.stage == Stage::Branch(BranchKind::Oneshot, 0),
+        "figure-1" => j.stage == Stage::Branch(BranchKind::ONESHOT, 0),
         "figure-2" => setting.iterative(&cfg.scale) && j.stage == Stage::Main,
         _ => false,
     }
@@ -111,7 +111,7 @@ fn oneshot_levels(results: &Results, net: Net) -> Vec<u32> {
     results
         .iter()
         .filter(|(name, _)| presets::parse(name).net == net)
-        .flat_map(|(_, l)| l.config.branches.iter().filter(|b| b.kind == BranchKind::Oneshot).flat_map(|b| b.levels.clone()))
+        .flat_map(|(_, l)| l.config.branches.iter().filter(|b| b.kind == BranchKind::ONESHOT).flat_map(|b| b.levels.clone()))
         .collect::<std::collections::BTreeSet<u32>>()
         .into_iter()
         .collect()
@@ -119,7 +119,7 @@ fn oneshot_levels(results: &Results, net: Net) -> Vec<u32> {
 
 /// Δ accuracy vs t (% of T) of `method`'s one-shot branch at `level`, and the level's density.
 fn oneshot_curve(results: &Results, net: Net, method: Retrain, level: u32) -> (Vec<(f64, Stat)>, Option<f64>) {
-    let oneshot = Stage::Branch(BranchKind::Oneshot, 0);
+    let oneshot = Stage::Branch(BranchKind::ONESHOT, 0);
     let mut at = None;
     let points = presets::BUDGETS
         .iter()

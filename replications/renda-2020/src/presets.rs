@@ -158,27 +158,15 @@ pub fn experiment(s: Setting, scale: Scale, dataset: DatasetName) -> ExperimentC
     };
     let levels = *oneshot.last().expect("levels");
     ExperimentConfig {
-        name: format!("{}-{}", s.name(), dataset.as_str()),
-        scale: scale.as_str().into(),
-        dataset,
-        model,
         rewind_iteration: train.iterations - t,
-        train,
-        prune,
-        levels,
         retrain: s.method,
         replicates: match (scale, s.net) {
             (Scale::Paper, _) => 3,
             (Scale::Small, Net::Lenet) => 2,
             _ => 1,
         },
-        branches: vec![BranchConfig { kind: BranchKind::Oneshot, levels: oneshot, copies: 1 }],
-        interpolation: Default::default(),
-        ticket: Default::default(),
-        train_subset: Default::default(),
-        transfer: None,
-        supermask: None,
-        seed: 0,
+        branches: vec![BranchConfig { kind: BranchKind::ONESHOT, levels: oneshot, copies: 1 }],
+        ..ExperimentConfig::new(format!("{}-{}", s.name(), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
     }
 }
 

@@ -138,10 +138,10 @@ impl<'a> Runs<'a> {
     fn untrained_supermask(&self) -> Claim {
         let ours = self.get(Ablation::Criterion(Criterion::LargeFinalSameSign)).and_then(|l| {
             let best = (1..=l.config.levels)
-                .flat_map(|level| [BranchKind::Untrained, BranchKind::UntrainedSignedConstant].map(|k| (level, k, mean(&figures::untrained_accuracy(l, level, k)))))
+                .flat_map(|level| [BranchKind::UNTRAINED, BranchKind::UNTRAINED_SIGNED_CONSTANT].map(|k| (level, k, mean(&figures::untrained_accuracy(l, level, k)))))
                 .filter_map(|(level, k, a)| Some((level, k, a?)))
                 .max_by(|a, b| a.2.total_cmp(&b.2))?;
-            let on = if best.1 == BranchKind::Untrained { "w_i" } else { "signed constants" };
+            let on = if best.1 == BranchKind::UNTRAINED { "w_i" } else { "signed constants" };
             let at = figures::density(l, best.0).unwrap_or(f64::NAN);
             Some((format!("{} (on {on}, {:.1} % remaining)", pct(best.2), 100.0 * at), best.2 >= 0.76))
         });

@@ -44,8 +44,8 @@ pub fn needs(figure: &str, experiment: &str, _cfg: &ExperimentConfig, j: &JobId)
     }
     match (figure, j.stage.kind()) {
         ("figure-2" | "figure-3" | "figure-4", StageKind::Main) => true,
-        ("figure-5", StageKind::Branch(kind)) => matches!(kind, BranchKind::Untrained | BranchKind::UntrainedSignedConstant),
-        ("figure-6", StageKind::Branch(BranchKind::LearnedSupermask)) => true,
+        ("figure-5", StageKind::Branch(kind)) => matches!(kind, BranchKind::UNTRAINED | BranchKind::UNTRAINED_SIGNED_CONSTANT),
+        ("figure-6", StageKind::Branch(BranchKind::LEARNED_SUPERMASK)) => true,
         ("figure-6", StageKind::Main) => j.level == 0,
         _ => false,
     }
@@ -67,7 +67,7 @@ pub fn untrained_accuracy(l: &Loaded, level: u32, kind: BranchKind) -> Vec<f64> 
 
 /// Final test accuracy of the learned supermasks (sampled masks), per sample.
 pub fn learned_supermask_accuracy(l: &Loaded) -> Vec<f64> {
-    records(l, 0, StageKind::Branch(BranchKind::LearnedSupermask)).filter_map(|r| r.outcome.log.test_acc.last().copied()).collect()
+    records(l, 0, StageKind::Branch(BranchKind::LEARNED_SUPERMASK)).filter_map(|r| r.outcome.log.test_acc.last().copied()).collect()
 }
 
 pub fn density(l: &Loaded, level: u32) -> Option<f64> {
@@ -147,14 +147,14 @@ fn untrained_panel(results: &Results, net: Net, kind: BranchKind) -> Panel {
             series(a.label(), colour("figure-5", a), false, points)
         })
         .collect();
-    let on = if kind == BranchKind::Untrained { "initial weights" } else { "signed constants" };
+    let on = if kind == BranchKind::UNTRAINED { "initial weights" } else { "signed constants" };
     sparsity_panel(format!("{}: untrained supermask on {on}", net.label()), "Test accuracy, no training", lines)
 }
 
 /// The learned supermask's test accuracy over mask training, with the dense network's.
 fn learned_panel(results: &Results, net: Net) -> Option<Panel> {
     let (_, l) = of(results, net, "figure-6").into_iter().next()?;
-    let runs: Vec<&StageRecord> = records(l, 0, StageKind::Branch(BranchKind::LearnedSupermask)).collect();
+    let runs: Vec<&StageRecord> = records(l, 0, StageKind::Branch(BranchKind::LEARNED_SUPERMASK)).collect();
     let n = runs.iter().map(|r| r.outcome.log.iteration.len()).min()?;
     let points: Vec<(f64, Stat)> =
         (0..n).filter_map(|i| Some((runs[0].outcome.log.iteration[i] as f64, Stat::of(&runs.iter().map(|r| r.outcome.log.test_acc[i]).collect::<Vec<_>>())?))).collect();
@@ -173,7 +173,7 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
         "figure-2" => nets.iter().map(|&n| trained_panel(results, n, figure, "mask criteria")).collect(),
         "figure-3" => nets.iter().map(|&n| trained_panel(results, n, figure, "values of the kept weights")).collect(),
         "figure-4" => nets.iter().map(|&n| trained_panel(results, n, figure, "treatment of the pruned weights")).collect(),
-        "figure-5" => nets.iter().flat_map(|&n| [BranchKind::Untrained, BranchKind::UntrainedSignedConstant].map(|k| untrained_panel(results, n, k))).collect(),
+        "figure-5" => nets.iter().flat_map(|&n| [BranchKind::UNTRAINED, BranchKind::UNTRAINED_SIGNED_CONSTANT].map(|k| untrained_panel(results, n, k))).collect(),
         "figure-6" => nets.iter().filter_map(|&n| learned_panel(results, n)).collect(),
         other => bail!("no figure `{other}`"),
     };

@@ -218,41 +218,31 @@ pub fn experiment(net: Net, a: Ablation, scale: Scale, dataset: DatasetName) -> 
             (Scale::Small, Net::Conv2) => vec![levels / 2, levels],
             _ => (1..=levels).collect(),
         };
-        for kind in [BranchKind::Untrained, BranchKind::UntrainedSignedConstant] {
+        for kind in [BranchKind::UNTRAINED, BranchKind::UNTRAINED_SIGNED_CONSTANT] {
             branches.push(BranchConfig { kind, levels: pruned.clone(), copies: 1 });
         }
     }
     if a == LOTTERY {
-        branches.push(BranchConfig { kind: BranchKind::LearnedSupermask, levels: vec![0], copies: 1 });
+        branches.push(BranchConfig { kind: BranchKind::LEARNED_SUPERMASK, levels: vec![0], copies: 1 });
     }
     let arch = match net {
         Net::Lenet => Arch::Lenet { hidden: vec![300, 100] },
         _ => Arch::Conv { depth },
     };
+    let model = ModelConfig { arch, init: InitKind::GlorotNormal };
+    let train = TrainConfig {
+        optimizer: OptimizerConfig::adam(lr),
+        schedule: Schedule::constant(),
+        batch_size: 60,
+        iterations,
+        eval_every,
+        augment: false,
+        test_eval: TestEval::Always,
+    };
+    let prune = PruneConfig::LayerWise { conv: conv_rate, fc: 0.2, output: 0.1, shortcut: 0.0 };
     ExperimentConfig {
-        name: format!("{}-{}", name(net, a), dataset.as_str()),
-        scale: scale.as_str().into(),
-        dataset,
-        model: ModelConfig { arch, init: InitKind::GlorotNormal },
-        train: TrainConfig {
-            optimizer: OptimizerConfig::adam(lr),
-            schedule: Schedule::constant(),
-            batch_size: 60,
-            iterations,
-            eval_every,
-            augment: false,
-            test_eval: TestEval::Always,
-        },
-        prune: PruneConfig::LayerWise { conv: conv_rate, fc: 0.2, output: 0.1, shortcut: 0.0 },
-        levels,
-        rewind_iteration: 0,
-        retrain: Default::default(),
-        replicates: 1,
         branches,
-        interpolation: Default::default(),
         ticket: a.ticket(),
-        train_subset: Default::default(),
-        transfer: None,
         supermask: (a == LOTTERY).then_some(SupermaskConfig {
             lr: 100.0,
             momentum: 0.9,
@@ -263,6 +253,6 @@ pub fn experiment(net: Net, a: Ablation, scale: Scale, dataset: DatasetName) -> 
             signed_constant: false,
             dynamic_scaling: true,
         }),
-        seed: 0,
+        ..ExperimentConfig::new(format!("{}-{}", name(net, a), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
     }
 }

@@ -122,25 +122,10 @@ fn run_path(jobs: usize, threads: i32) -> Result<(f64, f64)> {
     tch::set_num_threads(threads);
     let data = random_dataset([1, 28, 28], 55_000, 5_000);
     let data = Dataset { test: Split { images: Tensor::randn([10_000, 1, 28, 28], (Kind::Float, Device::Cpu)), labels: Tensor::randint(10, [10_000], (Kind::Int64, Device::Cpu)) }, ..data };
-    let cfg = ExperimentConfig {
-        name: "bench".into(),
-        scale: "bench".into(),
-        dataset: DatasetName::Synthetic,
-        model: model_cfg("lenet-300-100", InitKind::GlorotNormal),
-        train: TrainConfig { optimizer: OptimizerConfig::adam(1.2e-3), schedule: Schedule::constant(), batch_size: 60, iterations: RUN_PATH_ITERATIONS, eval_every: 100, augment: false, test_eval: TestEval::Always },
-        prune: common::prune::PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 },
-        levels: 1,
-        rewind_iteration: 0,
-        retrain: Default::default(),
-        replicates: jobs as u32,
-        branches: vec![],
-        interpolation: Default::default(),
-        ticket: Default::default(),
-        train_subset: Default::default(),
-        transfer: None,
-        supermask: None,
-        seed: 0,
-    };
+    let train = TrainConfig { optimizer: OptimizerConfig::adam(1.2e-3), schedule: Schedule::constant(), batch_size: 60, iterations: RUN_PATH_ITERATIONS, eval_every: 100, augment: false, test_eval: TestEval::Always };
+    let prune = common::prune::PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 };
+    let model = model_cfg("lenet-300-100", InitKind::GlorotNormal);
+    let cfg = ExperimentConfig { replicates: jobs as u32, ..ExperimentConfig::new("bench".into(), "bench", DatasetName::Synthetic, model, train, prune, 1) };
     let runs = tempfile::tempdir()?;
     let exp = Experiment { config: &cfg, dir: runs.path().join("bench"), data: &data, device: Device::Cpu, checkpoint_every: 10, source: None };
     let jobs_list = imp::jobs(&cfg);

@@ -27,7 +27,7 @@ fn a_transfer_trains_its_source_first_and_carries_the_sources_config() {
     let s = Sandbox::new(&SUITE);
     let toml = String::from_utf8_lossy(&s.ok(&["config", "lenet-fashion-mnist-from-mnist"]).stdout).into_owned();
     assert!(toml.contains("[transfer]\nexperiment = \"lenet-mnist\"\nreinit_output = true\n\n[transfer.source]\nname = \"lenet-mnist-synthetic\""), "{toml}");
-    assert!(toml.starts_with("name = \"lenet-fashion-mnist-from-mnist-synthetic\"\nscale = \"smoke\"\ndataset = \"synthetic\"\nlevels = 2\nrewind_iteration = 0\n"), "{toml}");
+    assert!(toml.starts_with("name = \"lenet-fashion-mnist-from-mnist-synthetic\"\nscale = \"smoke\"\ndataset = \"synthetic\"\npruner = \"magnitude\"\nlevels = 2\nrewind_iteration = 0\n"), "{toml}");
     assert!(toml.contains("replicates = 1\nbranches = []\n"), "a transfer has no random ticket of its own: {toml}");
     // --trials reaches the source too: a transfer's replicate r is the source's replicate r.
     s.ok(&["--trials", "2", "run", "figure-1"]);

@@ -2,7 +2,7 @@
 //! this paper's own — each ablation's ticket in its config, which stages each figure trains,
 //! and the claims table.
 
-use harness::testkit::{Sandbox, Suite};
+use harness::testkit::{toml, Sandbox, Suite};
 
 const SUITE: Suite = Suite {
     bin: env!("CARGO_BIN_EXE_zhou-2019"),
@@ -58,4 +58,25 @@ fn untrained_supermasks_train_only_the_trunks_they_mask() {
     let o = s.ok(&["summary", "--headline"]);
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(table.contains("an untrained large_final_same_sign supermask classifies") && table.contains("best ≥ 76 % (within 10 pp)"), "{table}");
+}
+
+/// A `--config` file belongs to its own experiment only. Before exact matching, a file printed
+/// for `lenet-large-final-same-sign` (named `lenet-large-final-same-sign-synthetic`) also
+/// replaced `lenet-large-final`'s preset, since its name starts with `lenet-large-final-`.
+#[test]
+fn a_config_file_replaces_only_its_own_experiment() {
+    let s = Sandbox::new(&SUITE);
+    let mut cfg = s.config("lenet-large-final-same-sign");
+    cfg["seed"] = toml::Value::Integer(4242);
+    let file = s.write_config("same-sign.toml", &cfg);
+    let seed = |e: &str| -> Option<i64> {
+        let o = s.ok(&["--config", &file, "config", e]);
+        toml::from_str::<toml::Value>(&String::from_utf8_lossy(&o.stdout)).unwrap()["seed"].as_integer()
+    };
+    assert_eq!(seed("lenet-large-final-same-sign"), Some(4242), "the file is its own experiment's");
+    assert_eq!(seed("lenet-large-final"), Some(0), "the same-sign file replaced lenet-large-final's preset");
+    // A file named for no experiment is refused, not silently ignored.
+    cfg["name"] = toml::Value::String("lenet-large-finale-synthetic".into());
+    let stray = s.write_config("stray.toml", &cfg);
+    harness::testkit::rejects(&s, &["--config", &stray, "config", "lenet-large-final"], "is no experiment of zhou-2019");
 }

@@ -1,0 +1,223 @@
+//! What a stage does, one kind per file behind [`Kind`], and the fixed pipeline every stage runs
+//! through ([`train_stage`]): start (weights, mask, frozen values, training schedule) → save the
+//! mask → run (train, evaluate or learn a mask) → keep the final weights if the kind's
+//! dependents read them → measure (the spawned pair's interpolation, stability to pruning) →
+//! record, atomically.
+//!
+//! The trunk ([`trunk::Trunk`], stage `main`) is one kind; every branch kind is registered by
+//! name ([`BranchKind`], [`register`]). Adding a kind is one file and one line in
+//! [`registry`]'s built-in list (or a [`register`] call for a paper's or a test's own), with no
+//! edit to [`crate::imp`] or [`crate::config`].
+
+pub mod learned_supermask;
+pub mod oneshot;
+pub mod random_prune;
+pub mod registry;
+pub mod reinit;
+pub mod spawn;
+pub mod trunk;
+pub mod untrained;
+
+pub use registry::{register, BranchKind};
+
+use crate::config::{BranchConfig, ExperimentConfig, RetrainStart};
+use crate::imp::{Experiment, JobId, Stage, StageRecord};
+use crate::interpolate::PairRecord;
+use crate::models::Model;
+use crate::paths;
+use crate::progress::Progress;
+use crate::prune::Mask;
+use crate::rng::derive_seed;
+use crate::train::{self, checkpoint, Status, TrainConfig, TrainOutcome, Weights};
+use anyhow::Result;
+use std::path::Path;
+
+/// One kind of stage: how it starts, what it depends on, how it runs and what it measures.
+///
+/// Its [`Kind::name`] and the purpose strings of its random streams are an API boundary: stored
+/// stages are found by them, so they never change (a new behaviour is a new kind).
+pub trait Kind: Sync + Send {
+    /// Folder, HDF5 group and config name (`reinit`, `spawn-reinit`).
+    fn name(&self) -> &'static str;
+
+    /// The stage name of copy `copy` (`reinit_2`).
+    fn stage_name(&self, copy: u32) -> String {
+        format!("{}_{copy}", self.name())
+    }
+
+    /// How many copies a branch asking for `asked` gets (one-shot pruning: always one).
+    fn copies(&self, asked: u32) -> u32 {
+        asked
+    }
+
+    /// Stages that must finish before `job` starts (default: its trunk level).
+    fn parents(&self, job: JobId) -> Vec<JobId> {
+        vec![job.trunk(job.level)]
+    }
+
+    /// Whether the stage trains weights (untrained and learned supermasks do not).
+    fn trains_weights(&self) -> bool {
+        true
+    }
+
+    /// Whether its record measures stability to pruning (every stage that trains weights, but
+    /// the trunk's dense level).
+    fn measures_pruning_distance(&self, _job: JobId) -> bool {
+        self.trains_weights()
+    }
+
+    /// Whether dependents read its final weights (`final.pt` is kept in the stage folder).
+    fn keeps_final_weights(&self) -> bool {
+        false
+    }
+
+    /// The iteration training starts from (default: the rewind iteration k).
+    fn first_iteration(&self, _job: JobId, cfg: &ExperimentConfig) -> u64 {
+        cfg.rewind_iteration
+    }
+
+    /// Checks a branch of this kind against the config it is part of.
+    fn validate(&self, _branch: &BranchConfig, _cfg: &ExperimentConfig) -> Result<()> {
+        Ok(())
+    }
+
+    /// The stage's start: weights (in the model), mask, frozen values and schedule.
+    fn start(&self, cx: &StageCx) -> Result<Start>;
+
+    /// Seed of its data order and augmentation (default: the replicate's).
+    fn data_seed(&self, cx: &StageCx) -> u64 {
+        derive_seed(cx.config().seed, "data-order", &[cx.job.replicate as u64])
+    }
+
+    /// Trains (default: the training loop from [`Kind::first_iteration`] under the start's mask).
+    fn run(&self, cx: &StageCx, start: &mut Start) -> Result<TrainOutcome> {
+        cx.train(start, self.data_seed(cx), None)
+    }
+
+    /// The interpolation from a partner's final weights to `model`'s (the second copy of a
+    /// spawned pair); `None` for every other stage.
+    fn pair(&self, _cx: &StageCx, _model: &mut Model) -> Result<Option<PairRecord>> {
+        Ok(None)
+    }
+}
+
+/// Where a stage starts.
+pub struct Start {
+    /// The network, holding the start weights (unmasked; the pipeline masks them).
+    pub model: Model,
+    pub mask: Mask,
+    /// Values the pruned weights hold instead of zero (Zhou et al.'s frozen treatments).
+    pub frozen: Option<Weights>,
+    /// The training config: the experiment's, or a retraining's (`cfg.retrain`).
+    pub train: TrainConfig,
+}
+
+impl Start {
+    /// `model` under `mask`, trained as the experiment says.
+    pub fn new(model: Model, mask: Mask, cfg: &ExperimentConfig) -> Start {
+        Start { model, mask, frozen: None, train: cfg.train.clone() }
+    }
+}
+
+/// What a kind sees of the stage it runs: the experiment, the job, its folder and the progress
+/// bar.
+pub struct StageCx<'a> {
+    pub exp: &'a Experiment<'a>,
+    pub job: JobId,
+    /// The stage's own folder (created, locked).
+    pub dir: &'a Path,
+    pub progress: &'a Progress,
+}
+
+impl StageCx<'_> {
+    pub fn config(&self) -> &ExperimentConfig {
+        self.exp.config
+    }
+
+    /// `(replicate, level)` as seed coordinates.
+    pub fn coords(&self) -> (u64, u64) {
+        (self.job.replicate as u64, self.job.level as u64)
+    }
+
+    /// The replicate's initialisation (θ_0's draw).
+    pub fn init_seed(&self) -> u64 {
+        derive_seed(self.config().seed, "init", &[self.job.replicate as u64])
+    }
+
+    /// A draw of `purpose` keyed by (replicate, level, copy).
+    pub fn copy_seed(&self, purpose: &str, copy: u32) -> u64 {
+        let (r, l) = self.coords();
+        derive_seed(self.config().seed, purpose, &[r, l, copy as u64])
+    }
+
+    /// A new network from the experiment's initialiser, drawn with `seed`.
+    pub fn fresh_model(&self, seed: u64) -> Result<Model> {
+        self.exp.fresh_model(seed)
+    }
+
+    /// The training loop on `start` from [`Kind::first_iteration`], with resumable checkpoints
+    /// in the stage folder, saving the weights at iteration `snapshot` (θ_k) when asked.
+    pub fn train(&self, start: &mut Start, data_seed: u64, snapshot: Option<u64>) -> Result<TrainOutcome> {
+        let cfg = self.config();
+        let slot = self.exp.checkpoint_slot(self.dir);
+        let rewind_path = self.dir.join(paths::REWIND);
+        let on_step = |_t: u64| self.progress.inc(1);
+        let spec = train::RunSpec {
+            data_seed,
+            start: kind_of(self.job.stage).first_iteration(self.job, cfg),
+            snapshot_at: snapshot.map(|k| (k, rewind_path.as_path())),
+            checkpoint: Some(&slot),
+            on_step: &on_step,
+            frozen: start.frozen.as_ref(),
+        };
+        train::train(&mut start.model, &start.mask, self.exp.data, &start.train, spec)
+    }
+
+    /// Starts a pruned network's retraining from level `from`'s weights as `cfg.retrain` says
+    /// (θ_k, the trained weights it was pruned from, or new weights), returning its schedule.
+    pub fn retrain(&self, model: &mut Model, from: u32) -> Result<TrainConfig> {
+        let cfg = self.config();
+        match cfg.retrain.start() {
+            RetrainStart::Rewound => model.restore(&self.exp.rewind_weights(self.job.replicate)?)?,
+            RetrainStart::Trained => model.restore(&self.exp.read_main(self.job.replicate, from)?.1)?,
+            RetrainStart::Reinitialised => {
+                let (r, l) = self.coords();
+                *model = self.fresh_model(derive_seed(cfg.seed, "retrain-reinit", &[r, l, u64::from(self.job.stage != Stage::Main)]))?
+            }
+        }
+        Ok(cfg.retrain.train_config(&cfg.train))
+    }
+}
+
+/// The behaviour of a stage: the trunk's or its branch kind's.
+pub fn kind_of(stage: Stage) -> &'static dyn Kind {
+    match stage {
+        Stage::Main => &trunk::Trunk,
+        Stage::Branch(kind, _) => kind.get(),
+    }
+}
+
+/// Runs one stage through the pipeline and writes its record (`outcome.json`) last.
+pub(crate) fn train_stage(exp: &Experiment, job: JobId, dir: &Path, progress: &Progress) -> Result<StageRecord> {
+    let kind = kind_of(job.stage);
+    let cx = StageCx { exp, job, dir, progress };
+    let mut start = kind.start(&cx)?;
+    start.mask.save(&dir.join(paths::MASK))?;
+    let outcome = kind.run(&cx, &mut start)?;
+    if let Status::Diverged { iteration } = outcome.status {
+        progress.println(&format!(
+            "warning: replicate {} level {} {} diverged (non-finite loss at iteration {iteration}); recorded and skipped",
+            job.replicate, job.level, job.stage.name()
+        ));
+    }
+    let Start { mut model, mask, .. } = start;
+    if kind.keeps_final_weights() {
+        checkpoint::save_weights(&dir.join(paths::FINAL), &model.snapshot())?;
+    }
+    let pair = kind.pair(&cx, &mut model)?;
+    let pruning = if kind.measures_pruning_distance(job) { Some(exp.pruning_distance(job.replicate, &mask, &model)?) } else { None };
+    let record = StageRecord { replicate: job.replicate, level: job.level, stage: job.stage, density: mask.density(), layers: mask.report(), outcome, pair, pruning };
+    crate::util::write_atomic(&dir.join(paths::OUTCOME), serde_json::to_string(&record)?.as_bytes())?;
+    exp.checkpoint_slot(dir).clear();
+    Ok(record)
+}
