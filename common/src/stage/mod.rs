@@ -28,6 +28,7 @@ use crate::paths;
 use crate::progress::Progress;
 use crate::prune::Mask;
 use crate::rng::derive_seed;
+use crate::train::hooks::{CountSteps, Hook, SaveWeightsAt};
 use crate::train::{self, checkpoint, Status, TrainConfig, TrainOutcome, Weights};
 use anyhow::Result;
 use std::path::Path;
@@ -161,13 +162,17 @@ impl StageCx<'_> {
         let cfg = self.config();
         let slot = self.exp.checkpoint_slot(self.dir);
         let rewind_path = self.dir.join(paths::REWIND);
-        let on_step = |_t: u64| self.progress.inc(1);
+        let mut progress = CountSteps(|_| self.progress.inc(1));
+        let mut theta_k = snapshot.map(|iteration| SaveWeightsAt { iteration, path: &rewind_path });
+        let mut hooks: Vec<&mut dyn Hook> = vec![&mut progress];
+        if let Some(h) = theta_k.as_mut() {
+            hooks.push(h);
+        }
         let spec = train::RunSpec {
             data_seed,
             start: kind_of(self.job.stage).first_iteration(self.job, cfg),
-            snapshot_at: snapshot.map(|k| (k, rewind_path.as_path())),
             checkpoint: Some(&slot),
-            on_step: &on_step,
+            hooks,
             frozen: start.frozen.as_ref(),
         };
         train::train(&mut start.model, &start.mask, self.exp.data, &start.train, spec)

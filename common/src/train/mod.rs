@@ -4,6 +4,7 @@
 
 pub mod checkpoint;
 mod fused;
+pub mod hooks;
 pub mod optim;
 pub mod schedule;
 
@@ -166,12 +167,10 @@ pub struct RunSpec<'a> {
     pub data_seed: u64,
     /// First iteration (the rewind point k; 0 for training from initialisation).
     pub start: u64,
-    /// Save the weights reached after this many iterations (θ_k) here.
-    pub snapshot_at: Option<(u64, &'a std::path::Path)>,
     /// Resumable checkpoints, when set.
     pub checkpoint: Option<&'a checkpoint::Slot>,
-    /// Called after every iteration with the iteration count.
-    pub on_step: &'a (dyn Fn(u64) + Sync),
+    /// Called at every iteration ([`hooks`]): snapshots, progress, loss terms, stopping.
+    pub hooks: Vec<&'a mut dyn hooks::Hook>,
     /// Values the pruned weights hold instead of zero (by weight name; zero at the survivors),
     /// frozen throughout (Zhou et al.'s `freeze_init` treatments; `None`: pruned weights are 0).
     pub frozen: Option<&'a Weights>,
@@ -211,7 +210,7 @@ pub fn evaluate_untrained(model: &mut Model, mask: &Mask, data: &Dataset, iterat
 
 /// Trains `model` (already holding its starting weights, masked by `mask`) from `run.start` to
 /// `cfg.iterations`. The optimizer is fresh unless a checkpoint resumes it.
-pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, run: RunSpec) -> Result<TrainOutcome> {
+pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, mut run: RunSpec) -> Result<TrainOutcome> {
     cfg.validate(data.train.len())?;
     if run.start >= cfg.iterations {
         bail!("rewind iteration {} is not before the end of training ({}); pick a smaller rewind iteration", run.start, cfg.iterations);
@@ -247,8 +246,9 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
     let mut loss_count = 0u64;
     let mut cached_epoch: Option<(u64, Vec<i64>)> = None;
     let per_epoch = (n / cfg.batch_size as usize) as u64;
+    let mut stop = false;
     loop {
-        if log.iteration.last() != Some(&t) && (t == run.start || t % cfg.eval_every == 0 || t == cfg.iterations) {
+        if log.iteration.last() != Some(&t) && (t == run.start || t % cfg.eval_every == 0 || t == cfg.iterations || stop) {
             let train_loss = if loss_count == 0 { f64::NAN } else { loss_sum.double_value(&[]) / loss_count as f64 };
             let (vl, va) = evaluate(model, &data.validation);
             let best_so_far = log.val_loss.iter().all(|&b| !(b <= vl));
@@ -274,13 +274,15 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
                 }
             }
         }
-        if let Some((k, path)) = run.snapshot_at {
-            if t == k && !path.exists() {
-                checkpoint::save_weights(path, &model.snapshot())?;
-            }
-        }
-        if t == cfg.iterations {
+        if t == cfg.iterations || stop {
             break;
+        }
+        for hook in run.hooks.iter_mut() {
+            stop |= hook.at(model, t, &log)? == hooks::Control::Stop;
+        }
+        if stop {
+            // Evaluated at t on the next pass, then returned.
+            continue;
         }
         // One step.
         let epoch = t / per_epoch;
@@ -298,13 +300,20 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
         let xb = xb.to_device(device);
         let yb = yb.to_device(device);
         let loss = model.forward_t(&xb, true).cross_entropy_for_logits(&yb);
+        let extra: Vec<Tensor> = run.hooks.iter_mut().filter_map(|h| h.extra_loss(model, t)).collect();
         opt.zero_grad();
-        loss.backward();
+        if extra.is_empty() {
+            loss.backward();
+        } else {
+            extra.iter().fold(loss.shallow_clone(), |total, term| total + term).backward();
+        }
         opt.step(cfg.schedule.lr(cfg.optimizer.lr(), t)); // masks gradients and weights
         let _ = loss_sum.g_add_(&loss.detach());
         loss_count += 1;
         t += 1;
-        (run.on_step)(t);
+        for hook in run.hooks.iter_mut() {
+            hook.stepped(t);
+        }
     }
     Ok(TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64() })
 }

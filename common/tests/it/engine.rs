@@ -7,6 +7,7 @@ use common::prune::{Mask, PruneConfig};
 use common::results;
 use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
+use common::train::hooks::{CountSteps, Hook};
 use common::train::{self, checkpoint, RunSpec, TestEval, TrainConfig};
 use tch::{Device, Kind, Tensor};
 
@@ -42,8 +43,8 @@ pub fn model(cfg: &ExperimentConfig, d: &Dataset, seed: u64) -> Model {
     Model::new(&cfg.model, d.shape, d.num_classes, seed, Device::Cpu).unwrap()
 }
 
-fn spec<'a>(seed: u64, ck: Option<&'a checkpoint::Slot>, on_step: &'a (dyn Fn(u64) + Sync)) -> RunSpec<'a> {
-    RunSpec { data_seed: seed, start: 0, snapshot_at: None, checkpoint: ck, on_step, frozen: None }
+pub fn spec<'a>(seed: u64, ck: Option<&'a checkpoint::Slot>, hooks: Vec<&'a mut dyn Hook>) -> RunSpec<'a> {
+    RunSpec { data_seed: seed, start: 0, checkpoint: ck, hooks, frozen: None }
 }
 
 #[test]
@@ -93,7 +94,7 @@ fn pruned_weights_stay_exactly_zero_and_training_is_deterministic() {
         let dense = Mask::dense(&m);
         let scores = m.snapshot();
         let mask = dense.prune_magnitude(&scores, m.layers(), &PruneConfig::LayerWise { conv: 0.0, fc: 0.5, output: 0.5, shortcut: 0.0 });
-        let out = train::train(&mut m, &mask, &d, &cfg.train, spec(seed, None, &|_| {})).unwrap();
+        let out = train::train(&mut m, &mask, &d, &cfg.train, spec(seed, None, vec![])).unwrap();
         (m, mask, out)
     };
     let (m, mask, out) = run(3);
@@ -141,7 +142,7 @@ fn resume_equals_uninterrupted(cfg: ExperimentConfig) {
     let full = {
         let mut m = model(&cfg, &d, 2);
         let mask = Mask::dense(&m);
-        let out = train::train(&mut m, &mask, &d, &cfg.train, spec(8, None, &|_| {})).unwrap();
+        let out = train::train(&mut m, &mask, &d, &cfg.train, spec(8, None, vec![])).unwrap();
         (m.snapshot(), out)
     };
     let dir = tempfile::tempdir().unwrap();
@@ -150,14 +151,14 @@ fn resume_equals_uninterrupted(cfg: ExperimentConfig) {
     let interrupted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut m = model(&cfg, &d, 2);
         let mask = Mask::dense(&m);
-        let stop = |t: u64| assert!(t < 70, "simulated kill");
-        let _ = train::train(&mut m, &mask, &d, &cfg.train, spec(8, Some(&slot), &stop));
+        let mut stop = CountSteps(|t: u64| assert!(t < 70, "simulated kill"));
+        let _ = train::train(&mut m, &mask, &d, &cfg.train, spec(8, Some(&slot), vec![&mut stop]));
     }));
     assert!(interrupted.is_err());
     assert!(dir.path().join("checkpoint.json").exists());
     let mut m = model(&cfg, &d, 2);
     let mask = Mask::dense(&m);
-    let resumed = train::train(&mut m, &mask, &d, &cfg.train, spec(8, Some(&slot), &|_| {})).unwrap();
+    let resumed = train::train(&mut m, &mask, &d, &cfg.train, spec(8, Some(&slot), vec![])).unwrap();
     assert_eq!(full.1, TrainOutcome2(resumed));
     for (k, v) in m.snapshot() {
         assert!(v.equal(&full.0[&k]), "{k} differs after resume");
@@ -174,7 +175,7 @@ fn nan_loss_stops_the_run_with_a_diverged_status() {
     cfg.train.optimizer = OptimizerConfig::Sgd { lr: 1e30, momentum: 0.0, nesterov: false, weight_decay: 0.0 };
     let mut m = model(&cfg, &d, 1);
     let mask = Mask::dense(&m);
-    let out = train::train(&mut m, &mask, &d, &cfg.train, spec(1, None, &|_| {})).unwrap();
+    let out = train::train(&mut m, &mask, &d, &cfg.train, spec(1, None, vec![])).unwrap();
     assert!(matches!(out.status, train::Status::Diverged { .. }), "{:?}", out.status);
 }
 

@@ -4,6 +4,7 @@
 mod data;
 mod engine;
 mod extensions;
+mod hooks;
 mod locks;
 mod models;
 mod new_pruner;

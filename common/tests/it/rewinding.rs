@@ -11,6 +11,7 @@ use common::prune::{Mask, PruneConfig};
 use common::rng::derive_seed;
 use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
+use common::train::hooks::SaveWeightsAt;
 use common::train::{self, checkpoint, RunSpec, TrainConfig, Weights};
 use tch::{Device, Kind};
 
@@ -57,14 +58,15 @@ fn imp_rewinds_survivors_to_theta_k_and_replays_the_schedule_from_step_k() {
         let theta_0 = m.snapshot();
         let mut mask = Mask::dense(&m);
         let snapshot = dir.path().join("theta_k.safetensors");
-        let spec = |start: u64, snapshot_at| RunSpec { data_seed, start, snapshot_at, checkpoint: None, on_step: &|_| {}, frozen: None };
-        train::train(&mut m, &mask, &d, &cfg.train, spec(0, (k > 0).then_some((k, snapshot.as_path())))).unwrap();
+        let spec = |start: u64, hooks| RunSpec { data_seed, start, checkpoint: None, hooks, frozen: None };
+        let mut theta_k = SaveWeightsAt { iteration: k, path: &snapshot };
+        train::train(&mut m, &mask, &d, &cfg.train, spec(0, if k > 0 { vec![&mut theta_k] } else { vec![] })).unwrap();
         assert_same(&m.snapshot(), &stage_weights(dir.path(), &cfg, 0), &format!("k = {k}: the dense network"));
         let theta_k = if k == 0 { theta_0 } else { checkpoint::load_weights(&snapshot).unwrap() };
         for level in 1..=2 {
             mask = mask.prune_magnitude(&m.snapshot(), m.layers(), &cfg.prune);
             m.restore(&theta_k).unwrap();
-            train::train(&mut m, &mask, &d, &cfg.train, spec(k, None)).unwrap();
+            train::train(&mut m, &mask, &d, &cfg.train, spec(k, vec![])).unwrap();
             let engine = stage_weights(dir.path(), &cfg, level);
             assert_same(&m.snapshot(), &engine, &format!("k = {k}, level {level}"));
             if k > 0 && level == 1 {
@@ -73,7 +75,7 @@ fn imp_rewinds_survivors_to_theta_k_and_replays_the_schedule_from_step_k() {
                 let restarted = TrainConfig { schedule: Schedule { milestones: vec![k + 30, k + 90], ..cfg.train.schedule.clone() }, ..cfg.train.clone() };
                 let mut other = model(&cfg, &d, 0);
                 other.restore(&theta_k).unwrap();
-                train::train(&mut other, &mask, &d, &restarted, spec(k, None)).unwrap();
+                train::train(&mut other, &mask, &d, &restarted, spec(k, vec![])).unwrap();
                 assert!(differs(&other.snapshot(), &engine), "a schedule restarted at k would have trained to the same weights");
             }
             // The pruned level's stability record, by hand from the same weights.

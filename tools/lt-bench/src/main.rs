@@ -98,7 +98,7 @@ fn engine_run(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, war
                             window.lock().expect("timer").1 = Some(Instant::now());
                         }
                     };
-                    train::train(&mut m, &mask, &data, cfg, RunSpec { data_seed: j as u64, start: 0, snapshot_at: None, checkpoint: None, on_step: &on_step, frozen: None }).expect("train");
+                    train::train(&mut m, &mask, &data, cfg, RunSpec { data_seed: j as u64, start: 0, checkpoint: None, hooks: vec![&mut common::train::hooks::CountSteps(on_step)], frozen: None }).expect("train");
                     let (a, b) = window.into_inner().expect("timer");
                     steps as f64 / (b.expect("end") - a.expect("start")).as_secs_f64()
                 })
