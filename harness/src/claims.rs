@@ -30,8 +30,75 @@ pub struct Claim {
     pub verdict: Verdict,
 }
 
+/// A judging rule that states itself: [`Tolerance::text`] is what a claims row prints, and
+/// [`Tolerance::judge`] decides from the same numbers, so the two cannot drift apart. Each
+/// judges one number of ours (an effect, a ratio or a difference against a reference).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tolerance {
+    /// The paper reports an effect of size `paper` (in the units ours is measured in: a fraction
+    /// saved, a speed-up minus one, a difference of accuracies): ours agrees with its sign and at
+    /// least `fraction` of its size.
+    SameDirection { paper: f64, fraction: f64 },
+    /// Ours, a ratio to `of`, lies within `[lo, hi]`.
+    Ratio { lo: f64, hi: f64, of: &'static str },
+    /// Ours, a difference of fractions from `of`, is at most `max` in size.
+    Within { max: f64, of: &'static str },
+    /// Ours, a difference from `of`, is negative.
+    Below { of: &'static str },
+    /// Ours, a difference from `of`, is positive.
+    Above { of: &'static str },
+}
+
+impl Tolerance {
+    /// An effect with the paper's sign and at least half its size: what a reviewer calls a
+    /// reproduction of a reported effect.
+    pub const fn half_of(paper: f64) -> Tolerance {
+        Tolerance::SameDirection { paper, fraction: 0.5 }
+    }
+
+    /// The rule in words, as the claims row prints it.
+    pub fn text(&self) -> String {
+        match *self {
+            Tolerance::SameDirection { fraction, .. } => {
+                let share = match fraction {
+                    f if f == 0.5 => "half".to_string(),
+                    f if f == 0.25 => "a quarter of".to_string(),
+                    f => format!("{:.0} % of", 100.0 * f),
+                };
+                format!("same direction, ≥ {share} the paper's effect")
+            }
+            Tolerance::Ratio { lo, hi, of } => format!("{lo}×–{hi}× {of}"),
+            // Rounded to a millionth of a point: 100 × 0.003 is 0.30000000000000004 in binary.
+            Tolerance::Within { max, of } => format!("within ±{} pp of {of}", (1e8 * max).round() / 1e6),
+            Tolerance::Below { of } => format!("below {of}"),
+            Tolerance::Above { of } => format!("above {of}"),
+        }
+    }
+
+    /// Whether `ours` agrees under this rule (a non-finite number never does).
+    pub fn judge(&self, ours: f64) -> bool {
+        if !ours.is_finite() {
+            return false;
+        }
+        match *self {
+            Tolerance::SameDirection { paper, fraction } => ours * paper > 0.0 && ours.abs() >= fraction * paper.abs(),
+            Tolerance::Ratio { lo, hi, .. } => (lo..=hi).contains(&ours),
+            Tolerance::Within { max, .. } => ours.abs() <= max,
+            Tolerance::Below { .. } => ours < 0.0,
+            Tolerance::Above { .. } => ours > 0.0,
+        }
+    }
+}
+
 impl Claim {
-    /// A claim judged by `agrees` (`None`: the numbers are missing at this scale).
+    /// A claim judged by `tolerance` on our number (`ours`: how the row shows it, and the value
+    /// judged; `None`: the numbers are missing at this scale).
+    pub fn measured(claim: &str, paper: &str, tolerance: Tolerance, setting: &str, ours: Option<(String, f64)>) -> Claim {
+        Claim::judged(claim, paper, &tolerance.text(), setting, ours.map(|(shown, value)| (shown, tolerance.judge(value))))
+    }
+
+    /// A claim judged by a rule of its own, stated in `tolerance` (`None`: the numbers are
+    /// missing at this scale); prefer [`Claim::measured`], whose rule states itself.
     pub fn judged(claim: &str, paper: &str, tolerance: &str, setting: &str, ours: Option<(String, bool)>) -> Claim {
         let (ours, verdict) = match ours {
             Some((o, true)) => (o, Verdict::Agrees),
@@ -67,4 +134,45 @@ pub fn markdown(citation: &str, claims: &[Claim]) -> String {
         s += &format!("| {citation} | {} | {} | {} | {} | {} | {verdict} |\n", c.claim, c.paper, c.ours, c.setting, c.tolerance);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tolerance::{self, *};
+
+    /// `(rule, ours, agrees)`, the boundaries included.
+    const CASES: &[(Tolerance, f64, bool)] = &[
+        (Tolerance::half_of(0.38), 0.19, true),
+        (Tolerance::half_of(0.38), 0.189, false),
+        (Tolerance::half_of(0.38), 0.9, true),
+        (Tolerance::half_of(0.38), -0.3, false),
+        (Tolerance::half_of(-0.02), -0.011, true),
+        (Tolerance::half_of(-0.02), 0.011, false),
+        (Tolerance::half_of(0.005), 0.0025, true),
+        (Tolerance::half_of(0.005), f64::NAN, false),
+        (Ratio { lo: 0.75, hi: 1.25, of: "dense" }, 0.75, true),
+        (Ratio { lo: 0.75, hi: 1.25, of: "dense" }, 1.26, false),
+        (Within { max: 0.003, of: "dense" }, -0.003, true),
+        (Within { max: 0.003, of: "dense" }, 0.0055, false),
+        (Below { of: "dense" }, -0.0001, true),
+        (Below { of: "dense" }, 0.0, false),
+        (Above { of: "random" }, 0.0001, true),
+        (Above { of: "random" }, f64::INFINITY, false),
+    ];
+
+    #[test]
+    fn each_rule_judges_its_boundaries() {
+        for (rule, ours, agrees) in CASES {
+            assert_eq!(rule.judge(*ours), *agrees, "{} on {ours}", rule.text());
+        }
+    }
+
+    #[test]
+    fn each_rule_states_itself() {
+        assert_eq!(Tolerance::half_of(0.38).text(), "same direction, ≥ half the paper's effect");
+        assert_eq!(SameDirection { paper: 1.0, fraction: 0.25 }.text(), "same direction, ≥ a quarter of the paper's effect");
+        assert_eq!(Ratio { lo: 0.75, hi: 1.25, of: "dense" }.text(), "0.75×–1.25× dense");
+        assert_eq!(Within { max: 0.003, of: "dense" }.text(), "within ±0.3 pp of dense");
+        assert_eq!(Below { of: "dense" }.text(), "below dense");
+    }
 }

@@ -24,6 +24,6 @@ pub mod slurm;
 pub mod testcluster;
 pub mod testkit;
 
-pub use claims::{Claim, Verdict};
+pub use claims::{Claim, Tolerance, Verdict};
 pub use cli::main;
 pub use paper::{ExperimentSpec, FigureSpec, Loaded, Paper, Results, Scale};

@@ -17,14 +17,12 @@ use anyhow::Result;
 use common::aggregate::LevelSummary;
 use common::config::BranchKind;
 use common::imp::StageKind;
-use harness::{Claim, Results, Verdict};
 use harness::claims::pp;
+use harness::{Claim, Results, Tolerance, Verdict};
 
 fn row(rows: &[LevelSummary], level: u32, kind: StageKind) -> Option<&LevelSummary> {
     rows.iter().find(|r| r.level == level && r.kind == kind)
 }
-
-const HALF: &str = "same direction, ≥ half the paper's effect";
 
 /// The Pm values the paper quotes for LeNet (levels 7, 9 and 15 of its ladder).
 const PM_21: f64 = 21.1;
@@ -46,63 +44,64 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
         let dense = row(&rows, 0, StageKind::Main);
         let es = |r: &LevelSummary| r.early_stop_iteration.mean;
         let acc = |r: &LevelSummary| r.early_stop_test_acc.mean;
-        out.push(Claim::judged(
+        out.push(Claim::measured(
             "LeNet: early stop earlier at Pm 21.1 % than dense",
             "38 % earlier",
-            HALF,
+            Tolerance::half_of(0.38),
             &setting,
             dense.zip(main(PM_21)).map(|(d, t)| {
                 let e = 1.0 - es(t) / es(d);
-                (format!("{:.0} % earlier ({:.0} vs {:.0} it)", 100.0 * e, es(t), es(d)), e >= 0.19)
+                (format!("{:.0} % earlier ({:.0} vs {:.0} it)", 100.0 * e, es(t), es(d)), e)
             }),
         ));
-        out.push(Claim::judged(
+        out.push(Claim::measured(
             "LeNet: ticket vs reinit at Pm 21.1 %, early-stop speed",
             "2.51× faster",
-            HALF,
+            // The effect is the speed-up beyond 1×.
+            Tolerance::half_of(1.51),
             &setting,
             main(PM_21).zip(reinit(PM_21)).map(|(t, r)| {
                 let x = es(r) / es(t);
-                (format!("{x:.2}× faster ({:.0} vs {:.0} it)", es(t), es(r)), x - 1.0 >= 0.5 * 1.51)
+                (format!("{x:.2}× faster ({:.0} vs {:.0} it)", es(t), es(r)), x - 1.0)
             }),
         ));
-        out.push(Claim::judged(
+        out.push(Claim::measured(
             "LeNet: ticket vs reinit at Pm 21.1 %, test accuracy at early stop",
             "+0.5 pp",
-            HALF,
+            Tolerance::half_of(0.005),
             &setting,
-            main(PM_21).zip(reinit(PM_21)).map(|(t, r)| (pp(acc(t) - acc(r)), acc(t) - acc(r) >= 0.0025)),
+            main(PM_21).zip(reinit(PM_21)).map(|(t, r)| (pp(acc(t) - acc(r)), acc(t) - acc(r))),
         ));
-        out.push(Claim::judged(
+        out.push(Claim::measured(
             "LeNet: test accuracy gain at Pm 13.5 % over dense",
             "> +0.3 pp",
-            HALF,
+            Tolerance::half_of(0.003),
             &setting,
-            dense.zip(main(PM_13)).map(|(d, t)| (pp(acc(t) - acc(d)), acc(t) - acc(d) >= 0.0015)),
+            dense.zip(main(PM_13)).map(|(d, t)| (pp(acc(t) - acc(d)), acc(t) - acc(d))),
         ));
-        out.push(Claim::judged(
+        out.push(Claim::measured(
             "LeNet: early stop back to dense near Pm 3.6 %",
             "≈ 1.0× dense",
-            "0.75×–1.25× dense",
+            Tolerance::Ratio { lo: 0.75, hi: 1.25, of: "dense" },
             &setting,
             dense.zip(main(PM_3_6)).map(|(d, t)| {
                 let x = es(t) / es(d);
-                (format!("{x:.2}× dense ({:.0} vs {:.0} it)", es(t), es(d)), (0.75..=1.25).contains(&x))
+                (format!("{x:.2}× dense ({:.0} vs {:.0} it)", es(t), es(d)), x)
             }),
         ));
-        out.push(Claim::judged(
+        out.push(Claim::measured(
             "LeNet: accuracy back to dense near Pm 3.6 %",
             "≈ dense",
-            "within ±0.3 pp of dense",
+            Tolerance::Within { max: 0.003, of: "dense" },
             &setting,
-            dense.zip(main(PM_3_6)).map(|(d, t)| (pp(acc(t) - acc(d)), (acc(t) - acc(d)).abs() <= 0.003)),
+            dense.zip(main(PM_3_6)).map(|(d, t)| (pp(acc(t) - acc(d)), acc(t) - acc(d))),
         ));
-        out.push(Claim::judged(
+        out.push(Claim::measured(
             "LeNet: reinit accuracy below dense from Pm 21.1 %",
             "below dense at 21.1 %",
-            "below dense",
+            Tolerance::Below { of: "dense" },
             &setting,
-            dense.zip(reinit(PM_21)).map(|(d, r)| (format!("{} at 21.1 %", pp(acc(r) - acc(d))), acc(r) < acc(d))),
+            dense.zip(reinit(PM_21)).map(|(d, r)| (format!("{} at 21.1 %", pp(acc(r) - acc(d))), acc(r) - acc(d))),
         ));
     }
     for (net, paper_speed, speed, paper_acc, gain) in [
@@ -119,8 +118,8 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
         let best_acc = mains.iter().map(|r| (r.early_stop_test_acc.mean - dense.early_stop_test_acc.mean, r.percent_remaining)).max_by(|a, b| a.0.total_cmp(&b.0));
         // Early stopping is only observable when the dense minimum lies inside training.
         let last_eval = dense.early_stop_iteration.max >= l.config.train.iterations as f64;
-        let mut judged = |claim: String, paper: &str, ours: Option<(String, bool)>| {
-            let mut c = Claim::judged(&claim, paper, HALF, &setting, ours);
+        let mut judged = |claim: String, paper: &str, effect: f64, ours: Option<(String, f64)>| {
+            let mut c = Claim::measured(&claim, paper, Tolerance::half_of(effect), &setting, ours);
             if last_eval && c.verdict != Verdict::NotJudged("not measured at this scale".into()) {
                 c.verdict = Verdict::NotJudged("dense validation loss still falling at the last evaluation".into());
             }
@@ -129,12 +128,14 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
         judged(
             format!("{}: best early-stop speed-up", net.label()),
             paper_speed,
-            best_speed.map(|(x, pm)| (format!("{x:.2}× (Pm {pm:.1} %)"), x - 1.0 >= 0.5 * (speed - 1.0))),
+            speed - 1.0,
+            best_speed.map(|(x, pm)| (format!("{x:.2}× (Pm {pm:.1} %)"), x - 1.0)),
         );
         judged(
             format!("{}: best test-accuracy gain at early stop", net.label()),
             paper_acc,
-            best_acc.map(|(g, pm)| (format!("{} (Pm {pm:.1} %)", pp(g)), g >= 0.5 * gain)),
+            gain,
+            best_acc.map(|(g, pm)| (format!("{} (Pm {pm:.1} %)", pp(g)), g)),
         );
     }
     Ok(out)
