@@ -14,10 +14,7 @@ fn main() {
     let version = std::env::var("LIBTORCH")
         .ok()
         .and_then(|dir| std::fs::read_to_string(std::path::Path::new(&dir).join("version.py")).ok())
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("__version__ = ").map(|v| v.trim().trim_matches('\'').trim_matches('"').to_string()))
-        })
+        .and_then(|text| text.lines().find_map(|l| l.strip_prefix("__version__ = ").map(|v| v.trim().trim_matches('\'').trim_matches('"').to_string())))
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=LIBTORCH_VERSION={version}");
     println!("cargo:rerun-if-env-changed=LIBTORCH");

@@ -57,26 +57,24 @@ pub fn summarise(records: &[StageRecord]) -> Result<Vec<LevelSummary>> {
     let es_test: Vec<f64> = ok.iter().map(|r| early(r).map(|i| r.outcome.log.test_acc[i]).unwrap_or(f64::NAN)).collect();
     let es_val: Vec<f64> = ok.iter().map(|r| early(r).map(|i| r.outcome.log.val_acc[i]).unwrap_or(f64::NAN)).collect();
     let fin: Vec<f64> = ok.iter().map(|r| r.outcome.log.test_acc.last().copied().unwrap_or(f64::NAN)).collect();
-    let df = DataFrame::new(ok.len(), vec![
-        Column::new("level".into(), level),
-        Column::new("kind".into(), kind),
-        Column::new("density".into(), density),
-        Column::new("es_iter".into(), es_iter),
-        Column::new("es_test".into(), es_test),
-        Column::new("es_val".into(), es_val),
-        Column::new("final".into(), fin),
-    ])?;
+    let df = DataFrame::new(
+        ok.len(),
+        vec![
+            Column::new("level".into(), level),
+            Column::new("kind".into(), kind),
+            Column::new("density".into(), density),
+            Column::new("es_iter".into(), es_iter),
+            Column::new("es_test".into(), es_test),
+            Column::new("es_val".into(), es_val),
+            Column::new("final".into(), fin),
+        ],
+    )?;
     let stats = |c: &str| [col(c).mean().alias(format!("{c}_mean")), col(c).min().alias(format!("{c}_min")), col(c).max().alias(format!("{c}_max"))];
     let mut aggs = vec![col("density").mean().alias("density"), col("es_iter").count().alias("n")];
     for c in ["es_iter", "es_test", "es_val", "final"] {
         aggs.extend(stats(c));
     }
-    let out = df
-        .lazy()
-        .group_by([col("level"), col("kind")])
-        .agg(aggs)
-        .sort(["level", "kind"], SortMultipleOptions::default())
-        .collect()?;
+    let out = df.lazy().group_by([col("level"), col("kind")]).agg(aggs).sort(["level", "kind"], SortMultipleOptions::default()).collect()?;
     let f = |name: &str| -> Result<Vec<f64>> {
         let c = out.column(name)?.cast(&DataType::Float64)?;
         let c = c.f64()?;
@@ -121,10 +119,8 @@ pub enum Metric {
 /// Per-iteration `(iteration, mean, min, max)` of `metric` over the completed samples of `kind`
 /// at `level` (iterations present in every sample).
 pub fn curve(records: &[StageRecord], level: u32, kind: StageKind, metric: Metric) -> Vec<(f64, Stat)> {
-    let runs: Vec<&StageRecord> = records
-        .iter()
-        .filter(|r| r.level == level && r.stage.kind() == kind && r.outcome.status == crate::train::Status::Completed)
-        .collect();
+    let runs: Vec<&StageRecord> =
+        records.iter().filter(|r| r.level == level && r.stage.kind() == kind && r.outcome.status == crate::train::Status::Completed).collect();
     let Some(first) = runs.first() else { return vec![] };
     let pick = |r: &StageRecord| match metric {
         Metric::TestAcc => r.outcome.log.test_acc.clone(),
@@ -133,7 +129,5 @@ pub fn curve(records: &[StageRecord], level: u32, kind: StageKind, metric: Metri
     };
     let n = runs.iter().map(|r| r.outcome.log.iteration.len()).min().unwrap_or(0);
     let values: Vec<Vec<f64>> = runs.iter().map(|r| pick(r)).collect();
-    (0..n)
-        .filter_map(|i| Stat::of(&values.iter().map(|v| v[i]).collect::<Vec<f64>>()).map(|s| (first.outcome.log.iteration[i] as f64, s)))
-        .collect()
+    (0..n).filter_map(|i| Stat::of(&values.iter().map(|v| v[i]).collect::<Vec<f64>>()).map(|s| (first.outcome.log.iteration[i] as f64, s))).collect()
 }

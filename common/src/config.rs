@@ -286,7 +286,8 @@ impl ExperimentConfig {
         if self.rewind_iteration >= self.train.iterations {
             bail!(
                 "rewind iteration {} is beyond the training length of {} iterations; choose a rewind iteration below it",
-                self.rewind_iteration, self.train.iterations
+                self.rewind_iteration,
+                self.train.iterations
             );
         }
         if self.replicates == 0 {

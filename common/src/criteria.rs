@@ -94,7 +94,14 @@ impl Criterion {
 /// A child of `previous` keeping `keep[layer]` survivors per layer, chosen by `criterion` from
 /// the initial weights `init` and trained weights `trained` (by layer name). Layers missing
 /// from `keep` are copied. Ties and random scores come from the stream `seed`.
-pub fn mask(previous: &Mask, criterion: Criterion, init: &BTreeMap<String, Tensor>, trained: &BTreeMap<String, Tensor>, keep: &BTreeMap<String, usize>, seed: u64) -> Mask {
+pub fn mask(
+    previous: &Mask,
+    criterion: Criterion,
+    init: &BTreeMap<String, Tensor>,
+    trained: &BTreeMap<String, Tensor>,
+    keep: &BTreeMap<String, usize>,
+    seed: u64,
+) -> Mask {
     let mut out = previous.clone();
     for (li, (name, m)) in previous.0.iter().enumerate() {
         let Some(&count) = keep.get(name) else { continue };

@@ -387,7 +387,8 @@ pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress)
                                 return;
                             }
                             // Fail jobs whose dependencies failed.
-                            let doomed: Vec<JobId> = st.pending.iter().copied().filter(|j| dependencies(*j).iter().any(|d| st.failed.contains_key(d))).collect();
+                            let doomed: Vec<JobId> =
+                                st.pending.iter().copied().filter(|j| dependencies(*j).iter().any(|d| st.failed.contains_key(d))).collect();
                             for j in doomed {
                                 st.pending.retain(|p| *p != j);
                                 st.failed.insert(j, "skipped: a stage it depends on failed".into());
@@ -497,20 +498,20 @@ impl FolderLock {
     /// Locks `dir` (created if needed); `what` names it in the error ("experiment", "stage").
     pub fn acquire(dir: &Path, what: &str) -> Result<Self> {
         use std::os::unix::io::AsRawFd;
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create run folder {} (check permissions or pass another --runs-dir)", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create run folder {} (check permissions or pass another --runs-dir)", dir.display()))?;
         let path = dir.join(paths::LOCK);
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).read(true).open(&path)
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .read(true)
+            .open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
         let lock = whole_file(libc::F_WRLCK);
         // SAFETY: fcntl on a file descriptor we own, with a pointer to a live `flock`.
         if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &lock) } != 0 {
             let holder = std::fs::read_to_string(&path).unwrap_or_default();
-            bail!(
-                "another process (pid {}) is running this {what} in {}; wait for it to finish, or use another --runs-dir",
-                holder.trim(),
-                dir.display()
-            );
+            bail!("another process (pid {}) is running this {what} in {}; wait for it to finish, or use another --runs-dir", holder.trim(), dir.display());
         }
         use std::io::Write;
         let mut f = &file;

@@ -92,14 +92,7 @@ pub fn compare(model: &mut Model, partner: u32, a: &Weights, b: &Weights, data: 
     let points = how.points as usize;
     let n = how.train_examples.map_or(data.train.len(), |n| (n as usize).min(data.train.len()));
     let train = Split { images: data.train.images.narrow(0, 0, n as i64), labels: data.train.labels.narrow(0, 0, n as i64) };
-    let distance = tch::no_grad(|| {
-        model.layers().iter().map(|l| (&a[&l.name] - &b[&l.name]).square().sum(tch::Kind::Double).double_value(&[])).sum::<f64>().sqrt()
-    });
-    Ok(PairRecord {
-        partner,
-        test: path(model, a, b, points, &data.test)?,
-        train: path(model, a, b, points, &train)?,
-        train_examples: n as u64,
-        distance,
-    })
+    let distance =
+        tch::no_grad(|| model.layers().iter().map(|l| (&a[&l.name] - &b[&l.name]).square().sum(tch::Kind::Double).double_value(&[])).sum::<f64>().sqrt());
+    Ok(PairRecord { partner, test: path(model, a, b, points, &data.test)?, train: path(model, a, b, points, &train)?, train_examples: n as u64, distance })
 }

@@ -73,9 +73,15 @@ impl Series {
 /// The x axis of a panel.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum XAxis {
-    Linear { min: f64, max: f64 },
+    Linear {
+        min: f64,
+        max: f64,
+    },
     /// Percent of weights remaining on a log scale, from `max` (left) down to `min` (right).
-    PercentRemaining { min: f64, max: f64 },
+    PercentRemaining {
+        min: f64,
+        max: f64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -105,7 +111,8 @@ impl Figure {
     pub fn save(&self, stem: &Path) -> Result<()> {
         register_font()?;
         if let Some(dir) = stem.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create figure folder {} (check permissions or pass another --figures-dir)", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create figure folder {} (check permissions or pass another --figures-dir)", dir.display()))?;
         }
         let rows = self.panels.len().div_ceil(self.columns);
         let caption_lines = self.caption.lines().count() as u32;
@@ -146,9 +153,18 @@ impl Figure {
                 }
                 XAxis::PercentRemaining { min, max } => {
                     let ticks = pm_ticks(panel);
-                    draw_panel(&area, panel, (max..min).log_scale().with_key_points(ticks), |v| {
-                        if *v >= 99.95 { format!("{v:.0}") } else { format!("{v:.1}") }
-                    })?
+                    draw_panel(
+                        &area,
+                        panel,
+                        (max..min).log_scale().with_key_points(ticks),
+                        |v| {
+                            if *v >= 99.95 {
+                                format!("{v:.0}")
+                            } else {
+                                format!("{v:.1}")
+                            }
+                        },
+                    )?
                 }
             }
         }
@@ -233,9 +249,7 @@ where
         };
         anno.label(&s.label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
         if s.spread == Spread::ErrorBars {
-            chart
-                .draw_series(pts.iter().map(|(x, p)| ErrorBar::new_vertical(*x, p.min, p.mean, p.max, color.stroke_width(1), 5)))
-                .map_err(plot_err)?;
+            chart.draw_series(pts.iter().map(|(x, p)| ErrorBar::new_vertical(*x, p.min, p.mean, p.max, color.stroke_width(1), 5))).map_err(plot_err)?;
             chart.draw_series(line.iter().map(|&(x, y)| Circle::new((x, y), 3, color.filled()))).map_err(plot_err)?;
         }
     }

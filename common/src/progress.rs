@@ -43,10 +43,7 @@ impl Progress {
     pub fn new(label: &str, quiet: bool) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-            b.set_style(
-                ProgressStyle::with_template("{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} it ({per_sec}, ETA {eta})")
-                    .expect("valid template"),
-            );
+            b.set_style(ProgressStyle::with_template("{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} it ({per_sec}, ETA {eta})").expect("valid template"));
             b.set_prefix(label.to_string());
             b
         });

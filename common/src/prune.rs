@@ -113,19 +113,12 @@ impl Mask {
     /// The masks of the layers with at least one pruned entry, by weight name (the optimizer
     /// masks gradients and weights of exactly these).
     pub fn pruned(&self) -> BTreeMap<String, Tensor> {
-        self.0
-            .iter()
-            .filter(|(_, m)| m.numel() as i64 != m.sum(Kind::Int64).int64_value(&[]))
-            .map(|(name, m)| (name.clone(), m.shallow_clone()))
-            .collect()
+        self.0.iter().filter(|(_, m)| m.numel() as i64 != m.sum(Kind::Int64).int64_value(&[])).map(|(name, m)| (name.clone(), m.shallow_clone())).collect()
     }
 
     /// Per-layer survivors, in sorted-name order.
     pub fn report(&self) -> Vec<LayerDensity> {
-        self.0
-            .iter()
-            .map(|(name, m)| LayerDensity { name: name.clone(), kept: m.sum(Kind::Int64).int64_value(&[]), total: m.numel() as i64 })
-            .collect()
+        self.0.iter().map(|(name, m)| LayerDensity { name: name.clone(), kept: m.sum(Kind::Int64).int64_value(&[]), total: m.numel() as i64 }).collect()
     }
 
     /// Fraction of prunable weights remaining, in [0, 1].
@@ -229,8 +222,7 @@ impl Mask {
     }
 
     pub fn load(path: &std::path::Path, device: Device) -> Result<Mask> {
-        let t = Tensor::read_safetensors(path)
-            .map_err(|e| anyhow::format_err!("cannot read mask {}: {e}", path.display()))?;
+        let t = Tensor::read_safetensors(path).map_err(|e| anyhow::format_err!("cannot read mask {}: {e}", path.display()))?;
         Ok(Mask(t.into_iter().map(|(k, v)| (k, v.to_device(device))).collect()))
     }
 }

@@ -265,11 +265,7 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
                     let names: Vec<String> = serde_json::from_str(&get_str(&g, "layer_names")?)?;
                     let kept = h5(h5(g.dataset("layer_kept"))?.read_raw::<i64>())?;
                     let total = h5(h5(g.dataset("layer_total"))?.read_raw::<i64>())?;
-                    let layers = names
-                        .into_iter()
-                        .zip(kept.into_iter().zip(total))
-                        .map(|(name, (kept, total))| LayerDensity { name, kept, total })
-                        .collect();
+                    let layers = names.into_iter().zip(kept.into_iter().zip(total)).map(|(name, (kept, total))| LayerDensity { name, kept, total }).collect();
                     let status = match get_str(&g, "status")?.as_str() {
                         "diverged" => Status::Diverged { iteration: get::<i64>(&g, "diverged_at")? as u64 },
                         _ => Status::Completed,

@@ -57,7 +57,14 @@ impl SupermaskLog {
     /// are not measured.
     pub fn outcome(self, wall_s: f64) -> crate::train::TrainOutcome {
         let nan = vec![f64::NAN; self.iteration.len()];
-        let log = crate::train::EvalLog { iteration: self.iteration, train_loss: nan.clone(), val_loss: nan.clone(), val_acc: self.val_acc, test_loss: nan, test_acc: self.test_acc };
+        let log = crate::train::EvalLog {
+            iteration: self.iteration,
+            train_loss: nan.clone(),
+            val_loss: nan.clone(),
+            val_acc: self.val_acc,
+            test_loss: nan,
+            test_acc: self.test_acc,
+        };
         crate::train::TrainOutcome { log, status: crate::train::Status::Completed, wall_s }
     }
 }

@@ -56,13 +56,22 @@ impl TransferConfig {
             bail!("transfer source {} trains another network ({:?}); a ticket transfers to the same architecture", self.experiment, source.model.arch);
         }
         if target.levels > source.levels {
-            bail!("{} levels requested, but transfer source {} stops at level {}; ask for at most {}", target.levels, self.experiment, source.levels, source.levels);
+            bail!(
+                "{} levels requested, but transfer source {} stops at level {}; ask for at most {}",
+                target.levels,
+                self.experiment,
+                source.levels,
+                source.levels
+            );
         }
         if target.replicates > source.replicates {
             bail!("{} trials requested, but transfer source {} has {}; pass the same --trials to both", target.replicates, self.experiment, source.replicates);
         }
         if target.rewind_iteration != 0 {
-            bail!("a transferred ticket trains the whole schedule from the source's θ_k; set rewind_iteration = 0 (the source's k is {})", source.rewind_iteration);
+            bail!(
+                "a transferred ticket trains the whole schedule from the source's θ_k; set rewind_iteration = 0 (the source's k is {})",
+                source.rewind_iteration
+            );
         }
         if target.ticket != crate::ticket::TicketConfig::LOTTERY {
             bail!("a transfer experiment takes its masks from the source; remove its [ticket] table");
@@ -83,8 +92,9 @@ pub struct Ticket {
 pub fn load_ticket(source: &Path, replicate: u32, level: u32, rewind_iteration: u64, reinit_output: bool, target: &mut Model) -> Result<Ticket> {
     let dir = |level| paths::stage_dir(source, replicate, level, &Stage::Main.name());
     let level_dir = dir(level);
-    let source_mask = Mask::load(&level_dir.join(paths::MASK), target.device())
-        .with_context(|| format!("the source ticket (replicate {replicate}, level {level}) is not in {}; train the source experiment first", source.display()))?;
+    let source_mask = Mask::load(&level_dir.join(paths::MASK), target.device()).with_context(|| {
+        format!("the source ticket (replicate {replicate}, level {level}) is not in {}; train the source experiment first", source.display())
+    })?;
     let rewind = if rewind_iteration == 0 { paths::START } else { paths::REWIND };
     let theta_k = checkpoint::load_weights(&dir(0).join(rewind)).with_context(|| format!("θ_k of the source is missing in {}", dir(0).display()))?;
     let output: Vec<String> = target.layers().iter().filter(|l| l.role == LayerRole::Output).map(|l| l.name.clone()).collect();

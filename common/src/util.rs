@@ -50,8 +50,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Writes named tensors as safetensors, atomically: each is copied to the CPU in the standard
 /// (row-major, logical) layout first, whatever its device and memory layout were.
 pub fn write_tensors(path: &Path, tensors: &[(String, tch::Tensor)]) -> Result<()> {
-    let named: Vec<(&str, tch::Tensor)> =
-        tensors.iter().map(|(k, v)| (k.as_str(), v.detach().to_device(tch::Device::Cpu).contiguous())).collect();
+    let named: Vec<(&str, tch::Tensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v.detach().to_device(tch::Device::Cpu).contiguous())).collect();
     write_atomic_with(path, |tmp| Ok(tch::Tensor::write_safetensors(&named, tmp)?))
 }
 
@@ -59,8 +58,7 @@ pub fn write_tensors(path: &Path, tensors: &[(String, tch::Tensor)]) -> Result<(
 /// for HDF5 and safetensors, whose libraries write by path).
 pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create folder {} (check permissions or pick another folder)", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {} (check permissions or pick another folder)", dir.display()))?;
     let tmp = temp_sibling(path);
     let result = write(&tmp).and_then(|()| {
         std::fs::File::open(&tmp)?.sync_all()?;

@@ -169,7 +169,11 @@ fn parse<P: Paper>(paper: &P) -> Result<Cli, clap::Error> {
     let mut names: Vec<&'static str> = paper.figures().iter().map(|f| f.name).collect();
     names.push("all");
     let figures = |c: clap::Command| c.mut_arg("figures", |a| a.value_parser(PossibleValuesParser::new(names.clone())));
-    let cmd = Cli::command().name(P::ID).bin_name(P::ID).about(P::ABOUT).version(env!("CARGO_PKG_VERSION"))
+    let cmd = Cli::command()
+        .name(P::ID)
+        .bin_name(P::ID)
+        .about(P::ABOUT)
+        .version(env!("CARGO_PKG_VERSION"))
         .mut_subcommand("run", figures)
         .mut_subcommand("plot", figures)
         .mut_subcommand("status", figures);
@@ -247,7 +251,10 @@ fn config_files<P: Paper>(paper: &P, o: &Opts) -> Result<Vec<(ExperimentConfig, 
         if !paper.experiments().iter().any(|e| config_is_for(&cfg, e.name)) {
             bail!(
                 "config {} is named `{}`, which is no experiment of {} (name it `<experiment>-{}`, as `config NAME` prints it)",
-                path.display(), cfg.name, P::ID, cfg.dataset.as_str()
+                path.display(),
+                cfg.name,
+                P::ID,
+                cfg.dataset.as_str()
             );
         }
         out.push((cfg, path.clone()));

@@ -51,9 +51,17 @@ pub fn summary_text(results: &Results) -> Result<String> {
         for r in l.summary()? {
             s += &format!(
                 "  {:>5} {:>6.1}   {:<15} {:>2}   {:>7.0} ({:>6.0}..{:>6.0})   {:.4} ({:.4}..{:.4})   {:.4}\n",
-                r.level, r.percent_remaining, r.kind.name(), r.samples,
-                r.early_stop_iteration.mean, r.early_stop_iteration.min, r.early_stop_iteration.max,
-                r.early_stop_test_acc.mean, r.early_stop_test_acc.min, r.early_stop_test_acc.max, r.final_test_acc.mean
+                r.level,
+                r.percent_remaining,
+                r.kind.name(),
+                r.samples,
+                r.early_stop_iteration.mean,
+                r.early_stop_iteration.min,
+                r.early_stop_iteration.max,
+                r.early_stop_test_acc.mean,
+                r.early_stop_test_acc.min,
+                r.early_stop_test_acc.max,
+                r.final_test_acc.mean
             );
         }
     }

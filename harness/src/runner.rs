@@ -31,7 +31,12 @@ fn experiments_of<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<Vec
     if !o.experiments.is_empty() {
         let only: Vec<ExperimentSpec> = o.experiments.iter().map(|name| spec(paper, name)).collect::<Result<_>>()?;
         if let Some(e) = only.iter().find(|e| !wanted.contains(e.name)) {
-            bail!("--experiments names `{}`, which {} does not draw; name one of {}", e.name, figures.join(" "), wanted.iter().copied().collect::<Vec<_>>().join(", "));
+            bail!(
+                "--experiments names `{}`, which {} does not draw; name one of {}",
+                e.name,
+                figures.join(" "),
+                wanted.iter().copied().collect::<Vec<_>>().join(", ")
+            );
         }
         wanted.retain(|w| only.iter().any(|e| e.name == *w));
     }
@@ -150,11 +155,15 @@ pub fn complete<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) 
         };
         let rerun = rerun(Some(l.config.replicates));
         let have: BTreeSet<(u32, u32, imp::Stage)> = l.results.records.iter().map(|r| (r.replicate, r.level, r.stage)).collect();
-        let missing: Vec<JobId> = needed_jobs(paper, &[figure], e, &l.config).into_iter().filter(|j| !have.contains(&(j.replicate, j.level, j.stage))).collect();
+        let missing: Vec<JobId> =
+            needed_jobs(paper, &[figure], e, &l.config).into_iter().filter(|j| !have.contains(&(j.replicate, j.level, j.stage))).collect();
         if let Some(m) = missing.first() {
             bail!(
                 "{figure} is incomplete: {e}.h5 lacks {} of the stages it draws (e.g. replicate {} level {} {}); {rerun}",
-                missing.len(), m.replicate, m.level, m.stage
+                missing.len(),
+                m.replicate,
+                m.level,
+                m.stage
             );
         }
     }
@@ -171,7 +180,9 @@ pub(crate) fn dataset_for(o: &Opts, spec: &ExperimentSpec) -> Result<DatasetName
         if let Err(e) = data::ensure(spec.dataset, &o.data_dir) {
             eprintln!(
                 "note: {} is not available on this machine — running {} with the same protocol on {} instead; its figures say so ({e:#})",
-                spec.dataset.as_str(), spec.label, fallback.as_str()
+                spec.dataset.as_str(),
+                spec.label,
+                fallback.as_str()
             );
             return Ok(fallback);
         }
@@ -332,8 +343,15 @@ fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, result
     if !o.quiet {
         eprintln!(
             "{}: {} on {} ({}), {} stages, {} trials, {} iterations, {workers} jobs x {threads} threads on {}; runs in {}",
-            cfg.name, spec.label, cfg.dataset.as_str(), data.provenance.source, jobs.len(), cfg.replicates, cfg.train.iterations,
-            device::describe(device), dir.display()
+            cfg.name,
+            spec.label,
+            cfg.dataset.as_str(),
+            data.provenance.source,
+            jobs.len(),
+            cfg.replicates,
+            cfg.train.iterations,
+            device::describe(device),
+            dir.display()
         );
     }
     let started = results::now_utc();
@@ -389,7 +407,15 @@ pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) ->
     for (parent_dir, d, whose) in parents {
         let parent = common::paths::stage_dir(&parent_dir, d.replicate, d.level, &d.stage.name());
         if !parent.join(common::paths::OUTCOME).exists() {
-            bail!("stage replicate {} level {} {} needs replicate {} level {} {}{whose}, which is not done; train it first", job.replicate, job.level, job.stage, d.replicate, d.level, d.stage);
+            bail!(
+                "stage replicate {} level {} {} needs replicate {} level {} {}{whose}, which is not done; train it first",
+                job.replicate,
+                job.level,
+                job.stage,
+                d.replicate,
+                d.level,
+                d.stage
+            );
         }
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create run folder {}", dir.display()))?;
@@ -400,7 +426,13 @@ pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) ->
     let record = exp.run_job(job, &progress)?;
     progress.finish();
     if !o.quiet {
-        eprintln!("{experiment}: replicate {} level {} {} done, final test accuracy {:.4}", job.replicate, job.level, job.stage, record.outcome.log.test_acc.last().copied().unwrap_or(f64::NAN));
+        eprintln!(
+            "{experiment}: replicate {} level {} {} done, final test accuracy {:.4}",
+            job.replicate,
+            job.level,
+            job.stage,
+            record.outcome.log.test_acc.last().copied().unwrap_or(f64::NAN)
+        );
     }
     Ok(())
 }
@@ -439,10 +471,8 @@ pub fn status<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
                     };
                     *counts.entry(key).or_default() += 1;
                 }
-                let parts: Vec<String> = ["done", "running", "submitted", "failed", "not started"]
-                    .iter()
-                    .filter_map(|k| counts.get(k).map(|n| format!("{n} {k}")))
-                    .collect();
+                let parts: Vec<String> =
+                    ["done", "running", "submitted", "failed", "not started"].iter().filter_map(|k| counts.get(k).map(|n| format!("{n} {k}"))).collect();
                 let jobs_line = if running.is_empty() { String::new() } else { format!(" (jobs {})", running.join(" ")) };
                 println!("{}: {} stages: {}{jobs_line} — {}", spec.name, jobs.len(), parts.join(", "), dir.display());
                 for f in failed {
@@ -467,7 +497,10 @@ fn run_folders(runs: &Path, cfg: &ExperimentConfig) -> Vec<PathBuf> {
         .filter(|p| {
             let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             name.strip_prefix(&format!("{}-", cfg.name)).is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-                && std::fs::read(p.join(common::paths::CONFIG)).ok().and_then(|b| serde_json::from_slice::<ExperimentConfig>(&b).ok()).is_some_and(|c| c.hash() == cfg.hash())
+                && std::fs::read(p.join(common::paths::CONFIG))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<ExperimentConfig>(&b).ok())
+                    .is_some_and(|c| c.hash() == cfg.hash())
         })
         .collect();
     out.sort();

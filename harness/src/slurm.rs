@@ -123,7 +123,8 @@ fn alive(id: &str) -> bool {
     let out = Command::new("squeue").args(["--noheader", "--format=%T", "--jobs", id]).output();
     out.is_ok_and(|o| {
         let state = String::from_utf8_lossy(&o.stdout).trim().to_string();
-        o.status.success() && ["PENDING", "RUNNING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "SUSPENDED", "COMPLETING"].contains(&state.as_str())
+        o.status.success()
+            && ["PENDING", "RUNNING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "SUSPENDED", "COMPLETING"].contains(&state.as_str())
     })
 }
 
@@ -195,7 +196,10 @@ pub fn submit<P: Paper>(o: &Opts, plans: &[Prepared], figures: &[&str]) -> Resul
     let path = finish_dir.join(format!("{}-{}-finish.sh", P::ID, o.scale.as_str()));
     common::util::write_atomic(&path, text.as_bytes())?;
     let finish = sbatch(&path, &all_ids)?;
-    println!("submitted {submitted} stage jobs{}; final job {finish} writes the results and figures", if all_ids.is_empty() { String::new() } else { format!(" (waiting on {})", all_ids.join(" ")) });
+    println!(
+        "submitted {submitted} stage jobs{}; final job {finish} writes the results and figures",
+        if all_ids.is_empty() { String::new() } else { format!(" (waiting on {})", all_ids.join(" ")) }
+    );
     eprintln!("follow with `{} --scale {} status`; run the same command again to resubmit what failed", P::ID, o.scale.as_str());
     Ok(())
 }

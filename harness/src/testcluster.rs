@@ -73,8 +73,18 @@ impl SlurmCluster {
         );
         std::fs::write(d.join("slurm.conf"), conf).map_err(|e| e.to_string())?;
         let mut cluster = SlurmCluster { dir, daemons: Vec::new() };
-        cluster.spawn("munged", &["-F", "-f", &format!("--socket={}", p("munge/munge.socket")), &format!("--key-file={}", p("munge/munge.key")),
-            &format!("--log-file={}", p("log/munged.log")), &format!("--pid-file={}", p("munge/munged.pid")), &format!("--seed-file={}", p("munge/seed"))])?;
+        cluster.spawn(
+            "munged",
+            &[
+                "-F",
+                "-f",
+                &format!("--socket={}", p("munge/munge.socket")),
+                &format!("--key-file={}", p("munge/munge.key")),
+                &format!("--log-file={}", p("log/munged.log")),
+                &format!("--pid-file={}", p("munge/munged.pid")),
+                &format!("--seed-file={}", p("munge/seed")),
+            ],
+        )?;
         cluster.wait_for(Duration::from_secs(10), |c| c.dir.path().join("munge/munge.socket").exists(), "munged's socket")?;
         cluster.spawn("slurmctld", &["-D", "-f", &p("slurm.conf")])?;
         cluster.spawn("slurmd", &["-D", "-f", &p("slurm.conf")])?;
@@ -112,10 +122,16 @@ impl SlurmCluster {
 
     fn logs(&self) -> String {
         let dir = self.dir.path().join("log");
-        std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| {
-            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
-            format!("[{}] {}", e.file_name().to_string_lossy(), text.lines().rev().take(5).collect::<Vec<_>>().join(" | "))
-        }).collect::<Vec<_>>().join(" ")
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                format!("[{}] {}", e.file_name().to_string_lossy(), text.lines().rev().take(5).collect::<Vec<_>>().join(" | "))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// The cluster's `slurm.conf` (set `SLURM_CONF` to it for Slurm's clients).

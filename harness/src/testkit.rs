@@ -5,10 +5,10 @@
 //! a figure lacks. Each test runs the binary at smoke scale on synthetic data in a temporary
 //! folder.
 
-pub use toml;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+pub use toml;
 
 /// What the suite needs to know about a paper binary.
 pub struct Suite {
@@ -128,8 +128,7 @@ pub fn numbers(path: &Path) -> Vec<(String, Vec<f64>)> {
 
 /// Bitwise comparison of two [`numbers`] outputs (NaN equals NaN).
 pub fn same_numbers(a: &[(String, Vec<f64>)], b: &[(String, Vec<f64>)]) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| x.0 == y.0 && x.1.len() == y.1.len() && x.1.iter().zip(&y.1).all(|(p, q)| p.to_bits() == q.to_bits()))
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.0 == y.0 && x.1.len() == y.1.len() && x.1.iter().zip(&y.1).all(|(p, q)| p.to_bits() == q.to_bits()))
 }
 
 /// Runs `args`, expects failure with `needle` in a one-line message, no panic, and no file changed.
@@ -365,7 +364,12 @@ pub fn committed_results_are_reproduced(suite: &Suite, repo: &Path) {
         let scale = dir.file_name().unwrap().to_string_lossy().into_owned();
         // The binary as a user runs it (no smoke or synthetic defaults), in the sandbox.
         let at = |args: &[&str]| {
-            let o = Command::new(suite.bin).current_dir(s.dir.path()).args(["--quiet", "--scale", &scale, "--results-dir", &results_arg]).args(args).output().expect("the binary starts");
+            let o = Command::new(suite.bin)
+                .current_dir(s.dir.path())
+                .args(["--quiet", "--scale", &scale, "--results-dir", &results_arg])
+                .args(args)
+                .output()
+                .expect("the binary starts");
             assert!(o.status.success(), "{args:?} at scale {scale} failed: {}", stderr(&o));
             o
         };
@@ -411,7 +415,8 @@ fn committed_hashes_match_presets(dir: &Path, at: &dyn Fn(&[&str]) -> Output) {
 /// pixel.
 fn same_figures(drawn: &Path, committed: &Path) {
     let names = |d: &Path| -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(d).unwrap_or_else(|e| panic!("{}: {e}", d.display())).flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> =
+            std::fs::read_dir(d).unwrap_or_else(|e| panic!("{}: {e}", d.display())).flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
     };
@@ -434,7 +439,6 @@ fn png_pixels(bytes: &[u8]) -> (u32, u32, png::ColorType, Vec<u8>) {
     buf.truncate(info.buffer_size());
     (info.width, info.height, info.color_type, buf)
 }
-
 
 /// Instantiates the harness's CLI suite for a paper binary:
 ///

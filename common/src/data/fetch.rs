@@ -54,10 +54,7 @@ pub fn verify(path: &Path, spec: &FileSpec) -> Result<Option<Verified>> {
         || spec.md5.is_some_and(|m| md5_file(path).is_ok_and(|got| got == m));
     if !ok {
         let what = if spec.md5.is_some() { "MD5" } else { "SHA-256" };
-        bail!(
-            "{} fails its {what} check (SHA-256 {sha}); it is damaged or a different file: delete it and run `make data` again",
-            path.display()
-        );
+        bail!("{} fails its {what} check (SHA-256 {sha}); it is damaged or a different file: delete it and run `make data` again", path.display());
     }
     Ok(Some(Verified { name: spec.name.to_string(), sha256: sha, bytes }))
 }
@@ -141,11 +138,7 @@ pub fn from_mirrors(dir: &Path, specs: &[FileSpec], bases: &[&str]) -> Result<Ve
 
 /// Runs a command in `cwd`, with a one-line error naming it on failure.
 pub fn run_tool(cwd: &Path, program: &str, args: &[&str]) -> Result<()> {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .with_context(|| format!("cannot run `{program}` (is it installed?)"))?;
+    let out = Command::new(program).args(args).current_dir(cwd).output().with_context(|| format!("cannot run `{program}` (is it installed?)"))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let last = err.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").trim();

@@ -20,9 +20,9 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).with_context(|| {
-            format!("{} is a truncated or corrupt gzip file; delete it and run `make data` again", path.display())
-        })?;
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .with_context(|| format!("{} is a truncated or corrupt gzip file; delete it and run `make data` again", path.display()))?;
         Ok(out)
     } else {
         Ok(raw)
@@ -39,7 +39,11 @@ pub fn parse(bytes: &[u8], expected_dims: usize, origin: &Path) -> Result<IdxArr
     if bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08 {
         bail!(
             "{name} has a wrong magic number {:02x}{:02x}{:02x}{:02x} (expected 000008{:02x}, unsigned-byte IDX); {fix}",
-            bytes[0], bytes[1], bytes[2], bytes[3], expected_dims
+            bytes[0],
+            bytes[1],
+            bytes[2],
+            bytes[3],
+            expected_dims
         );
     }
     let dims = bytes[3] as usize;
@@ -50,9 +54,7 @@ pub fn parse(bytes: &[u8], expected_dims: usize, origin: &Path) -> Result<IdxArr
     if bytes.len() < header {
         bail!("{name} is truncated inside its IDX header; {fix}");
     }
-    let shape: Vec<usize> = (0..dims)
-        .map(|d| u32::from_be_bytes(bytes[4 + 4 * d..8 + 4 * d].try_into().expect("4 bytes")) as usize)
-        .collect();
+    let shape: Vec<usize> = (0..dims).map(|d| u32::from_be_bytes(bytes[4 + 4 * d..8 + 4 * d].try_into().expect("4 bytes")) as usize).collect();
     let n: usize = shape.iter().product();
     let payload = &bytes[header..];
     if payload.len() != n {
@@ -70,7 +72,10 @@ pub fn read_pair(images: &Path, labels: &Path, num_classes: u8) -> Result<(IdxAr
     if img.shape[0] != lab.shape[0] {
         bail!(
             "{} holds {} images but {} holds {} labels; the two files come from different datasets or one is damaged, delete both and run `make data` again",
-            images.display(), img.shape[0], labels.display(), lab.shape[0]
+            images.display(),
+            img.shape[0],
+            labels.display(),
+            lab.shape[0]
         );
     }
     if let Some(bad) = lab.data.iter().find(|&&l| l >= num_classes) {

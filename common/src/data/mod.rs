@@ -48,12 +48,10 @@ impl DatasetName {
 
     /// Parses a name, with a one-line error listing the valid ones.
     pub fn parse(s: &str) -> Result<Self> {
-        Self::ALL.into_iter().find(|d| d.as_str() == s).ok_or_else(|| {
-            anyhow::format_err!(
-                "unknown dataset `{s}`; choose one of {}",
-                Self::ALL.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
-            )
-        })
+        Self::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| anyhow::format_err!("unknown dataset `{s}`; choose one of {}", Self::ALL.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")))
     }
 
     /// `(C, H, W)` of one image.
@@ -130,7 +128,13 @@ impl Provenance {
         let files: Vec<&str> = self.files.iter().map(|f| f.sha256.as_str()).collect();
         let mut key = format!(
             "{}|{}|{}/{}/{}|{}|{}",
-            self.dataset, files.join(","), self.train_examples, self.validation_examples, self.test_examples, self.split_seed, self.normalisation
+            self.dataset,
+            files.join(","),
+            self.train_examples,
+            self.validation_examples,
+            self.test_examples,
+            self.split_seed,
+            self.normalisation
         );
         if let Some(subset) = &self.train_subset {
             key.push_str(&format!("|{subset}"));
@@ -174,11 +178,9 @@ pub fn ensure(name: DatasetName, data_dir: &Path) -> Result<sources::Located> {
         DatasetName::FashionMnist => sources::fashion_mnist(data_dir),
         DatasetName::Cifar10 => sources::cifar10(data_dir),
         DatasetName::Cifar100 => sources::cifar100(data_dir),
-        DatasetName::Synthetic => Ok(sources::Located {
-            dir: data_dir.to_path_buf(),
-            source: "synthetic (seeded class prototypes + noise)".into(),
-            files: vec![],
-        }),
+        DatasetName::Synthetic => {
+            Ok(sources::Located { dir: data_dir.to_path_buf(), source: "synthetic (seeded class prototypes + noise)".into(), files: vec![] })
+        }
     }
 }
 

@@ -36,8 +36,7 @@ pub fn convert(jsons: &[(String, Vec<u8>)]) -> Result<Converted> {
             data: Vec<f64>,
         }
         let fix = "delete data/mnist-10k and run `make data` again";
-        let parsed: Digits =
-            serde_json::from_slice(bytes).with_context(|| format!("{name} is not readable digit JSON; {fix}"))?;
+        let parsed: Digits = serde_json::from_slice(bytes).with_context(|| format!("{name} is not readable digit JSON; {fix}"))?;
         if parsed.data.is_empty() || parsed.data.len() % PIXELS != 0 {
             bail!("{name} holds {} values, not a whole number of 784-pixel digits; {fix}", parsed.data.len());
         }

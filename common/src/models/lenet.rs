@@ -14,8 +14,7 @@ impl Lenet {
         let mut widths = vec![shape.iter().product::<i64>()];
         widths.extend_from_slice(hidden);
         widths.push(classes);
-        let layers =
-            widths.windows(2).enumerate().map(|(i, w)| init.linear(p / format!("fc{}", i + 1), w[0], w[1])).collect();
+        let layers = widths.windows(2).enumerate().map(|(i, w)| init.linear(p / format!("fc{}", i + 1), w[0], w[1])).collect();
         Lenet { layers }
     }
 

@@ -150,11 +150,7 @@ impl Init {
 
     /// Linear layer `in → out`: weight `[out, in]`, bias `[out]` (zeros).
     pub fn linear(&self, p: nn::Path, i: i64, o: i64) -> nn::Linear {
-        let cfg = nn::LinearConfig {
-            ws_init: nn::Init::Randn { mean: 0.0, stdev: self.std(i, o) },
-            bs_init: Some(nn::Init::Const(0.0)),
-            bias: true,
-        };
+        let cfg = nn::LinearConfig { ws_init: nn::Init::Randn { mean: 0.0, stdev: self.std(i, o) }, bs_init: Some(nn::Init::Const(0.0)), bias: true };
         nn::linear(p, i, o, cfg)
     }
 

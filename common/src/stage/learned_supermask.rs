@@ -2,7 +2,7 @@
 //! as the config's `supermask` table says — one logit per prunable weight, Bernoulli masks with
 //! a straight-through estimator; no weight changes. The logits are kept in the stage folder.
 
-use super::{Kind, Start, StageCx};
+use super::{Kind, StageCx, Start};
 use crate::config::{BranchConfig, ExperimentConfig};
 use crate::paths;
 use crate::train::TrainOutcome;

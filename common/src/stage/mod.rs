@@ -212,7 +212,9 @@ pub(crate) fn train_stage(exp: &Experiment, job: JobId, dir: &Path, progress: &P
     if let Status::Diverged { iteration } = outcome.status {
         progress.println(&format!(
             "warning: replicate {} level {} {} diverged (non-finite loss at iteration {iteration}); recorded and skipped",
-            job.replicate, job.level, job.stage.name()
+            job.replicate,
+            job.level,
+            job.stage.name()
         ));
     }
     let Start { mut model, mask, .. } = start;
@@ -221,7 +223,8 @@ pub(crate) fn train_stage(exp: &Experiment, job: JobId, dir: &Path, progress: &P
     }
     let pair = kind.pair(&cx, &mut model)?;
     let pruning = if kind.measures_pruning_distance(job) { Some(exp.pruning_distance(job.replicate, &mask, &model)?) } else { None };
-    let record = StageRecord { replicate: job.replicate, level: job.level, stage: job.stage, density: mask.density(), layers: mask.report(), outcome, pair, pruning };
+    let record =
+        StageRecord { replicate: job.replicate, level: job.level, stage: job.stage, density: mask.density(), layers: mask.report(), outcome, pair, pruning };
     crate::util::write_atomic(&dir.join(paths::OUTCOME), serde_json::to_string(&record)?.as_bytes())?;
     exp.checkpoint_slot(dir).clear();
     Ok(record)

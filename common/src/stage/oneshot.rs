@@ -4,7 +4,7 @@
 //! retrained as `cfg.retrain` says (Frankle & Carbin Fig. 4c), or, `oneshot-reinit`, on new
 //! weights (purpose `oneshot-reinit-init`). One copy: `oneshot` is its stage name.
 
-use super::{Kind, Start, StageCx};
+use super::{Kind, StageCx, Start};
 use crate::config::Kept;
 use crate::imp::JobId;
 use crate::prune::{Mask, PruneConfig};

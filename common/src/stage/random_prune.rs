@@ -2,7 +2,7 @@
 //! k ("randomly sampled sparse network", Frankle & Carbin Fig. 1). Copy c draws its weights with
 //! purpose `random-prune-init` and its mask with `random-prune-mask`, at (replicate, level, c).
 
-use super::{Kind, Start, StageCx};
+use super::{Kind, StageCx, Start};
 use crate::prune::Mask;
 use anyhow::Result;
 

@@ -2,7 +2,7 @@
 //! (Frankle & Carbin's random-reinitialisation control). Copy c draws with purpose
 //! `reinit-init` at (replicate, level, c).
 
-use super::{Kind, Start, StageCx};
+use super::{Kind, StageCx, Start};
 use anyhow::Result;
 
 pub struct Reinit;

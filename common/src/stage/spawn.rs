@@ -10,7 +10,7 @@
 
 use super::random_prune::RandomPrune;
 use super::reinit::Reinit;
-use super::{Kind, Start, StageCx};
+use super::{Kind, StageCx, Start};
 use crate::imp::{JobId, Stage};
 use crate::interpolate::PairRecord;
 use crate::models::Model;

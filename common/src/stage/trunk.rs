@@ -6,7 +6,7 @@
 //! ([`crate::ticket`]); a transfer experiment's every level is its source's ticket
 //! ([`crate::transfer`]).
 
-use super::{Kind, Start, StageCx};
+use super::{Kind, StageCx, Start};
 use crate::config::ExperimentConfig;
 use crate::imp::JobId;
 use crate::paths;

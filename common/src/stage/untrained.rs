@@ -2,7 +2,7 @@
 //! signed constants sign(θ_k)·σ_layer (`untrained-signed-constant`; σ: the standard deviation
 //! of the layer's θ_k), evaluated once at iteration k without training a weight.
 
-use super::{Kind, Start, StageCx};
+use super::{Kind, StageCx, Start};
 use crate::criteria::{kept_values, KeptValues};
 use crate::train::{self, TrainOutcome, Weights};
 use anyhow::Result;

@@ -98,9 +98,7 @@ unsafe fn sgd_avx2(c: Rule, p: &mut [f32], g: &[f32], buf: &mut [f32], mask: Opt
 /// p ← (p + (−lr/bc1)·m / (√v / √bc2 + eps))·mask`.
 #[inline(always)]
 fn adam(c: Rule, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mask: Option<&[f32]>) {
-    let Rule::Adam { one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt, eps, neg_step, weight_decay } = c else {
-        unreachable!("adam constants")
-    };
+    let Rule::Adam { one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt, eps, neg_step, weight_decay } = c else { unreachable!("adam constants") };
     let step = |p: &mut f32, g: f32, m: &mut f32, v: &mut f32| {
         let g = if weight_decay != 0.0 { g + weight_decay * *p } else { g };
         *m = *m + one_minus_beta1 * (g - *m);
@@ -169,7 +167,8 @@ mod tests {
         let n = 1_003; // not a multiple of the vector width: exercises the remainder
         let wave = |k: f32| (0..n).map(|i| ((i as f32) * 0.37 + k).sin()).collect::<Vec<f32>>();
         let mask: Vec<f32> = (0..n).map(|i| (i % 3 != 0) as u8 as f32).collect();
-        let adam_c = Rule::Adam { one_minus_beta1: 0.1, beta2: 0.999, one_minus_beta2: 0.001, bias2_sqrt: 0.0447, eps: 1e-8, neg_step: -0.012, weight_decay: 1e-4 };
+        let adam_c =
+            Rule::Adam { one_minus_beta1: 0.1, beta2: 0.999, one_minus_beta2: 0.001, bias2_sqrt: 0.0447, eps: 1e-8, neg_step: -0.012, weight_decay: 1e-4 };
         let sgd_c = Rule::Sgd { neg_lr: -0.1, momentum: 0.9, nesterov: true, weight_decay: 1e-4 };
         for mask in [None, Some(mask.as_slice())] {
             let (mut p1, g, mut m1, mut v1) = (wave(0.0), wave(1.0), wave(2.0), wave(3.0).iter().map(|x| x * x).collect::<Vec<_>>());

@@ -73,10 +73,7 @@ impl TrainConfig {
     pub fn validate(&self, train_examples: usize) -> Result<()> {
         self.validate_values()?;
         if self.batch_size <= 0 || self.batch_size as usize > train_examples {
-            bail!(
-                "batch size {} does not fit the {train_examples} training examples; use a batch size between 1 and {train_examples}",
-                self.batch_size
-            );
+            bail!("batch size {} does not fit the {train_examples} training examples; use a batch size between 1 and {train_examples}", self.batch_size);
         }
         Ok(())
     }
@@ -129,17 +126,13 @@ impl EvalLog {
     /// Index of the evaluation with minimum validation loss (the early-stop point, Frankle &
     /// Carbin App. C); the first such index on ties.
     pub fn early_stop_index(&self) -> Option<usize> {
-        (0..self.val_loss.len())
-            .filter(|&i| self.val_loss[i].is_finite())
-            .min_by(|&a, &b| self.val_loss[a].total_cmp(&self.val_loss[b]).then(a.cmp(&b)))
+        (0..self.val_loss.len()).filter(|&i| self.val_loss[i].is_finite()).min_by(|&a, &b| self.val_loss[a].total_cmp(&self.val_loss[b]).then(a.cmp(&b)))
     }
 
     /// Index of the evaluation with maximum validation accuracy (Renda et al.'s selection of a
     /// retraining run's checkpoint); the first such index on ties.
     pub fn best_val_acc_index(&self) -> Option<usize> {
-        (0..self.val_acc.len())
-            .filter(|&i| self.val_acc[i].is_finite())
-            .max_by(|&a, &b| self.val_acc[a].total_cmp(&self.val_acc[b]).then(b.cmp(&a)))
+        (0..self.val_acc.len()).filter(|&i| self.val_acc[i].is_finite()).max_by(|&a, &b| self.val_acc[a].total_cmp(&self.val_acc[b]).then(b.cmp(&a)))
     }
 }
 
@@ -149,7 +142,9 @@ impl EvalLog {
 pub enum Status {
     Completed,
     /// The loss became NaN or infinite at `iteration`; the run stopped there.
-    Diverged { iteration: u64 },
+    Diverged {
+        iteration: u64,
+    },
 }
 
 /// What a training run produced.
@@ -204,7 +199,8 @@ pub fn evaluate_untrained(model: &mut Model, mask: &Mask, data: &Dataset, iterat
     mask.to_device(model.device()).apply(model);
     let (vl, va) = evaluate(model, &data.validation);
     let (tl, ta) = evaluate(model, &data.test);
-    let log = EvalLog { iteration: vec![iteration], train_loss: vec![f64::NAN], val_loss: vec![vl], val_acc: vec![va], test_loss: vec![tl], test_acc: vec![ta] };
+    let log =
+        EvalLog { iteration: vec![iteration], train_loss: vec![f64::NAN], val_loss: vec![vl], val_acc: vec![va], test_loss: vec![tl], test_acc: vec![ta] };
     TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64() }
 }
 
@@ -252,11 +248,8 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
             let train_loss = if loss_count == 0 { f64::NAN } else { loss_sum.double_value(&[]) / loss_count as f64 };
             let (vl, va) = evaluate(model, &data.validation);
             let best_so_far = log.val_loss.iter().all(|&b| !(b <= vl));
-            let (tl, ta) = if cfg.test_eval == TestEval::Always || best_so_far || t == cfg.iterations {
-                evaluate(model, &data.test)
-            } else {
-                (f64::NAN, f64::NAN)
-            };
+            let (tl, ta) =
+                if cfg.test_eval == TestEval::Always || best_so_far || t == cfg.iterations { evaluate(model, &data.test) } else { (f64::NAN, f64::NAN) };
             log.iteration.push(t);
             log.train_loss.push(train_loss);
             log.val_loss.push(vl);

@@ -53,9 +53,22 @@ impl OptimizerConfig {
 /// rounds every scalar it applies to an f32 tensor (so both update paths see the same values).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Rule {
-    Sgd { neg_lr: f32, momentum: f32, nesterov: bool, weight_decay: f32 },
+    Sgd {
+        neg_lr: f32,
+        momentum: f32,
+        nesterov: bool,
+        weight_decay: f32,
+    },
     /// `neg_step = −lr / (1 − β1^t)`, `bias2_sqrt = √(1 − β2^t)`.
-    Adam { one_minus_beta1: f32, beta2: f32, one_minus_beta2: f32, bias2_sqrt: f32, eps: f32, neg_step: f32, weight_decay: f32 },
+    Adam {
+        one_minus_beta1: f32,
+        beta2: f32,
+        one_minus_beta2: f32,
+        bias2_sqrt: f32,
+        eps: f32,
+        neg_step: f32,
+        weight_decay: f32,
+    },
 }
 
 impl Rule {
@@ -172,9 +185,8 @@ impl Optimizer {
     pub fn load_state(&mut self, state: &std::collections::BTreeMap<String, Tensor>, steps: u64) -> Result<()> {
         tch::no_grad(|| -> Result<()> {
             for s in &mut self.slots {
-                let saved = |kind: &str| {
-                    state.get(&format!("{kind}/{}", s.name)).ok_or_else(|| anyhow::format_err!("checkpoint lacks optimizer state for {}", s.name))
-                };
+                let saved =
+                    |kind: &str| state.get(&format!("{kind}/{}", s.name)).ok_or_else(|| anyhow::format_err!("checkpoint lacks optimizer state for {}", s.name));
                 s.first.copy_(saved("first")?);
                 if let Some(t) = &mut s.second {
                     t.copy_(saved("second")?);

@@ -5,9 +5,9 @@ use common::models::{Arch, InitKind, Model, ModelConfig};
 use common::progress::Progress;
 use common::prune::{Mask, PruneConfig};
 use common::results;
+use common::train::hooks::{CountSteps, Hook};
 use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
-use common::train::hooks::{CountSteps, Hook};
 use common::train::{self, checkpoint, RunSpec, TestEval, TrainConfig};
 use tch::{Device, Kind, Tensor};
 
@@ -58,7 +58,11 @@ fn tch_smoke_sgd_lowers_the_loss_of_a_linear_model() {
         (x, vs, lin)
     });
     let y = x.matmul(&Tensor::from_slice(&[1.0f32, -2.0, 0.5, 3.0]).view([4, 1]));
-    let mut opt = train::optim::Optimizer::new(&OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 0.0 }, vs.trainable_variables().into_iter().enumerate().map(|(i, t)| (i.to_string(), t)).collect(), &Default::default());
+    let mut opt = train::optim::Optimizer::new(
+        &OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 0.0 },
+        vs.trainable_variables().into_iter().enumerate().map(|(i, t)| (i.to_string(), t)).collect(),
+        &Default::default(),
+    );
     let loss = |l: &tch::nn::Linear| (x.apply(l) - &y).square().mean(Kind::Float);
     let before = loss(&lin).double_value(&[]);
     for _ in 0..20 {

@@ -5,12 +5,12 @@
 use crate::engine::{config, data, model, run_imp};
 use common::config::{BranchConfig, BranchKind, Retrain};
 use common::criteria::{self, Criterion, KeptValues};
-use common::supermask::{self, SupermaskConfig};
 use common::imp::Stage;
 use common::interpolate;
 use common::models::{Arch, InitKind, LayerRole, Model, ModelConfig};
 use common::paths;
 use common::prune::{Mask, PruneConfig};
+use common::supermask::{self, SupermaskConfig};
 use common::train::{self, checkpoint};
 use std::collections::BTreeMap;
 use tch::{Device, Kind, Tensor};
@@ -254,7 +254,16 @@ fn a_learned_supermask_classifies_far_above_chance_without_training_a_weight() {
     crate::init();
     let d = data();
     let cfg = ModelConfig { arch: Arch::Lenet { hidden: vec![128, 64] }, init: InitKind::GlorotNormal };
-    let sm = SupermaskConfig { lr: 100.0, momentum: 0.9, batch_size: 64, iterations: 300, eval_every: 100, score_init: 0.0, signed_constant: true, dynamic_scaling: true };
+    let sm = SupermaskConfig {
+        lr: 100.0,
+        momentum: 0.9,
+        batch_size: 64,
+        iterations: 300,
+        eval_every: 100,
+        score_init: 0.0,
+        signed_constant: true,
+        dynamic_scaling: true,
+    };
     let run = || {
         let mut m = Model::new(&cfg, d.shape, d.num_classes, 5, Device::Cpu).unwrap();
         let before = m.snapshot();
@@ -317,7 +326,10 @@ fn one_shot_pruning_needs_only_the_dense_network_and_keeps_imps_counts() {
     let oneshot = JobId { replicate: 0, level: 3, stage: Stage::Branch(BranchKind::ONESHOT, 0) };
     assert_eq!(dependencies(oneshot), [JobId { replicate: 0, level: 0, stage: Stage::Main }]);
     let d = data();
-    for prune in [PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 }, PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Fc, LayerRole::Output] }] {
+    for prune in [
+        PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 },
+        PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Fc, LayerRole::Output] },
+    ] {
         let mut cfg = config(3);
         cfg.replicates = 1;
         cfg.prune = prune;

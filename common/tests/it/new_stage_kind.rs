@@ -9,7 +9,7 @@ use common::imp::{JobId, Stage};
 use common::models::Model;
 use common::paths;
 use common::prune::Mask;
-use common::stage::{self, Kind, Start, StageCx};
+use common::stage::{self, Kind, StageCx, Start};
 use common::train::{self, checkpoint, TrainOutcome};
 use tch::Device;
 
@@ -59,9 +59,13 @@ fn a_stage_kind_added_in_one_file_runs_through_the_engine() {
     assert_eq!(cfg.hash(), trunk_hash);
     let runs = tempfile::tempdir().unwrap();
     let records = run_imp(&cfg, &d, 2, runs.path());
-    let ours: Vec<String> = records.iter().filter(|r| r.stage.kind() == common::imp::StageKind::Branch(kind)).map(|r| format!("{}/{}", r.level, r.stage)).collect();
+    let ours: Vec<String> =
+        records.iter().filter(|r| r.stage.kind() == common::imp::StageKind::Branch(kind)).map(|r| format!("{}/{}", r.level, r.stage)).collect();
     assert_eq!(ours, ["0/negated_0", "0/negated_1", "2/negated_0", "2/negated_1"]);
-    assert_eq!(common::imp::dependencies(JobId { replicate: 0, level: 2, stage: Stage::Branch(kind, 1) }), [JobId { replicate: 0, level: 2, stage: Stage::Main }]);
+    assert_eq!(
+        common::imp::dependencies(JobId { replicate: 0, level: 2, stage: Stage::Branch(kind, 1) }),
+        [JobId { replicate: 0, level: 2, stage: Stage::Main }]
+    );
     // Its record is −θ_0 under the level's mask, evaluated by hand.
     let dir = runs.path().join(cfg.hash());
     let level2 = paths::stage_dir(&dir, 0, 2, "negated_1");

@@ -55,10 +55,8 @@ fn hand_made() -> (Mask, BTreeMap<String, Tensor>, Vec<LayerInfo>) {
     let b = Tensor::from_slice(&[0.2f32, 0.25, -0.05, 0.8, 0.6, 0.7]);
     let mask = Mask([("a.weight".to_string(), a.ones_like()), ("b.weight".to_string(), b.ones_like())].into_iter().collect());
     let scores = [("a.weight".to_string(), a), ("b.weight".to_string(), b)].into_iter().collect();
-    let layers = vec![
-        LayerInfo { name: "a.weight".into(), role: LayerRole::Fc, numel: 4 },
-        LayerInfo { name: "b.weight".into(), role: LayerRole::Output, numel: 6 },
-    ];
+    let layers =
+        vec![LayerInfo { name: "a.weight".into(), role: LayerRole::Fc, numel: 4 }, LayerInfo { name: "b.weight".into(), role: LayerRole::Output, numel: 6 }];
     (mask, scores, layers)
 }
 

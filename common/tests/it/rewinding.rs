@@ -9,9 +9,9 @@ use common::models::{Arch, InitKind, LayerRole, ModelConfig};
 use common::paths;
 use common::prune::{Mask, PruneConfig};
 use common::rng::derive_seed;
+use common::train::hooks::SaveWeightsAt;
 use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
-use common::train::hooks::SaveWeightsAt;
 use common::train::{self, checkpoint, RunSpec, TrainConfig, Weights};
 use tch::{Device, Kind};
 
@@ -89,7 +89,10 @@ fn imp_rewinds_survivors_to_theta_k_and_replays_the_schedule_from_step_k() {
                 dist += (sub * &mk - &end).square().sum(Kind::Double).double_value(&[]);
                 travel += (end - theta_k[&l.name].to_kind(Kind::Double) * &mk).square().sum(Kind::Double).double_value(&[]);
             }
-            assert!((p.distance - dist.sqrt()).abs() < 1e-9 * dist.sqrt() && (p.travel - travel.sqrt()).abs() < 1e-9 * travel.sqrt(), "k = {k} level {level}: {p:?}");
+            assert!(
+                (p.distance - dist.sqrt()).abs() < 1e-9 * dist.sqrt() && (p.travel - travel.sqrt()).abs() < 1e-9 * travel.sqrt(),
+                "k = {k} level {level}: {p:?}"
+            );
             assert!(p.distance > 0.0 && p.travel > 0.0);
         }
         let level0 = common::imp::read_record(&paths::stage_dir(&dir.path().join(cfg.hash()), 0, 0, "main").join(paths::OUTCOME)).unwrap().unwrap();

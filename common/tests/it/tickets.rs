@@ -116,7 +116,15 @@ fn a_criterion_ticket_keeps_the_criterions_choice_and_starts_from_its_kept_value
     let mut start = model(&r.cfg, &data(), 0);
     let mut w: Weights = r.theta_0.iter().map(|(k, v)| (k.clone(), v.copy())).collect();
     for (li, (name, m)) in r.mask.0.iter().enumerate() {
-        w.insert(name.clone(), criteria::kept_values(KeptValues::SignedConstant, &r.theta_0[name], m, derive_seed(derive_seed(r.cfg.seed, "ticket-values", &[0, 1]), "kept-values", &[li as u64])));
+        w.insert(
+            name.clone(),
+            criteria::kept_values(
+                KeptValues::SignedConstant,
+                &r.theta_0[name],
+                m,
+                derive_seed(derive_seed(r.cfg.seed, "ticket-values", &[0, 1]), "kept-values", &[li as u64]),
+            ),
+        );
     }
     start.restore(&w).unwrap();
     let (vl, _) = train::evaluate(&start, &data().validation);
@@ -148,7 +156,10 @@ fn untrained_supermasks_are_the_levels_mask_on_theta_k_evaluated_once() {
     let d = data();
     let mut cfg = config(1);
     cfg.replicates = 1;
-    cfg.branches = vec![common::config::BranchConfig { kind: common::config::BranchKind::UNTRAINED, levels: vec![1], copies: 1 }, common::config::BranchConfig { kind: common::config::BranchKind::UNTRAINED_SIGNED_CONSTANT, levels: vec![1], copies: 1 }];
+    cfg.branches = vec![
+        common::config::BranchConfig { kind: common::config::BranchKind::UNTRAINED, levels: vec![1], copies: 1 },
+        common::config::BranchConfig { kind: common::config::BranchKind::UNTRAINED_SIGNED_CONSTANT, levels: vec![1], copies: 1 },
+    ];
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, dir.path());
     let stage = |s: &str| paths::stage_dir(&dir.path().join(cfg.hash()), 0, 1, s);

@@ -50,7 +50,8 @@ fn a_transferred_ticket_starts_from_the_sources_mask_and_late_reset_weights_with
     let tgt = target(&src);
     tgt.validate().unwrap();
     let tgt_data = data::synthetic(9, 1_200, 300, 10);
-    let exp = Experiment { config: &tgt, dir: runs.path().join("target"), data: &tgt_data, device: Device::Cpu, checkpoint_every: 0, source: Some(src_dir.clone()) };
+    let exp =
+        Experiment { config: &tgt, dir: runs.path().join("target"), data: &tgt_data, device: Device::Cpu, checkpoint_every: 0, source: Some(src_dir.clone()) };
     let report = imp::run(&exp, &imp::jobs(&tgt), 1, &Progress::new("test", true)).unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     let records = imp::collect(&exp).unwrap();

@@ -18,8 +18,8 @@ use anyhow::Result;
 use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::imp::StageKind;
-use harness::{Claim, Loaded, Results, Scale, Verdict};
 use harness::claims::pp;
+use harness::{Claim, Loaded, Results, Scale, Verdict};
 
 fn mean(values: &[f64]) -> Option<f64> {
     Stat::of(values).map(|s| s.mean)

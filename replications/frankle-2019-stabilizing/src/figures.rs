@@ -58,7 +58,8 @@ pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) 
 
 /// The experiments of `variant` present in the results, by k.
 pub fn by_k(results: &Results, variant: Variant) -> Vec<(u64, &Loaded)> {
-    let mut v: Vec<(u64, &Loaded)> = results.iter().filter(|(name, _)| presets::parse(name).0 == variant).map(|(_, l)| (l.config.rewind_iteration, l)).collect();
+    let mut v: Vec<(u64, &Loaded)> =
+        results.iter().filter(|(name, _)| presets::parse(name).0 == variant).map(|(_, l)| (l.config.rewind_iteration, l)).collect();
     v.sort_by_key(|(k, _)| *k);
     v
 }
@@ -141,7 +142,9 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
         "figure-2" => variants.iter().map(|&v| accuracy_vs_k(results, v)).collect(),
         "figure-3" => variants
             .iter()
-            .flat_map(|&v| [(false, false), (true, false), (false, true), (true, true)].map(|(data_order, normalised)| stability_vs_k(results, v, data_order, normalised)))
+            .flat_map(|&v| {
+                [(false, false), (true, false), (false, true), (true, true)].map(|(data_order, normalised)| stability_vs_k(results, v, data_order, normalised))
+            })
             .collect(),
         other => bail!("no figure `{other}`"),
     };
@@ -166,10 +169,16 @@ fn accuracy_vs_sparsity(results: &Results, v: Variant) -> Panel {
             .filter_map(|level| Some((100.0 * density(l, level)?, Stat::of(&accuracies(l, level, if level == 0 { StageKind::Main } else { kind }))?)))
             .collect()
     };
-    let mut series: Vec<Series> = runs.iter().enumerate().map(|(i, (k, l))| line(format!("IMP, k = {k}"), PALETTE[i % PALETTE.len()], false, curve(l, StageKind::Main))).collect();
+    let mut series: Vec<Series> =
+        runs.iter().enumerate().map(|(i, (k, l))| line(format!("IMP, k = {k}"), PALETTE[i % PALETTE.len()], false, curve(l, StageKind::Main))).collect();
     if let Some((0, l0)) = runs.first() {
         for (i, (kind, label)) in CONTROLS.iter().enumerate() {
-            series.push(line((*label).into(), [GREY, RGBColor(0xb0, 0x60, 0x20)][i], true, curve(l0, StageKind::Branch(*kind)).into_iter().filter(|(x, _)| *x < 100.0).collect()));
+            series.push(line(
+                (*label).into(),
+                [GREY, RGBColor(0xb0, 0x60, 0x20)][i],
+                true,
+                curve(l0, StageKind::Branch(*kind)).into_iter().filter(|(x, _)| *x < 100.0).collect(),
+            ));
         }
     }
     let min = runs.iter().filter_map(|(_, l)| density(l, l.config.levels)).fold(1.0, f64::min);

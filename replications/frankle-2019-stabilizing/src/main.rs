@@ -35,7 +35,8 @@ struct Stabilizing;
 
 impl Paper for Stabilizing {
     const ID: &'static str = "frankle-2019-stabilizing";
-    const ABOUT: &'static str = "Frankle, Dziugaite, Roy & Carbin (2019), Stabilizing the LTH: IMP rewound to iteration k, its accuracy and stability, end to end";
+    const ABOUT: &'static str =
+        "Frankle, Dziugaite, Roy & Carbin (2019), Stabilizing the LTH: IMP rewound to iteration k, its accuracy and stability, end to end";
     const CITATION: &'static str = "Frankle et al. 2019 (stabilizing)";
 
     fn experiments(&self) -> &'static [ExperimentSpec] {

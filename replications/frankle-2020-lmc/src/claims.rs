@@ -17,8 +17,8 @@ use anyhow::Result;
 use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::interpolate::PairRecord;
+use harness::claims::{pct, pp};
 use harness::{Claim, Loaded, Results};
-use harness::claims::{pp, pct};
 
 fn mean(values: &[f64]) -> Option<f64> {
     Stat::of(values).map(|s| s.mean)
@@ -151,7 +151,8 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
         "no point matching and unstable",
         &lenet.setting(),
         (points > 0).then(|| {
-            let ours = if violations.is_empty() { format!("0 of {points} points") } else { format!("{} of {points}: {}", violations.len(), violations.join(", ")) };
+            let ours =
+                if violations.is_empty() { format!("0 of {points} points") } else { format!("{} of {points}: {}", violations.len(), violations.join(", ")) };
             (ours, violations.is_empty())
         }),
     ));

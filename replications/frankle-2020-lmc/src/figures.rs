@@ -65,17 +65,16 @@ pub fn dense_accuracy(l: &Loaded) -> Option<f64> {
 
 /// The experiments of `variant` present in the results, by k.
 pub fn by_k(results: &Results, variant: Variant) -> Vec<(u64, &Loaded)> {
-    let mut v: Vec<(u64, &Loaded)> = results.iter().filter(|(name, _)| presets::parse(name).0 == variant).map(|(_, l)| (l.config.rewind_iteration, l)).collect();
+    let mut v: Vec<(u64, &Loaded)> =
+        results.iter().filter(|(name, _)| presets::parse(name).0 == variant).map(|(_, l)| (l.config.rewind_iteration, l)).collect();
     v.sort_by_key(|(k, _)| *k);
     v
 }
 
 fn caption(figure: &str, results: &Results) -> String {
     let Some(first) = results.values().next() else { return String::new() };
-    let mut lines = vec![format!(
-        "Reproduction of Frankle, Dziugaite, Roy & Carbin (ICML 2020) {figure} {}; mean over pairs, bars = min..max.",
-        first.provenance_clause()
-    )];
+    let mut lines =
+        vec![format!("Reproduction of Frankle, Dziugaite, Roy & Carbin (ICML 2020) {figure} {}; mean over pairs, bars = min..max.", first.provenance_clause())];
     for variant in Variant::ALL {
         if let Some((_, l)) = by_k(results, variant).first() {
             let spawn = l.config.branches.iter().find(|b| b.kind == BranchKind::SPAWN).map_or(0, |b| b.copies / 2);
@@ -134,14 +133,21 @@ fn path_panel(results: &Results, net: Variant, train: bool) -> Panel {
         .into_iter()
         .enumerate()
         .map(|(i, (k, l))| {
-            let paths: Vec<&Vec<common::interpolate::PathPoint>> = pairs(l, 0, BranchKind::SPAWN).into_iter().map(|p| if train { &p.train } else { &p.test }).collect();
+            let paths: Vec<&Vec<common::interpolate::PathPoint>> =
+                pairs(l, 0, BranchKind::SPAWN).into_iter().map(|p| if train { &p.train } else { &p.test }).collect();
             let n = paths.iter().map(|p| p.len()).min().unwrap_or(0);
             let points = (0..n).filter_map(|j| Stat::of(&paths.iter().map(|p| p[j].error).collect::<Vec<_>>()).map(|s| (paths[0][j].alpha, s))).collect();
             Series { label: format!("k = {k}"), color: PALETTE[i % PALETTE.len()], dashed: false, spread: Spread::ErrorBars, points }
         })
         .collect();
     let split = if train { "Train" } else { "Test" };
-    panel(format!("{}: {} error along the path", net.label(), split.to_lowercase()), "Interpolation α", &format!("{split} error"), XAxis::Linear { min: 0.0, max: 1.0 }, series)
+    panel(
+        format!("{}: {} error along the path", net.label(), split.to_lowercase()),
+        "Interpolation α",
+        &format!("{split} error"),
+        XAxis::Linear { min: 0.0, max: 1.0 },
+        series,
+    )
 }
 
 /// Instability (test and train) of the dense network vs k, with the 2 % line.
@@ -176,7 +182,8 @@ fn sparse_panel(results: &Results, net: Variant, accuracy: bool) -> Option<Panel
             let points = runs
                 .iter()
                 .filter_map(|(k, l)| {
-                    let values = if accuracy { accuracies(l, level, *kind) } else { pairs(l, level, *kind).into_iter().map(PairRecord::test_instability).collect() };
+                    let values =
+                        if accuracy { accuracies(l, level, *kind) } else { pairs(l, level, *kind).into_iter().map(PairRecord::test_instability).collect() };
                     Stat::of(&values).map(|s| (*k as f64, s))
                 })
                 .collect();

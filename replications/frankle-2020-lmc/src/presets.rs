@@ -98,11 +98,11 @@ impl Variant {
     /// The IMP level of Table 1's sparsity (0.8^level of the weights remain).
     pub fn sparse_level(self) -> u32 {
         match (self.net, self.recipe) {
-            (Net::Lenet, _) => 15,                                  // 3.5 %
-            (Net::Resnet20, Recipe::Standard) => 8,                 // 16.8 %
-            (Net::Resnet20, _) => 11,                               // 8.6 %
-            (Net::Vgg16, Recipe::Low) => 13,                        // 5.5 %
-            (Net::Vgg16, _) => 19,                                  // 1.5 %
+            (Net::Lenet, _) => 15,                  // 3.5 %
+            (Net::Resnet20, Recipe::Standard) => 8, // 16.8 %
+            (Net::Resnet20, _) => 11,               // 8.6 %
+            (Net::Vgg16, Recipe::Low) => 13,        // 5.5 %
+            (Net::Vgg16, _) => 19,                  // 1.5 %
         }
     }
 

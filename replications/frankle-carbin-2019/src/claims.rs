@@ -114,8 +114,10 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
         let setting = l.setting();
         let Some(dense) = row(&rows, 0, StageKind::Main) else { continue };
         let mains: Vec<&LevelSummary> = rows.iter().filter(|r| r.kind == StageKind::Main && r.level > 0).collect();
-        let best_speed = mains.iter().map(|r| (dense.early_stop_iteration.mean / r.early_stop_iteration.mean, r.percent_remaining)).max_by(|a, b| a.0.total_cmp(&b.0));
-        let best_acc = mains.iter().map(|r| (r.early_stop_test_acc.mean - dense.early_stop_test_acc.mean, r.percent_remaining)).max_by(|a, b| a.0.total_cmp(&b.0));
+        let best_speed =
+            mains.iter().map(|r| (dense.early_stop_iteration.mean / r.early_stop_iteration.mean, r.percent_remaining)).max_by(|a, b| a.0.total_cmp(&b.0));
+        let best_acc =
+            mains.iter().map(|r| (r.early_stop_test_acc.mean - dense.early_stop_test_acc.mean, r.percent_remaining)).max_by(|a, b| a.0.total_cmp(&b.0));
         // Early stopping is only observable when the dense minimum lies inside training.
         let last_eval = dense.early_stop_iteration.max >= l.config.train.iterations as f64;
         let mut judged = |claim: String, paper: &str, effect: f64, ours: Option<(String, f64)>| {

@@ -58,15 +58,10 @@ fn density_at(l: &Loaded, level: u32) -> Option<f64> {
 
 fn caption(figure: &str, loaded: &[&Loaded]) -> String {
     let first = loaded[0];
-    let mut lines = vec![format!("Reproduction of Frankle & Carbin (ICLR 2019) {figure} {}; mean of trials, bars/bands = min..max.", first.provenance_clause())];
+    let mut lines =
+        vec![format!("Reproduction of Frankle & Carbin (ICLR 2019) {figure} {}; mean of trials, bars/bands = min..max.", first.provenance_clause())];
     for l in loaded {
-        lines.push(format!(
-            "{}: {} trials, {} iterations, {}",
-            l.spec.label,
-            l.config.replicates,
-            l.config.train.iterations,
-            l.dataset_line
-        ));
+        lines.push(format!("{}: {} trials, {} iterations, {}", l.spec.label, l.config.replicates, l.config.train.iterations, l.dataset_line));
     }
     lines.join("\n")
 }
@@ -121,7 +116,8 @@ fn figure3(l: &Loaded) -> Result<Figure> {
             x.points.retain(|(it, _)| *it <= x_max);
         }
         // Like the paper, zoom on accuracy once training is under way (after 5 % of the axis).
-        let late: Vec<f64> = s2.iter().flat_map(|x| x.points.iter().filter(|(it, _)| *it >= 0.05 * x_max).flat_map(|(_, p)| [p.min, p.max])).filter(|v| v.is_finite()).collect();
+        let late: Vec<f64> =
+            s2.iter().flat_map(|x| x.points.iter().filter(|(it, _)| *it >= 0.05 * x_max).flat_map(|(_, p)| [p.min, p.max])).filter(|v| v.is_finite()).collect();
         let y_range = (!late.is_empty()).then(|| {
             let lo = late.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = late.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -152,11 +148,7 @@ fn figure3(l: &Loaded) -> Result<Figure> {
         let v: Vec<String> = levels.iter().filter_map(|&lv| density_at(l, lv)).map(|d| format!("{:.1}", 100.0 * d)).collect();
         format!("Pm = {} %", v.join(", "))
     };
-    let panels = vec![
-        mk(&pms(&left), &left, &[]),
-        mk(&pms(&middle), &middle, &[]),
-        mk("winning tickets vs random reinit (dashed)", &left, &reinit),
-    ];
+    let panels = vec![mk(&pms(&left), &left, &[]), mk(&pms(&middle), &middle, &[]), mk("winning tickets vs random reinit (dashed)", &left, &reinit)];
     Ok(Figure {
         title: "Figure 3: LeNet-300-100 test accuracy during training (iterative pruning)".into(),
         caption: caption("Figure 3", &[l]),

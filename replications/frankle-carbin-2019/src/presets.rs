@@ -10,13 +10,13 @@
 //! `smoke` is tiny.
 
 use common::config::{BranchConfig, BranchKind, ExperimentConfig};
-use harness::{ExperimentSpec, Scale};
 use common::data::DatasetName;
 use common::models::{Arch, InitKind, ModelConfig};
 use common::prune::PruneConfig;
 use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
 use common::train::{TestEval, TrainConfig};
+use harness::{ExperimentSpec, Scale};
 
 /// The experiments behind the four figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -53,7 +53,6 @@ impl Net {
             Net::Conv6 => "Conv-6",
         }
     }
-
 }
 
 /// The four experiments: LeNet-300-100 on MNIST, Conv-2/4/6 on CIFAR-10 (Fashion-MNIST when
@@ -99,16 +98,16 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
         _ => Arch::Conv { depth },
     };
     let train = TrainConfig {
-            optimizer: OptimizerConfig::adam(lr),
-            schedule: Schedule::constant(),
-            batch_size: 60,
-            iterations,
-            eval_every,
-            augment: false,
-            // Figures 1/4/5 only need test accuracy at early stop and at the end; Figure 3 (LeNet)
-            // draws whole test curves. Evaluating the test set only at new validation minima
-            // cuts the conv nets' CPU evaluation cost ~3x without changing those numbers.
-            test_eval: if net == Net::Lenet || scale == Scale::Paper { TestEval::Always } else { TestEval::AtBestValidation },
+        optimizer: OptimizerConfig::adam(lr),
+        schedule: Schedule::constant(),
+        batch_size: 60,
+        iterations,
+        eval_every,
+        augment: false,
+        // Figures 1/4/5 only need test accuracy at early stop and at the end; Figure 3 (LeNet)
+        // draws whole test curves. Evaluating the test set only at new validation minima
+        // cuts the conv nets' CPU evaluation cost ~3x without changing those numbers.
+        test_eval: if net == Net::Lenet || scale == Scale::Paper { TestEval::Always } else { TestEval::AtBestValidation },
     };
     let prune = PruneConfig::LayerWise { conv: conv_rate, fc: 0.2, output: 0.1, shortcut: 0.0 };
     let model = ModelConfig { arch, init: InitKind::GlorotNormal };

@@ -19,8 +19,8 @@ use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::data::TrainSubset;
 use common::imp::StageKind;
+use harness::claims::{pct, pp};
 use harness::{Claim, Loaded, Results};
-use harness::claims::{pp, pct};
 
 /// One network's results at one scale.
 struct Runs<'a> {

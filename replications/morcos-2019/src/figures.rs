@@ -11,9 +11,9 @@ use crate::presets::{self, Exp, Net, Role, Setting, FRACTION};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
-use common::models::Arch;
 use common::data::TrainSubset;
 use common::imp::{JobId, StageKind};
+use common::models::Arch;
 use common::plot::{Figure, Panel, Series, Spread, XAxis, TAB10};
 use harness::{FigureSpec, Loaded, Results, Scale};
 use std::sync::LazyLock;
@@ -115,7 +115,13 @@ fn panel(results: &Results, spec: &PanelSpec) -> Option<Panel> {
         };
         series.push(Series { label, color: TAB10[i % TAB10.len()], dashed: false, spread: Spread::ErrorBars, points: curve(l, StageKind::Main) });
         if matches!(e.role, Role::Own(_)) {
-            random = Some(Series { label: "random ticket".into(), color: TAB10[7], dashed: true, spread: Spread::ErrorBars, points: curve(l, StageKind::Branch(BranchKind::RANDOM_PRUNE)) });
+            random = Some(Series {
+                label: "random ticket".into(),
+                color: TAB10[7],
+                dashed: true,
+                spread: Spread::ErrorBars,
+                points: curve(l, StageKind::Branch(BranchKind::RANDOM_PRUNE)),
+            });
         }
     }
     series.extend(random);
@@ -154,7 +160,12 @@ fn caption(figure: &str, results: &Results, specs: &[PanelSpec]) -> String {
             let c = &l.config;
             lines.push(format!(
                 "{}: {}, {} trial(s), {} it, tickets late-reset to k = {}, {} levels",
-                net.label(), arch_label(&c.model.arch), c.replicates, c.train.iterations, c.rewind_iteration.max(c.transfer.as_ref().map_or(0, |t| t.source.rewind_iteration)), c.levels
+                net.label(),
+                arch_label(&c.model.arch),
+                c.replicates,
+                c.train.iterations,
+                c.rewind_iteration.max(c.transfer.as_ref().map_or(0, |t| t.source.rewind_iteration)),
+                c.levels
             ));
         }
     }

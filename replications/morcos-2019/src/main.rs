@@ -33,7 +33,8 @@ struct OneTicket;
 
 impl Paper for OneTicket {
     const ID: &'static str = "morcos-2019";
-    const ABOUT: &'static str = "Morcos, Yu, Paganini & Tian (NeurIPS 2019), One ticket to win them all: lottery tickets transferred across datasets and optimizers, end to end";
+    const ABOUT: &'static str =
+        "Morcos, Yu, Paganini & Tian (NeurIPS 2019), One ticket to win them all: lottery tickets transferred across datasets and optimizers, end to end";
     const CITATION: &'static str = "Morcos et al. 2019";
 
     fn experiments(&self) -> &'static [ExperimentSpec] {

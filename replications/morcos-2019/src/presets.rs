@@ -185,16 +185,9 @@ pub fn datasets(scale: Scale) -> (&'static [Net], Setting, Setting, Option<Setti
 pub fn grid(scale: Scale) -> Vec<Exp> {
     let (nets, a, b, c) = datasets(scale);
     let own = [a, b, a.adam(), a.part(TrainSubset::HalfA), a.part(TrainSubset::HalfB), b.part(FRACTION)].into_iter().chain(c);
-    let transfers = [
-        (a, b),
-        (b, a),
-        (a, b.part(FRACTION)),
-        (a.part(TrainSubset::HalfB), a.part(TrainSubset::HalfA)),
-        (a.adam(), a),
-        (a, a.adam()),
-    ]
-    .into_iter()
-    .chain(c.into_iter().flat_map(|c| [(a, c), (c, a)]));
+    let transfers = [(a, b), (b, a), (a, b.part(FRACTION)), (a.part(TrainSubset::HalfB), a.part(TrainSubset::HalfA)), (a.adam(), a), (a, a.adam())]
+        .into_iter()
+        .chain(c.into_iter().flat_map(|c| [(a, c), (c, a)]));
     let roles: Vec<Role> = own.map(Role::Own).chain(transfers.map(|(target, source)| Role::Transfer { target, source })).collect();
     nets.iter().flat_map(|&net| roles.iter().map(move |&role| Exp { net, role })).collect()
 }
@@ -279,9 +272,20 @@ fn network(net: Net, s: Setting, scale: Scale, dataset: DatasetName) -> (ModelCo
     let (optimizer, schedule) = if s.adam {
         (OptimizerConfig::adam(adam_lr), Schedule::constant())
     } else {
-        (OptimizerConfig::Sgd { lr: sgd_lr, momentum: 0.9, nesterov: false, weight_decay: 1e-4 }, Schedule { milestones: vec![at(0.5), at(0.75)], gamma: 0.1, warmup: 0 })
+        (
+            OptimizerConfig::Sgd { lr: sgd_lr, momentum: 0.9, nesterov: false, weight_decay: 1e-4 },
+            Schedule { milestones: vec![at(0.5), at(0.75)], gamma: 0.1, warmup: 0 },
+        )
     };
     let init = if net == Net::Lenet { InitKind::GlorotNormal } else { InitKind::KaimingNormal };
-    let train = TrainConfig { optimizer, schedule, batch_size, iterations, eval_every, augment: matches!(dataset, DatasetName::Cifar10 | DatasetName::Cifar100), test_eval: TestEval::Always };
+    let train = TrainConfig {
+        optimizer,
+        schedule,
+        batch_size,
+        iterations,
+        eval_every,
+        augment: matches!(dataset, DatasetName::Cifar10 | DatasetName::Cifar100),
+        test_eval: TestEval::Always,
+    };
     (ModelConfig { arch, init }, train, levels, rewind)
 }

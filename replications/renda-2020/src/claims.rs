@@ -18,8 +18,8 @@ use crate::presets::{Net, Setting};
 use common::aggregate::Stat;
 use common::config::{BranchKind, Retrain};
 use common::imp::Stage;
-use harness::{Claim, Results};
 use harness::claims::pp;
+use harness::{Claim, Results};
 
 const ONESHOT_LEVEL: u32 = 7;
 const ITERATIVE_MATCH_LEVEL: u32 = 7;
@@ -31,7 +31,8 @@ pub fn claims(results: &Results) -> anyhow::Result<Vec<Claim>> {
         let present = |method, budget| get(results, Setting { net, method, budget });
         let Some(setting) = present(Retrain::LrRewind, 100).or(present(Retrain::FineTune, 75)).map(|l| l.setting()) else { continue };
         // Mean one-shot change at 4.77× of `method` with budget `budget` (% of T).
-        let oneshot = |method, budget| present(method, budget).and_then(|l| Stat::of(&deltas(l, ONESHOT_LEVEL, Stage::Branch(BranchKind::ONESHOT, 0)))).map(|s| s.mean);
+        let oneshot =
+            |method, budget| present(method, budget).and_then(|l| Stat::of(&deltas(l, ONESHOT_LEVEL, Stage::Branch(BranchKind::ONESHOT, 0)))).map(|s| s.mean);
         let iterative = |method, budget, level| present(method, budget).and_then(|l| Stat::of(&deltas(l, level, Stage::Main))).map(|s| s.mean);
         let label = net.label();
 
@@ -59,8 +60,10 @@ pub fn claims(results: &Results) -> anyhow::Result<Vec<Claim>> {
             &setting,
             lrr90.zip(lrr100).map(|(a, b)| (format!("LRR(0.9·T) {}, LRR(T) {}", pp(a), pp(b)), b >= a - 0.005)),
         ));
-        let at_t: Vec<(Retrain, Option<f64>)> =
-            [Retrain::FineTune, Retrain::WeightRewind, Retrain::LrRewind, Retrain::LowLrWeightRewind, Retrain::Reinit].into_iter().map(|m| (m, oneshot(m, 100))).collect();
+        let at_t: Vec<(Retrain, Option<f64>)> = [Retrain::FineTune, Retrain::WeightRewind, Retrain::LrRewind, Retrain::LowLrWeightRewind, Retrain::Reinit]
+            .into_iter()
+            .map(|m| (m, oneshot(m, 100)))
+            .collect();
         let low = oneshot(Retrain::LowLrWeightRewind, 100);
         out.push(Claim::judged(
             &format!("{label}, one-shot 4.77×, t = T: low-LR weight rewinding is worst"),

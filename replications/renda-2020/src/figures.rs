@@ -8,8 +8,8 @@ use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig, Retrain};
 use common::imp::{JobId, Stage};
-use common::train::EvalLog;
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
+use common::train::EvalLog;
 use harness::{FigureSpec, Loaded, Results};
 use std::sync::LazyLock;
 
@@ -159,7 +159,13 @@ fn oneshot_panels(results: &Results, net: Net) -> Vec<Panel> {
                 .filter_map(|&(method, ..)| {
                     let (points, at) = oneshot_curve(results, net, method, level);
                     density = density.or(at);
-                    (!points.is_empty()).then(|| Series { label: method_label(method).into(), color: method_color(method), dashed: false, spread: Spread::ErrorBars, points })
+                    (!points.is_empty()).then(|| Series {
+                        label: method_label(method).into(),
+                        color: method_color(method),
+                        dashed: false,
+                        spread: Spread::ErrorBars,
+                        points,
+                    })
                 })
                 .collect();
             let density = density?;

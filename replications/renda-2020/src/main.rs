@@ -32,7 +32,8 @@ struct Renda;
 
 impl Paper for Renda {
     const ID: &'static str = "renda-2020";
-    const ABOUT: &'static str = "Renda, Frankle & Carbin (ICLR 2020), Comparing Rewinding and Fine-tuning in Neural Network Pruning: one-shot and iterative comparisons end to end";
+    const ABOUT: &'static str =
+        "Renda, Frankle & Carbin (ICLR 2020), Comparing Rewinding and Fine-tuning in Neural Network Pruning: one-shot and iterative comparisons end to end";
     const CITATION: &'static str = "Renda et al. 2020";
 
     fn experiments(&self) -> &'static [ExperimentSpec] {

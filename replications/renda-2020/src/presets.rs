@@ -57,7 +57,6 @@ impl Net {
             Net::Resnet56 => "ResNet-56",
         }
     }
-
 }
 
 /// The budgets and methods ResNet-20 runs at `small` (one-shot to 4.77× only, 1 trial): enough

@@ -23,8 +23,8 @@ use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::criteria::{Criterion, KeptValues};
 use common::ticket::PrunedValues;
+use harness::claims::{pct, pp};
 use harness::{Claim, Loaded, Results};
-use harness::claims::{pp, pct};
 
 const CLAIM_LEVEL: u32 = 12;
 
@@ -76,7 +76,13 @@ impl<'a> Runs<'a> {
             let top: Vec<String> = r.iter().take(3).map(|(c, a)| format!("{} {}", Ablation::Criterion(*c).label(), pct(*a))).collect();
             (format!("large_final #{lf}, magnitude_increase #{mi} of 9; top 3: {}", top.join(", ")), lf <= 3 && mi <= 3)
         });
-        Claim::judged(&format!("{}: large_final and magnitude_increase are the best criteria", self.at()), "best of the criteria (papers.md §4.2)", "both among the 3 best of 9", &self.setting(), ours)
+        Claim::judged(
+            &format!("{}: large_final and magnitude_increase are the best criteria", self.at()),
+            "best of the criteria (papers.md §4.2)",
+            "both among the 3 best of 9",
+            &self.setting(),
+            ours,
+        )
     }
 
     fn criteria_fail(&self) -> Claim {
@@ -90,7 +96,13 @@ impl<'a> Runs<'a> {
             let text = gaps.iter().map(|(c, g)| format!("{} {}", Ablation::Criterion(*c).label(), pp(*g))).collect::<Vec<_>>().join(", ");
             Some((format!("{text} vs large_final"), gaps.iter().all(|(_, g)| *g <= -0.02)))
         });
-        Claim::judged(&format!("{}: small_final, small_init and random fail", self.at()), "far below large_final (papers.md §4.2)", "each run ≥ 2 pp below large_final", &self.setting(), ours)
+        Claim::judged(
+            &format!("{}: small_final, small_init and random fail", self.at()),
+            "far below large_final (papers.md §4.2)",
+            "each run ≥ 2 pp below large_final",
+            &self.setting(),
+            ours,
+        )
     }
 
     fn sign_matters(&self) -> Claim {
@@ -101,7 +113,10 @@ impl<'a> Runs<'a> {
             let (s, u, rewind) = (accs(&signed)?, accs(&unsigned)?, self.acc(LOTTERY)?);
             let (ms, mu) = (mean(&s)?, mean(&u)?);
             let worst = s.iter().copied().fold(f64::INFINITY, f64::min) - rewind;
-            Some((format!("signed mean {}, unsigned {}, rewind {}; worst signed {} vs rewind", pct(ms), pct(mu), pct(rewind), pp(worst)), ms - mu >= 0.01 && worst >= -0.02))
+            Some((
+                format!("signed mean {}, unsigned {}, rewind {}; worst signed {} vs rewind", pct(ms), pct(mu), pct(rewind), pp(worst)),
+                ms - mu >= 0.01 && worst >= -0.02,
+            ))
         })();
         Claim::judged(
             &format!("{}: the kept weights' sign is what matters", self.at()),
@@ -117,7 +132,13 @@ impl<'a> Runs<'a> {
             let (zero, freeze) = (self.acc(LOTTERY)?, self.acc(Ablation::Pruned(PrunedValues::FreezeInit))?);
             Some((format!("freeze_init {} vs zero", pp(freeze - zero)), freeze - zero <= -0.01))
         })();
-        Claim::judged(&format!("{}: freezing pruned weights at w_i is worse than zeroing them", self.at()), "much worse than zero (§4.4)", "freeze_init ≤ zero − 1 pp", &self.setting(), ours)
+        Claim::judged(
+            &format!("{}: freezing pruned weights at w_i is worse than zeroing them", self.at()),
+            "much worse than zero (§4.4)",
+            "freeze_init ≤ zero − 1 pp",
+            &self.setting(),
+            ours,
+        )
     }
 
     fn zero_what_shrank(&self) -> Claim {
@@ -138,14 +159,22 @@ impl<'a> Runs<'a> {
     fn untrained_supermask(&self) -> Claim {
         let ours = self.get(Ablation::Criterion(Criterion::LargeFinalSameSign)).and_then(|l| {
             let best = (1..=l.config.levels)
-                .flat_map(|level| [BranchKind::UNTRAINED, BranchKind::UNTRAINED_SIGNED_CONSTANT].map(|k| (level, k, mean(&figures::untrained_accuracy(l, level, k)))))
+                .flat_map(|level| {
+                    [BranchKind::UNTRAINED, BranchKind::UNTRAINED_SIGNED_CONSTANT].map(|k| (level, k, mean(&figures::untrained_accuracy(l, level, k))))
+                })
                 .filter_map(|(level, k, a)| Some((level, k, a?)))
                 .max_by(|a, b| a.2.total_cmp(&b.2))?;
             let on = if best.1 == BranchKind::UNTRAINED { "w_i" } else { "signed constants" };
             let at = figures::density(l, best.0).unwrap_or(f64::NAN);
             Some((format!("{} (on {on}, {:.1} % remaining)", pct(best.2), 100.0 * at), best.2 >= 0.76))
         });
-        Claim::judged(&format!("{}: an untrained large_final_same_sign supermask classifies", self.net.label()), "86 % on MNIST (abstract)", "best ≥ 76 % (within 10 pp)", &self.setting(), ours)
+        Claim::judged(
+            &format!("{}: an untrained large_final_same_sign supermask classifies", self.net.label()),
+            "86 % on MNIST (abstract)",
+            "best ≥ 76 % (within 10 pp)",
+            &self.setting(),
+            ours,
+        )
     }
 
     fn learned_supermask(&self, paper: &str, tolerance: &str, judge: impl Fn(f64, f64) -> bool) -> Claim {
@@ -160,7 +189,14 @@ impl<'a> Runs<'a> {
 pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let mut out = Vec::new();
     for net in Net::ALL {
-        let r = Runs { net, all: figures::of(results, net, "figure-2").into_iter().chain(figures::of(results, net, "figure-3")).chain(figures::of(results, net, "figure-4")).collect() };
+        let r = Runs {
+            net,
+            all: figures::of(results, net, "figure-2")
+                .into_iter()
+                .chain(figures::of(results, net, "figure-3"))
+                .chain(figures::of(results, net, "figure-4"))
+                .collect(),
+        };
         if matches!(net, Net::Lenet | Net::Conv2) {
             out.extend([r.criteria_best(), r.criteria_fail(), r.sign_matters(), r.freezing(), r.zero_what_shrank()]);
         }

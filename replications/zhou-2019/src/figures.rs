@@ -97,7 +97,13 @@ fn caption(figure: &str, results: &Results) -> String {
     for net in Net::ALL {
         if let Some((_, l)) = of(results, net, figure).first() {
             let commit: String = l.results.run.git_commit.chars().take(12).collect();
-            lines.push(format!("{}: {} trial(s), {} it, {} rounds, commit {commit}", net.label(), l.config.replicates, l.config.train.iterations, l.config.levels));
+            lines.push(format!(
+                "{}: {} trial(s), {} it, {} rounds, commit {commit}",
+                net.label(),
+                l.config.replicates,
+                l.config.train.iterations,
+                l.config.levels
+            ));
             lines.push(format!("    {}", l.dataset_line));
         }
     }
@@ -156,14 +162,22 @@ fn learned_panel(results: &Results, net: Net) -> Option<Panel> {
     let (_, l) = of(results, net, "figure-6").into_iter().next()?;
     let runs: Vec<&StageRecord> = records(l, 0, StageKind::Branch(BranchKind::LEARNED_SUPERMASK)).collect();
     let n = runs.iter().map(|r| r.outcome.log.iteration.len()).min()?;
-    let points: Vec<(f64, Stat)> =
-        (0..n).filter_map(|i| Some((runs[0].outcome.log.iteration[i] as f64, Stat::of(&runs.iter().map(|r| r.outcome.log.test_acc[i]).collect::<Vec<_>>())?))).collect();
+    let points: Vec<(f64, Stat)> = (0..n)
+        .filter_map(|i| Some((runs[0].outcome.log.iteration[i] as f64, Stat::of(&runs.iter().map(|r| r.outcome.log.test_acc[i]).collect::<Vec<_>>())?)))
+        .collect();
     let x_max = points.last()?.0.max(1.0);
     let mut lines = vec![series("learned supermask (weights never trained)".into(), 0, false, points)];
     if let Some(dense) = Stat::of(&trained_accuracy(l, 0)) {
         lines.push(Series::horizontal("trained dense network", TAB10[7], (0.0, x_max), dense.mean));
     }
-    Some(Panel { title: format!("{}: learned supermask", net.label()), x_label: "Mask training step".into(), y_label: "Test accuracy".into(), x: XAxis::Linear { min: 0.0, max: x_max }, y_range: None, series: lines })
+    Some(Panel {
+        title: format!("{}: learned supermask", net.label()),
+        x_label: "Mask training step".into(),
+        y_label: "Test accuracy".into(),
+        x: XAxis::Linear { min: 0.0, max: x_max },
+        y_range: None,
+        series: lines,
+    })
 }
 
 /// Draws `figure` (the harness checked its stages are present).
@@ -173,7 +187,9 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
         "figure-2" => nets.iter().map(|&n| trained_panel(results, n, figure, "mask criteria")).collect(),
         "figure-3" => nets.iter().map(|&n| trained_panel(results, n, figure, "values of the kept weights")).collect(),
         "figure-4" => nets.iter().map(|&n| trained_panel(results, n, figure, "treatment of the pruned weights")).collect(),
-        "figure-5" => nets.iter().flat_map(|&n| [BranchKind::UNTRAINED, BranchKind::UNTRAINED_SIGNED_CONSTANT].map(|k| untrained_panel(results, n, k))).collect(),
+        "figure-5" => {
+            nets.iter().flat_map(|&n| [BranchKind::UNTRAINED, BranchKind::UNTRAINED_SIGNED_CONSTANT].map(|k| untrained_panel(results, n, k))).collect()
+        }
         "figure-6" => nets.iter().filter_map(|&n| learned_panel(results, n)).collect(),
         other => bail!("no figure `{other}`"),
     };

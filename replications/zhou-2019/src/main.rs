@@ -35,7 +35,8 @@ struct Deconstructing;
 
 impl Paper for Deconstructing {
     const ID: &'static str = "zhou-2019";
-    const ABOUT: &'static str = "Zhou, Lan, Liu & Yosinski (NeurIPS 2019), Deconstructing Lottery Tickets: mask criteria, signs, zeros and supermasks, end to end";
+    const ABOUT: &'static str =
+        "Zhou, Lan, Liu & Yosinski (NeurIPS 2019), Deconstructing Lottery Tickets: mask criteria, signs, zeros and supermasks, end to end";
     const CITATION: &'static str = "Zhou et al. 2019";
 
     fn experiments(&self) -> &'static [ExperimentSpec] {

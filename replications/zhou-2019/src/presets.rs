@@ -158,12 +158,8 @@ impl Ablation {
 pub const LOTTERY: Ablation = Ablation::Criterion(Criterion::LargeFinal);
 
 fn grid() -> Vec<(Net, Ablation)> {
-    let ablations: Vec<Ablation> = CRITERIA
-        .into_iter()
-        .map(Ablation::Criterion)
-        .chain(KEPT.into_iter().map(Ablation::Kept))
-        .chain(PRUNED.into_iter().map(Ablation::Pruned))
-        .collect();
+    let ablations: Vec<Ablation> =
+        CRITERIA.into_iter().map(Ablation::Criterion).chain(KEPT.into_iter().map(Ablation::Kept)).chain(PRUNED.into_iter().map(Ablation::Pruned)).collect();
     Net::ALL.into_iter().flat_map(|n| ablations.iter().map(move |a| (n, *a))).collect()
 }
 

@@ -79,7 +79,15 @@ fn engine_run(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, war
     let data = random_dataset(shape, 6000.max(batch * 4), 60);
     let total = warmup + steps;
     // One evaluation at the start and one after the last step, both outside the timed window.
-    let cfg = TrainConfig { optimizer: opt, schedule: Schedule::constant(), batch_size: batch, iterations: total, eval_every: total, augment: false, test_eval: TestEval::Always };
+    let cfg = TrainConfig {
+        optimizer: opt,
+        schedule: Schedule::constant(),
+        batch_size: batch,
+        iterations: total,
+        eval_every: total,
+        augment: false,
+        test_eval: TestEval::Always,
+    };
     let init = if arch.starts_with("lenet") || arch.starts_with("conv") { InitKind::GlorotNormal } else { InitKind::KaimingNormal };
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..jobs)
@@ -98,7 +106,14 @@ fn engine_run(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, war
                             window.lock().expect("timer").1 = Some(Instant::now());
                         }
                     };
-                    train::train(&mut m, &mask, &data, cfg, RunSpec { data_seed: j as u64, start: 0, checkpoint: None, hooks: vec![&mut common::train::hooks::CountSteps(on_step)], frozen: None }).expect("train");
+                    train::train(
+                        &mut m,
+                        &mask,
+                        &data,
+                        cfg,
+                        RunSpec { data_seed: j as u64, start: 0, checkpoint: None, hooks: vec![&mut common::train::hooks::CountSteps(on_step)], frozen: None },
+                    )
+                    .expect("train");
                     let (a, b) = window.into_inner().expect("timer");
                     steps as f64 / (b.expect("end") - a.expect("start")).as_secs_f64()
                 })
@@ -121,8 +136,22 @@ fn run_path(jobs: usize, threads: i32) -> Result<(f64, f64)> {
     use common::imp::{self, Experiment};
     tch::set_num_threads(threads);
     let data = random_dataset([1, 28, 28], 55_000, 5_000);
-    let data = Dataset { test: Split { images: Tensor::randn([10_000, 1, 28, 28], (Kind::Float, Device::Cpu)), labels: Tensor::randint(10, [10_000], (Kind::Int64, Device::Cpu)) }, ..data };
-    let train = TrainConfig { optimizer: OptimizerConfig::adam(1.2e-3), schedule: Schedule::constant(), batch_size: 60, iterations: RUN_PATH_ITERATIONS, eval_every: 100, augment: false, test_eval: TestEval::Always };
+    let data = Dataset {
+        test: Split {
+            images: Tensor::randn([10_000, 1, 28, 28], (Kind::Float, Device::Cpu)),
+            labels: Tensor::randint(10, [10_000], (Kind::Int64, Device::Cpu)),
+        },
+        ..data
+    };
+    let train = TrainConfig {
+        optimizer: OptimizerConfig::adam(1.2e-3),
+        schedule: Schedule::constant(),
+        batch_size: 60,
+        iterations: RUN_PATH_ITERATIONS,
+        eval_every: 100,
+        augment: false,
+        test_eval: TestEval::Always,
+    };
     let prune = common::prune::PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 };
     let model = model_cfg("lenet-300-100", InitKind::GlorotNormal);
     let cfg = ExperimentConfig { replicates: jobs as u32, ..ExperimentConfig::new("bench".into(), "bench", DatasetName::Synthetic, model, train, prune, 1) };
@@ -157,7 +186,8 @@ fn sgemm_gflops(threads: i32) -> f64 {
 fn eval_examples_per_s(threads: i32) -> f64 {
     tch::set_num_threads(threads);
     let m = Model::new(&model_cfg("lenet-300-100", InitKind::GlorotNormal), [1, 28, 28], 10, 0, Device::Cpu).expect("model");
-    let split = Split { images: Tensor::randn([15_000, 1, 28, 28], (Kind::Float, Device::Cpu)), labels: Tensor::randint(10, [15_000], (Kind::Int64, Device::Cpu)) };
+    let split =
+        Split { images: Tensor::randn([15_000, 1, 28, 28], (Kind::Float, Device::Cpu)), labels: Tensor::randint(10, [15_000], (Kind::Int64, Device::Cpu)) };
     let _ = train::evaluate(&m, &split);
     median_of_3(|| {
         let t = Instant::now();
@@ -182,9 +212,7 @@ fn main() -> Result<()> {
         if allocator {
             cmd.env("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647");
         }
-        let out = cmd
-            .output()
-            .with_context(|| format!("cannot run {} (make the venv first: `make build`)", cli.python))?;
+        let out = cmd.output().with_context(|| format!("cannot run {} (make the venv first: `make build`)", cli.python))?;
         anyhow::ensure!(out.status.success(), "baseline failed: {}", String::from_utf8_lossy(&out.stderr));
         Ok(serde_json::from_slice(&out.stdout)?)
     };

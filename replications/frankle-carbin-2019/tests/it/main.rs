@@ -54,12 +54,7 @@ fn make_claims_gathers_every_claim_row_from_the_results_files() {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/claims.sh");
     let bin_dir = std::path::Path::new(SUITE.bin).parent().unwrap();
     let out = s.path("CLAIMS.md");
-    let o = std::process::Command::new("sh")
-        .arg(&script)
-        .args([bin_dir, &s.path("results"), &out])
-        .arg("frankle-carbin-2019")
-        .output()
-        .unwrap();
+    let o = std::process::Command::new("sh").arg(&script).args([bin_dir, &s.path("results"), &out]).arg("frankle-carbin-2019").output().unwrap();
     assert!(o.status.success(), "{}", testkit::stderr(&o));
     let table = std::fs::read_to_string(&out).unwrap();
     assert_eq!(table.matches("| Paper | Claim |").count(), 1, "one header: {table}");

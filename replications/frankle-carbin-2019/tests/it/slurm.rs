@@ -43,7 +43,12 @@ fn run_stage_trains_one_stage_once_its_parents_are_done_and_status_counts_them()
 
 /// The stage folder of `stage` at `level` in the sandbox's only run folder.
 fn stage_dir(s: &Sandbox, level: u32, stage: &str) -> std::path::PathBuf {
-    let exp = std::fs::read_dir(s.path("runs")).unwrap().flatten().map(|e| e.path()).find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("lenet-"))).expect("a run folder");
+    let exp = std::fs::read_dir(s.path("runs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("lenet-")))
+        .expect("a run folder");
     exp.join(format!("replicate_0/level_{level}/{stage}"))
 }
 

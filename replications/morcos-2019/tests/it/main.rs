@@ -54,10 +54,15 @@ fn a_transferred_level_waits_for_its_sources_level() {
     let o = s.ok(&["--executor", "slurm", "--dry-run", "run", "figure-1"]);
     let out = String::from_utf8_lossy(&o.stdout);
     let job = |e: &str, l: u32| format!("<morcos-2019:{e}:r0l{l}:main>");
-    let after = format!("# morcos-2019:lenet-fashion-mnist-from-mnist:r0l1:main, after jobs {}, {}", job("lenet-fashion-mnist-from-mnist", 0), job("lenet-mnist", 1));
+    let after =
+        format!("# morcos-2019:lenet-fashion-mnist-from-mnist:r0l1:main, after jobs {}, {}", job("lenet-fashion-mnist-from-mnist", 0), job("lenet-mnist", 1));
     assert!(out.contains(&after), "{after} in {out}");
     // The sources are submitted before the transfers.
     assert!(out.find("# morcos-2019:lenet-mnist:r0l2:main").unwrap() < out.find("# morcos-2019:lenet-fashion-mnist-from-mnist:r0l0:main").unwrap());
     // A transfer's stage refuses to train before its source's level exists, and names it.
-    rejects(&s, &["run-stage", "lenet-fashion-mnist-from-mnist", "0", "0", "main"], "needs replicate 0 level 0 main of its transfer source runs/lenet-mnist-synthetic-");
+    rejects(
+        &s,
+        &["run-stage", "lenet-fashion-mnist-from-mnist", "0", "0", "main"],
+        "needs replicate 0 level 0 main of its transfer source runs/lenet-mnist-synthetic-",
+    );
 }
