@@ -21,7 +21,7 @@ CARGO  := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo
 PAPERS := $(notdir $(wildcard replications/*))
 FLAGS  := --scale $(SCALE) --device $(DEVICE) --seed $(SEED) $(if $(TRIALS),--trials $(TRIALS)) $(if $(JOBS),--jobs $(JOBS))
 
-.PHONY: all build data test bench figures claims figure-3 clean-runs help $(PAPERS)
+.PHONY: all build data test lint bench figures claims figure-3 clean-runs help $(PAPERS)
 .DEFAULT_GOAL := help
 
 help:
@@ -30,7 +30,7 @@ help:
 	@echo "make <paper>-figure-N         one figure of one paper"
 	@echo "make figures                  redraw every paper's figures from results/ (no training)"
 	@echo "make claims                   results/CLAIMS.md: every paper's claims beside ours, from results/"
-	@echo "make data | test | bench"
+	@echo "make data | test | lint | bench"
 
 $(STAMPS)/venv:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ test: build
 	@{ command -v slurmctld >/dev/null 2>&1 || [ -x /usr/sbin/slurmctld ]; } && [ "$$(id -u)" = 0 ] \
 	  || echo "note: the Slurm cluster test will skip (it needs root and Debian's slurmctld slurmd slurm-client munge: apt-get install them, then make test)"
 	$(CARGO) test --release --workspace
+
+# One formatting (rustfmt.toml) and no clippy warning, as .ci/run checks.
+lint: $(STAMPS)/venv
+	cargo fmt --all -- --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 
 bench: build
 	$(CARGO) run --release -p lt-bench -- --python $(VENV)/bin/python

@@ -306,8 +306,8 @@ impl ExperimentConfig {
             bail!("interpolation.train_examples is 0; leave it out to use the whole training set");
         }
         self.ticket.validate(self)?;
-        if self.ticket != crate::ticket::TicketConfig::LOTTERY && self.pruner != crate::pruners::PrunerName::MAGNITUDE {
-            bail!("pruner `{}` and a non-default [ticket] both choose the mask; keep one (the ticket's criterion replaces the pruner)", self.pruner);
+        if self.ticket.criterion.is_some() && self.pruner != crate::pruners::PrunerName::MAGNITUDE {
+            bail!("pruner `{}` and the ticket's criterion both choose the mask; keep one (a criterion replaces the pruner)", self.pruner);
         }
         self.train_subset.validate()?;
         if let Some(t) = &self.transfer {

@@ -84,16 +84,15 @@ impl TicketConfig {
         Ok(())
     }
 
-    /// The mask of a pruned level: `previous` (the level before) pruned by magnitude of
-    /// `trained`, or by the criterion of (`rewind`, `trained`) to the same per-layer counts.
-    pub fn mask(&self, cfg: &ExperimentConfig, level: u32, previous: &Mask, rewind: &Weights, trained: &Weights, layers: &[LayerInfo], seed: u64) -> Mask {
-        match (self.criterion, cfg.kept_at(level, layers)) {
-            (Some(c), Kept::PerLayer(kept)) => {
-                let keep: BTreeMap<String, usize> = layers.iter().zip(kept).map(|(l, k)| (l.name.clone(), k as usize)).collect();
-                criteria::mask(previous, c, rewind, trained, &keep, seed)
-            }
-            _ => previous.prune_magnitude(trained, layers, &cfg.prune),
-        }
+    /// The mask of a pruned level under the ticket's criterion (`None` without one: the
+    /// config's pruner builds it): `previous` (the level before) keeps, per layer, IMP's
+    /// survivor count `kept` (layer-wise pruning, as `validate` requires) of the highest scores
+    /// of (`rewind`, `trained`).
+    pub fn criterion_mask(&self, previous: &Mask, rewind: &Weights, trained: &Weights, kept: Kept, layers: &[LayerInfo], seed: u64) -> Option<Mask> {
+        let criterion = self.criterion?;
+        let Kept::PerLayer(kept) = kept else { unreachable!("a criterion needs layer-wise pruning (TicketConfig::validate)") };
+        let keep: BTreeMap<String, usize> = layers.iter().zip(kept).map(|(l, k)| (l.name.clone(), k as usize)).collect();
+        Some(criteria::mask(previous, criterion, rewind, trained, &keep, seed))
     }
 
     /// The level's start under `mask`: `rewind` (θ_k) with the survivors' values set by `kept`

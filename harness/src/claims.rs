@@ -61,8 +61,8 @@ impl Tolerance {
         match *self {
             Tolerance::SameDirection { fraction, .. } => {
                 let share = match fraction {
-                    f if f == 0.5 => "half".to_string(),
-                    f if f == 0.25 => "a quarter of".to_string(),
+                    0.5 => "half".to_string(),
+                    0.25 => "a quarter of".to_string(),
                     f => format!("{:.0} % of", 100.0 * f),
                 };
                 format!("same direction, ≥ {share} the paper's effect")

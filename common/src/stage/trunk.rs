@@ -75,16 +75,20 @@ impl Kind for Trunk {
             return Ok(Start::new(model, dense, cfg));
         }
         let (prev_mask, prev_final) = cx.exp.read_main(job.replicate, job.level - 1)?;
+        let by = PruneCx { stage: cx, layers: model.layers(), mask: &prev_mask, trained: &prev_final };
         if cfg.ticket != TicketConfig::LOTTERY {
-            // Zhou et al.'s tickets: the criterion's mask, the survivors' and pruned weights'
-            // start values, from θ_k and the weights the level is pruned from.
+            // Zhou et al.'s tickets: the criterion's mask (or the pruner's), the survivors' and
+            // pruned weights' start values, from θ_k and the weights the level is pruned from.
             let rewind = cx.exp.rewind_weights(job.replicate)?;
-            let mask = cfg.ticket.mask(cfg, job.level, &prev_mask, &rewind, &prev_final, model.layers(), derive_seed(cfg.seed, "ticket-mask", &[r, l]));
+            let kept = cfg.kept_at(job.level, model.layers());
+            let mask = match cfg.ticket.criterion_mask(&prev_mask, &rewind, &prev_final, kept, model.layers(), derive_seed(cfg.seed, "ticket-mask", &[r, l])) {
+                Some(mask) => mask,
+                None => crate::pruners::prune(cfg.pruner, &by)?,
+            };
             let start = cfg.ticket.start(&rewind, &prev_final, &mask, derive_seed(cfg.seed, "ticket-values", &[r, l]));
             model.restore(&start.weights)?;
             return Ok(Start { frozen: start.frozen, ..Start::new(model, mask, cfg) });
         }
-        let by = PruneCx { stage: cx, layers: model.layers(), mask: &prev_mask, trained: &prev_final };
         let mask = crate::pruners::prune(cfg.pruner, &by)?;
         let train = cx.retrain(&mut model, job.level - 1)?;
         Ok(Start { train, ..Start::new(model, mask, cfg) })

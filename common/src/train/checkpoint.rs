@@ -66,7 +66,7 @@ impl Slot {
     }
 
     pub fn due(&self, evaluations: usize) -> bool {
-        self.every > 0 && evaluations % self.every == 0
+        self.every > 0 && evaluations.is_multiple_of(self.every)
     }
 
     pub fn save(&self, model: &Model, opt: &Optimizer, iteration: u64, log: &EvalLog) -> Result<()> {

@@ -244,10 +244,11 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
     let per_epoch = (n / cfg.batch_size as usize) as u64;
     let mut stop = false;
     loop {
-        if log.iteration.last() != Some(&t) && (t == run.start || t % cfg.eval_every == 0 || t == cfg.iterations || stop) {
+        if log.iteration.last() != Some(&t) && (t == run.start || t.is_multiple_of(cfg.eval_every) || t == cfg.iterations || stop) {
             let train_loss = if loss_count == 0 { f64::NAN } else { loss_sum.double_value(&[]) / loss_count as f64 };
             let (vl, va) = evaluate(model, &data.validation);
-            let best_so_far = log.val_loss.iter().all(|&b| !(b <= vl));
+            // A NaN on either side counts as "not better", as `!(b <= vl)` would.
+            let best_so_far = log.val_loss.iter().all(|&b| !matches!(b.partial_cmp(&vl), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)));
             let (tl, ta) =
                 if cfg.test_eval == TestEval::Always || best_so_far || t == cfg.iterations { evaluate(model, &data.test) } else { (f64::NAN, f64::NAN) };
             log.iteration.push(t);

@@ -86,7 +86,7 @@ fn adam_matches_the_closed_form_first_step() {
     for (g, want) in got.iter().zip([0.99f32, -0.99, 0.49]) {
         assert!((g - want).abs() < 1e-5, "{got:?}");
     }
-    let _ = p.zero_grad();
+    p.zero_grad();
 }
 
 #[test]
@@ -263,7 +263,7 @@ fn end_to_end_imp_learns_writes_hdf5_and_is_schedule_independent() {
     let acc = g.dataset("test_acc").unwrap().read_raw::<f64>().unwrap();
     assert_eq!(acc.len(), 7); // iterations 0, 20, …, 120
     let es: i64 = g.attr("early_stop_iteration").unwrap().read_scalar().unwrap();
-    assert!(es >= 0 && es <= 120);
+    assert!((0..=120).contains(&es));
 
     // A truncated results file is named, not read.
     let bytes = std::fs::read(&path).unwrap();

@@ -53,7 +53,7 @@ fn a_pruner_added_in_one_file_prunes_the_trunk() {
         let (m, w) = (values(m), values(&dense_final[name].abs()));
         let kept = (0..m.len()).filter(|&i| m[i] != 0.0).map(|i| w[i]).fold(f32::NEG_INFINITY, f32::max);
         let removed = (0..m.len()).filter(|&i| m[i] == 0.0).map(|i| w[i]).fold(f32::INFINITY, f32::min);
-        assert!(m.iter().any(|&x| x == 0.0), "{name}: nothing pruned");
+        assert!(m.contains(&0.0), "{name}: nothing pruned");
         assert!(kept <= removed, "{name}: kept |w| up to {kept}, yet removed one of {removed}");
     }
     // The same counts as magnitude pruning: the rule is the config's, only the scores differ.

@@ -58,7 +58,7 @@ fn frozen_pruned_weights_hold_their_initial_values_while_the_survivors_train() {
     let r = level1(ticket(None, KeptValues::Rewind, PrunedValues::FreezeInit));
     for (name, m) in &r.mask.0 {
         let (pruned, kept) = (m.eq(0.0), m.eq(1.0));
-        assert!(at(&r.mask.0[name], &pruned).len() > 0, "{name} has pruned entries");
+        assert!(!at(&r.mask.0[name], &pruned).is_empty(), "{name} has pruned entries");
         assert_eq!(at(&r.end[name], &pruned), at(&r.theta_0[name], &pruned), "{name}: pruned weights stayed at w_i exactly");
         assert_ne!(at(&r.end[name], &kept), at(&r.theta_0[name], &kept), "{name}: the survivors trained");
     }

@@ -23,53 +23,7 @@ mod claims;
 mod figures;
 mod presets;
 
-use anyhow::Result;
-use common::config::ExperimentConfig;
-use common::data::DatasetName;
-use common::imp::JobId;
-use common::plot::Figure;
-use harness::{Claim, ExperimentSpec, FigureSpec, Paper, Results, Scale};
-use std::process::ExitCode;
-
-struct Stabilizing;
-
-impl Paper for Stabilizing {
-    const ID: &'static str = "frankle-2019-stabilizing";
-    const ABOUT: &'static str =
-        "Frankle, Dziugaite, Roy & Carbin (2019), Stabilizing the LTH: IMP rewound to iteration k, its accuracy and stability, end to end";
-    const CITATION: &'static str = "Frankle et al. 2019 (stabilizing)";
-
-    fn experiments(&self) -> &'static [ExperimentSpec] {
-        presets::EXPERIMENTS.as_slice()
-    }
-
-    fn figures(&self) -> &'static [FigureSpec] {
-        figures::FIGURES.as_slice()
-    }
-
-    fn preset(&self, experiment: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-        let (variant, k) = presets::parse(experiment);
-        presets::experiment(variant, k, scale, dataset)
-    }
-
-    fn runs_at(&self, experiment: &str, scale: Scale) -> bool {
-        let (variant, k) = presets::parse(experiment);
-        presets::runs_at(variant, k, scale)
-    }
-
-    fn needs(&self, figure: &str, experiment: &str, cfg: &ExperimentConfig, job: &JobId) -> bool {
-        figures::needs(figure, experiment, cfg, job)
-    }
-
-    fn draw(&self, figure: &str, results: &Results) -> Result<Figure> {
-        figures::draw(figure, results)
-    }
-
-    fn claims(&self, results: &Results) -> Result<Vec<Claim>> {
-        claims::claims(results)
-    }
-}
-
-fn main() -> ExitCode {
-    harness::main(Stabilizing)
+harness::paper! {
+    Stabilizing = "frankle-2019-stabilizing", "Frankle et al. 2019 (stabilizing)",
+    "Frankle, Dziugaite, Roy & Carbin (2019), Stabilizing the LTH: IMP rewound to iteration k, its accuracy and stability, end to end", included
 }

@@ -213,6 +213,18 @@ pub fn runs_at(variant: Variant, k: u64, scale: Scale) -> bool {
     variant.ks(scale).contains(&k)
 }
 
+/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
+pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    let (variant, k) = parse(name);
+    experiment(variant, k, scale, dataset)
+}
+
+/// Whether `scale` includes the experiment called `name`.
+pub fn included(name: &str, scale: Scale) -> bool {
+    let (variant, k) = parse(name);
+    runs_at(variant, k, scale)
+}
+
 /// The config of `v` rewound to `k` at `scale` on `dataset` (seed 0).
 pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
     let levels = v.levels(scale);

@@ -175,6 +175,18 @@ fn pairs(v: Variant, scale: Scale) -> (u32, u32) {
     }
 }
 
+/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
+pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    let (variant, k) = parse(name);
+    experiment(variant, k, scale, dataset)
+}
+
+/// Whether `scale` includes the experiment called `name`.
+pub fn included(name: &str, scale: Scale) -> bool {
+    let (variant, k) = parse(name);
+    variant.runs_at(k, scale)
+}
+
 /// The config of `v` at rewind/spawn step `k`, `scale` and `dataset` (seed 0).
 pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
     let (spawn_pairs, control_pairs) = pairs(v, scale);

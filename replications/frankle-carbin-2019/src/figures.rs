@@ -9,7 +9,7 @@ use common::imp::{JobId, Stage, StageKind};
 use common::plot::{Figure, Panel, Series, Spread, XAxis, PALETTE};
 use harness::{FigureSpec, Loaded, Results};
 
-pub const FIGURES: [FigureSpec; 4] = [
+pub static FIGURES: [FigureSpec; 4] = [
     FigureSpec { name: "figure-1", experiments: &["lenet", "conv-2", "conv-4", "conv-6"] },
     FigureSpec { name: "figure-3", experiments: &["lenet"] },
     FigureSpec { name: "figure-4", experiments: &["lenet"] },
@@ -23,7 +23,7 @@ const ONESHOT: StageKind = StageKind::Branch(BranchKind::ONESHOT);
 const ONESHOT_REINIT: StageKind = StageKind::Branch(BranchKind::ONESHOT_REINIT);
 
 /// Whether `figure` draws stage `j` (the figure's experiments only; the harness checks that).
-pub fn needs(figure: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
+pub fn needs(figure: &str, _experiment: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
     let branch = match j.stage {
         // Figure 3 draws IMP levels up to Pm 1.9 %; deeper levels are left to the figures that use them.
         Stage::Main => return figure != "figure-3" || j.level <= *FIGURE3_MIDDLE.last().expect("levels"),
@@ -96,7 +96,7 @@ fn figure3(l: &Loaded) -> Result<Figure> {
         let pts = curve(recs, level, kind, Metric::TestAcc);
         let d = density_at(l, level)?;
         let label = if kind == MAIN { pm_label(d) } else { format!("{} (reinit)", pm_label(d)) };
-        (!pts.is_empty()).then(|| Series { label, color, dashed, spread: Spread::ErrorBars, points: pts })
+        (!pts.is_empty()).then_some(Series { label, color, dashed, spread: Spread::ErrorBars, points: pts })
     };
     let iters = l.config.train.iterations as f64;
     // The paper's panels show the first ~35 % of training (17.5K of 50K iterations), where the
@@ -188,8 +188,11 @@ fn figure4(l: &Loaded) -> Result<Figure> {
     })
 }
 
+/// A panel's metric: its title, y label and the statistic it reads from a summary row.
+type PanelMetric<'a> = (&'a str, &'a str, fn(&LevelSummary) -> Stat);
+
 /// Panels with one colour per network: its winning tickets solid and a control `kind` dashed.
-fn per_network_panels(nets: &[&Loaded], control: (StageKind, &str), spread: Spread, metrics: &[(&str, &str, fn(&LevelSummary) -> Stat)]) -> Result<Vec<Panel>> {
+fn per_network_panels(nets: &[&Loaded], control: (StageKind, &str), spread: Spread, metrics: &[PanelMetric]) -> Result<Vec<Panel>> {
     let rows: Vec<Vec<LevelSummary>> = nets.iter().map(|l| l.summary()).collect::<Result<_>>()?;
     let row_refs: Vec<&[LevelSummary]> = rows.iter().map(|r| r.as_slice()).collect();
     Ok(metrics

@@ -19,46 +19,7 @@ mod claims;
 mod figures;
 mod presets;
 
-use anyhow::Result;
-use common::config::ExperimentConfig;
-use common::data::DatasetName;
-use common::imp::JobId;
-use common::plot::Figure;
-use harness::{Claim, ExperimentSpec, FigureSpec, Paper, Results, Scale};
-use std::process::ExitCode;
-
-struct FrankleCarbin;
-
-impl Paper for FrankleCarbin {
-    const ID: &'static str = "frankle-carbin-2019";
-    const ABOUT: &'static str = "Frankle & Carbin (ICLR 2019), The Lottery Ticket Hypothesis: Figures 1, 3, 4 and 5 end to end";
-    const CITATION: &'static str = "Frankle & Carbin 2019";
-
-    fn experiments(&self) -> &'static [ExperimentSpec] {
-        &presets::EXPERIMENTS
-    }
-
-    fn figures(&self) -> &'static [FigureSpec] {
-        &figures::FIGURES
-    }
-
-    fn preset(&self, experiment: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-        presets::experiment(presets::Net::from_name(experiment), scale, dataset)
-    }
-
-    fn needs(&self, figure: &str, _experiment: &str, cfg: &ExperimentConfig, job: &JobId) -> bool {
-        figures::needs(figure, cfg, job)
-    }
-
-    fn draw(&self, figure: &str, results: &Results) -> Result<Figure> {
-        figures::draw(figure, results)
-    }
-
-    fn claims(&self, results: &Results) -> Result<Vec<Claim>> {
-        claims::claims(results)
-    }
-}
-
-fn main() -> ExitCode {
-    harness::main(FrankleCarbin)
+harness::paper! {
+    FrankleCarbin = "frankle-carbin-2019", "Frankle & Carbin 2019",
+    "Frankle & Carbin (ICLR 2019), The Lottery Ticket Hypothesis: Figures 1, 3, 4 and 5 end to end"
 }

@@ -57,12 +57,17 @@ impl Net {
 
 /// The four experiments: LeNet-300-100 on MNIST, Conv-2/4/6 on CIFAR-10 (Fashion-MNIST when
 /// CIFAR-10 cannot be had).
-pub const EXPERIMENTS: [ExperimentSpec; 4] = [
+pub static EXPERIMENTS: [ExperimentSpec; 4] = [
     ExperimentSpec { name: "lenet", label: "LeNet-300-100", dataset: DatasetName::Mnist, fallback: None },
     ExperimentSpec { name: "conv-2", label: "Conv-2", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
     ExperimentSpec { name: "conv-4", label: "Conv-4", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
     ExperimentSpec { name: "conv-6", label: "Conv-6", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
 ];
+
+/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
+pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    experiment(Net::from_name(name), scale, dataset)
+}
 
 /// The config of `net` at `scale` on `dataset` (seed 0).
 pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentConfig {

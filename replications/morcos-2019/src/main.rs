@@ -21,51 +21,7 @@ mod claims;
 mod figures;
 mod presets;
 
-use anyhow::Result;
-use common::config::ExperimentConfig;
-use common::data::DatasetName;
-use common::imp::JobId;
-use common::plot::Figure;
-use harness::{Claim, ExperimentSpec, FigureSpec, Paper, Results, Scale};
-use std::process::ExitCode;
-
-struct OneTicket;
-
-impl Paper for OneTicket {
-    const ID: &'static str = "morcos-2019";
-    const ABOUT: &'static str =
-        "Morcos, Yu, Paganini & Tian (NeurIPS 2019), One ticket to win them all: lottery tickets transferred across datasets and optimizers, end to end";
-    const CITATION: &'static str = "Morcos et al. 2019";
-
-    fn experiments(&self) -> &'static [ExperimentSpec] {
-        presets::EXPERIMENTS.as_slice()
-    }
-
-    fn figures(&self) -> &'static [FigureSpec] {
-        figures::FIGURES.as_slice()
-    }
-
-    fn preset(&self, experiment: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-        presets::experiment(presets::parse(experiment), scale, dataset)
-    }
-
-    fn runs_at(&self, experiment: &str, scale: Scale) -> bool {
-        presets::runs_at(presets::parse(experiment), scale)
-    }
-
-    fn needs(&self, figure: &str, experiment: &str, cfg: &ExperimentConfig, job: &JobId) -> bool {
-        figures::needs(figure, experiment, cfg, job)
-    }
-
-    fn draw(&self, figure: &str, results: &Results) -> Result<Figure> {
-        figures::draw(figure, results)
-    }
-
-    fn claims(&self, results: &Results) -> Result<Vec<Claim>> {
-        claims::claims(results)
-    }
-}
-
-fn main() -> ExitCode {
-    harness::main(OneTicket)
+harness::paper! {
+    OneTicket = "morcos-2019", "Morcos et al. 2019",
+    "Morcos, Yu, Paganini & Tian (NeurIPS 2019), One ticket to win them all: lottery tickets transferred across datasets and optimizers, end to end", included
 }

@@ -221,6 +221,16 @@ pub fn runs_at(e: Exp, scale: Scale) -> bool {
     grid(scale).contains(&e)
 }
 
+/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
+pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    experiment(parse(name), scale, dataset)
+}
+
+/// Whether `scale` includes the experiment called `name`.
+pub fn included(name: &str, scale: Scale) -> bool {
+    runs_at(parse(name), scale)
+}
+
 /// The config of `e` at `scale`, its target on `dataset` (the setting's, unless overridden).
 /// A transfer's source config is filled in by the harness (`transfer.experiment` names it).
 pub fn experiment(e: Exp, scale: Scale, dataset: DatasetName) -> ExperimentConfig {

@@ -142,6 +142,16 @@ pub fn parse(experiment: &str) -> Setting {
     grid().find(|s| s.name() == experiment).unwrap_or_else(|| panic!("no experiment `{experiment}`"))
 }
 
+/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
+pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    experiment(parse(name), scale, dataset)
+}
+
+/// Whether `scale` includes the experiment called `name`.
+pub fn included(name: &str, scale: Scale) -> bool {
+    parse(name).runs_at(scale)
+}
+
 /// The config of `s` at `scale` on `dataset` (seed 0).
 pub fn experiment(s: Setting, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
     let (model, train, prune) = match s.net {

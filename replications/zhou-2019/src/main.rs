@@ -23,53 +23,7 @@ mod claims;
 mod figures;
 mod presets;
 
-use anyhow::Result;
-use common::config::ExperimentConfig;
-use common::data::DatasetName;
-use common::imp::JobId;
-use common::plot::Figure;
-use harness::{Claim, ExperimentSpec, FigureSpec, Paper, Results, Scale};
-use std::process::ExitCode;
-
-struct Deconstructing;
-
-impl Paper for Deconstructing {
-    const ID: &'static str = "zhou-2019";
-    const ABOUT: &'static str =
-        "Zhou, Lan, Liu & Yosinski (NeurIPS 2019), Deconstructing Lottery Tickets: mask criteria, signs, zeros and supermasks, end to end";
-    const CITATION: &'static str = "Zhou et al. 2019";
-
-    fn experiments(&self) -> &'static [ExperimentSpec] {
-        presets::EXPERIMENTS.as_slice()
-    }
-
-    fn figures(&self) -> &'static [FigureSpec] {
-        figures::FIGURES.as_slice()
-    }
-
-    fn preset(&self, experiment: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-        let (net, ablation) = presets::parse(experiment);
-        presets::experiment(net, ablation, scale, dataset)
-    }
-
-    fn runs_at(&self, experiment: &str, scale: Scale) -> bool {
-        let (net, ablation) = presets::parse(experiment);
-        presets::runs_at(net, ablation, scale)
-    }
-
-    fn needs(&self, figure: &str, experiment: &str, cfg: &ExperimentConfig, job: &JobId) -> bool {
-        figures::needs(figure, experiment, cfg, job)
-    }
-
-    fn draw(&self, figure: &str, results: &Results) -> Result<Figure> {
-        figures::draw(figure, results)
-    }
-
-    fn claims(&self, results: &Results) -> Result<Vec<Claim>> {
-        claims::claims(results)
-    }
-}
-
-fn main() -> ExitCode {
-    harness::main(Deconstructing)
+harness::paper! {
+    Deconstructing = "zhou-2019", "Zhou et al. 2019",
+    "Zhou, Lan, Liu & Yosinski (NeurIPS 2019), Deconstructing Lottery Tickets: mask criteria, signs, zeros and supermasks, end to end", included
 }

@@ -189,6 +189,18 @@ pub fn parse(experiment: &str) -> (Net, Ablation) {
     grid().into_iter().find(|(n, a)| name(*n, *a) == experiment).unwrap_or_else(|| panic!("no experiment `{experiment}`"))
 }
 
+/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
+pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    let (net, ablation) = parse(name);
+    experiment(net, ablation, scale, dataset)
+}
+
+/// Whether `scale` includes the experiment called `name`.
+pub fn included(name: &str, scale: Scale) -> bool {
+    let (net, ablation) = parse(name);
+    runs_at(net, ablation, scale)
+}
+
 /// The config of `net` under `a` at `scale` on `dataset` (seed 0).
 pub fn experiment(net: Net, a: Ablation, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
     let (depth, lr, paper_iterations, conv_rate) = match net {
