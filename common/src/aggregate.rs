@@ -51,7 +51,7 @@ pub fn summarise(records: &[StageRecord]) -> Result<Vec<LevelSummary>> {
     let ok: Vec<&StageRecord> = records.iter().filter(|r| r.outcome.status == crate::train::Status::Completed).collect();
     let early = |r: &StageRecord| r.outcome.log.early_stop_index();
     let level: Vec<u32> = ok.iter().map(|r| r.level).collect();
-    let kind: Vec<&str> = ok.iter().map(|r| r.stage.kind().name()).collect();
+    let kind: Vec<String> = ok.iter().map(|r| r.stage.kind().name()).collect();
     let density: Vec<f64> = ok.iter().map(|r| 100.0 * r.density).collect();
     let es_iter: Vec<f64> = ok.iter().map(|r| early(r).map(|i| r.outcome.log.iteration[i] as f64).unwrap_or(f64::NAN)).collect();
     let es_test: Vec<f64> = ok.iter().map(|r| early(r).map(|i| r.outcome.log.test_acc[i]).unwrap_or(f64::NAN)).collect();

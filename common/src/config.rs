@@ -119,19 +119,61 @@ pub enum Kept {
     Pooled(i64),
 }
 
-/// Which levels get a branch of a kind, and how many independent copies (e.g. 3
-/// reinitialisations per ticket in Frankle & Carbin).
+/// Which levels get a branch of a kind, how many independent copies (e.g. 3
+/// reinitialisations per ticket in Frankle & Carbin), and the kind's parameters. Branches are
+/// not part of the trunk identity; a branch's non-default parameters name its stage folders
+/// (`<kind>-<id>_<copy>`), so two branches of one kind with other parameters never share one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "BranchFile", into = "BranchFile")]
 pub struct BranchConfig {
+    /// The kind, carrying the identity of `params`.
     pub kind: BranchKind,
     pub levels: Vec<u32>,
-    #[serde(default = "one")]
     pub copies: u32,
+    /// The kind's non-default parameters, canonical ([`crate::stage::Kind::params`]).
+    pub params: crate::stage::Params,
+}
+
+impl BranchConfig {
+    /// `copies` copies of `kind` (its default parameters) at `levels`.
+    pub fn new(kind: BranchKind, levels: Vec<u32>, copies: u32) -> BranchConfig {
+        BranchConfig { kind, levels, copies, params: crate::stage::Params::new() }
+    }
+
+    /// `self` with the kind's parameters `params` (checked and made canonical by the kind).
+    pub fn with_params(self, params: crate::stage::Params) -> Result<BranchConfig> {
+        let params = self.kind.get().params(&params).with_context(|| format!("branch {}", self.kind.as_str()))?;
+        Ok(BranchConfig { kind: self.kind.with_params(crate::stage::ParamsId::of(&params)), params, ..self })
+    }
+}
+
+/// A branch as a config file states it: the kind by name, its parameters beside it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BranchFile {
+    kind: String,
+    levels: Vec<u32>,
+    #[serde(default = "one")]
+    copies: u32,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    params: crate::stage::Params,
 }
 
 fn one() -> u32 {
     1
+}
+
+impl TryFrom<BranchFile> for BranchConfig {
+    type Error = anyhow::Error;
+    fn try_from(f: BranchFile) -> Result<Self> {
+        BranchConfig::new(BranchKind::named(&f.kind)?, f.levels, f.copies).with_params(f.params)
+    }
+}
+
+impl From<BranchConfig> for BranchFile {
+    fn from(b: BranchConfig) -> Self {
+        BranchFile { kind: b.kind.as_str().to_string(), levels: b.levels, copies: b.copies, params: b.params }
+    }
 }
 
 /// One IMP experiment: `replicates` independent runs of level 0 (dense) … `levels`. Unknown

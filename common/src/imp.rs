@@ -53,10 +53,11 @@ pub enum StageKind {
 }
 
 impl StageKind {
-    pub fn name(self) -> &'static str {
+    /// `main`, or the branch's label (`reinit`; `perturb-1a2b3c4d` with parameters).
+    pub fn name(self) -> String {
         match self {
-            StageKind::Main => "main",
-            StageKind::Branch(k) => k.as_str(),
+            StageKind::Main => "main".into(),
+            StageKind::Branch(k) => k.label(),
         }
     }
 
@@ -64,14 +65,14 @@ impl StageKind {
         if s == "main" {
             return Ok(StageKind::Main);
         }
-        BranchKind::named(s).map(StageKind::Branch)
+        BranchKind::parse_label(s).map(StageKind::Branch)
     }
 }
 
 impl Stage {
     /// Folder and HDF5 group name (the kind's [`crate::stage::Kind::stage_name`]).
     pub fn name(self) -> String {
-        kind_of(self).stage_name(self.copy())
+        kind_of(self).stage_name(&self.kind().name(), self.copy())
     }
 
     /// The copy index (0 for the trunk).

@@ -18,7 +18,11 @@ pub mod spawn;
 pub mod trunk;
 pub mod untrained;
 
-pub use registry::{register, BranchKind};
+pub use registry::{register, BranchKind, ParamsId};
+
+/// A branch's parameters as its config states them (a TOML table, `params = { … }`); each kind
+/// reads its own, typed ([`Kind::params`], [`StageCx::params`]).
+pub type Params = serde_json::Map<String, serde_json::Value>;
 
 use crate::config::{BranchConfig, ExperimentConfig, RetrainStart};
 use crate::imp::{Experiment, JobId, Stage, StageRecord};
@@ -41,9 +45,21 @@ pub trait Kind: Sync + Send {
     /// Folder, HDF5 group and config name (`reinit`, `spawn-reinit`).
     fn name(&self) -> &'static str;
 
-    /// The stage name of copy `copy` (`reinit_2`).
-    fn stage_name(&self, copy: u32) -> String {
-        format!("{}_{copy}", self.name())
+    /// The stage name of copy `copy` of the branch labelled `label` (the kind's name, with
+    /// `-<params>` when it has parameters): `reinit_2`.
+    fn stage_name(&self, label: &str, copy: u32) -> String {
+        format!("{label}_{copy}")
+    }
+
+    /// The canonical form of a branch's `params`: checked, typed, and with every parameter at
+    /// its default left out, so that stating a default keeps the folder name. Default: the kind
+    /// takes none. A kind with parameters parses them into its own type (unknown keys are
+    /// errors) and writes back the non-default ones.
+    fn params(&self, params: &Params) -> Result<Params> {
+        if let Some(key) = params.keys().next() {
+            anyhow::bail!("branch kind `{}` takes no parameters, but its params set `{key}`; remove it", self.name());
+        }
+        Ok(Params::new())
     }
 
     /// How many copies a branch asking for `asked` gets (one-shot pruning: always one).
@@ -133,6 +149,19 @@ pub struct StageCx<'a> {
 impl StageCx<'_> {
     pub fn config(&self) -> &ExperimentConfig {
         self.exp.config
+    }
+
+    /// This branch's parameters as the kind's type `T` (its defaults where the config states
+    /// none; the trunk has none).
+    pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        let raw = match self.job.stage {
+            Stage::Main => Params::new(),
+            Stage::Branch(kind, _) => {
+                let branch = self.config().branches.iter().find(|b| b.kind == kind);
+                branch.map(|b| b.params.clone()).ok_or_else(|| anyhow::format_err!("no branch `{kind}` in the config"))?
+            }
+        };
+        serde_json::from_value(serde_json::Value::Object(raw)).map_err(|e| anyhow::format_err!("branch {}: params: {e}", self.job.stage))
     }
 
     /// `(replicate, level)` as seed coordinates.

@@ -24,11 +24,11 @@ impl Kind for Oneshot {
         self.name
     }
 
-    fn stage_name(&self, copy: u32) -> String {
-        if !self.reinit && copy == 0 {
+    fn stage_name(&self, label: &str, copy: u32) -> String {
+        if label == "oneshot" && copy == 0 {
             "oneshot".into()
         } else {
-            format!("{}_{copy}", self.name)
+            format!("{label}_{copy}")
         }
     }
 

@@ -30,20 +30,106 @@ pub fn register(kind: &'static dyn Kind) -> Result<()> {
 }
 
 crate::registered_name! {
-    /// A branch kind by name: what a config's `branches` table, stage folders (`reinit_2`) and
-    /// HDF5 groups call it.
-    BranchKind => KINDS, dyn Kind
+    /// A registered kind's name.
+    KindName => KINDS, dyn Kind
+}
+
+/// Identity of a branch's parameters: the first 32 bits of the SHA-256 of their canonical JSON
+/// (the kind's non-default parameters, [`Kind::params`]); 0 when there are none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ParamsId(u32);
+
+impl ParamsId {
+    /// The identity of canonical `params` (0 for none).
+    pub fn of(params: &super::Params) -> ParamsId {
+        if params.is_empty() {
+            return ParamsId(0);
+        }
+        let digest = crate::util::sha256_hex(serde_json::Value::Object(params.clone()).to_string().as_bytes());
+        ParamsId(u32::from_str_radix(&digest[..8], 16).expect("hex digits"))
+    }
+}
+
+/// A branch kind with its parameters' identity: what stage folders (`reinit_2`; with
+/// non-default parameters `<kind>-<8 hex digits>_2`, open_lth's rule) and HDF5 groups call a
+/// branch. A config's branch names the kind and its `params` separately
+/// ([`crate::config::BranchConfig`]). Copy, compared and hashed by (name, parameters),
+/// ordered as registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BranchKind {
+    name: KindName,
+    params: ParamsId,
 }
 
 impl BranchKind {
-    pub const REINIT: BranchKind = BranchKind("reinit");
-    pub const RANDOM_PRUNE: BranchKind = BranchKind("random-prune");
-    pub const ONESHOT: BranchKind = BranchKind("oneshot");
-    pub const ONESHOT_REINIT: BranchKind = BranchKind("oneshot-reinit");
-    pub const SPAWN: BranchKind = BranchKind("spawn");
-    pub const SPAWN_REINIT: BranchKind = BranchKind("spawn-reinit");
-    pub const SPAWN_RANDOM_PRUNE: BranchKind = BranchKind("spawn-random-prune");
-    pub const UNTRAINED: BranchKind = BranchKind("untrained");
-    pub const UNTRAINED_SIGNED_CONSTANT: BranchKind = BranchKind("untrained-signed-constant");
-    pub const LEARNED_SUPERMASK: BranchKind = BranchKind("learned-supermask");
+    pub const REINIT: BranchKind = BranchKind::builtin("reinit");
+    pub const RANDOM_PRUNE: BranchKind = BranchKind::builtin("random-prune");
+    pub const ONESHOT: BranchKind = BranchKind::builtin("oneshot");
+    pub const ONESHOT_REINIT: BranchKind = BranchKind::builtin("oneshot-reinit");
+    pub const SPAWN: BranchKind = BranchKind::builtin("spawn");
+    pub const SPAWN_REINIT: BranchKind = BranchKind::builtin("spawn-reinit");
+    pub const SPAWN_RANDOM_PRUNE: BranchKind = BranchKind::builtin("spawn-random-prune");
+    pub const UNTRAINED: BranchKind = BranchKind::builtin("untrained");
+    pub const UNTRAINED_SIGNED_CONSTANT: BranchKind = BranchKind::builtin("untrained-signed-constant");
+    pub const LEARNED_SUPERMASK: BranchKind = BranchKind::builtin("learned-supermask");
+
+    const fn builtin(name: &'static str) -> BranchKind {
+        BranchKind { name: KindName(name), params: ParamsId(0) }
+    }
+
+    /// The registered kind called `name`, with its default parameters.
+    pub fn named(name: &str) -> Result<BranchKind> {
+        Ok(BranchKind { name: KindName::named(name)?, params: ParamsId(0) })
+    }
+
+    /// The same kind with parameters of identity `params`.
+    pub fn with_params(self, params: ParamsId) -> BranchKind {
+        BranchKind { params, ..self }
+    }
+
+    pub fn params_id(self) -> ParamsId {
+        self.params
+    }
+
+    /// The kind's name (`spawn`), whatever its parameters.
+    pub fn as_str(self) -> &'static str {
+        self.name.as_str()
+    }
+
+    /// What the kind does.
+    pub fn get(self) -> &'static dyn Kind {
+        self.name.get()
+    }
+
+    /// The name stage folders use: the kind's, then `-<params>` when it has parameters.
+    pub fn label(self) -> String {
+        match self.params {
+            ParamsId(0) => self.as_str().to_string(),
+            ParamsId(id) => format!("{}-{id:08x}", self.as_str()),
+        }
+    }
+
+    /// Inverse of [`BranchKind::label`].
+    pub fn parse_label(label: &str) -> Result<BranchKind> {
+        if let Ok(kind) = BranchKind::named(label) {
+            return Ok(kind);
+        }
+        if let Some((name, id)) = label.rsplit_once('-') {
+            if id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+                if let Ok(kind) = BranchKind::named(name) {
+                    let id = u32::from_str_radix(id, 16)?;
+                    if id != 0 {
+                        return Ok(kind.with_params(ParamsId(id)));
+                    }
+                }
+            }
+        }
+        BranchKind::named(label)
+    }
+}
+
+impl std::fmt::Display for BranchKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label())
+    }
 }

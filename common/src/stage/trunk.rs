@@ -24,7 +24,7 @@ impl Kind for Trunk {
         "main"
     }
 
-    fn stage_name(&self, _copy: u32) -> String {
+    fn stage_name(&self, _label: &str, _copy: u32) -> String {
         "main".into()
     }
 

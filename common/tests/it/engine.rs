@@ -30,10 +30,7 @@ pub fn config(levels: u32) -> ExperimentConfig {
     let prune = PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 };
     ExperimentConfig {
         replicates: 2,
-        branches: vec![
-            BranchConfig { kind: BranchKind::REINIT, levels: vec![2], copies: 1 },
-            BranchConfig { kind: BranchKind::ONESHOT, levels: vec![2], copies: 1 },
-        ],
+        branches: vec![BranchConfig::new(BranchKind::REINIT, vec![2], 1), BranchConfig::new(BranchKind::ONESHOT, vec![2], 1)],
         seed: 11,
         ..ExperimentConfig::new("test-imp".into(), "smoke", DatasetName::Synthetic, model, train, prune, levels)
     }
@@ -276,7 +273,7 @@ fn end_to_end_imp_learns_writes_hdf5_and_is_schedule_independent() {
 fn summaries_aggregate_replicates_per_level_and_kind() {
     let d = data();
     let mut cfg = config(1);
-    cfg.branches = vec![BranchConfig { kind: BranchKind::REINIT, levels: vec![1], copies: 2 }];
+    cfg.branches = vec![BranchConfig::new(BranchKind::REINIT, vec![1], 2)];
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, dir.path());
     let rows = common::aggregate::summarise(&recs).unwrap();
@@ -372,7 +369,7 @@ fn the_run_identity_ignores_trials_and_branches_but_not_data_or_protocol() {
     let base = cfg.hash();
     let mut more = cfg.clone();
     more.replicates += 3;
-    more.branches.push(BranchConfig { kind: BranchKind::RANDOM_PRUNE, levels: vec![1, 2], copies: 4 });
+    more.branches.push(BranchConfig::new(BranchKind::RANDOM_PRUNE, vec![1, 2], 4));
     assert_eq!(more.hash(), base, "trials and branches leave the trunk's identity alone");
     let mut other = cfg.clone();
     other.train.iterations += 1;

@@ -65,7 +65,7 @@ fn spawned_copies_start_from_theta_k_and_see_their_own_data_order() {
     let mut cfg = config(0);
     cfg.replicates = 1;
     cfg.rewind_iteration = 20;
-    cfg.branches = vec![BranchConfig { kind: BranchKind::SPAWN, levels: vec![0], copies: 2 }];
+    cfg.branches = vec![BranchConfig::new(BranchKind::SPAWN, vec![0], 2)];
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, dir.path());
     let spawn = |c| recs.iter().find(|r| r.stage == Stage::Branch(BranchKind::SPAWN, c)).unwrap();
@@ -109,9 +109,9 @@ fn spawned_controls_pair_up_on_one_start_with_two_data_orders() {
     let d = data();
     let mut cfg = config(1);
     cfg.branches = vec![
-        BranchConfig { kind: BranchKind::REINIT, levels: vec![1], copies: 1 },
-        BranchConfig { kind: BranchKind::SPAWN_REINIT, levels: vec![1], copies: 2 },
-        BranchConfig { kind: BranchKind::SPAWN_RANDOM_PRUNE, levels: vec![1], copies: 2 },
+        BranchConfig::new(BranchKind::REINIT, vec![1], 1),
+        BranchConfig::new(BranchKind::SPAWN_REINIT, vec![1], 2),
+        BranchConfig::new(BranchKind::SPAWN_RANDOM_PRUNE, vec![1], 2),
     ];
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, dir.path());
@@ -333,7 +333,7 @@ fn one_shot_pruning_needs_only_the_dense_network_and_keeps_imps_counts() {
         let mut cfg = config(3);
         cfg.replicates = 1;
         cfg.prune = prune;
-        cfg.branches = vec![BranchConfig { kind: BranchKind::ONESHOT, levels: vec![2, 3], copies: 1 }];
+        cfg.branches = vec![BranchConfig::new(BranchKind::ONESHOT, vec![2, 3], 1)];
         let dir = tempfile::tempdir().unwrap();
         let recs = run_imp(&cfg, &d, 2, dir.path());
         for level in [2, 3] {

@@ -157,8 +157,8 @@ fn untrained_supermasks_are_the_levels_mask_on_theta_k_evaluated_once() {
     let mut cfg = config(1);
     cfg.replicates = 1;
     cfg.branches = vec![
-        common::config::BranchConfig { kind: common::config::BranchKind::UNTRAINED, levels: vec![1], copies: 1 },
-        common::config::BranchConfig { kind: common::config::BranchKind::UNTRAINED_SIGNED_CONSTANT, levels: vec![1], copies: 1 },
+        common::config::BranchConfig::new(common::config::BranchKind::UNTRAINED, vec![1], 1),
+        common::config::BranchConfig::new(common::config::BranchKind::UNTRAINED_SIGNED_CONSTANT, vec![1], 1),
     ];
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, dir.path());
@@ -185,7 +185,7 @@ fn a_learned_supermask_branch_learns_logits_over_the_levels_frozen_weights() {
     let d = data();
     let mut cfg = config(1);
     cfg.replicates = 1;
-    cfg.branches = vec![common::config::BranchConfig { kind: common::config::BranchKind::LEARNED_SUPERMASK, levels: vec![0, 1], copies: 1 }];
+    cfg.branches = vec![common::config::BranchConfig::new(common::config::BranchKind::LEARNED_SUPERMASK, vec![0, 1], 1)];
     let missing = cfg.validate().unwrap_err().to_string();
     assert!(missing.contains("needs a [supermask] table"), "{missing}");
     cfg.supermask = Some(common::supermask::SupermaskConfig {

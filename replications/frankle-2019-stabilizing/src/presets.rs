@@ -229,12 +229,12 @@ pub fn included(name: &str, scale: Scale) -> bool {
 pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
     let levels = v.levels(scale);
     let analysed = v.analysed_levels(scale).to_vec();
-    let mut branches = vec![BranchConfig { kind: BranchKind::SPAWN, levels: v.pair_levels(scale), copies: 2 }];
+    let mut branches = vec![BranchConfig::new(BranchKind::SPAWN, v.pair_levels(scale), 2)];
     if k == 0 {
         // The controls at every level where the paper draws them; at `small` where we analyse.
         let control_levels = if scale == Scale::Paper { (1..=levels).collect() } else { analysed };
         for kind in [BranchKind::REINIT, BranchKind::RANDOM_PRUNE] {
-            branches.push(BranchConfig { kind, levels: control_levels.clone(), copies: 1 });
+            branches.push(BranchConfig::new(kind, control_levels.clone(), 1));
         }
     }
     let (model, train) = network(v, scale);

@@ -192,9 +192,9 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
     let (spawn_pairs, control_pairs) = pairs(v, scale);
     let sparse = if scale == Scale::Smoke { 2 } else { v.sparse_level() };
     let branches = vec![
-        BranchConfig { kind: BranchKind::SPAWN, levels: vec![0, sparse], copies: 2 * spawn_pairs },
-        BranchConfig { kind: BranchKind::SPAWN_REINIT, levels: vec![sparse], copies: 2 * control_pairs },
-        BranchConfig { kind: BranchKind::SPAWN_RANDOM_PRUNE, levels: vec![sparse], copies: 2 * control_pairs },
+        BranchConfig::new(BranchKind::SPAWN, vec![0, sparse], 2 * spawn_pairs),
+        BranchConfig::new(BranchKind::SPAWN_REINIT, vec![sparse], 2 * control_pairs),
+        BranchConfig::new(BranchKind::SPAWN_RANDOM_PRUNE, vec![sparse], 2 * control_pairs),
     ];
     let (model, train, prune) = match v.net {
         Net::Lenet => lenet(scale),

@@ -93,10 +93,10 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
     let all: Vec<u32> = (0..=levels).collect();
     let pruned: Vec<u32> = (1..=levels).collect();
     let branches = vec![
-        BranchConfig { kind: BranchKind::REINIT, levels: all.clone(), copies: reinits },
-        BranchConfig { kind: BranchKind::RANDOM_PRUNE, levels: pruned.clone(), copies: randoms },
-        BranchConfig { kind: BranchKind::ONESHOT, levels: pruned.clone(), copies: 1 },
-        BranchConfig { kind: BranchKind::ONESHOT_REINIT, levels: pruned, copies: 1 },
+        BranchConfig::new(BranchKind::REINIT, all.clone(), reinits),
+        BranchConfig::new(BranchKind::RANDOM_PRUNE, pruned.clone(), randoms),
+        BranchConfig::new(BranchKind::ONESHOT, pruned.clone(), 1),
+        BranchConfig::new(BranchKind::ONESHOT_REINIT, pruned, 1),
     ];
     let arch = match net {
         Net::Lenet => Arch::Lenet { hidden: vec![300, 100] },

@@ -240,7 +240,7 @@ pub fn experiment(e: Exp, scale: Scale, dataset: DatasetName) -> ExperimentConfi
     let branches = match e.role {
         Role::Own(_) => {
             let levels = if scale == Scale::Small && e.net == Net::Vgg { vec![levels / 2, levels] } else { (1..=levels).collect() };
-            vec![BranchConfig { kind: BranchKind::RANDOM_PRUNE, levels, copies: 1 }]
+            vec![BranchConfig::new(BranchKind::RANDOM_PRUNE, levels, 1)]
         }
         Role::Transfer { .. } => vec![],
     };

@@ -174,7 +174,7 @@ pub fn experiment(s: Setting, scale: Scale, dataset: DatasetName) -> ExperimentC
             (Scale::Small, Net::Lenet) => 2,
             _ => 1,
         },
-        branches: vec![BranchConfig { kind: BranchKind::ONESHOT, levels: oneshot, copies: 1 }],
+        branches: vec![BranchConfig::new(BranchKind::ONESHOT, oneshot, 1)],
         ..ExperimentConfig::new(format!("{}-{}", s.name(), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
     }
 }

@@ -227,11 +227,11 @@ pub fn experiment(net: Net, a: Ablation, scale: Scale, dataset: DatasetName) -> 
             _ => (1..=levels).collect(),
         };
         for kind in [BranchKind::UNTRAINED, BranchKind::UNTRAINED_SIGNED_CONSTANT] {
-            branches.push(BranchConfig { kind, levels: pruned.clone(), copies: 1 });
+            branches.push(BranchConfig::new(kind, pruned.clone(), 1));
         }
     }
     if a == LOTTERY {
-        branches.push(BranchConfig { kind: BranchKind::LEARNED_SUPERMASK, levels: vec![0], copies: 1 });
+        branches.push(BranchConfig::new(BranchKind::LEARNED_SUPERMASK, vec![0], 1));
     }
     let arch = match net {
         Net::Lenet => Arch::Lenet { hidden: vec![300, 100] },
