@@ -19,6 +19,11 @@ pub struct Stat {
 }
 
 impl Stat {
+    /// The mean of `values` (`None` when empty).
+    pub fn mean_of(values: &[f64]) -> Option<f64> {
+        Stat::of(values).map(|s| s.mean)
+    }
+
     /// Mean, min and max of `values` (`None` when empty).
     pub fn of(values: &[f64]) -> Option<Stat> {
         (!values.is_empty()).then(|| Stat {

@@ -26,4 +26,4 @@ pub mod testkit;
 
 pub use claims::{Claim, Tolerance, Verdict};
 pub use cli::main;
-pub use paper::{ExperimentSpec, FigureSpec, Loaded, Paper, Results, Scale};
+pub use paper::{ExperimentSpec, FigureSpec, Loaded, Paper, Readout, Results, Scale};

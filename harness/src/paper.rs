@@ -4,7 +4,7 @@ use crate::claims::Claim;
 use anyhow::Result;
 use common::config::ExperimentConfig;
 use common::data::DatasetName;
-use common::imp::JobId;
+use common::imp::{JobId, StageKind, StageRecord};
 use common::plot::Figure;
 use common::results::ExperimentResults;
 use std::collections::BTreeMap;
@@ -58,6 +58,33 @@ pub struct FigureSpec {
     pub experiments: &'static [&'static str],
 }
 
+/// Which evaluation of a run a number is read at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readout {
+    /// The last evaluation (the end of training).
+    Final,
+    /// The evaluation of minimum validation loss (Frankle & Carbin's early stop).
+    EarlyStop,
+    /// The evaluation of maximum validation accuracy, the first on ties (Renda et al.'s).
+    BestValidation,
+    /// The first evaluation (an untrained stage's only one).
+    First,
+}
+
+impl Readout {
+    /// The test accuracy of `log` at this evaluation (`None` if there is none; at the best
+    /// validation, also when the test set was not measured there).
+    pub fn test_accuracy(self, log: &common::train::EvalLog) -> Option<f64> {
+        let i = match self {
+            Readout::Final => log.test_acc.len().checked_sub(1)?,
+            Readout::EarlyStop => log.early_stop_index()?,
+            Readout::BestValidation => log.best_val_acc_index()?,
+            Readout::First => 0,
+        };
+        log.test_acc.get(i).copied().filter(|a| self != Readout::BestValidation || a.is_finite())
+    }
+}
+
 /// A results file read back, with what captions need.
 pub struct Loaded {
     pub spec: ExperimentSpec,
@@ -68,6 +95,22 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Every stage of `kind` at `level` (all replicates and copies), in stored order.
+    pub fn records(&self, level: u32, kind: StageKind) -> impl Iterator<Item = &StageRecord> {
+        self.results.records.iter().filter(move |r| r.level == level && r.stage.kind() == kind)
+    }
+
+    /// The test accuracy of every sample (replicate × copy) of `kind` at `level`, read at
+    /// `readout`.
+    pub fn accuracies(&self, level: u32, kind: StageKind, readout: Readout) -> Vec<f64> {
+        self.records(level, kind).filter_map(|r| readout.test_accuracy(&r.outcome.log)).collect()
+    }
+
+    /// The fraction of prunable weights remaining at trunk level `level`.
+    pub fn density(&self, level: u32) -> Option<f64> {
+        self.records(level, StageKind::Main).next().map(|r| r.density)
+    }
+
     /// Per-(level, stage kind) means and spreads over replicates and copies.
     pub fn summary(&self) -> Result<Vec<common::aggregate::LevelSummary>> {
         common::aggregate::summarise(&self.results.records)
@@ -186,4 +229,29 @@ macro_rules! paper {
             $crate::main($name)
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Readout;
+    use common::train::EvalLog;
+
+    #[test]
+    fn each_readout_reads_its_evaluation() {
+        let nan = f64::NAN;
+        let log = EvalLog {
+            iteration: vec![0, 100, 200, 300],
+            train_loss: vec![nan, 1.0, 0.8, 0.7],
+            val_loss: vec![2.0, 0.5, 0.6, 0.9],
+            val_acc: vec![0.1, 0.8, 0.9, 0.9],
+            test_loss: vec![2.0, 0.5, nan, 0.9],
+            test_acc: vec![0.11, 0.81, nan, 0.93],
+        };
+        assert_eq!(Readout::First.test_accuracy(&log), Some(0.11));
+        assert_eq!(Readout::EarlyStop.test_accuracy(&log), Some(0.81), "minimum validation loss at 100");
+        assert_eq!(Readout::Final.test_accuracy(&log), Some(0.93));
+        // Best validation accuracy first at 200, where the test set was not measured.
+        assert_eq!(Readout::BestValidation.test_accuracy(&log), None);
+        assert_eq!(Readout::Final.test_accuracy(&EvalLog::default()), None);
+    }
 }

@@ -21,10 +21,6 @@ use common::imp::StageKind;
 use harness::claims::pp;
 use harness::{Claim, Loaded, Results, Scale, Verdict};
 
-fn mean(values: &[f64]) -> Option<f64> {
-    Stat::of(values).map(|s| s.mean)
-}
-
 /// One variant's experiments, by k.
 struct Runs<'a> {
     variant: Variant,
@@ -54,14 +50,14 @@ impl<'a> Runs<'a> {
 
     /// "ResNet-20 at 16.8 %": the variant and the claim level's density.
     fn at_level(&self) -> String {
-        let density = self.by_k.first().and_then(|(_, l)| figures::density(l, self.level())).unwrap_or_else(|| 0.8f64.powi(self.level() as i32));
+        let density = self.by_k.first().and_then(|(_, l)| l.density(self.level())).unwrap_or_else(|| 0.8f64.powi(self.level() as i32));
         format!("{} at {:.1} %", self.variant.label(), 100.0 * density)
     }
 
     /// IMP's mean accuracy at the claim level minus the dense network's, rewound to `k`.
     fn vs_dense(&self, k: u64) -> Option<f64> {
         let l = self.at(k)?;
-        Some(mean(&figures::accuracies(l, self.level(), StageKind::Main))? - figures::dense(l)?.mean)
+        Some(Stat::mean_of(&figures::accuracies(l, self.level(), StageKind::Main))? - figures::dense(l)?.mean)
     }
 
     fn matching_claim(&self, k: u64, paper: &str, expected: bool) -> Claim {
@@ -78,8 +74,8 @@ impl<'a> Runs<'a> {
 
     fn no_better_than_reinit(&self) -> Claim {
         let ours = self.at(0).and_then(|l| {
-            let imp = mean(&figures::accuracies(l, self.level(), StageKind::Main))?;
-            let reinit = mean(&figures::accuracies(l, self.level(), StageKind::Branch(BranchKind::REINIT)))?;
+            let imp = Stat::mean_of(&figures::accuracies(l, self.level(), StageKind::Main))?;
+            let reinit = Stat::mean_of(&figures::accuracies(l, self.level(), StageKind::Branch(BranchKind::REINIT)))?;
             Some((format!("IMP {} vs random reinit", pp(imp - reinit)), imp - reinit <= 0.01))
         });
         Claim::judged(
@@ -120,7 +116,11 @@ impl<'a> Runs<'a> {
         let late = self.late_k();
         let value = |k: u64, normalised: bool| -> Option<f64> {
             let l = self.at(k)?;
-            mean(&if data_order { figures::data_order_stability(l, self.level(), normalised) } else { figures::pruning_stability(l, self.level(), normalised) })
+            Stat::mean_of(&if data_order {
+                figures::data_order_stability(l, self.level(), normalised)
+            } else {
+                figures::pruning_stability(l, self.level(), normalised)
+            })
         };
         let what = if data_order { "data order" } else { "pruning" };
         let paper = if data_order {

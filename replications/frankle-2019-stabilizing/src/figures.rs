@@ -12,9 +12,9 @@ use crate::presets::{self, Variant};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
-use common::imp::{JobId, StageKind, StageRecord};
+use common::imp::{JobId, StageKind};
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
-use harness::{FigureSpec, Loaded, Results, Scale};
+use harness::{FigureSpec, Loaded, Readout, Results, Scale};
 use std::sync::LazyLock;
 
 /// Every figure draws from every experiment present at the scale.
@@ -64,13 +64,9 @@ pub fn by_k(results: &Results, variant: Variant) -> Vec<(u64, &Loaded)> {
     v
 }
 
-fn records(l: &Loaded, level: u32, kind: StageKind) -> impl Iterator<Item = &StageRecord> {
-    l.results.records.iter().filter(move |r| r.level == level && r.stage.kind() == kind)
-}
-
 /// Final test accuracy of every sample (replicate × copy) of `kind` at `level`.
 pub fn accuracies(l: &Loaded, level: u32, kind: StageKind) -> Vec<f64> {
-    records(l, level, kind).filter_map(|r| r.outcome.log.test_acc.last().copied()).collect()
+    l.accuracies(level, kind, Readout::Final)
 }
 
 /// Final test accuracy of the dense networks (the trunk's level 0), one per replicate.
@@ -81,23 +77,18 @@ pub fn dense(l: &Loaded) -> Option<Stat> {
 /// Stability to pruning of the trunk at `level`, per replicate: ‖θ_L − m ⊙ θ_T‖, divided by
 /// ‖m ⊙ (θ_T − θ_k)‖ when `normalised`.
 pub fn pruning_stability(l: &Loaded, level: u32, normalised: bool) -> Vec<f64> {
-    records(l, level, StageKind::Main).filter_map(|r| r.pruning.map(|p| if normalised { p.normalised() } else { p.distance })).collect()
+    l.records(level, StageKind::Main).filter_map(|r| r.pruning.map(|p| if normalised { p.normalised() } else { p.distance })).collect()
 }
 
 /// Stability to data order at `level`: the distance between each spawned pair's copies, divided
 /// by the same full-network travel as [`pruning_stability`] when `normalised`.
 pub fn data_order_stability(l: &Loaded, level: u32, normalised: bool) -> Vec<f64> {
-    records(l, level, StageKind::Branch(BranchKind::SPAWN))
+    l.records(level, StageKind::Branch(BranchKind::SPAWN))
         .filter_map(|r| {
             let d = r.pair.as_ref()?.distance;
             Some(if normalised { d / r.pruning?.travel } else { d })
         })
         .collect()
-}
-
-/// Fraction of weights remaining at `level` (from any stage of the level).
-pub fn density(l: &Loaded, level: u32) -> Option<f64> {
-    l.results.records.iter().find(|r| r.level == level && r.stage.kind() == StageKind::Main).map(|r| r.density)
 }
 
 fn caption(figure: &str, results: &Results) -> String {
@@ -115,7 +106,7 @@ fn caption(figure: &str, results: &Results) -> String {
                 variant.label(),
                 l.config.replicates,
                 l.config.train.iterations,
-                100.0 * density(l, l.config.levels).unwrap_or(f64::NAN),
+                100.0 * l.density(l.config.levels).unwrap_or(f64::NAN),
                 ks.join(", ")
             ));
             lines.push(format!("    {}", l.dataset_line));
@@ -166,7 +157,7 @@ fn accuracy_vs_sparsity(results: &Results, v: Variant) -> Panel {
     let runs = by_k(results, v);
     let curve = |l: &Loaded, kind: StageKind| -> Vec<(f64, Stat)> {
         (0..=l.config.levels)
-            .filter_map(|level| Some((100.0 * density(l, level)?, Stat::of(&accuracies(l, level, if level == 0 { StageKind::Main } else { kind }))?)))
+            .filter_map(|level| Some((100.0 * l.density(level)?, Stat::of(&accuracies(l, level, if level == 0 { StageKind::Main } else { kind }))?)))
             .collect()
     };
     let mut series: Vec<Series> =
@@ -181,7 +172,7 @@ fn accuracy_vs_sparsity(results: &Results, v: Variant) -> Panel {
             ));
         }
     }
-    let min = runs.iter().filter_map(|(_, l)| density(l, l.config.levels)).fold(1.0, f64::min);
+    let min = runs.iter().filter_map(|(_, l)| l.density(l.config.levels)).fold(1.0, f64::min);
     panel(v.label(), "Percent of weights remaining", "Test accuracy (end of training)", XAxis::PercentRemaining { min: 100.0 * min, max: 100.0 }, series)
 }
 
@@ -203,7 +194,7 @@ fn accuracy_vs_k(results: &Results, v: Variant) -> Panel {
         .enumerate()
         .map(|(i, level)| {
             let points = runs.iter().filter_map(|(k, l)| Some((*k as f64, Stat::of(&accuracies(l, level, StageKind::Main))?))).collect();
-            let at = runs.first().and_then(|(_, l)| density(l, level)).unwrap_or(f64::NAN);
+            let at = runs.first().and_then(|(_, l)| l.density(level)).unwrap_or(f64::NAN);
             line(format!("{:.1} % remaining", 100.0 * at), PALETTE[i % PALETTE.len()], false, points)
         })
         .collect();
@@ -229,7 +220,7 @@ fn stability_vs_k(results: &Results, v: Variant, data_order: bool, normalised: b
                     Some((*k as f64, Stat::of(&values)?))
                 })
                 .collect();
-            let at = runs.first().and_then(|(_, l)| density(l, level)).unwrap_or(f64::NAN);
+            let at = runs.first().and_then(|(_, l)| l.density(level)).unwrap_or(f64::NAN);
             line(format!("{:.1} % remaining", 100.0 * at), PALETTE[i % PALETTE.len()], false, points)
         })
         .collect();

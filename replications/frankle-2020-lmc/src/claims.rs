@@ -20,13 +20,9 @@ use common::interpolate::PairRecord;
 use harness::claims::{pct, pp};
 use harness::{Claim, Loaded, Results};
 
-fn mean(values: &[f64]) -> Option<f64> {
-    Stat::of(values).map(|s| s.mean)
-}
-
 /// Mean test instability of the pairs of `kind` at `level`.
 fn instability(l: &Loaded, level: u32, kind: BranchKind) -> Option<f64> {
-    mean(&figures::pairs(l, level, kind).into_iter().map(PairRecord::test_instability).collect::<Vec<_>>())
+    Stat::mean_of(&figures::pairs(l, level, kind).into_iter().map(PairRecord::test_instability).collect::<Vec<_>>())
 }
 
 const THRESHOLD: &str = "the paper's 2 % barrier threshold";
@@ -84,7 +80,7 @@ impl<'a> Runs<'a> {
         let ours = l.and_then(|l| {
             let level = l.config.levels;
             let dense = figures::dense_accuracy(l)?;
-            let acc = mean(&figures::accuracies(l, level, BranchKind::SPAWN))?;
+            let acc = Stat::mean_of(&figures::accuracies(l, level, BranchKind::SPAWN))?;
             let inst = instability(l, level, BranchKind::SPAWN)?;
             let matching = acc >= dense - MATCHING;
             let agrees = if matching_expected { matching && inst < STABLE } else { !matching };
@@ -115,8 +111,8 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let controls = l0.and_then(|l| {
         let level = l.config.levels;
         let dense = figures::dense_accuracy(l)?;
-        let prune = mean(&figures::accuracies(l, level, BranchKind::SPAWN_RANDOM_PRUNE))?;
-        let reinit = mean(&figures::accuracies(l, level, BranchKind::SPAWN_REINIT))?;
+        let prune = Stat::mean_of(&figures::accuracies(l, level, BranchKind::SPAWN_RANDOM_PRUNE))?;
+        let reinit = Stat::mean_of(&figures::accuracies(l, level, BranchKind::SPAWN_REINIT))?;
         Some((prune - dense, reinit - dense))
     });
     out.push(Claim::judged(
@@ -137,7 +133,7 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
             }
             let (level, Some(dense)) = (l.config.levels, figures::dense_accuracy(l)) else { continue };
             for (kind, label) in SPARSE_KINDS {
-                let (Some(acc), Some(inst)) = (mean(&figures::accuracies(l, level, kind)), instability(l, level, kind)) else { continue };
+                let (Some(acc), Some(inst)) = (Stat::mean_of(&figures::accuracies(l, level, kind)), instability(l, level, kind)) else { continue };
                 points += 1;
                 if acc >= dense - MATCHING && inst >= STABLE {
                     violations.push(format!("{} {label} k = {k}", variant.label()));

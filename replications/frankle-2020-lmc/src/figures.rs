@@ -7,9 +7,10 @@ use crate::presets::{self, Variant};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
-use common::imp::{JobId, Stage, StageKind, StageRecord};
+use common::imp::{JobId, Stage, StageKind};
 use common::interpolate::PairRecord;
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
+use harness::Readout;
 use harness::{FigureSpec, Loaded, Results};
 use std::sync::LazyLock;
 
@@ -46,21 +47,17 @@ pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) 
 
 /// The compared pairs of `kind` at `level`.
 pub fn pairs(l: &Loaded, level: u32, kind: BranchKind) -> Vec<&PairRecord> {
-    records(l, level, kind).filter_map(|r| r.pair.as_ref()).collect()
-}
-
-fn records(l: &Loaded, level: u32, kind: BranchKind) -> impl Iterator<Item = &StageRecord> {
-    l.results.records.iter().filter(move |r| r.level == level && r.stage.kind() == StageKind::Branch(kind))
+    l.records(level, StageKind::Branch(kind)).filter_map(|r| r.pair.as_ref()).collect()
 }
 
 /// Final test accuracy of every copy of `kind` at `level`.
 pub fn accuracies(l: &Loaded, level: u32, kind: BranchKind) -> Vec<f64> {
-    records(l, level, kind).filter_map(|r| r.outcome.log.test_acc.last().copied()).collect()
+    l.accuracies(level, StageKind::Branch(kind), Readout::Final)
 }
 
 /// Final test accuracy of the dense network (the trunk's level 0).
 pub fn dense_accuracy(l: &Loaded) -> Option<f64> {
-    l.results.records.iter().find(|r| r.level == 0 && r.stage == Stage::Main).and_then(|r| r.outcome.log.test_acc.last().copied())
+    l.accuracies(0, StageKind::Main, Readout::Final).first().copied()
 }
 
 /// The experiments of `variant` present in the results, by k.

@@ -52,10 +52,6 @@ fn pm_label(density: f64) -> String {
     format!("Pm = {:.1}%", 100.0 * density)
 }
 
-fn density_at(l: &Loaded, level: u32) -> Option<f64> {
-    l.results.records.iter().find(|r| r.level == level && r.stage == Stage::Main).map(|r| r.density)
-}
-
 fn caption(figure: &str, loaded: &[&Loaded]) -> String {
     let first = loaded[0];
     let mut lines =
@@ -94,7 +90,7 @@ fn figure3(l: &Loaded) -> Result<Figure> {
     let present = |levels: &[u32]| -> Vec<u32> { levels.iter().copied().filter(|&x| x <= max_level).collect() };
     let series = |level: u32, kind: StageKind, color, dashed| -> Option<Series> {
         let pts = curve(recs, level, kind, Metric::TestAcc);
-        let d = density_at(l, level)?;
+        let d = l.density(level)?;
         let label = if kind == MAIN { pm_label(d) } else { format!("{} (reinit)", pm_label(d)) };
         (!pts.is_empty()).then_some(Series { label, color, dashed, spread: Spread::ErrorBars, points: pts })
     };
@@ -145,7 +141,7 @@ fn figure3(l: &Loaded) -> Result<Figure> {
     let middle = present(&FIGURE3_MIDDLE);
     let reinit = figure3_reinit_levels(&l.config);
     let pms = |levels: &[u32]| -> String {
-        let v: Vec<String> = levels.iter().filter_map(|&lv| density_at(l, lv)).map(|d| format!("{:.1}", 100.0 * d)).collect();
+        let v: Vec<String> = levels.iter().filter_map(|&lv| l.density(lv)).map(|d| format!("{:.1}", 100.0 * d)).collect();
         format!("Pm = {} %", v.join(", "))
     };
     let panels = vec![mk(&pms(&left), &left, &[]), mk(&pms(&middle), &middle, &[]), mk("winning tickets vs random reinit (dashed)", &left, &reinit)];

@@ -15,7 +15,7 @@ use common::data::TrainSubset;
 use common::imp::{JobId, StageKind};
 use common::models::Arch;
 use common::plot::{Figure, Panel, Series, Spread, XAxis, TAB10};
-use harness::{FigureSpec, Loaded, Results, Scale};
+use harness::{FigureSpec, Loaded, Readout, Results, Scale};
 use std::sync::LazyLock;
 
 pub const NAMES: [&str; 3] = ["figure-1", "figure-2", "figure-3"];
@@ -86,12 +86,12 @@ pub fn needs(figure: &str, experiment: &str, _cfg: &ExperimentConfig, j: &JobId)
 
 /// Final test accuracy of every sample of `kind` at `level`.
 pub fn accuracy(l: &Loaded, level: u32, kind: StageKind) -> Vec<f64> {
-    l.results.records.iter().filter(|r| r.level == level && r.stage.kind() == kind).filter_map(|r| r.outcome.log.test_acc.last().copied()).collect()
+    l.accuracies(level, kind, Readout::Final)
 }
 
 /// % of prunable weights remaining at `level` (the trunk's record).
 pub fn remaining(l: &Loaded, level: u32) -> Option<f64> {
-    l.results.records.iter().find(|r| r.level == level && r.stage.kind() == StageKind::Main).map(|r| 100.0 * r.density)
+    l.density(level).map(|d| 100.0 * d)
 }
 
 /// `(% remaining, accuracy)` per level of `kind`.

@@ -10,6 +10,7 @@ use common::config::{BranchKind, ExperimentConfig, Retrain};
 use common::imp::{JobId, Stage};
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
 use common::train::EvalLog;
+use harness::Readout;
 use harness::{FigureSpec, Loaded, Results};
 use std::sync::LazyLock;
 
@@ -31,7 +32,7 @@ pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) 
 /// Test accuracy of a run as the paper selects it (papers.md §3.3, "at the best-validation
 /// retraining time"): at the evaluation with the highest validation accuracy, the first on ties.
 pub fn selected_accuracy(log: &EvalLog) -> Option<f64> {
-    log.test_acc.get(log.best_val_acc_index()?).copied().filter(|a| a.is_finite())
+    Readout::BestValidation.test_accuracy(log)
 }
 
 /// Test accuracy of `stage` at `level` minus the dense network's, per replicate, each at its

@@ -28,10 +28,6 @@ use harness::{Claim, Loaded, Results};
 
 const CLAIM_LEVEL: u32 = 12;
 
-fn mean(values: &[f64]) -> Option<f64> {
-    Stat::of(values).map(|s| s.mean)
-}
-
 /// One network's experiments.
 struct Runs<'a> {
     net: Net,
@@ -49,7 +45,7 @@ impl<'a> Runs<'a> {
 
     /// Trained accuracy of `a` at the claim level.
     fn acc(&self, a: Ablation) -> Option<f64> {
-        mean(&figures::trained_accuracy(self.get(a)?, self.level()))
+        Stat::mean_of(&figures::trained_accuracy(self.get(a)?, self.level()))
     }
 
     fn setting(&self) -> String {
@@ -57,7 +53,7 @@ impl<'a> Runs<'a> {
     }
 
     fn at(&self) -> String {
-        match self.get(LOTTERY).and_then(|l| figures::density(l, self.level())) {
+        match self.get(LOTTERY).and_then(|l| l.density(self.level())) {
             Some(density) => format!("{} at {:.1} %", self.net.label(), 100.0 * density),
             None => format!("{} after {} rounds", self.net.label(), self.level()),
         }
@@ -111,7 +107,7 @@ impl<'a> Runs<'a> {
         let accs = |v: &[KeptValues]| -> Option<Vec<f64>> { v.iter().map(|&k| self.acc(Ablation::Kept(k))).collect() };
         let ours = (|| {
             let (s, u, rewind) = (accs(&signed)?, accs(&unsigned)?, self.acc(LOTTERY)?);
-            let (ms, mu) = (mean(&s)?, mean(&u)?);
+            let (ms, mu) = (Stat::mean_of(&s)?, Stat::mean_of(&u)?);
             let worst = s.iter().copied().fold(f64::INFINITY, f64::min) - rewind;
             Some((
                 format!("signed mean {}, unsigned {}, rewind {}; worst signed {} vs rewind", pct(ms), pct(mu), pct(rewind), pp(worst)),
@@ -160,12 +156,12 @@ impl<'a> Runs<'a> {
         let ours = self.get(Ablation::Criterion(Criterion::LargeFinalSameSign)).and_then(|l| {
             let best = (1..=l.config.levels)
                 .flat_map(|level| {
-                    [BranchKind::UNTRAINED, BranchKind::UNTRAINED_SIGNED_CONSTANT].map(|k| (level, k, mean(&figures::untrained_accuracy(l, level, k))))
+                    [BranchKind::UNTRAINED, BranchKind::UNTRAINED_SIGNED_CONSTANT].map(|k| (level, k, Stat::mean_of(&figures::untrained_accuracy(l, level, k))))
                 })
                 .filter_map(|(level, k, a)| Some((level, k, a?)))
                 .max_by(|a, b| a.2.total_cmp(&b.2))?;
             let on = if best.1 == BranchKind::UNTRAINED { "w_i" } else { "signed constants" };
-            let at = figures::density(l, best.0).unwrap_or(f64::NAN);
+            let at = l.density(best.0).unwrap_or(f64::NAN);
             Some((format!("{} (on {on}, {:.1} % remaining)", pct(best.2), 100.0 * at), best.2 >= 0.76))
         });
         Claim::judged(
@@ -179,7 +175,7 @@ impl<'a> Runs<'a> {
 
     fn learned_supermask(&self, paper: &str, tolerance: &str, judge: impl Fn(f64, f64) -> bool) -> Claim {
         let ours = self.get(LOTTERY).and_then(|l| {
-            let (mask, dense) = (mean(&figures::learned_supermask_accuracy(l))?, mean(&figures::trained_accuracy(l, 0))?);
+            let (mask, dense) = (Stat::mean_of(&figures::learned_supermask_accuracy(l))?, Stat::mean_of(&figures::trained_accuracy(l, 0))?);
             Some((format!("{} (dense {})", pct(mask), pct(dense)), judge(mask, dense)))
         });
         Claim::judged(&format!("{}: a learned supermask over untrained weights", self.net.label()), paper, tolerance, &self.setting(), ours)

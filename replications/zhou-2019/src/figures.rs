@@ -11,8 +11,9 @@ use crate::presets::{self, Ablation, Net, LOTTERY};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
-use common::imp::{JobId, Stage, StageKind, StageRecord};
+use common::imp::{JobId, StageKind, StageRecord};
 use common::plot::{Figure, Panel, Series, Spread, XAxis, TAB10};
+use harness::Readout;
 use harness::{FigureSpec, Loaded, Results};
 use std::sync::LazyLock;
 
@@ -51,27 +52,19 @@ pub fn needs(figure: &str, experiment: &str, _cfg: &ExperimentConfig, j: &JobId)
     }
 }
 
-fn records(l: &Loaded, level: u32, kind: StageKind) -> impl Iterator<Item = &StageRecord> {
-    l.results.records.iter().filter(move |r| r.level == level && r.stage.kind() == kind)
-}
-
 /// Test accuracy at early stop of every sample of the trunk at `level`.
 pub fn trained_accuracy(l: &Loaded, level: u32) -> Vec<f64> {
-    records(l, level, StageKind::Main).filter_map(|r| r.outcome.log.test_acc.get(r.outcome.log.early_stop_index()?).copied()).collect()
+    l.accuracies(level, StageKind::Main, Readout::EarlyStop)
 }
 
 /// Test accuracy of the untrained masks of `kind` at `level`.
 pub fn untrained_accuracy(l: &Loaded, level: u32, kind: BranchKind) -> Vec<f64> {
-    records(l, level, StageKind::Branch(kind)).filter_map(|r| r.outcome.log.test_acc.first().copied()).collect()
+    l.accuracies(level, StageKind::Branch(kind), Readout::First)
 }
 
 /// Final test accuracy of the learned supermasks (sampled masks), per sample.
 pub fn learned_supermask_accuracy(l: &Loaded) -> Vec<f64> {
-    records(l, 0, StageKind::Branch(BranchKind::LEARNED_SUPERMASK)).filter_map(|r| r.outcome.log.test_acc.last().copied()).collect()
-}
-
-pub fn density(l: &Loaded, level: u32) -> Option<f64> {
-    l.results.records.iter().find(|r| r.level == level && r.stage == Stage::Main).map(|r| r.density)
+    l.accuracies(0, StageKind::Branch(BranchKind::LEARNED_SUPERMASK), Readout::Final)
 }
 
 /// The experiments of `net` that `figure` draws, in the paper's order.
@@ -137,7 +130,7 @@ fn trained_panel(results: &Results, net: Net, figure: &str, title: &str) -> Pane
     let lines = of(results, net, figure)
         .into_iter()
         .map(|(a, l)| {
-            let points = (0..=l.config.levels).filter_map(|level| Some((100.0 * density(l, level)?, Stat::of(&trained_accuracy(l, level))?))).collect();
+            let points = (0..=l.config.levels).filter_map(|level| Some((100.0 * l.density(level)?, Stat::of(&trained_accuracy(l, level))?))).collect();
             series(a.label(), colour(figure, a), a == LOTTERY && figure != "figure-2", points)
         })
         .collect();
@@ -149,7 +142,7 @@ fn untrained_panel(results: &Results, net: Net, kind: BranchKind) -> Panel {
     let lines = of(results, net, "figure-5")
         .into_iter()
         .map(|(a, l)| {
-            let points = (1..=l.config.levels).filter_map(|level| Some((100.0 * density(l, level)?, Stat::of(&untrained_accuracy(l, level, kind))?))).collect();
+            let points = (1..=l.config.levels).filter_map(|level| Some((100.0 * l.density(level)?, Stat::of(&untrained_accuracy(l, level, kind))?))).collect();
             series(a.label(), colour("figure-5", a), false, points)
         })
         .collect();
@@ -160,7 +153,7 @@ fn untrained_panel(results: &Results, net: Net, kind: BranchKind) -> Panel {
 /// The learned supermask's test accuracy over mask training, with the dense network's.
 fn learned_panel(results: &Results, net: Net) -> Option<Panel> {
     let (_, l) = of(results, net, "figure-6").into_iter().next()?;
-    let runs: Vec<&StageRecord> = records(l, 0, StageKind::Branch(BranchKind::LEARNED_SUPERMASK)).collect();
+    let runs: Vec<&StageRecord> = l.records(0, StageKind::Branch(BranchKind::LEARNED_SUPERMASK)).collect();
     let n = runs.iter().map(|r| r.outcome.log.iteration.len()).min()?;
     let points: Vec<(f64, Stat)> = (0..n)
         .filter_map(|i| Some((runs[0].outcome.log.iteration[i] as f64, Stat::of(&runs.iter().map(|r| r.outcome.log.test_acc[i]).collect::<Vec<_>>())?)))
