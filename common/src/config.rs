@@ -166,7 +166,8 @@ fn one() -> u32 {
 impl TryFrom<BranchFile> for BranchConfig {
     type Error = anyhow::Error;
     fn try_from(f: BranchFile) -> Result<Self> {
-        BranchConfig::new(BranchKind::named(&f.kind)?, f.levels, f.copies).with_params(f.params)
+        // serde shows an error's Display: keep the whole chain on its one line.
+        BranchConfig::new(BranchKind::named(&f.kind)?, f.levels, f.copies).with_params(f.params).map_err(|e| anyhow::format_err!("{e:#}"))
     }
 }
 

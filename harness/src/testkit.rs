@@ -176,7 +176,8 @@ pub fn bad_inputs(suite: &Suite) {
         t.as_table_mut().expect("table").insert(path[path.len() - 1].into(), value);
         v
     };
-    let cases: [(&[&str], toml::Value, &str); 10] = [
+    let branch = |text: &str| -> toml::Value { toml::from_str::<toml::Table>(&format!("branches = [{text}]")).expect("TOML")["branches"].clone() };
+    let cases: [(&[&str], toml::Value, &str); 12] = [
         (&["train", "eval_every"], 0.into(), "evaluation interval is 0"),
         (&["train", "batch_size"], 100_000_000.into(), "does not fit"),
         (&["train", "iterations"], 10_000_000_000i64.into(), "beyond the limit"),
@@ -187,6 +188,8 @@ pub fn bad_inputs(suite: &Suite) {
         (&["levles"], 3.into(), "unknown field `levles`"),
         (&["train", "iteration"], 3.into(), "unknown field `iteration`"),
         (&["train", "optimizer", "name"], "lion".into(), "unknown variant `lion`"),
+        (&["branches"], branch("{ kind = \"reinitt\", levels = [0] }"), "unknown branch kind `reinitt`; choose one of reinit"),
+        (&["branches"], branch("{ kind = \"reinit\", levels = [0], params = { lr = 0.1 } }"), "branch kind `reinit` takes no parameters"),
     ];
     for (i, (path, value, needle)) in cases.into_iter().enumerate() {
         let file = s.write_config(&format!("bad-{i}.toml"), &edit(path, value));
