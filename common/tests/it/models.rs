@@ -24,6 +24,23 @@ fn prunable_weight_counts_match_the_paper() {
     assert_eq!((by(LayerRole::Conv), by(LayerRole::Shortcut), by(LayerRole::Output)), (267_696, 2_560, 640));
 }
 
+/// The paper-scale networks of Renda, LMC, stabilizing and Morcos, counted by hand on 32×32×3
+/// inputs: ResNet-56 (nine blocks per stage: 3·16·9 + 18·16·16·9 + (16·32·9 + 17·32·32·9) +
+/// (32·64·9 + 17·64·64·9) conv, the same two 1×1 shortcuts, a 64×10 fc) and VGG-11/16/19 with
+/// batch norm, global average pooling and one 512×10 linear layer (≈ 9.2M / 14.7M / 20.0M, the
+/// sizes the papers quote).
+#[test]
+fn paper_scale_networks_have_their_published_weight_counts() {
+    let r = build("resnet-56", [3, 32, 32]);
+    let by = |m: &Model, role| m.layers().iter().filter(|l| l.role == role).map(|l| l.numel).sum::<i64>();
+    assert_eq!((by(&r, LayerRole::Conv), by(&r, LayerRole::Shortcut), by(&r, LayerRole::Output)), (848_304, 2_560, 640));
+    for (arch, conv) in [("vgg-11", 9_217_728), ("vgg-16", 14_710_464), ("vgg-19", 20_018_880)] {
+        let v = build(arch, [3, 32, 32]);
+        assert_eq!((by(&v, LayerRole::Conv), by(&v, LayerRole::Output)), (conv, 5_120), "{arch}");
+        assert_eq!(v.prunable_count(), conv + 5_120, "{arch}: conv and the output layer only");
+    }
+}
+
 #[test]
 fn names_are_pytorch_style_and_sorted() {
     let m = build("lenet-300-100", [1, 28, 28]);
