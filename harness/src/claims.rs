@@ -43,13 +43,29 @@ pub enum Tolerance {
     Ratio { lo: f64, hi: f64, of: &'static str },
     /// Ours, a difference of fractions from `of`, is at most `max` in size.
     Within { max: f64, of: &'static str },
+    /// Ours, a difference `subject − of` of fractions, compares with `margin` as `cmp` says:
+    /// "≥ dense − 0.2 pp" is `{ subject: "", cmp: AtLeast, of: "dense", margin: -0.002 }`.
+    Margin { subject: &'static str, cmp: Cmp, of: &'static str, margin: f64 },
     /// Ours, a difference from `of`, is negative.
     Below { of: &'static str },
     /// Ours, a difference from `of`, is positive.
     Above { of: &'static str },
 }
 
+/// How [`Tolerance::Margin`] compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    AtLeast,
+    AtMost,
+    Under,
+}
+
 impl Tolerance {
+    /// At least `of` − `points` pp (a matching network: `at_least_minus("dense", 0.002)`).
+    pub const fn at_least_minus(of: &'static str, points: f64) -> Tolerance {
+        Tolerance::Margin { subject: "", cmp: Cmp::AtLeast, of, margin: -points }
+    }
+
     /// An effect with the paper's sign and at least half its size: what a reviewer calls a
     /// reproduction of a reported effect.
     pub const fn half_of(paper: f64) -> Tolerance {
@@ -68,8 +84,20 @@ impl Tolerance {
                 format!("same direction, ≥ {share} the paper's effect")
             }
             Tolerance::Ratio { lo, hi, of } => format!("{lo}×–{hi}× {of}"),
-            // Rounded to a millionth of a point: 100 × 0.003 is 0.30000000000000004 in binary.
-            Tolerance::Within { max, of } => format!("within ±{} pp of {of}", (1e8 * max).round() / 1e6),
+            Tolerance::Margin { subject, cmp, of, margin } => {
+                let sign = match cmp {
+                    Cmp::AtLeast => "≥",
+                    Cmp::AtMost => "≤",
+                    Cmp::Under => "<",
+                };
+                let offset = match margin {
+                    0.0 => String::new(),
+                    m => format!(" {} {} pp", if m < 0.0 { "−" } else { "+" }, points(m.abs())),
+                };
+                let subject = if subject.is_empty() { String::new() } else { format!("{subject} ") };
+                format!("{subject}{sign} {of}{offset}")
+            }
+            Tolerance::Within { max, of } => format!("within ±{} pp of {of}", points(max)),
             Tolerance::Below { of } => format!("below {of}"),
             Tolerance::Above { of } => format!("above {of}"),
         }
@@ -83,6 +111,11 @@ impl Tolerance {
         match *self {
             Tolerance::SameDirection { paper, fraction } => ours * paper > 0.0 && ours.abs() >= fraction * paper.abs(),
             Tolerance::Ratio { lo, hi, .. } => (lo..=hi).contains(&ours),
+            Tolerance::Margin { cmp, margin, .. } => match cmp {
+                Cmp::AtLeast => ours >= margin,
+                Cmp::AtMost => ours <= margin,
+                Cmp::Under => ours < margin,
+            },
             Tolerance::Within { max, .. } => ours.abs() <= max,
             Tolerance::Below { .. } => ours < 0.0,
             Tolerance::Above { .. } => ours > 0.0,
@@ -107,6 +140,12 @@ impl Claim {
         };
         Claim { claim: claim.into(), paper: paper.into(), ours, setting: setting.into(), tolerance: tolerance.into(), verdict }
     }
+}
+
+/// A difference of fractions in percentage points, as a rule states it: `0.002` → `0.2`
+/// (rounded to a millionth of a point: 100 × 0.003 is 0.30000000000000004 in binary).
+fn points(x: f64) -> f64 {
+    (1e8 * x).round() / 1e6
 }
 
 /// A fraction as a percentage in a claims row: `0.9812` → `98.12 %`.
@@ -138,6 +177,7 @@ pub fn markdown(citation: &str, claims: &[Claim]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::Cmp;
     use super::Tolerance::{self, *};
 
     /// `(rule, ours, agrees)`, the boundaries included.
@@ -158,6 +198,11 @@ mod tests {
         (Below { of: "dense" }, 0.0, false),
         (Above { of: "random" }, 0.0001, true),
         (Above { of: "random" }, f64::INFINITY, false),
+        (Tolerance::at_least_minus("dense", 0.002), -0.002, true),
+        (Tolerance::at_least_minus("dense", 0.002), -0.0021, false),
+        (Margin { subject: "", cmp: Cmp::Under, of: "dense", margin: -0.002 }, -0.002, false),
+        (Margin { subject: "IMP", cmp: Cmp::AtMost, of: "reinit", margin: 0.01 }, 0.01, true),
+        (Margin { subject: "IMP", cmp: Cmp::AtMost, of: "reinit", margin: 0.01 }, 0.0101, false),
     ];
 
     #[test]
@@ -174,5 +219,9 @@ mod tests {
         assert_eq!(Ratio { lo: 0.75, hi: 1.25, of: "dense" }.text(), "0.75×–1.25× dense");
         assert_eq!(Within { max: 0.003, of: "dense" }.text(), "within ±0.3 pp of dense");
         assert_eq!(Below { of: "dense" }.text(), "below dense");
+        assert_eq!(Tolerance::at_least_minus("dense", 0.002).text(), "≥ dense − 0.2 pp");
+        assert_eq!(Margin { subject: "", cmp: Cmp::Under, of: "dense", margin: -0.002 }.text(), "< dense − 0.2 pp");
+        assert_eq!(Margin { subject: "IMP", cmp: Cmp::AtMost, of: "reinit", margin: 0.01 }.text(), "IMP ≤ reinit + 1 pp");
+        assert_eq!(Margin { subject: "", cmp: Cmp::AtLeast, of: "own", margin: 0.0 }.text(), "≥ own");
     }
 }

@@ -18,8 +18,8 @@ use anyhow::Result;
 use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::imp::StageKind;
-use harness::claims::pp;
-use harness::{Claim, Loaded, Results, Scale, Verdict};
+use harness::claims::{pp, Cmp};
+use harness::{Claim, Loaded, Results, Scale, Tolerance, Verdict};
 
 /// One variant's experiments, by k.
 struct Runs<'a> {
@@ -62,13 +62,13 @@ impl<'a> Runs<'a> {
 
     fn matching_claim(&self, k: u64, paper: &str, expected: bool) -> Claim {
         let what = if expected { "matching" } else { "not matching" };
-        let tolerance = if expected { "≥ dense − 0.2 pp" } else { "< dense − 0.2 pp" };
-        Claim::judged(
+        let cmp = if expected { Cmp::AtLeast } else { Cmp::Under };
+        Claim::measured(
             &format!("{}, IMP rewound to k = {k}: {what}", self.at_level()),
             paper,
-            tolerance,
+            Tolerance::Margin { subject: "", cmp, of: "dense", margin: -MATCHING },
             &self.setting(),
-            self.vs_dense(k).map(|d| (format!("{} vs dense", pp(d)), (d >= -MATCHING) == expected)),
+            self.vs_dense(k).map(|d| (format!("{} vs dense", pp(d)), d)),
         )
     }
 
@@ -76,12 +76,12 @@ impl<'a> Runs<'a> {
         let ours = self.at(0).and_then(|l| {
             let imp = Stat::mean_of(&figures::accuracies(l, self.level(), StageKind::Main))?;
             let reinit = Stat::mean_of(&figures::accuracies(l, self.level(), StageKind::Branch(BranchKind::REINIT)))?;
-            Some((format!("IMP {} vs random reinit", pp(imp - reinit)), imp - reinit <= 0.01))
+            Some((format!("IMP {} vs random reinit", pp(imp - reinit)), imp - reinit))
         });
-        Claim::judged(
+        Claim::measured(
             &format!("{}, k = 0: IMP no better than random reinitialisation", self.at_level()),
             "no better than random reinit (papers.md §2.2, §6.4)",
-            "IMP ≤ reinit + 1 pp",
+            Tolerance::Margin { subject: "IMP", cmp: Cmp::AtMost, of: "reinit", margin: 0.01 },
             &self.setting(),
             ours,
         )
