@@ -62,11 +62,6 @@ impl<T: ?Sized + Sync + 'static> Registry<T> {
         })
     }
 
-    /// Every entry's name, in canonical order.
-    pub fn names(&self) -> Vec<&'static str> {
-        self.with(|entries| entries.iter().map(|e| (self.name)(e)).collect())
-    }
-
     /// Where `name` stands in canonical order (after every entry when unregistered).
     pub fn position(&self, name: &str) -> usize {
         self.with(|entries| entries.iter().position(|e| (self.name)(e) == name).unwrap_or(usize::MAX))
@@ -87,11 +82,6 @@ macro_rules! registered_name {
             /// The registered entry called `name`, or an error listing the registered ones.
             pub fn named(name: &str) -> anyhow::Result<$name> {
                 $registry.find(name).map(|e| $name(e.name()))
-            }
-
-            /// Every registered entry, in canonical order.
-            pub fn all() -> Vec<$name> {
-                $registry.names().into_iter().map($name).collect()
             }
 
             pub fn as_str(self) -> &'static str {

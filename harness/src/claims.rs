@@ -48,8 +48,6 @@ pub enum Tolerance {
     Margin { subject: &'static str, cmp: Cmp, of: &'static str, margin: f64 },
     /// Ours, a difference from `of`, is negative.
     Below { of: &'static str },
-    /// Ours, a difference from `of`, is positive.
-    Above { of: &'static str },
 }
 
 /// How [`Tolerance::Margin`] compares.
@@ -61,11 +59,6 @@ pub enum Cmp {
 }
 
 impl Tolerance {
-    /// At least `of` − `points` pp (a matching network: `at_least_minus("dense", 0.002)`).
-    pub const fn at_least_minus(of: &'static str, points: f64) -> Tolerance {
-        Tolerance::Margin { subject: "", cmp: Cmp::AtLeast, of, margin: -points }
-    }
-
     /// An effect with the paper's sign and at least half its size: what a reviewer calls a
     /// reproduction of a reported effect.
     pub const fn half_of(paper: f64) -> Tolerance {
@@ -99,7 +92,6 @@ impl Tolerance {
             }
             Tolerance::Within { max, of } => format!("within ±{} pp of {of}", points(max)),
             Tolerance::Below { of } => format!("below {of}"),
-            Tolerance::Above { of } => format!("above {of}"),
         }
     }
 
@@ -118,7 +110,6 @@ impl Tolerance {
             },
             Tolerance::Within { max, .. } => ours.abs() <= max,
             Tolerance::Below { .. } => ours < 0.0,
-            Tolerance::Above { .. } => ours > 0.0,
         }
     }
 }
@@ -196,10 +187,9 @@ mod tests {
         (Within { max: 0.003, of: "dense" }, 0.0055, false),
         (Below { of: "dense" }, -0.0001, true),
         (Below { of: "dense" }, 0.0, false),
-        (Above { of: "random" }, 0.0001, true),
-        (Above { of: "random" }, f64::INFINITY, false),
-        (Tolerance::at_least_minus("dense", 0.002), -0.002, true),
-        (Tolerance::at_least_minus("dense", 0.002), -0.0021, false),
+        (Below { of: "dense" }, f64::NEG_INFINITY, false),
+        (Margin { subject: "", cmp: Cmp::AtLeast, of: "dense", margin: -0.002 }, -0.002, true),
+        (Margin { subject: "", cmp: Cmp::AtLeast, of: "dense", margin: -0.002 }, -0.0021, false),
         (Margin { subject: "", cmp: Cmp::Under, of: "dense", margin: -0.002 }, -0.002, false),
         (Margin { subject: "IMP", cmp: Cmp::AtMost, of: "reinit", margin: 0.01 }, 0.01, true),
         (Margin { subject: "IMP", cmp: Cmp::AtMost, of: "reinit", margin: 0.01 }, 0.0101, false),
@@ -219,7 +209,7 @@ mod tests {
         assert_eq!(Ratio { lo: 0.75, hi: 1.25, of: "dense" }.text(), "0.75×–1.25× dense");
         assert_eq!(Within { max: 0.003, of: "dense" }.text(), "within ±0.3 pp of dense");
         assert_eq!(Below { of: "dense" }.text(), "below dense");
-        assert_eq!(Tolerance::at_least_minus("dense", 0.002).text(), "≥ dense − 0.2 pp");
+        assert_eq!(Margin { subject: "", cmp: Cmp::AtLeast, of: "dense", margin: -0.002 }.text(), "≥ dense − 0.2 pp");
         assert_eq!(Margin { subject: "", cmp: Cmp::Under, of: "dense", margin: -0.002 }.text(), "< dense − 0.2 pp");
         assert_eq!(Margin { subject: "IMP", cmp: Cmp::AtMost, of: "reinit", margin: 0.01 }.text(), "IMP ≤ reinit + 1 pp");
         assert_eq!(Margin { subject: "", cmp: Cmp::AtLeast, of: "own", margin: 0.0 }.text(), "≥ own");

@@ -87,10 +87,6 @@ impl BranchKind {
         BranchKind { params, ..self }
     }
 
-    pub fn params_id(self) -> ParamsId {
-        self.params
-    }
-
     /// The kind's name (`spawn`), whatever its parameters.
     pub fn as_str(self) -> &'static str {
         self.name.as_str()
