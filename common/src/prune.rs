@@ -200,6 +200,31 @@ impl Mask {
         out
     }
 
+    /// Tanaka et al.'s global rule (`_global_mask` in their code), over the layers `names`:
+    /// with `N` their weights, pruned or not, `k = ⌊(1 − density) · N⌋` and τ the `k`-th smallest
+    /// of their pooled `scores`, a weight survives iff its score is above τ — ties at τ are
+    /// pruned, so a level can keep fewer than `N − k` (every zero score, say, once τ = 0).
+    /// `k < 1` leaves the mask as it is; layers outside `names` are kept as they are. Unlike
+    /// [`Mask::prune_scores`], already-pruned weights are not forced to stay pruned: a pruner
+    /// that scores them 0 (SynFlow, SNIP and magnitude on masked weights) keeps them pruned.
+    pub fn keep_above_kth(&self, scores: &BTreeMap<String, Tensor>, names: &[String], density: f64) -> Mask {
+        let pooled: Vec<&String> = self.0.keys().filter(|k| names.contains(k)).collect();
+        let flat: Vec<Tensor> = pooled.iter().map(|n| scores[*n].to_device(Device::Cpu).to_kind(Kind::Float).flatten(0, -1)).collect();
+        let all = Tensor::cat(&flat, 0);
+        let k = ((1.0 - density) * all.numel() as f64).floor() as i64;
+        let mut out = self.clone();
+        if k < 1 {
+            return out;
+        }
+        let (tau, _) = all.kthvalue(k, 0, false);
+        for n in pooled {
+            let m = &self.0[n];
+            let keep = scores[n].to_device(Device::Cpu).to_kind(Kind::Float).gt_tensor(&tau).to_kind(Kind::Float);
+            out.0.insert(n.clone(), keep.to_device(m.device()));
+        }
+        out
+    }
+
     /// Random pruning with the per-layer counts that `reference` (a pruned child of `self`)
     /// removed: for each layer, that many survivors chosen uniformly by the stream `seed`.
     pub fn prune_random_like(&self, reference: &Mask, seed: u64) -> Mask {

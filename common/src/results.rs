@@ -18,6 +18,8 @@
 //!               weights), test_instability, train_instability (max error − mean of the ends)
 //!     in every stage but the trunk's level 0 (stability to pruning, `crate::stability`):
 //!     attrs:    pruning_distance (‖θ_stage − m ⊙ θ_T‖₂), pruning_travel (‖m ⊙ (θ_T − θ_k)‖₂)
+//!     in stages that measure more (pruning at initialisation: `score_sum`), by name:
+//!     group metrics/, one f64 dataset per metric, one value per prunable layer (layer_names)
 //! ```
 //!
 //! Files are written to a temporary sibling and renamed into place.
@@ -148,6 +150,12 @@ pub fn write(
                 put(&g, "pruning_distance", p.distance)?;
                 put(&g, "pruning_travel", p.travel)?;
             }
+            if !r.metrics.is_empty() {
+                let m = h5(g.create_group("metrics"))?;
+                for (name, v) in &r.metrics {
+                    h5(m.new_dataset_builder().with_data(v.as_slice()).create(name.as_str()))?;
+                }
+            }
         }
         h5(f.flush())?;
         Ok(())
@@ -188,6 +196,14 @@ fn read_pair(g: &hdf5::Group) -> Result<Option<PairRecord>> {
         train_examples: get(g, "pair_train_examples")?,
         distance: get(g, "pair_distance")?,
     }))
+}
+
+fn read_metrics(g: &hdf5::Group) -> Result<std::collections::BTreeMap<String, Vec<f64>>> {
+    if !g.link_exists("metrics") {
+        return Ok(Default::default());
+    }
+    let m = h5(g.group("metrics"))?;
+    h5(m.member_names())?.into_iter().map(|name| Ok((name.clone(), h5(h5(m.dataset(&name))?.read_raw::<f64>())?))).collect()
 }
 
 fn read_pruning(g: &hdf5::Group) -> Result<Option<PruningDistance>> {
@@ -279,6 +295,7 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
                         outcome: TrainOutcome { log, status, wall_s: get(&g, "wall_time_s")? },
                         pair: read_pair(&g)?,
                         pruning: read_pruning(&g)?,
+                        metrics: read_metrics(&g)?,
                     });
                 }
             }

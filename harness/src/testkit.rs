@@ -315,8 +315,12 @@ pub fn corrupt_files_are_named_and_never_used(suite: &Suite) {
     rejects(&s, &["plot", q], &format!("{}.h5 is truncated, corrupt or not ours", suite.experiment));
     rejects(&s, &["run", q], &format!("{}.h5 is truncated, corrupt or not ours", suite.experiment));
     std::fs::write(&h5, &bytes).unwrap();
-    let exp = std::fs::read_dir(s.path("runs")).unwrap().flatten().map(|e| e.path()).find(|p| p.join("replicate_0/level_1/main/outcome.json").exists());
-    let outcome = exp.expect("the quick figure trains a level-1 stage").join("replicate_0/level_1/main/outcome.json");
+    // A stage past the trunk's dense level (a pruned trunk level, or a branch).
+    let pruned = |exp: &Path| -> Option<PathBuf> {
+        let levels = std::fs::read_dir(exp.join("replicate_0")).ok()?.flatten().map(|e| e.path()).filter(|p| !p.ends_with("level_0"));
+        levels.flat_map(|l| std::fs::read_dir(l).into_iter().flatten().flatten().map(|e| e.path().join("outcome.json"))).find(|o| o.exists())
+    };
+    let outcome = std::fs::read_dir(s.path("runs")).unwrap().flatten().find_map(|e| pruned(&e.path())).expect("the quick figure trains a pruned stage");
     std::fs::write(&outcome, b"{\"replicate\": 0, \"lev").unwrap();
     s.ok(&["run", q]);
     let aside = std::fs::read_dir(outcome.parent().unwrap()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains(".corrupt-")).count();

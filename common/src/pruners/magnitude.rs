@@ -1,5 +1,5 @@
-//! `magnitude`: a weight's score is |w| of its trained value (Frankle & Carbin; every paper's
-//! lottery ticket).
+//! `magnitude`: a weight's score is |w| of the weights scored — the trained ones in IMP (Frankle
+//! & Carbin; every paper's lottery ticket), θ_0 at initialisation (Tanaka et al.'s baseline).
 
 use super::{PruneCx, Pruner};
 use crate::train::Weights;
@@ -13,6 +13,6 @@ impl Pruner for Magnitude {
     }
 
     fn scores(&self, cx: &PruneCx) -> Result<Weights> {
-        Ok(cx.mask.0.keys().map(|name| (name.clone(), cx.trained[name].abs())).collect())
+        Ok(cx.weights().into_iter().map(|(name, w)| (name, w.abs())).collect())
     }
 }

@@ -9,6 +9,7 @@
 //! [`registry`]'s built-in list (or a [`register`] call for a paper's or a test's own), with no
 //! edit to [`crate::imp`] or [`crate::config`].
 
+pub mod at_init;
 pub mod learned_supermask;
 pub mod oneshot;
 pub mod random_prune;
@@ -35,6 +36,7 @@ use crate::rng::derive_seed;
 use crate::train::hooks::{CountSteps, Hook, SaveWeightsAt};
 use crate::train::{self, checkpoint, Status, TrainConfig, TrainOutcome, Weights};
 use anyhow::Result;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// One kind of stage: how it starts, what it depends on, how it runs and what it measures.
@@ -127,12 +129,14 @@ pub struct Start {
     pub frozen: Option<Weights>,
     /// The training config: the experiment's, or a retraining's (`cfg.retrain`).
     pub train: TrainConfig,
+    /// Measurements made while starting, recorded by name ([`StageRecord::metrics`]).
+    pub metrics: BTreeMap<String, Vec<f64>>,
 }
 
 impl Start {
     /// `model` under `mask`, trained as the experiment says.
     pub fn new(model: Model, mask: Mask, cfg: &ExperimentConfig) -> Start {
-        Start { model, mask, frozen: None, train: cfg.train.clone() }
+        Start { model, mask, frozen: None, train: cfg.train.clone(), metrics: BTreeMap::new() }
     }
 }
 
@@ -246,14 +250,23 @@ pub(crate) fn train_stage(exp: &Experiment, job: JobId, dir: &Path, progress: &P
             job.stage.name()
         ));
     }
-    let Start { mut model, mask, .. } = start;
+    let Start { mut model, mask, metrics, .. } = start;
     if kind.keeps_final_weights() {
         checkpoint::save_weights(&dir.join(paths::FINAL), &model.snapshot())?;
     }
     let pair = kind.pair(&cx, &mut model)?;
     let pruning = if kind.measures_pruning_distance(job) { Some(exp.pruning_distance(job.replicate, &mask, &model)?) } else { None };
-    let record =
-        StageRecord { replicate: job.replicate, level: job.level, stage: job.stage, density: mask.density(), layers: mask.report(), outcome, pair, pruning };
+    let record = StageRecord {
+        replicate: job.replicate,
+        level: job.level,
+        stage: job.stage,
+        density: mask.density(),
+        layers: mask.report(),
+        outcome,
+        pair,
+        pruning,
+        metrics,
+    };
     crate::util::write_atomic(&dir.join(paths::OUTCOME), serde_json::to_string(&record)?.as_bytes())?;
     exp.checkpoint_slot(dir).clear();
     Ok(record)

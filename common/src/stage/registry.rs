@@ -1,7 +1,7 @@
 //! The stage kinds a branch can be, by name: the built-in ones in canonical order (the order of
 //! a replicate's stages), then any a paper or a test registers ([`register`]).
 
-use super::{learned_supermask, oneshot, random_prune, reinit, spawn, untrained, Kind};
+use super::{at_init, learned_supermask, oneshot, random_prune, reinit, spawn, untrained, Kind};
 use crate::registry::Registry;
 use anyhow::Result;
 
@@ -19,6 +19,8 @@ fn builtin() -> Vec<&'static dyn Kind> {
         &untrained::UNTRAINED,
         &untrained::UNTRAINED_SIGNED_CONSTANT,
         &learned_supermask::LearnedSupermask,
+        &at_init::PRUNE_AT_INIT,
+        &at_init::MASK_AT_INIT,
     ]
 }
 
@@ -72,6 +74,8 @@ impl BranchKind {
     pub const UNTRAINED: BranchKind = BranchKind::builtin("untrained");
     pub const UNTRAINED_SIGNED_CONSTANT: BranchKind = BranchKind::builtin("untrained-signed-constant");
     pub const LEARNED_SUPERMASK: BranchKind = BranchKind::builtin("learned-supermask");
+    pub const PRUNE_AT_INIT: BranchKind = BranchKind::builtin("prune-at-init");
+    pub const MASK_AT_INIT: BranchKind = BranchKind::builtin("mask-at-init");
 
     const fn builtin(name: &'static str) -> BranchKind {
         BranchKind { name: KindName(name), params: ParamsId(0) }

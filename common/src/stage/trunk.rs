@@ -75,7 +75,10 @@ impl Kind for Trunk {
             return Ok(Start::new(model, dense, cfg));
         }
         let (prev_mask, prev_final) = cx.exp.read_main(job.replicate, job.level - 1)?;
-        let by = PruneCx { stage: cx, layers: model.layers(), mask: &prev_mask, trained: &prev_final };
+        // The pruner scores the weights the level is pruned from; every path below then puts
+        // the level's start values into the model.
+        model.restore(&prev_final)?;
+        let by = PruneCx { stage: cx, model: &model, mask: &prev_mask };
         if cfg.ticket != TicketConfig::LOTTERY {
             // Zhou et al.'s tickets: the criterion's mask (or the pruner's), the survivors' and
             // pruned weights' start values, from θ_k and the weights the level is pruned from.

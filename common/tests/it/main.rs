@@ -1,6 +1,7 @@
 //! Integration tests of `common` (one binary: libtorch links once). Hermetic: synthetic data and
 //! files generated in the test, a loopback HTTP server, no network.
 
+mod at_init;
 mod data;
 mod engine;
 mod extensions;

@@ -23,7 +23,7 @@ impl Pruner for Largest {
     }
 
     fn scores(&self, cx: &PruneCx) -> anyhow::Result<Weights> {
-        Ok(cx.mask.0.keys().map(|name| (name.clone(), -cx.trained[name].abs())).collect())
+        Ok(cx.weights().into_iter().map(|(name, w)| (name, -w.abs())).collect())
     }
 }
 
