@@ -22,6 +22,9 @@
 //!     group metrics/, one f64 dataset per metric, one value per prunable layer (layer_names)
 //! ```
 //!
+//! Root attribute `migrations_json` (only in files a migration rewrote): a JSON list of
+//! `{name, at}`, e.g. `dataset-folder-relative-to-data` ([`migrate_data_paths`]).
+//!
 //! Files are written to a temporary sibling and renamed into place.
 
 use crate::imp::{Stage, StageRecord};
@@ -98,14 +101,24 @@ pub fn write(
     run: &RunInfo,
     records: &[StageRecord],
 ) -> Result<()> {
+    let root = [
+        ("config_json", serde_json::to_string(config)?),
+        ("config_hash", config.hash()),
+        ("provenance_json", serde_json::to_string(provenance)?),
+        ("run_json", serde_json::to_string(run)?),
+        ("scale", config.scale.clone()),
+    ];
+    write_file(path, &root, records)
+}
+
+/// Writes a results file from its root string attributes (in order) and its stages.
+fn write_file(path: &Path, root: &[(&str, String)], records: &[StageRecord]) -> Result<()> {
     crate::util::write_atomic_with(path, |tmp| {
         let f = h5(hdf5::File::create(tmp))?;
         put(&f, "schema_version", SCHEMA_VERSION)?;
-        put_str(&f, "config_json", &serde_json::to_string(config)?)?;
-        put_str(&f, "config_hash", &config.hash())?;
-        put_str(&f, "provenance_json", &serde_json::to_string(provenance)?)?;
-        put_str(&f, "run_json", &serde_json::to_string(run)?)?;
-        put_str(&f, "scale", &config.scale)?;
+        for (name, value) in root {
+            put_str(&f, name, value)?;
+        }
         for r in records {
             let g = {
                 let group = |parent: &hdf5::Group, name: &str| h5(parent.group(name).or_else(|_| parent.create_group(name)));
@@ -311,6 +324,46 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
         })
     };
     inner().with_context(|| format!("results file {} is truncated, corrupt or not ours; {fix}", path.display()))
+}
+
+/// The migration that names dataset folders relative to the data folder.
+pub const DATA_PATHS_MIGRATION: &str = "dataset-folder-relative-to-data";
+
+/// Rewrites the results file at `path` so that its provenance names the dataset folder
+/// relative to the data folder (`found in /home/x/data/mnist` → `found in data/mnist`), and
+/// records the migration in the root attribute `migrations_json` (a list of `{name, at}`). Every
+/// other attribute and dataset is copied unchanged; the file is replaced atomically. Returns
+/// whether anything changed (a second call changes nothing).
+pub fn migrate_data_paths(path: &Path) -> Result<bool> {
+    let results = read(path)?;
+    let mut provenance: serde_json::Value = serde_json::from_str(&results.provenance_json)?;
+    let Some(source) = provenance["source"].as_str().and_then(crate::data::sources::relative_source) else { return Ok(false) };
+    provenance["source"] = source.into();
+    let mut migrations: Vec<serde_json::Value> = match read_migrations(path)? {
+        Some(json) => serde_json::from_str(&json)?,
+        None => vec![],
+    };
+    migrations.push(serde_json::json!({ "name": DATA_PATHS_MIGRATION, "at": now_utc() }));
+    // A fresh file, not an edited one: HDF5 keeps a replaced attribute's old bytes.
+    let root = [
+        ("config_json", results.config_json),
+        ("config_hash", results.config_hash),
+        ("provenance_json", serde_json::to_string(&provenance)?),
+        ("run_json", serde_json::to_string(&results.run)?),
+        ("scale", results.scale),
+        ("migrations_json", serde_json::to_string(&migrations)?),
+    ];
+    write_file(path, &root, &results.records)?;
+    Ok(true)
+}
+
+/// The root attribute `migrations_json` of the file at `path`, when it has one.
+pub fn read_migrations(path: &Path) -> Result<Option<String>> {
+    let f = h5(hdf5::File::open(path))?;
+    if !h5(f.attr_names())?.iter().any(|n| n == "migrations_json") {
+        return Ok(None);
+    }
+    Ok(Some(get_str(&f, "migrations_json")?))
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for now (UTC).

@@ -143,11 +143,36 @@ fn all_present(dir: &Path, specs: &[FileSpec]) -> Result<Option<Vec<Verified>>> 
 }
 
 /// Where files found in `dir` came from: the note a fetch left there, else "placed by hand".
+/// The folder is named relative to the data folder (`data/mnist`, whatever `--data-dir` is), so
+/// published provenance never holds a path of the machine that ran it.
 fn found_in(dir: &Path, what: &str) -> String {
+    let folder = relative_folder(dir);
     match std::fs::read_to_string(dir.join(SOURCE_NOTE)) {
-        Ok(note) if !note.trim().is_empty() => format!("{} (found in {})", note.trim(), dir.display()),
-        _ => format!("{what} placed in {} by hand (verified by SHA-256)", dir.display()),
+        Ok(note) if !note.trim().is_empty() => format!("{} (found in {folder})", note.trim()),
+        _ => format!("{what} placed in {folder} by hand (verified by SHA-256)"),
     }
+}
+
+/// `data/<dataset folder>` for a dataset folder anywhere.
+fn relative_folder(dir: &Path) -> String {
+    format!("data/{}", dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+}
+
+/// `source` with the dataset folder it names relative to the data folder (`found in
+/// /home/x/data/mnist` → `found in data/mnist`), as [`found_in`] now writes it; `None` when it
+/// names none or already does so. The results-file migration uses it
+/// ([`crate::results::migrate_data_paths`]).
+pub fn relative_source(source: &str) -> Option<String> {
+    for (open, close) in [("(found in ", ")"), (" placed in ", " by hand")] {
+        let Some(start) = source.rfind(open).map(|i| i + open.len()) else { continue };
+        let Some(len) = source[start..].find(close) else { continue };
+        let folder = &source[start..start + len];
+        let relative = relative_folder(Path::new(folder));
+        if folder != relative {
+            return Some(format!("{}{relative}{}", &source[..start], &source[start + len..]));
+        }
+    }
+    None
 }
 
 /// Records `source` beside freshly fetched files in `dir`.

@@ -156,3 +156,38 @@ fn at_maximal_compression_synflow_keeps_every_layer_and_magnitude_does_not() {
     let magnitude = record(&records, 1, 1, &cfg);
     assert!(magnitude.layers.iter().any(|l| l.kept == 0), "magnitude kept every layer: {:?}", magnitude.layers);
 }
+
+#[test]
+fn grasp_scores_are_theta_times_the_hessian_gradient_product_by_finite_differences() {
+    let d = data();
+    let cfg = at_init(Arch::Lenet { hidden: vec![16] }, 0.5, &[(PrunerName::GRASP, 1)]);
+    let (records, _runs) = run_branches(&cfg, &d);
+    let seed = common::rng::derive_seed(cfg.seed, "init", &[0]);
+    let theta0 = Model::new(&cfg.model, d.shape, d.num_classes, seed, Device::Cpu).unwrap().parameters();
+    let f64_of = |name: &str| theta0[name].to_kind(Kind::Double).detach();
+    let (w1, b1, w2, b2) = (f64_of("fc1.weight"), f64_of("fc1.bias"), f64_of("fc2.weight"), f64_of("fc2.bias"));
+    let order = common::rng::permutation(&mut common::rng::stream(cfg.seed, "prune-set", &[0]), d.train.len());
+    let ix = Tensor::from_slice(&order[..10 * d.num_classes as usize]);
+    let (x, y) = (d.train.images.index_select(0, &ix).flatten(1, -1).to_kind(Kind::Double), d.train.labels.index_select(0, &ix));
+    // ∇L in 64-bit floats at weights (v1, v2): logits at temperature 200, mean cross-entropy.
+    let grad = |v1: &Tensor, v2: &Tensor| -> (Tensor, Tensor) {
+        let (v1, v2) = (v1.detach().set_requires_grad(true), v2.detach().set_requires_grad(true));
+        let logits = (x.matmul(&v1.tr()) + &b1).relu().matmul(&v2.tr()) + &b2;
+        let loss = (logits / 200.0).log_softmax(-1, Kind::Double).nll_loss(&y).mean(Kind::Double);
+        let g = Tensor::run_backward(&[loss], &[&v1, &v2], false, false);
+        (g[0].shallow_clone(), g[1].shallow_clone())
+    };
+    let (g1, g2) = grad(&w1, &w2);
+    // H g by central differences along g.
+    let eps = 1e-3 / (g1.square().sum(Kind::Double) + g2.square().sum(Kind::Double)).sqrt().double_value(&[]);
+    let (p1, p2) = grad(&(&w1 + &g1 * eps), &(&w2 + &g2 * eps));
+    let (m1, m2) = grad(&(&w1 - &g1 * eps), &(&w2 - &g2 * eps));
+    let hg = [(p1 - m1) / (2.0 * eps), (p2 - m2) / (2.0 * eps)];
+    let sums = &record(&records, 0, 0, &cfg).metrics["score_sum"];
+    for (i, (w, hg)) in [&w1, &w2].into_iter().zip(&hg).enumerate() {
+        let score = w * hg;
+        let (want, scale) = (score.sum(Kind::Double).double_value(&[]), score.abs().sum(Kind::Double).double_value(&[]));
+        assert!(scale > 0.0, "layer {i}: no curvature at all");
+        assert!((sums[i] - want).abs() <= 1e-3 * scale, "layer {i}: Σ θ⊙Hg = {} vs {want} by finite differences (Σ|·| = {scale})", sums[i]);
+    }
+}

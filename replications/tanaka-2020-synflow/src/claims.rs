@@ -128,6 +128,11 @@ fn fit_slope(pts: &[(f64, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx)
 }
 
+/// A min–max spread over seeds in percentage points: `0.0012` → `0.12 pp`.
+fn spread(s: Stat) -> String {
+    format!("{:.2} pp", 100.0 * (s.max - s.min))
+}
+
 /// Final test accuracies of `pruner` at `level` over seeds.
 fn accuracy(l: &Loaded, p: PrunerName, n: u32, level: u32) -> Option<Stat> {
     Stat::of(&l.accuracies(level, trained_of(p, n), Readout::Final))
@@ -201,7 +206,7 @@ fn accuracy_claims(out: &mut Vec<Claim>, l: &Loaded) {
             "0.49 pp vs 2.70 (random), 3.55 (SNIP), 2.81 (GraSP)",
             Tolerance::Below { of: "the mean spread of random, SNIP and GraSP" },
             &setting,
-            synflow.zip(others).map(|(s, o)| (format!("{} vs {}", pp(s), pp(o)), s - o)),
+            synflow.zip(others).map(|(s, o)| (format!("{:.2} pp vs {:.2} pp", 100.0 * s, 100.0 * o), s - o)),
         ));
     }
 }

@@ -1,10 +1,10 @@
 //! `lt-data`: fetches, verifies and loads the datasets, printing their provenance
 //! (`make data`). Sources and checksums live in `common::data::sources`.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 use common::data::{self, DatasetName};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -21,6 +21,11 @@ struct Cli {
     /// Seed of the validation split shown in the provenance
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Instead of fetching: rewrite every results file under this folder whose provenance names
+    /// its dataset folder by an absolute path, naming it relative to the data folder (recorded
+    /// in the file's `migrations_json`)
+    #[arg(long)]
+    migrate_results: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -35,6 +40,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<()> {
+    if let Some(dir) = &cli.migrate_results {
+        return migrate(dir);
+    }
     let names: Vec<DatasetName> = if cli.names.is_empty() {
         vec![DatasetName::Mnist, DatasetName::FashionMnist]
     } else {
@@ -50,5 +58,31 @@ fn run(cli: &Cli) -> Result<()> {
             Err(e) => eprintln!("note: {e:#}"),
         }
     }
+    Ok(())
+}
+
+/// Migrates every `.h5` under `dir`, printing each file it changed.
+fn migrate(dir: &Path) -> Result<()> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("cannot read {}; pass a folder of results files", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "h5") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut changed = 0;
+    for f in &files {
+        if common::results::migrate_data_paths(f)? {
+            println!("migrated {}", f.display());
+            changed += 1;
+        }
+    }
+    println!("{changed} of {} results files migrated", files.len());
     Ok(())
 }
