@@ -61,7 +61,7 @@ fn maximal_critical_compression(l: &Loaded) -> Claim {
         &format!("{}: SynFlow reaches maximal critical compression ρ_max = N/L", l.spec.label),
         "ρ_cr = ρ_max (Theorem 3; VGG-16 10^5.92 of 10^6.02)",
         Tolerance::Margin { subject: "SynFlow ρ_cr", cmp: Cmp::AtLeast, of: "the grid's last point ≤ ρ_max", margin: 0.0 },
-        &l.setting(),
+        &masks_setting(l),
         synflow.zip(grid_max).zip(max).map(|((c, g), m)| (format!("ρ_cr {} (ρ_max {})", decades(c), decades(m)), c - g)),
     )
 }
@@ -77,7 +77,7 @@ fn collapse_claims(out: &mut Vec<Claim>, l: &Loaded, paper_gap: f64, paper_text:
         &format!("{}: SynFlow's critical compression beyond every other pruner's (decades)", l.spec.label),
         &format!("+{paper_gap:.2} decades: {paper_text}"),
         Tolerance::half_of(paper_gap),
-        &l.setting(),
+        &masks_setting(l),
         get(PrunerName::SYNFLOW).zip(best_other).map(|(s, o)| (format!("+{:.2} (SynFlow {}; {listed})", s - o, decades(s)), s - o)),
     ));
     if l.spec.name == Net::Vgg16.name() {
@@ -86,7 +86,7 @@ fn collapse_claims(out: &mut Vec<Claim>, l: &Loaded, paper_gap: f64, paper_text:
             "VGG-16: magnitude collapses first (lowest critical compression)",
             "magnitude 10^2.75 < random 10^3.33 < SNIP, GraSP 10^3.58",
             Tolerance::Below { of: "every other pruner's" },
-            &l.setting(),
+            &masks_setting(l),
             get(PrunerName::MAGNITUDE).zip(rest).map(|(m, r)| (format!("magnitude {} vs ≥ {} (others)", decades(m), decades(r)), m - r)),
         ));
     }
@@ -98,7 +98,7 @@ fn conservation_claims(out: &mut Vec<Claim>, l: &Loaded) {
         &format!("{}: SynFlow's per-layer score sums are equal (conservation)", l.spec.label),
         "equal in every layer (Theorem 2)",
         Tolerance::Ratio { lo: 1.0, hi: 1.001, of: "the smallest layer's sum" },
-        &l.setting(),
+        &masks_setting(l),
         sums(PrunerName::SYNFLOW, crate::presets::SYNFLOW_ROUNDS).map(|(_, s)| {
             let (lo, hi) = s.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
             (format!("largest / smallest = {:.6} over {} layers", hi / lo, s.len()), hi / lo)
@@ -109,7 +109,7 @@ fn conservation_claims(out: &mut Vec<Claim>, l: &Loaded) {
             "VGG-16: SNIP's mean score per weight ∝ 1 / layer size",
             "inverse relation (Fig. 4)",
             Tolerance::Ratio { lo: 0.75, hi: 1.25, of: "slope −1" },
-            &l.setting(),
+            &masks_setting(l),
             sums(PrunerName::SNIP, 1).and_then(|(r, s)| {
                 let pts: Vec<(f64, f64)> =
                     network_order(&r.layers).into_iter().map(|i| ((r.layers[i].total as f64).log10(), (s[i] / r.layers[i].total as f64).log10())).collect();
@@ -118,6 +118,12 @@ fn conservation_claims(out: &mut Vec<Claim>, l: &Loaded) {
             }),
         ));
     }
+}
+
+/// The setting of a masks-only number: nothing is trained.
+fn masks_setting(l: &Loaded) -> String {
+    let seeds = if l.config.replicates == 1 { "1 seed".to_string() } else { format!("{} seeds", l.config.replicates) };
+    format!("{}, {seeds}, masks at init (no training), {}", l.results.scale, l.config.dataset.as_str())
 }
 
 /// The least-squares slope of `pts` (`None` for fewer than two distinct x).
@@ -153,13 +159,12 @@ fn accuracy_claims(out: &mut Vec<Claim>, l: &Loaded) {
             synflow.zip(best).map(|(s, (bp, b))| {
                 (
                     format!(
-                        "{} vs {} {} ({}; spread {} / {})",
+                        "{} vs {} {} ({}; {})",
                         pct(s.mean),
                         pruner_label(bp),
                         pct(b.mean),
                         pp(s.mean - b.mean),
-                        pp(s.max - s.min),
-                        pp(b.max - b.min)
+                        if l.config.replicates > 1 { format!("seed spread {} / {}", spread(s), spread(b)) } else { "one seed: no spread".into() }
                     ),
                     s.mean - b.mean,
                 )

@@ -65,6 +65,7 @@ pub fn trained_of(pruner: PrunerName, rounds: u32) -> StageKind {
 /// Every level a pruner's branch reached, ascending, with its records.
 pub fn by_level(l: &Loaded, kind: StageKind) -> Vec<(u32, Vec<&StageRecord>)> {
     let mut levels: Vec<u32> = l.results.records.iter().filter(|r| r.stage.kind() == kind).map(|r| r.level).collect();
+    levels.sort_unstable();
     levels.dedup();
     levels.into_iter().map(|lv| (lv, l.records(lv, kind).collect())).collect()
 }
@@ -118,10 +119,14 @@ pub fn network_order(layers: &[LayerDensity]) -> Vec<usize> {
 fn caption(figure: &str, loaded: &[&Loaded], note: &str) -> String {
     let mut lines = vec![format!("Reproduction of Tanaka et al. (NeurIPS 2020) {figure} {}; {note}", loaded[0].provenance_clause())];
     for l in loaded {
+        let seeds = match l.config.replicates {
+            1 => "1 seed".to_string(),
+            n => format!("{n} seeds"),
+        };
         let what = if figure.starts_with("Figure 6") {
-            format!("{} seeds, {} iterations", l.config.replicates, l.config.train.iterations)
+            format!("{seeds}, {} iterations", l.config.train.iterations)
         } else {
-            format!("{} seeds, masks at initialisation (no training)", l.config.replicates)
+            format!("{seeds}, masks at initialisation (no training)")
         };
         lines.push(format!("{} {}: {what}, {}", l.spec.label, arch_note(&l.config), l.dataset_line));
     }
