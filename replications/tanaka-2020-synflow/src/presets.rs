@@ -9,13 +9,14 @@
 //! iterated 100 times on the exponential schedule — their benchmark's rule. The trunk's dense
 //! level 0 is ρ = 1, trained from the same θ_0 with the same data order.
 //!
-//! `paper` is §3.2 of papers-round3.md: VGG-11 and VGG-16 (batch norm, one linear layer) on
-//! CIFAR-10, ρ = 10^0 … 10^3 by 10^0.25, 3 seeds; SGD with Nesterov momentum 0.9, lr 0.1 ×0.1 at
-//! epochs 60 and 120 of 160, batch 128, weight decay 1e-4, augmentation (pad 4, crop, flip);
-//! Kaiming-normal init. Layer collapse at initialisation (their Fig. 2, VGG-19; Fig. 1's arrows,
-//! VGG-16): VGG-16, VGG-19 and ResNet-20 masks up to ρ = 10^6 (ResNet-20: 10^4, past its
-//! ρ_max), 3 seeds. Not built: ResNet-18 / WideResNet-18 and Tiny ImageNet (no such model or
-//! data here), the trained VGG-16 / CIFAR-100 curve to 10^6.
+//! `paper` is §3.2 of papers-round3.md: VGG-11 (ρ = 10^0 … 10^3 by 10^0.25) and VGG-16 (to
+//! 10^6, Fig. 1's range) with batch norm and one linear layer, on CIFAR-10 (`--dataset
+//! cifar-100` for the CIFAR-100 panels and Fig. 1), 3 seeds; SGD with Nesterov momentum 0.9, lr
+//! 0.1 ×0.1 at epochs 60 and 120 of 160, batch 128, weight decay 1e-4, augmentation (pad 4,
+//! crop, flip); Kaiming-normal init. Layer collapse at initialisation (their Fig. 2, VGG-19;
+//! Fig. 1's arrows, VGG-16): VGG-16, VGG-19 and ResNet-20 masks up to ρ = 10^6 (ResNet-20:
+//! 10^4, past its ρ_max), 3 seeds. Not built: ResNet-18 / WideResNet-18 and Tiny ImageNet (no
+//! such model or data here).
 //!
 //! `small` (this CPU, under an hour): the layer-collapse and conservation masks at the networks'
 //! real widths, one seed — LeNet-300-100 on MNIST to 10^4.75 (ρ_max = 10^4.95), the others on
@@ -37,8 +38,8 @@ use common::train::schedule::Schedule;
 use common::train::{TestEval, TrainConfig};
 use harness::{ExperimentSpec, Scale};
 
-/// The experiments: LeNet's masks and trained grid, VGG-11's trained grid, the masks of
-/// VGG-16, VGG-19 and ResNet-20.
+/// The experiments: LeNet's masks and trained grid, VGG-11's (and at `paper` VGG-16's) trained
+/// grid, the masks of VGG-16, VGG-19 and ResNet-20.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Net {
     Lenet,
@@ -46,14 +47,16 @@ pub enum Net {
     Vgg16,
     Vgg19,
     Resnet20,
+    /// VGG-16 trained after pruning: `paper` scale only (Fig. 6 and, to 10^6, Fig. 1).
+    Vgg16Trained,
 }
 
 impl Net {
-    pub const ALL: [Net; 5] = [Net::Lenet, Net::Vgg11, Net::Vgg16, Net::Vgg19, Net::Resnet20];
+    pub const ALL: [Net; 6] = [Net::Lenet, Net::Vgg11, Net::Vgg16, Net::Vgg19, Net::Resnet20, Net::Vgg16Trained];
     /// The networks whose masks are studied at initialisation (layer collapse, conservation).
     pub const MASKED: [Net; 4] = [Net::Lenet, Net::Vgg16, Net::Vgg19, Net::Resnet20];
     /// The networks trained after pruning (accuracy vs compression).
-    pub const TRAINED: [Net; 2] = [Net::Lenet, Net::Vgg11];
+    pub const TRAINED: [Net; 3] = [Net::Lenet, Net::Vgg11, Net::Vgg16Trained];
 
     /// The network of an experiment name (the harness only passes names it listed).
     pub fn from_name(name: &str) -> Net {
@@ -67,6 +70,7 @@ impl Net {
             Net::Vgg16 => "vgg-16-init",
             Net::Vgg19 => "vgg-19-init",
             Net::Resnet20 => "resnet-20-init",
+            Net::Vgg16Trained => "vgg-16",
         }
     }
 
@@ -74,19 +78,20 @@ impl Net {
         match self {
             Net::Lenet => "LeNet-300-100",
             Net::Vgg11 => "VGG-11",
-            Net::Vgg16 => "VGG-16",
+            Net::Vgg16 | Net::Vgg16Trained => "VGG-16",
             Net::Vgg19 => "VGG-19",
             Net::Resnet20 => "ResNet-20",
         }
     }
 }
 
-pub static EXPERIMENTS: [ExperimentSpec; 5] = [
+pub static EXPERIMENTS: [ExperimentSpec; 6] = [
     ExperimentSpec { name: "lenet", label: "LeNet-300-100", dataset: DatasetName::Mnist, fallback: None },
     ExperimentSpec { name: "vgg-11", label: "VGG-11", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
     ExperimentSpec { name: "vgg-16-init", label: "VGG-16", dataset: DatasetName::Cifar100, fallback: Some(DatasetName::FashionMnist) },
     ExperimentSpec { name: "vgg-19-init", label: "VGG-19", dataset: DatasetName::Cifar100, fallback: Some(DatasetName::FashionMnist) },
     ExperimentSpec { name: "resnet-20-init", label: "ResNet-20", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
+    ExperimentSpec { name: "vgg-16", label: "VGG-16", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
 ];
 
 /// The five pruners of the benchmark in the paper's legend order, each with its rounds.
@@ -120,9 +125,10 @@ pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfi
     experiment(Net::from_name(name), scale, dataset)
 }
 
-/// Whether `name` is part of `run all` at `scale`: every experiment is.
-pub fn included(_name: &str, _scale: Scale) -> bool {
-    true
+/// Whether `name` is part of `scale`: the trained VGG-16 grid (160 epochs × 24 compressions ×
+/// 5 pruners × 3 seeds) only at `paper`.
+pub fn included(name: &str, scale: Scale) -> bool {
+    Net::from_name(name) != Net::Vgg16Trained || scale == Scale::Paper
 }
 
 /// The config of `net` at `scale` on `dataset` (seed 0).
@@ -133,8 +139,8 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
         (Net::Vgg11, Scale::Paper) => Arch::Vgg { depth: 11, width: 64 },
         (Net::Vgg11, Scale::Small) => Arch::Vgg { depth: 11, width: 8 },
         (Net::Vgg11, Scale::Smoke) => Arch::Vgg { depth: 11, width: 4 },
-        (Net::Vgg16 | Net::Vgg19, Scale::Smoke) => Arch::Vgg { depth: if net == Net::Vgg16 { 16 } else { 19 }, width: 4 },
-        (Net::Vgg16, _) => Arch::Vgg { depth: 16, width: 64 },
+        (Net::Vgg16 | Net::Vgg16Trained | Net::Vgg19, Scale::Smoke) => Arch::Vgg { depth: if net == Net::Vgg19 { 19 } else { 16 }, width: 4 },
+        (Net::Vgg16 | Net::Vgg16Trained, _) => Arch::Vgg { depth: 16, width: 64 },
         (Net::Vgg19, _) => Arch::Vgg { depth: 19, width: 64 },
         (Net::Resnet20, Scale::Smoke) => Arch::Resnet20 { width: 4 },
         (Net::Resnet20, _) => Arch::Resnet20 { width: 16 },
@@ -144,6 +150,8 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
     let (replicates, trained_levels, mask_levels, epochs): (u32, Vec<u32>, Vec<u32>, u32) = match (scale, net) {
         (Scale::Paper, Net::Lenet) => (3, (1..=12).collect(), grid(1, 19), 160),
         (Scale::Paper, Net::Vgg11) => (3, (1..=12).collect(), vec![], 160),
+        // Fig. 6's grid to 10^3 and Fig. 1's to 10^6 (`--dataset cifar-100` for its panel).
+        (_, Net::Vgg16Trained) => (3, (1..=24).collect(), vec![], 160),
         (Scale::Paper, Net::Vgg16 | Net::Vgg19) => (3, vec![], grid(1, 24), 0),
         (Scale::Paper, Net::Resnet20) => (3, vec![], grid(1, 16), 0),
         (Scale::Small, Net::Lenet) => (2, (2..=16).step_by(2).collect(), grid(1, 19), 3),
