@@ -78,7 +78,9 @@ pub fn ensure_writable(dir: &Path) -> Result<()> {
 
 /// `run`: trains every experiment the figures draw, then draws them.
 pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
-    let device = DeviceChoice::parse(&o.device)?.resolve()?;
+    // The device is checked where training happens: a Slurm submission (or its dry run) from a
+    // login node without a GPU passes `--device cuda` on to the compute nodes' `run-stage`.
+    let choice = DeviceChoice::parse(&o.device)?;
     let (results_dir, figures_dir) = (o.results_dir::<P>(), o.figures_dir::<P>());
     // Resolve every config before anything is written or trained: a bad --config fails first.
     let mut plans = Vec::new();
@@ -102,6 +104,7 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
         let ordered: Vec<Prepared> = waves(prepared).into_iter().flatten().collect();
         return crate::slurm::submit::<P>(o, &ordered, figures);
     }
+    let device = choice.resolve()?;
     for wave in waves(prepared) {
         train_all::<P>(o, wave, device, &results_dir)?;
     }

@@ -24,6 +24,19 @@ fn a_dry_run_prints_one_script_per_stage_with_its_dependencies_and_creates_nothi
 }
 
 #[test]
+fn a_dry_run_for_gpu_nodes_works_on_a_login_node_without_a_gpu() {
+    let s = Sandbox::new(&SUITE);
+    let o = s.ok(&["--device", "cuda", "--executor", "slurm", "--dry-run", "run", "figure-3"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("'--device' 'cuda'"), "the compute nodes are asked for the GPU: {out}");
+    assert_eq!(std::fs::read_dir(s.dir.path()).unwrap().count(), 0, "a dry run writes nothing");
+    if !tch::Cuda::is_available() {
+        // Training here still needs the GPU it was asked for, and says so.
+        testkit::rejects(&s, &["--device", "cuda", "run", "figure-3"], "libtorch sees no CUDA GPU");
+    }
+}
+
+#[test]
 fn run_stage_trains_one_stage_once_its_parents_are_done_and_status_counts_them() {
     let s = Sandbox::new(&SUITE);
     testkit::rejects(&s, &["run-stage", "lenet", "0", "1", "main"], "needs replicate 0 level 0 main, which is not done");
