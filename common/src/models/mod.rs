@@ -40,6 +40,9 @@ pub enum Arch {
     Resnet20 { width: i64 },
     /// CIFAR ResNet-56: the same with nine blocks per stage (Renda et al.).
     Resnet56 { width: i64 },
+    /// ResNet-18 for 32×32 inputs: four stages of two basic blocks from base width `width` (64
+    /// in the paper; Tanaka et al.'s `tinyimagenet` ResNet-18).
+    Resnet18 { width: i64 },
     /// VGG-11/16/19 with batch norm, global average pooling and one linear layer; `width` is
     /// the first group's channels (64 in the paper; the others scale with it).
     Vgg {
@@ -62,7 +65,7 @@ fn is_vgg_width(w: &i64) -> bool {
 
 impl Arch {
     /// Parses `lenet-300-100`, `conv-2|4|6`, `resnet-20` (or `resnet-20-wN`), `resnet-56`,
-    /// `vgg-11|16|19`.
+    /// `resnet-18`, `vgg-11|16|19`.
     pub fn parse(s: &str) -> Result<Self> {
         let arch = if let Some(rest) = s.strip_prefix("lenet-") {
             let hidden: Result<Vec<i64>, _> = rest.split('-').map(str::parse).collect();
@@ -75,13 +78,15 @@ impl Arch {
             w.parse().ok().filter(|&w| w > 0).map(|width| Arch::Resnet20 { width })
         } else if s == "resnet-56" {
             Some(Arch::Resnet56 { width: 16 })
+        } else if s == "resnet-18" {
+            Some(Arch::Resnet18 { width: 64 })
         } else if let Some(d) = s.strip_prefix("vgg-") {
             d.parse().ok().filter(|d| [11, 16, 19].contains(d)).map(|depth| Arch::Vgg { depth, width: VGG_WIDTH })
         } else {
             None
         };
         arch.ok_or_else(|| {
-            anyhow::format_err!("unknown model `{s}`; choose lenet-300-100 (or lenet-W1-W2…), conv-2, conv-4, conv-6, resnet-20, resnet-20-wN, resnet-56, vgg-11, vgg-16 or vgg-19")
+            anyhow::format_err!("unknown model `{s}`; choose lenet-300-100 (or lenet-W1-W2…), conv-2, conv-4, conv-6, resnet-20, resnet-20-wN, resnet-56, resnet-18, vgg-11, vgg-16 or vgg-19")
         })
     }
 
@@ -90,7 +95,7 @@ impl Arch {
         let ok = match self {
             Arch::Lenet { hidden } => !hidden.is_empty() && hidden.len() <= 16 && hidden.iter().all(|&w| w > 0 && w <= 65_536),
             Arch::Conv { depth } => [2, 4, 6].contains(depth),
-            Arch::Resnet20 { width } | Arch::Resnet56 { width } => *width > 0 && *width <= 1_024,
+            Arch::Resnet20 { width } | Arch::Resnet56 { width } | Arch::Resnet18 { width } => *width > 0 && *width <= 1_024,
             Arch::Vgg { depth, width } => [11, 16, 19].contains(depth) && *width > 0 && *width <= 1_024,
         };
         if !ok {
@@ -224,8 +229,9 @@ impl Model {
             match &config.arch {
                 Arch::Lenet { hidden } => Net::Lenet(lenet::Lenet::new(&root, &init, shape, hidden, classes)),
                 Arch::Conv { depth } => Net::Conv(conv::ConvNet::new(&root, &init, shape, *depth, classes)),
-                Arch::Resnet20 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, 3, classes)),
-                Arch::Resnet56 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, 9, classes)),
+                Arch::Resnet20 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, &[3, 3, 3], classes)),
+                Arch::Resnet56 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, &[9, 9, 9], classes)),
+                Arch::Resnet18 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, &[2, 2, 2, 2], classes)),
                 Arch::Vgg { depth, width } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, *depth, *width, classes)),
             }
         });

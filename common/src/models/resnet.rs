@@ -1,7 +1,10 @@
-//! CIFAR ResNet-20 and -56 (He et al. 2016, §4.2; open_lth `cifar_resnet_20|56`): a 3×3 stem
-//! convolution, three stages of three (ResNet-20) or nine (ResNet-56) basic blocks (widths w,
-//! 2w, 4w; stride 2 entering stages 2 and 3, with a 1×1 projection shortcut + BN where the
-//! shape changes), global average pool, linear layer.
+//! CIFAR ResNets of basic blocks: a 3×3 stem convolution, stages of basic blocks (widths w, 2w,
+//! 4w, …; stride 2 entering every stage after the first, with a 1×1 projection shortcut + BN
+//! where the shape changes), global average pool, linear layer. ResNet-20 and -56 (He et al.
+//! 2016, §4.2; open_lth `cifar_resnet_20|56`): three stages of three or nine blocks from w = 16.
+//! ResNet-18 for 32×32 inputs (the `tinyimagenet` ResNet-18 of Tanaka et al.'s code, after
+//! weiaicunzai/pytorch-cifar100): four stages of two blocks from w = 64, a 3×3 stem without
+//! max-pool.
 //! Names: `conv`, `bn`, `blocks.{i}.conv1|bn1|conv2|bn2|shortcut.conv|shortcut.bn`, `fc`.
 
 use super::{Init, LayerRole};
@@ -24,13 +27,14 @@ pub struct Resnet {
 }
 
 impl Resnet {
-    /// `per_stage` basic blocks per stage: 3 for ResNet-20, 9 for ResNet-56 (depth 6·per_stage + 2).
-    pub fn new(p: &nn::Path, init: &Init, shape: [i64; 3], width: i64, per_stage: usize, classes: i64) -> Self {
+    /// `stages[i]` basic blocks in stage `i` (width `width · 2^i`): `[3, 3, 3]` for ResNet-20,
+    /// `[9, 9, 9]` for ResNet-56, `[2, 2, 2, 2]` for ResNet-18.
+    pub fn new(p: &nn::Path, init: &Init, shape: [i64; 3], width: i64, stages: &[usize], classes: i64) -> Self {
         let conv = init.conv(p / "conv", shape[0], width, 3, 1, false);
         let bn = init.bn(p / "bn", width);
         let mut blocks = Vec::new();
         let mut cin = width;
-        for stage in 0..3 {
+        for (stage, &per_stage) in stages.iter().enumerate() {
             let cout = width << stage;
             for b in 0..per_stage {
                 let stride = if stage > 0 && b == 0 { 2 } else { 1 };
@@ -66,7 +70,7 @@ impl Resnet {
     }
 
     /// # Shapes
-    /// `[B, C, H, W]` → `[B, classes]`; stages give `[B, w, H, W]`, `[B, 2w, H/2, W/2]`, `[B, 4w, H/4, W/4]`.
+    /// `[B, C, H, W]` → `[B, classes]`; stage i gives `[B, 2^i·w, H/2^i, W/2^i]`.
     pub fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         let mut h = self.bn.forward_t(&self.conv.forward(xs), train).relu();
         for b in &self.blocks {
@@ -78,7 +82,7 @@ impl Resnet {
             };
             h = (y + s).relu();
         }
-        let h = h.adaptive_avg_pool2d([1, 1]).flatten(1, -1); // [B, 4w]
+        let h = h.adaptive_avg_pool2d([1, 1]).flatten(1, -1); // [B, last stage's width]
         self.fc.forward(&h)
     }
 }

@@ -34,6 +34,11 @@ fn paper_scale_networks_have_their_published_weight_counts() {
     let r = build("resnet-56", [3, 32, 32]);
     let by = |m: &Model, role| m.layers().iter().filter(|l| l.role == role).map(|l| l.numel).sum::<i64>();
     assert_eq!((by(&r, LayerRole::Conv), by(&r, LayerRole::Shortcut), by(&r, LayerRole::Output)), (848_304, 2_560, 640));
+    // ResNet-18 (Tanaka et al.): 3·64·9 + 4·64·64·9 + (64·128·9 + 3·128·128·9) + (128·256·9 +
+    // 3·256·256·9) + (256·512·9 + 3·512·512·9) conv, shortcuts 64·128 + 128·256 + 256·512, 512×10 fc.
+    let r18 = build("resnet-18", [3, 32, 32]);
+    assert_eq!((by(&r18, LayerRole::Conv), by(&r18, LayerRole::Shortcut), by(&r18, LayerRole::Output)), (10_987_200, 172_032, 5_120));
+    assert_eq!(r18.layers().len(), 21, "17 convolutions, 3 shortcuts, the fc");
     for (arch, conv) in [("vgg-11", 9_217_728), ("vgg-16", 14_710_464), ("vgg-19", 20_018_880)] {
         let v = build(arch, [3, 32, 32]);
         assert_eq!((by(&v, LayerRole::Conv), by(&v, LayerRole::Output)), (conv, 5_120), "{arch}");
@@ -70,7 +75,7 @@ fn initialisers_have_the_stated_scale_and_depend_only_on_the_seed() {
 
 #[test]
 fn every_architecture_maps_its_input_to_class_logits() {
-    for (arch, shape) in [("conv-6", [1, 28, 28]), ("resnet-20-w8", [3, 32, 32]), ("vgg-11", [1, 28, 28]), ("lenet-50-20", [1, 8, 8])] {
+    for (arch, shape) in [("conv-6", [1, 28, 28]), ("resnet-20-w8", [3, 32, 32]), ("vgg-11", [1, 28, 28]), ("lenet-50-20", [1, 8, 8]), ("resnet-18", [1, 28, 28])] {
         let m = build(arch, shape);
         let x = common::rng::with_torch_seed(1, || Tensor::randn([2, shape[0], shape[1], shape[2]], (Kind::Float, Device::Cpu)));
         assert_eq!(m.forward_t(&x, true).size(), [2, 10], "{arch}");

@@ -17,7 +17,7 @@ pub static FIGURES: [FigureSpec; 4] = [
     FigureSpec { name: "figure-2", experiments: &["lenet", "vgg-16-init", "vgg-19-init", "resnet-20-init"] },
     FigureSpec { name: "figure-2-layers", experiments: &["vgg-16-init", "vgg-19-init"] },
     FigureSpec { name: "figure-3", experiments: &["lenet", "vgg-16-init", "vgg-19-init", "resnet-20-init"] },
-    FigureSpec { name: "figure-6", experiments: &["lenet", "vgg-11", "vgg-16"] },
+    FigureSpec { name: "figure-6", experiments: &["lenet", "vgg-11", "vgg-16", "resnet-18"] },
 ];
 
 /// The compression at which `figure-2-layers` shows each layer's density (ρ = 10^3, where the
@@ -135,7 +135,10 @@ fn caption(figure: &str, loaded: &[&Loaded], note: &str) -> String {
 
 fn arch_note(cfg: &ExperimentConfig) -> String {
     match &cfg.model.arch {
-        common::models::Arch::Vgg { width, .. } | common::models::Arch::Resnet20 { width } | common::models::Arch::Resnet56 { width } => {
+        common::models::Arch::Vgg { width, .. }
+        | common::models::Arch::Resnet20 { width }
+        | common::models::Arch::Resnet56 { width }
+        | common::models::Arch::Resnet18 { width } => {
             format!("(width {width})")
         }
         _ => String::new(),
@@ -150,7 +153,7 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
         "figure-2" => figure2(&all(&Net::MASKED)?),
         "figure-2-layers" => figure2_layers(&all(&[Net::Vgg16, Net::Vgg19])?),
         "figure-3" => figure3(&all(&Net::MASKED)?),
-        // VGG-16's trained grid exists at `paper` only.
+        // VGG-16's and ResNet-18's trained grids exist at `paper` only.
         "figure-6" => figure6(&Net::TRAINED.iter().filter_map(|n| results.get(n.name())).collect::<Vec<_>>()),
         other => bail!("no figure `{other}`"),
     }

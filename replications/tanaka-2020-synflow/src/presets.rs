@@ -15,8 +15,10 @@
 //! 0.1 ×0.1 at epochs 60 and 120 of 160, batch 128, weight decay 1e-4, augmentation (pad 4,
 //! crop, flip); Kaiming-normal init. Layer collapse at initialisation (their Fig. 2, VGG-19;
 //! Fig. 1's arrows, VGG-16): VGG-16, VGG-19 and ResNet-20 masks up to ρ = 10^6 (ResNet-20:
-//! 10^4, past its ρ_max), 3 seeds. Not built: ResNet-18 / WideResNet-18 and Tiny ImageNet (no
-//! such model or data here).
+//! 10^4, past its ρ_max), 3 seeds. ResNet-18 (four stages of two basic blocks from width 64,
+//! the authors' `tinyimagenet` class for 32×32 inputs) to 10^3 on the VGG recipe (the ResNet
+//! panels' own hyperparameters are in the paper's appendix, not read here). Not built:
+//! WideResNet-18 and Tiny ImageNet (no such model or data here).
 //!
 //! `small` (this CPU, under an hour): the layer-collapse and conservation masks at the networks'
 //! real widths, one seed — LeNet-300-100 on MNIST to 10^4.75 (ρ_max = 10^4.95), the others on
@@ -49,14 +51,16 @@ pub enum Net {
     Resnet20,
     /// VGG-16 trained after pruning: `paper` scale only (Fig. 6 and, to 10^6, Fig. 1).
     Vgg16Trained,
+    /// ResNet-18 trained after pruning: `paper` scale only (Fig. 6).
+    Resnet18,
 }
 
 impl Net {
-    pub const ALL: [Net; 6] = [Net::Lenet, Net::Vgg11, Net::Vgg16, Net::Vgg19, Net::Resnet20, Net::Vgg16Trained];
+    pub const ALL: [Net; 7] = [Net::Lenet, Net::Vgg11, Net::Vgg16, Net::Vgg19, Net::Resnet20, Net::Vgg16Trained, Net::Resnet18];
     /// The networks whose masks are studied at initialisation (layer collapse, conservation).
     pub const MASKED: [Net; 4] = [Net::Lenet, Net::Vgg16, Net::Vgg19, Net::Resnet20];
     /// The networks trained after pruning (accuracy vs compression).
-    pub const TRAINED: [Net; 3] = [Net::Lenet, Net::Vgg11, Net::Vgg16Trained];
+    pub const TRAINED: [Net; 4] = [Net::Lenet, Net::Vgg11, Net::Vgg16Trained, Net::Resnet18];
 
     /// The network of an experiment name (the harness only passes names it listed).
     pub fn from_name(name: &str) -> Net {
@@ -71,6 +75,7 @@ impl Net {
             Net::Vgg19 => "vgg-19-init",
             Net::Resnet20 => "resnet-20-init",
             Net::Vgg16Trained => "vgg-16",
+            Net::Resnet18 => "resnet-18",
         }
     }
 
@@ -81,17 +86,19 @@ impl Net {
             Net::Vgg16 | Net::Vgg16Trained => "VGG-16",
             Net::Vgg19 => "VGG-19",
             Net::Resnet20 => "ResNet-20",
+            Net::Resnet18 => "ResNet-18",
         }
     }
 }
 
-pub static EXPERIMENTS: [ExperimentSpec; 6] = [
+pub static EXPERIMENTS: [ExperimentSpec; 7] = [
     ExperimentSpec { name: "lenet", label: "LeNet-300-100", dataset: DatasetName::Mnist, fallback: None },
     ExperimentSpec { name: "vgg-11", label: "VGG-11", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
     ExperimentSpec { name: "vgg-16-init", label: "VGG-16", dataset: DatasetName::Cifar100, fallback: Some(DatasetName::FashionMnist) },
     ExperimentSpec { name: "vgg-19-init", label: "VGG-19", dataset: DatasetName::Cifar100, fallback: Some(DatasetName::FashionMnist) },
     ExperimentSpec { name: "resnet-20-init", label: "ResNet-20", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
     ExperimentSpec { name: "vgg-16", label: "VGG-16", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
+    ExperimentSpec { name: "resnet-18", label: "ResNet-18", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
 ];
 
 /// The five pruners of the benchmark in the paper's legend order, each with its rounds.
@@ -125,10 +132,10 @@ pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfi
     experiment(Net::from_name(name), scale, dataset)
 }
 
-/// Whether `name` is part of `scale`: the trained VGG-16 grid (160 epochs × 24 compressions ×
-/// 5 pruners × 3 seeds) only at `paper`.
+/// Whether `name` is part of `scale`: the trained VGG-16 and ResNet-18 grids (160 epochs × 12 or
+/// 24 compressions × 5 pruners × 3 seeds) only at `paper`.
 pub fn included(name: &str, scale: Scale) -> bool {
-    Net::from_name(name) != Net::Vgg16Trained || scale == Scale::Paper
+    !matches!(Net::from_name(name), Net::Vgg16Trained | Net::Resnet18) || scale == Scale::Paper
 }
 
 /// The config of `net` at `scale` on `dataset` (seed 0).
@@ -144,6 +151,8 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
         (Net::Vgg19, _) => Arch::Vgg { depth: 19, width: 64 },
         (Net::Resnet20, Scale::Smoke) => Arch::Resnet20 { width: 4 },
         (Net::Resnet20, _) => Arch::Resnet20 { width: 16 },
+        (Net::Resnet18, Scale::Smoke) => Arch::Resnet18 { width: 4 },
+        (Net::Resnet18, _) => Arch::Resnet18 { width: 64 },
     };
     // (replicates, levels of the trained grid, levels of the masks, epochs)
     let grid = |step: usize, top: u32| -> Vec<u32> { (0..=top).step_by(step).collect() };
@@ -152,6 +161,8 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
         (Scale::Paper, Net::Vgg11) => (3, (1..=12).collect(), vec![], 160),
         // Fig. 6's grid to 10^3 and Fig. 1's to 10^6 (`--dataset cifar-100` for its panel).
         (_, Net::Vgg16Trained) => (3, (1..=24).collect(), vec![], 160),
+        // The ResNet panels' recipe is in the paper's appendix, not read: the VGG one is used.
+        (_, Net::Resnet18) => (3, (1..=12).collect(), vec![], 160),
         (Scale::Paper, Net::Vgg16 | Net::Vgg19) => (3, vec![], grid(1, 24), 0),
         (Scale::Paper, Net::Resnet20) => (3, vec![], grid(1, 16), 0),
         (Scale::Small, Net::Lenet) => (2, (2..=16).step_by(2).collect(), grid(1, 19), 3),
