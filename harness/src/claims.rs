@@ -202,6 +202,23 @@ mod tests {
         }
     }
 
+    /// The README's table of papers states each paper's verdict counts; they are those of its
+    /// committed `small` headline.
+    #[test]
+    fn the_readme_counts_are_the_committed_headlines() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let rows: Vec<Vec<&str>> = readme.lines().filter(|l| l.contains("](docs/papers/")).map(|l| l.split('|').map(str::trim).collect::<Vec<_>>()).collect();
+        assert!(rows.len() >= 7, "a row per paper: {rows:?}");
+        for cells in rows {
+            let id = cells[2].split(['[', ']']).nth(1).expect("[id](docs/papers/id.md)");
+            let headline = std::fs::read_to_string(root.join(format!("results/{id}/small/headline.md"))).unwrap();
+            let count = |verdict: &str| headline.lines().filter(|l| l.trim_end().ends_with(verdict)).count().to_string();
+            let not_judged = headline.lines().filter(|l| l.contains("| not judged")).count().to_string();
+            assert_eq!(&cells[4..7], [count("| agrees |"), count("| **disagrees** |"), not_judged].as_slice(), "{id}: README counts vs headline.md");
+        }
+    }
+
     #[test]
     fn each_rule_states_itself() {
         assert_eq!(Tolerance::half_of(0.38).text(), "same direction, ≥ half the paper's effect");

@@ -75,7 +75,9 @@ fn initialisers_have_the_stated_scale_and_depend_only_on_the_seed() {
 
 #[test]
 fn every_architecture_maps_its_input_to_class_logits() {
-    for (arch, shape) in [("conv-6", [1, 28, 28]), ("resnet-20-w8", [3, 32, 32]), ("vgg-11", [1, 28, 28]), ("lenet-50-20", [1, 8, 8]), ("resnet-18", [1, 28, 28])] {
+    for (arch, shape) in
+        [("conv-6", [1, 28, 28]), ("resnet-20-w8", [3, 32, 32]), ("vgg-11", [1, 28, 28]), ("lenet-50-20", [1, 8, 8]), ("resnet-18", [1, 28, 28])]
+    {
         let m = build(arch, shape);
         let x = common::rng::with_torch_seed(1, || Tensor::randn([2, shape[0], shape[1], shape[2]], (Kind::Float, Device::Cpu)));
         assert_eq!(m.forward_t(&x, true).size(), [2, 10], "{arch}");
