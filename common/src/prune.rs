@@ -208,19 +208,17 @@ impl Mask {
     /// [`Mask::prune_scores`], already-pruned weights are not forced to stay pruned: a pruner
     /// that scores them 0 (SynFlow, SNIP and magnitude on masked weights) keeps them pruned.
     pub fn keep_above_kth(&self, scores: &BTreeMap<String, Tensor>, names: &[String], density: f64) -> Mask {
-        let pooled: Vec<&String> = self.0.keys().filter(|k| names.contains(k)).collect();
-        let flat: Vec<Tensor> = pooled.iter().map(|n| scores[*n].to_device(Device::Cpu).to_kind(Kind::Float).flatten(0, -1)).collect();
-        let all = Tensor::cat(&flat, 0);
+        let pooled: Vec<(&String, Tensor)> =
+            self.0.keys().filter(|k| names.contains(k)).map(|n| (n, scores[n].to_device(Device::Cpu).to_kind(Kind::Float))).collect();
+        let all = Tensor::cat(&pooled.iter().map(|(_, s)| s.flatten(0, -1)).collect::<Vec<_>>(), 0);
         let k = ((1.0 - density) * all.numel() as f64).floor() as i64;
         let mut out = self.clone();
         if k < 1 {
             return out;
         }
         let (tau, _) = all.kthvalue(k, 0, false);
-        for n in pooled {
-            let m = &self.0[n];
-            let keep = scores[n].to_device(Device::Cpu).to_kind(Kind::Float).gt_tensor(&tau).to_kind(Kind::Float);
-            out.0.insert(n.clone(), keep.to_device(m.device()));
+        for (n, s) in pooled {
+            out.0.insert(n.clone(), s.gt_tensor(&tau).to_kind(Kind::Float).to_device(self.0[n].device()));
         }
         out
     }

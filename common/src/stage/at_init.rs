@@ -119,7 +119,7 @@ impl Kind for AtInit {
         let p: AtInitParams = cx.params()?;
         let PruneConfig::Global { fraction, roles } = &cx.config().prune else { bail!("pruning at initialisation needs the global rule") };
         let target = (1.0 - fraction).powi(cx.job.level as i32);
-        let model = cx.fresh_model(cx.init_seed())?;
+        let mut model = cx.fresh_model(cx.init_seed())?;
         let theta0 = model.snapshot();
         let names: Vec<String> = model.layers().iter().filter(|l| roles.contains(&l.role)).map(|l| l.name.clone()).collect();
         let mut mask = Mask::dense(&model);
@@ -130,7 +130,6 @@ impl Kind for AtInit {
             score_sum.get_or_insert_with(|| sums(&scores, model.layers()));
             mask = mask.keep_above_kth(&scores, &names, target.powf(f64::from(round) / f64::from(p.iterations)));
         }
-        let mut model = model;
         model.restore(&theta0)?;
         let mut start = Start::new(model, mask, cx.config());
         start.metrics.insert("score_sum".into(), score_sum.unwrap_or_default());

@@ -116,18 +116,16 @@ pub fn network_order(layers: &[LayerDensity]) -> Vec<usize> {
     order
 }
 
-fn caption(figure: &str, loaded: &[&Loaded], note: &str) -> String {
+/// The provenance caption; `trained`: the figure reads trained networks (else masks only).
+fn caption(figure: &str, loaded: &[&Loaded], note: &str, trained: bool) -> String {
     let mut lines = vec![format!("Reproduction of Tanaka et al. (NeurIPS 2020) {figure} {}; {note}", loaded[0].provenance_clause())];
     for l in loaded {
         let seeds = match l.config.replicates {
             1 => "1 seed".to_string(),
             n => format!("{n} seeds"),
         };
-        let what = if figure.starts_with("Figure 6") {
-            format!("{seeds}, {} iterations", l.config.train.iterations)
-        } else {
-            format!("{seeds}, masks at initialisation (no training)")
-        };
+        let what =
+            if trained { format!("{seeds}, {} iterations", l.config.train.iterations) } else { format!("{seeds}, masks at initialisation (no training)") };
         lines.push(format!("{} {}: {what}, {}", l.spec.label, arch_note(&l.config), l.dataset_line));
     }
     lines.join("\n")
@@ -157,6 +155,16 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
         "figure-6" => figure6(&Net::TRAINED.iter().filter_map(|n| results.get(n.name())).collect::<Vec<_>>()),
         other => bail!("no figure `{other}`"),
     }
+}
+
+/// Panels three to a row, each 520×400.
+fn figure(title: &str, caption: String, panels: Vec<Panel>) -> Figure {
+    Figure { title: title.into(), caption, columns: 3, panel_size: (520, 400), panels }
+}
+
+/// The x axis of a per-layer panel: layers 1 … `n` in network order.
+fn layer_axis(n: usize) -> XAxis {
+    XAxis::Linear { min: 0.5, max: n as f64 + 0.5 }
 }
 
 fn compression_axis(l: &Loaded) -> XAxis {
@@ -205,17 +213,16 @@ fn figure2(loaded: &[&Loaded]) -> Result<Figure> {
             }
         })
         .collect();
-    Ok(Figure {
-        title: "Figure 2: layer collapse at initialisation — layers left vs compression".into(),
-        caption: caption(
+    Ok(figure(
+        "Figure 2: layer collapse at initialisation — layers left vs compression",
+        caption(
             "Figure 2 (with Fig. 1's critical compressions ρ_cr)",
             loaded,
             "mean of seeds, bars = min..max; ρ_cr: largest compression with no layer empty",
+            false,
         ),
-        columns: 3,
-        panel_size: (520, 400),
         panels,
-    })
+    ))
 }
 
 /// Figure 2, by layer: each layer's density at ρ = 10^3, in network order (an empty layer at
@@ -251,19 +258,17 @@ fn figure2_layers(loaded: &[&Loaded]) -> Result<Figure> {
                 title: format!("{} at ρ = 10^{}", l.spec.label, log10_compression(LAYERS_LEVEL)),
                 x_label: "Layer (input to output)".into(),
                 y_label: format!("Layer density (log10; empty at {FLOOR})"),
-                x: XAxis::Linear { min: 0.5, max: n as f64 + 0.5 },
+                x: layer_axis(n),
                 y_range: Some((FLOOR - 0.5, 0.5)),
                 series,
             }
         })
         .collect();
-    Ok(Figure {
-        title: "Figure 2 by layer: which layers each pruner empties at compression 10^3".into(),
-        caption: caption("Fig. 1's per-layer reading", loaded, "mean of seeds"),
-        columns: 3,
-        panel_size: (520, 400),
+    Ok(figure(
+        "Figure 2 by layer: which layers each pruner empties at compression 10^3",
+        caption("Fig. 1's per-layer reading", loaded, "mean of seeds", false),
         panels,
-    })
+    ))
 }
 
 /// Figure 3: conservation — each layer's score sum on the dense θ_0 (log10), in network order,
@@ -296,7 +301,7 @@ fn figure3(loaded: &[&Loaded]) -> Result<Figure> {
             title: format!("{}: per-layer score sum at θ_0", l.spec.label),
             x_label: "Layer (input to output)".into(),
             y_label: "|Σ scores| (log10)".into(),
-            x: XAxis::Linear { min: 0.5, max: n as f64 + 0.5 },
+            x: layer_axis(n),
             y_range: None,
             series: sums,
         });
@@ -313,13 +318,11 @@ fn figure3(loaded: &[&Loaded]) -> Result<Figure> {
             });
         }
     }
-    Ok(Figure {
-        title: "Figure 3: conservation of synaptic saliency at initialisation".into(),
-        caption: caption("Figures 3-4", loaded, "scores of the first scoring round on the dense θ_0; SynFlow's sums are equal in a network without skips"),
-        columns: 3,
-        panel_size: (520, 400),
+    Ok(figure(
+        "Figure 3: conservation of synaptic saliency at initialisation",
+        caption("Figures 3-4", loaded, "scores of the first scoring round on the dense θ_0; SynFlow's sums are equal in a network without skips", false),
         panels,
-    })
+    ))
 }
 
 /// Figure 6: final test accuracy vs compression per pruner (mean of seeds, min..max bars), the
@@ -354,11 +357,5 @@ fn figure6(loaded: &[&Loaded]) -> Result<Figure> {
             }
         })
         .collect();
-    Ok(Figure {
-        title: "Figure 6: accuracy after pruning at initialisation vs compression".into(),
-        caption: caption("Figure 6", loaded, "mean of seeds, bars = min..max"),
-        columns: 3,
-        panel_size: (520, 400),
-        panels,
-    })
+    Ok(figure("Figure 6: accuracy after pruning at initialisation vs compression", caption("Figure 6", loaded, "mean of seeds, bars = min..max", true), panels))
 }
