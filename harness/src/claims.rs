@@ -9,6 +9,9 @@ pub enum Verdict {
     Agrees,
     /// It does not.
     Disagrees,
+    /// The effect is smaller than the spread between trials: neither a reproduction nor a
+    /// failure (the comparison is shown).
+    WithinNoise(String),
     /// The results cannot judge this claim (stage not run at this scale, or a scale too short to
     /// say anything); the reason is shown.
     NotJudged(String),
@@ -131,6 +134,19 @@ impl Claim {
         };
         Claim { claim: claim.into(), paper: paper.into(), ours, setting: setting.into(), tolerance: tolerance.into(), verdict }
     }
+
+    /// The same claim, within noise where its `effect` (a difference of fractions) is smaller
+    /// than `spread`, the min–max spread between trials (`None`: one trial, no spread to
+    /// compare); the rule then says so. A claim not judged stays so.
+    pub fn with_noise(mut self, effect: f64, spread: Option<f64>) -> Claim {
+        let Some(spread) = spread else { return self };
+        // No `|` here: the row is a Markdown table cell.
+        self.tolerance += "; within noise if the effect is smaller than the trials' spread";
+        if matches!(self.verdict, Verdict::Agrees | Verdict::Disagrees) && effect.abs() < spread {
+            self.verdict = Verdict::WithinNoise(format!("effect {:.2} pp < spread {:.2} pp", 100.0 * effect.abs(), 100.0 * spread));
+        }
+        self
+    }
 }
 
 /// A difference of fractions in percentage points, as a rule states it: `0.002` → `0.2`
@@ -159,6 +175,7 @@ pub fn markdown(citation: &str, claims: &[Claim]) -> String {
         let verdict = match &c.verdict {
             Verdict::Agrees => "agrees".to_string(),
             Verdict::Disagrees => "**disagrees**".to_string(),
+            Verdict::WithinNoise(why) => format!("within noise ({why})"),
             Verdict::NotJudged(why) => format!("not judged ({why})"),
         };
         s += &format!("| {citation} | {} | {} | {} | {} | {} | {verdict} |\n", c.claim, c.paper, c.ours, c.setting, c.tolerance);
@@ -202,6 +219,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_effect_smaller_than_the_spread_is_within_noise() {
+        let claim = |ours: f64| super::Claim::measured("c", "p", Tolerance::half_of(0.01), "s", Some((String::new(), ours)));
+        let noisy = claim(0.004).with_noise(0.004, Some(0.005));
+        assert_eq!(noisy.verdict, super::Verdict::WithinNoise("effect 0.40 pp < spread 0.50 pp".into()));
+        assert!(noisy.tolerance.ends_with("within noise if the effect is smaller than the trials' spread"), "{}", noisy.tolerance);
+        assert_eq!(claim(0.006).with_noise(0.006, Some(0.005)).verdict, super::Verdict::Agrees);
+        assert_eq!(claim(-0.006).with_noise(-0.006, Some(0.005)).verdict, super::Verdict::Disagrees);
+        let one_trial = claim(0.004).with_noise(0.004, None);
+        assert_eq!((one_trial.verdict, one_trial.tolerance), (super::Verdict::Disagrees, "same direction, ≥ half the paper's effect".to_string()));
+    }
+
     /// The README's table of papers states each paper's verdict counts; they are those of its
     /// committed `small` headline.
     #[test]
@@ -214,8 +243,9 @@ mod tests {
             let id = cells[2].split(['[', ']']).nth(1).expect("[id](docs/papers/id.md)");
             let headline = std::fs::read_to_string(root.join(format!("results/{id}/small/headline.md"))).unwrap();
             let count = |verdict: &str| headline.lines().filter(|l| l.trim_end().ends_with(verdict)).count().to_string();
-            let not_judged = headline.lines().filter(|l| l.contains("| not judged")).count().to_string();
-            assert_eq!(&cells[4..7], [count("| agrees |"), count("| **disagrees** |"), not_judged].as_slice(), "{id}: README counts vs headline.md");
+            let with = |prefix: &str| headline.lines().filter(|l| l.contains(prefix)).count().to_string();
+            let counts = [count("| agrees |"), count("| **disagrees** |"), with("| within noise ("), with("| not judged")];
+            assert_eq!(&cells[4..8], counts.as_slice(), "{id}: README counts vs headline.md");
         }
     }
 
