@@ -393,7 +393,7 @@ impl ExperimentConfig {
                 let mut alive: Vec<i64> = layers.iter().map(|l| l.numel).collect();
                 for _ in 0..level {
                     for (a, l) in alive.iter_mut().zip(layers) {
-                        *a -= crate::prune::prune_count(self.prune.rate(l.role), *a);
+                        *a -= self.prune.removed(self.prune.rate(l.role), *a);
                     }
                 }
                 Kept::PerLayer(alive)

@@ -7,7 +7,8 @@
 //! **Counting and ties (stated and tested).** Sparsity counts prunable weights only (conv and
 //! linear weights; no biases, no batch norm). Pruning a fraction `p` of the `n` surviving weights
 //! of a group removes `round(p · n)` of them (round half away from zero) — per layer for
-//! layer-wise pruning, over the pooled layers for global pruning. The removed weights are those
+//! layer-wise pruning, over the pooled layers for global pruning; a layer-wise rule may instead
+//! count as Zhou et al.'s code does ([`Count::Truncated`]). The removed weights are those
 //! with the smallest magnitude (of the `scores` tensors: final weights for magnitude pruning);
 //! among equal magnitudes the one that comes first — by sorted layer name, then row-major flat
 //! index — is removed first. Random pruning removes, per layer, the same count, uniformly among
@@ -26,7 +27,16 @@ use tch::{Device, Kind, Tensor};
 pub enum PruneConfig {
     /// Each layer loses `fraction` of its survivors; the rate depends on the layer's role
     /// (Frankle & Carbin: conv 10–15 %, fc 20 %, output layer half the fc rate).
-    LayerWise { conv: f64, fc: f64, output: f64, shortcut: f64 },
+    LayerWise {
+        conv: f64,
+        fc: f64,
+        output: f64,
+        shortcut: f64,
+        /// How many survivors a rate removes (left out of configs, and so of the trunk hash,
+        /// while [`Count::Rounded`]).
+        #[serde(default, skip_serializing_if = "Count::is_rounded")]
+        count: Count,
+    },
     /// One magnitude threshold over the pooled `roles`; other layers are never pruned.
     Global { fraction: f64, roles: Vec<LayerRole> },
 }
@@ -35,7 +45,7 @@ impl PruneConfig {
     /// Fraction of survivors removed per level for a layer with `role` (0 = never pruned).
     pub fn rate(&self, role: LayerRole) -> f64 {
         match self {
-            PruneConfig::LayerWise { conv, fc, output, shortcut } => match role {
+            PruneConfig::LayerWise { conv, fc, output, shortcut, .. } => match role {
                 LayerRole::Conv => *conv,
                 LayerRole::Fc => *fc,
                 LayerRole::Output => *output,
@@ -53,7 +63,7 @@ impl PruneConfig {
 
     pub fn validate(&self) -> Result<()> {
         let rates: Vec<f64> = match self {
-            PruneConfig::LayerWise { conv, fc, output, shortcut } => vec![*conv, *fc, *output, *shortcut],
+            PruneConfig::LayerWise { conv, fc, output, shortcut, .. } => vec![*conv, *fc, *output, *shortcut],
             PruneConfig::Global { fraction, .. } => vec![*fraction],
         };
         if !rates.iter().any(|&r| r > 0.0) {
@@ -64,11 +74,51 @@ impl PruneConfig {
         }
         Ok(())
     }
+
+    /// Layer-wise rates at Frankle & Carbin's counting (`round(p · n)`).
+    pub const fn layer_wise(conv: f64, fc: f64, output: f64) -> PruneConfig {
+        PruneConfig::LayerWise { conv, fc, output, shortcut: 0.0, count: Count::Rounded }
+    }
+
+    /// How many of `n` survivors a level removes at rate `p` under this rule.
+    pub fn removed(&self, p: f64, n: i64) -> i64 {
+        match self {
+            PruneConfig::LayerWise { count: Count::Truncated, .. } => truncated_count(p, n),
+            _ => prune_count(p, n),
+        }
+    }
+}
+
+/// How a pruning rate becomes a count of removed weights.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Count {
+    /// `round(p · n)`, half away from zero (the project's rule, Frankle & Carbin's counts).
+    #[default]
+    Rounded,
+    /// Zhou et al.'s arithmetic (`get_weight_init.py`, one round per call with `prune_power`
+    /// 1): `np.int(n · (1 − base) · 100 / 100)` in `f64` with `base = 1 − p` — truncated, and
+    /// since `1 − 0.8` is `0.19999999999999996`, one weight fewer than `p · n` whenever `p · n`
+    /// is whole (235,200 survivors at 20 %: 47,039 removed, not 47,040).
+    Truncated,
+}
+
+impl Count {
+    fn is_rounded(&self) -> bool {
+        *self == Count::Rounded
+    }
 }
 
 /// `round(p · n)`, half away from zero, as an integer count.
 pub fn prune_count(p: f64, n: i64) -> i64 {
     (p * n as f64).round() as i64
+}
+
+/// [`Count::Truncated`]: `⌊n · ((1 − (1 − p)) · 100) / 100⌋` evaluated in `f64` as Zhou et
+/// al.'s code evaluates it.
+pub fn truncated_count(p: f64, n: i64) -> i64 {
+    let percentile = (1.0 - (1.0 - p)) * 100.0;
+    (n as f64 * percentile / 100.0) as i64
 }
 
 /// One `{0,1}` tensor per prunable layer.
@@ -137,8 +187,9 @@ impl Mask {
     pub fn prune_scores(&self, scores: &BTreeMap<String, Tensor>, layers: &[LayerInfo], config: &PruneConfig) -> Mask {
         match config {
             PruneConfig::LayerWise { .. } => {
-                let fractions = layers.iter().map(|l| (l.name.clone(), config.rate(l.role))).collect();
-                self.select_layerwise(scores, &fractions)
+                let survivors: BTreeMap<String, i64> = self.report().into_iter().map(|l| (l.name, l.kept)).collect();
+                let removed = layers.iter().map(|l| (l.name.clone(), config.removed(config.rate(l.role), survivors[&l.name]) as usize)).collect();
+                self.select_layerwise(scores, &removed)
             }
             PruneConfig::Global { fraction, roles } => {
                 let names: Vec<String> = layers.iter().filter(|l| roles.contains(&l.role)).map(|l| l.name.clone()).collect();
@@ -147,9 +198,9 @@ impl Mask {
         }
     }
 
-    /// Layer-wise magnitude pruning: each layer in `fractions` loses `round(f · survivors)`.
-    pub fn prune_layerwise(&self, scores: &BTreeMap<String, Tensor>, fractions: &BTreeMap<String, f64>) -> Mask {
-        self.select_layerwise(&self.magnitudes(scores), fractions)
+    /// Layer-wise magnitude pruning: each layer in `removed` loses that many survivors.
+    pub fn prune_layerwise(&self, scores: &BTreeMap<String, Tensor>, removed: &BTreeMap<String, usize>) -> Mask {
+        self.select_layerwise(&self.magnitudes(scores), removed)
     }
 
     /// Global magnitude pruning over the layers `names`: `round(f · pooled survivors)` removed.
@@ -162,15 +213,14 @@ impl Mask {
         self.0.keys().map(|name| (name.clone(), scores[name].abs())).collect()
     }
 
-    /// Each layer in `fractions` loses its `round(f · survivors)` lowest-scoring survivors.
-    fn select_layerwise(&self, scores: &BTreeMap<String, Tensor>, fractions: &BTreeMap<String, f64>) -> Mask {
+    /// Each layer in `removed` loses that many of its lowest-scoring survivors.
+    fn select_layerwise(&self, scores: &BTreeMap<String, Tensor>, removed: &BTreeMap<String, usize>) -> Mask {
         let mut out = self.clone();
         for (name, m) in &self.0 {
-            let f = fractions.get(name).copied().unwrap_or(0.0);
+            let k = removed.get(name).copied().unwrap_or(0);
             let mvec = to_vec(m);
             let svec = to_vec(&scores[name]);
             let alive: Vec<usize> = (0..mvec.len()).filter(|&i| mvec[i] != 0.0).collect();
-            let k = prune_count(f, alive.len() as i64) as usize;
             let mut order = alive;
             order.sort_by(|&a, &b| svec[a].total_cmp(&svec[b]).then(a.cmp(&b)));
             out.0.insert(name.clone(), remove(m, &order[..k]));

@@ -70,8 +70,8 @@ fn oneshot_mask(cx: &StageCx, dense: &Mask, layers: &[crate::models::LayerInfo])
             dense.prune_global(&final0, &names, 1.0 - kept as f64 / total as f64)
         }
         (_, Kept::PerLayer(kept)) => {
-            let fractions = layers.iter().zip(kept).map(|(l, k)| (l.name.clone(), (l.numel - k) as f64 / l.numel as f64)).collect();
-            dense.prune_layerwise(&final0, &fractions)
+            let removed = layers.iter().zip(kept).map(|(l, k)| (l.name.clone(), (l.numel - k) as usize)).collect();
+            dense.prune_layerwise(&final0, &removed)
         }
         (_, Kept::Pooled(_)) => unreachable!("pooled counts come from global pruning"),
     })

@@ -27,7 +27,7 @@ pub fn config(levels: u32) -> ExperimentConfig {
         augment: false,
         test_eval: TestEval::Always,
     };
-    let prune = PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 };
+    let prune = PruneConfig::layer_wise(0.1, 0.2, 0.1);
     ExperimentConfig {
         replicates: 2,
         branches: vec![BranchConfig::new(BranchKind::REINIT, vec![2], 1), BranchConfig::new(BranchKind::ONESHOT, vec![2], 1)],
@@ -94,7 +94,7 @@ fn pruned_weights_stay_exactly_zero_and_training_is_deterministic() {
         let mut m = model(&cfg, &d, 1);
         let dense = Mask::dense(&m);
         let scores = m.snapshot();
-        let mask = dense.prune_magnitude(&scores, m.layers(), &PruneConfig::LayerWise { conv: 0.0, fc: 0.5, output: 0.5, shortcut: 0.0 });
+        let mask = dense.prune_magnitude(&scores, m.layers(), &PruneConfig::layer_wise(0.0, 0.5, 0.5));
         let out = train::train(&mut m, &mask, &d, &cfg.train, spec(seed, None, vec![])).unwrap();
         (m, mask, out)
     };

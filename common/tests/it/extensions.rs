@@ -326,10 +326,7 @@ fn one_shot_pruning_needs_only_the_dense_network_and_keeps_imps_counts() {
     let oneshot = JobId { replicate: 0, level: 3, stage: Stage::Branch(BranchKind::ONESHOT, 0) };
     assert_eq!(dependencies(oneshot), [JobId { replicate: 0, level: 0, stage: Stage::Main }]);
     let d = data();
-    for prune in [
-        PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 },
-        PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Fc, LayerRole::Output] },
-    ] {
+    for prune in [PruneConfig::layer_wise(0.1, 0.2, 0.1), PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Fc, LayerRole::Output] }] {
         let mut cfg = config(3);
         cfg.replicates = 1;
         cfg.prune = prune;

@@ -9,7 +9,7 @@ fn lenet() -> Model {
     Model::new(&ModelConfig { arch: Arch::parse("lenet-300-100").unwrap(), init: InitKind::GlorotNormal }, [1, 28, 28], 10, 0, Device::Cpu).unwrap()
 }
 
-const LENET_RATES: PruneConfig = PruneConfig::LayerWise { conv: 0.0, fc: 0.2, output: 0.1, shortcut: 0.0 };
+const LENET_RATES: PruneConfig = PruneConfig::layer_wise(0.0, 0.2, 0.1);
 
 #[test]
 fn lenet_ladder_matches_the_paper_labels() {
@@ -68,7 +68,7 @@ fn kept(m: &Mask, k: &str) -> Vec<f32> {
 fn global_and_layerwise_thresholds_differ_as_expected() {
     let (mask, scores, layers) = hand_made();
     // Layer-wise 50 %: a loses its 2 smallest (0.1, 0.3); b loses 3 (0.05, 0.2, 0.25).
-    let lw = mask.prune_magnitude(&scores, &layers, &PruneConfig::LayerWise { conv: 0.0, fc: 0.5, output: 0.5, shortcut: 0.0 });
+    let lw = mask.prune_magnitude(&scores, &layers, &PruneConfig::layer_wise(0.0, 0.5, 0.5));
     assert_eq!(kept(&lw, "a.weight"), [0.0, 1.0, 1.0, 0.0]);
     assert_eq!(kept(&lw, "b.weight"), [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
     // Global 50 % over both: the 5 smallest of all 10 magnitudes (0.05, 0.1, 0.2, 0.25, 0.3).
@@ -91,15 +91,44 @@ fn rounding_and_ties_follow_the_documented_rule() {
     let w = Tensor::from_slice(&[0.5f32, 0.5, 0.5, 0.5]);
     let mask = Mask([("t.weight".to_string(), w.ones_like())].into_iter().collect());
     let scores = [("t.weight".to_string(), w)].into_iter().collect();
-    let fractions = [("t.weight".to_string(), 0.5)].into_iter().collect();
+    let removed = [("t.weight".to_string(), 2)].into_iter().collect();
     // Equal magnitudes: the lower flat index goes first.
-    assert_eq!(kept(&mask.prune_layerwise(&scores, &fractions), "t.weight"), [0.0, 0.0, 1.0, 1.0]);
+    assert_eq!(kept(&mask.prune_layerwise(&scores, &removed), "t.weight"), [0.0, 0.0, 1.0, 1.0]);
+}
+
+/// Zhou et al.'s counting, worked by hand from `get_weight_init.py` (`np.int(np.sum(cur_mask) *
+/// percentile / 100)` with `percentile = (1 − 0.8) · 100 = 19.999999999999996`): LeNet-300-100's
+/// first round removes 47,039 of fc1's 235,200 weights, 5,999 of fc2's 30,000 and 99 of the
+/// output layer's 1,000 — one fewer than `round(p · n)` in each, since every `p · n` is whole —
+/// and the trunk's counts follow it level by level.
+#[test]
+fn zhou_counting_truncates_as_the_authors_code_does() {
+    use common::prune::{truncated_count, Count};
+    assert_eq!((truncated_count(0.2, 235_200), prune_count(0.2, 235_200)), (47_039, 47_040));
+    assert_eq!((truncated_count(0.2, 30_000), truncated_count(0.1, 1_000)), (5_999, 99));
+    assert_eq!(truncated_count(0.2, 7), 1); // 1.4 -> 1, as round
+    assert_eq!((truncated_count(0.5, 5), prune_count(0.5, 5)), (2, 3)); // 2.5 -> 2, not 3
+    let zhou = PruneConfig::LayerWise { conv: 0.0, fc: 0.2, output: 0.1, shortcut: 0.0, count: Count::Truncated };
+    assert_eq!(zhou.removed(0.2, 188_161), truncated_count(0.2, 188_161));
+    assert_eq!(LENET_RATES.removed(0.2, 235_200), 47_040);
+    // The rule is in the config only when it is not the default, so no other trunk moves.
+    let toml = toml::to_string(&zhou).unwrap();
+    assert!(toml.contains("count = \"truncated\""), "{toml}");
+    assert!(!toml::to_string(&LENET_RATES).unwrap().contains("count"));
+    assert_eq!(toml::from_str::<PruneConfig>(&toml).unwrap(), zhou);
+    // Two levels of fc1 by the authors' arithmetic: 235,200 → 188,161 → 150,529.
+    let w = Tensor::randn([300, 784], (tch::Kind::Float, tch::Device::Cpu));
+    let layers = vec![common::models::LayerInfo { name: "fc1.weight".into(), role: LayerRole::Fc, numel: 235_200 }];
+    let scores = [("fc1.weight".to_string(), w.shallow_clone())].into_iter().collect();
+    let one = Mask([("fc1.weight".to_string(), w.ones_like())].into_iter().collect()).prune_magnitude(&scores, &layers, &zhou);
+    let two = one.prune_magnitude(&scores, &layers, &zhou);
+    assert_eq!((one.report()[0].kept, two.report()[0].kept), (188_161, 150_529));
 }
 
 #[test]
 fn random_pruning_keeps_the_per_layer_counts_and_is_seeded() {
     let (mask, scores, layers) = hand_made();
-    let target = mask.prune_magnitude(&scores, &layers, &PruneConfig::LayerWise { conv: 0.0, fc: 0.5, output: 0.5, shortcut: 0.0 });
+    let target = mask.prune_magnitude(&scores, &layers, &PruneConfig::layer_wise(0.0, 0.5, 0.5));
     let r1 = mask.prune_random_like(&target, 9);
     let r2 = mask.prune_random_like(&target, 9);
     assert_eq!(r1.report(), target.report());

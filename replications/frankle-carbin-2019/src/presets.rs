@@ -114,7 +114,7 @@ pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentCon
         // cuts the conv nets' CPU evaluation cost ~3x without changing those numbers.
         test_eval: if net == Net::Lenet || scale == Scale::Paper { TestEval::Always } else { TestEval::AtBestValidation },
     };
-    let prune = PruneConfig::LayerWise { conv: conv_rate, fc: 0.2, output: 0.1, shortcut: 0.0 };
+    let prune = PruneConfig::layer_wise(conv_rate, 0.2, 0.1);
     let model = ModelConfig { arch, init: InitKind::GlorotNormal };
     ExperimentConfig {
         replicates,

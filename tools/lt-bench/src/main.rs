@@ -152,7 +152,7 @@ fn run_path(jobs: usize, threads: i32) -> Result<(f64, f64)> {
         augment: false,
         test_eval: TestEval::Always,
     };
-    let prune = common::prune::PruneConfig::LayerWise { conv: 0.1, fc: 0.2, output: 0.1, shortcut: 0.0 };
+    let prune = common::prune::PruneConfig::layer_wise(0.1, 0.2, 0.1);
     let model = model_cfg("lenet-300-100", InitKind::GlorotNormal);
     let cfg = ExperimentConfig { replicates: jobs as u32, ..ExperimentConfig::new("bench".into(), "bench", DatasetName::Synthetic, model, train, prune, 1) };
     let runs = tempfile::tempdir()?;
