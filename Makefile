@@ -29,7 +29,7 @@ help:
 	@echo "make <paper>                  every figure of one paper, then its claims table; papers: $(PAPERS)"
 	@echo "make <paper>-figure-N         one figure of one paper"
 	@echo "make figures                  redraw every paper's figures from results/ (no training)"
-	@echo "make claims                   results/CLAIMS.md: every paper's claims beside ours, from results/"
+	@echo "make claims                   every headline.md, results/CLAIMS.md and the pages and README counts quoting them, from results/"
 	@echo "make data | test | lint | bench"
 
 $(STAMPS)/venv:
@@ -59,7 +59,12 @@ figures: build
 	done; done; [ $$found = 1 ] || { echo "no results in results/; run make <paper> first"; exit 1; }
 
 claims: build
+	@for p in $(PAPERS); do for d in results/$$p/*/; do \
+	  [ -d "$$d" ] && ls $$d*.h5 >/dev/null 2>&1 || continue; \
+	  target/release/$$p --scale $$(basename $$d) summary --headline > $$d/headline.md || exit 1; \
+	done; done
 	tools/claims.sh target/release results results/CLAIMS.md $(PAPERS)
+	$(VENV)/bin/python tools/headlines.py $(PAPERS)
 
 test: build
 	@{ command -v slurmctld >/dev/null 2>&1 || [ -x /usr/sbin/slurmctld ]; } && [ "$$(id -u)" = 0 ] \

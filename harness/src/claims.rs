@@ -30,7 +30,47 @@ pub struct Claim {
     pub setting: String,
     /// The tolerance the verdict applies, stated so a reviewer can disagree with it.
     pub tolerance: String,
+    /// How much our number moves between trials.
+    pub spread: Spread,
     pub verdict: Verdict,
+    /// The rule and the value it judged, for [`Claim::with_spread`].
+    measured: Option<(Tolerance, f64)>,
+}
+
+/// The spread between trials of the numbers a claim compares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Spread {
+    /// Not stated for this row (a rule on other quantities than trial means).
+    NotStated,
+    /// One trial: there is no spread to compare, and the verdict says nothing about noise.
+    OneTrial,
+    /// The largest min–max range over trials among the compared numbers (a difference of
+    /// fractions).
+    Measured(f64),
+    /// The same for a ratio (of early-stop iterations, say), in its own units.
+    Ratio(f64),
+}
+
+impl Spread {
+    /// The column's text.
+    pub fn text(&self) -> String {
+        match self {
+            Spread::NotStated => "—".into(),
+            Spread::OneTrial => "1 trial".into(),
+            Spread::Measured(s) => format!("{:.2} pp", 100.0 * s),
+            Spread::Ratio(s) => format!("{s:.2}×"),
+        }
+    }
+
+    /// The spread of the compared numbers, each given by its values over trials: the largest
+    /// min–max range among them; [`Spread::OneTrial`] when none has two values.
+    pub fn of(compared: &[&[f64]]) -> Spread {
+        let range = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max) - v.iter().copied().fold(f64::INFINITY, f64::min);
+        match compared.iter().filter(|v| v.len() > 1).map(|v| range(v)).reduce(f64::max) {
+            Some(s) => Spread::Measured(s),
+            None => Spread::OneTrial,
+        }
+    }
 }
 
 /// A judging rule that states itself: [`Tolerance::text`] is what a claims row prints, and
@@ -98,6 +138,18 @@ impl Tolerance {
         }
     }
 
+    /// How far `ours` lies from the rule's boundary, in its units (a difference of fractions,
+    /// or of ratios for [`Tolerance::Ratio`]): the size of the effect the verdict rests on.
+    pub fn distance(&self, ours: f64) -> Option<f64> {
+        match *self {
+            Tolerance::SameDirection { paper, fraction } => Some((ours - fraction * paper).abs()),
+            Tolerance::Ratio { lo, hi, .. } => Some((ours - lo).abs().min((ours - hi).abs())),
+            Tolerance::Margin { margin, .. } => Some((ours - margin).abs()),
+            Tolerance::Within { max, .. } => Some((ours.abs() - max).abs()),
+            Tolerance::Below { .. } => Some(ours.abs()),
+        }
+    }
+
     /// Whether `ours` agrees under this rule (a non-finite number never does).
     pub fn judge(&self, ours: f64) -> bool {
         if !ours.is_finite() {
@@ -121,7 +173,10 @@ impl Claim {
     /// A claim judged by `tolerance` on our number (`ours`: how the row shows it, and the value
     /// judged; `None`: the numbers are missing at this scale).
     pub fn measured(claim: &str, paper: &str, tolerance: Tolerance, setting: &str, ours: Option<(String, f64)>) -> Claim {
-        Claim::judged(claim, paper, &tolerance.text(), setting, ours.map(|(shown, value)| (shown, tolerance.judge(value))))
+        let value = ours.as_ref().map(|(_, v)| *v);
+        let mut c = Claim::judged(claim, paper, &tolerance.text(), setting, ours.map(|(shown, value)| (shown, tolerance.judge(value))));
+        c.measured = value.map(|v| (tolerance, v));
+        c
     }
 
     /// A claim judged by a rule of its own, stated in `tolerance` (`None`: the numbers are
@@ -132,20 +187,52 @@ impl Claim {
             Some((o, false)) => (o, Verdict::Disagrees),
             None => ("—".into(), Verdict::NotJudged("not measured at this scale".into())),
         };
-        Claim { claim: claim.into(), paper: paper.into(), ours, setting: setting.into(), tolerance: tolerance.into(), verdict }
+        Claim {
+            claim: claim.into(),
+            paper: paper.into(),
+            ours,
+            setting: setting.into(),
+            tolerance: tolerance.into(),
+            spread: Spread::NotStated,
+            verdict,
+            measured: None,
+        }
     }
 
-    /// The same claim, within noise where its `effect` (a difference of fractions) is smaller
-    /// than `spread`, the min–max spread between trials (`None`: one trial, no spread to
-    /// compare); the rule then says so. A claim not judged stays so.
-    pub fn with_noise(mut self, effect: f64, spread: Option<f64>) -> Claim {
-        let Some(spread) = spread else { return self };
-        // No `|` here: the row is a Markdown table cell.
-        self.tolerance += "; within noise if the effect is smaller than the trials' spread";
-        if matches!(self.verdict, Verdict::Agrees | Verdict::Disagrees) && effect.abs() < spread {
-            self.verdict = Verdict::WithinNoise(format!("effect {:.2} pp < spread {:.2} pp", 100.0 * effect.abs(), 100.0 * spread));
+    /// The same claim with the trials' `spread` of the numbers it compares, judged for noise
+    /// by its own rule's [`Tolerance::distance`] (see [`Claim::with_noise`]).
+    pub fn with_spread(self, spread: Spread) -> Claim {
+        match self.measured.and_then(|(rule, value)| rule.distance(value)) {
+            Some(effect) => self.with_noise(effect, spread),
+            None => Claim { spread, ..self },
+        }
+    }
+
+    /// The same claim with the trials' `spread`, within noise where `effect` — how far our
+    /// number lies from the rule's boundary, a difference of fractions — is smaller than the
+    /// spread: another draw of trials could then flip the verdict. One trial leaves the verdict
+    /// as it is (and the row says "1 trial"); a claim not judged stays so.
+    pub fn with_noise(mut self, effect: f64, spread: Spread) -> Claim {
+        self.spread = spread;
+        let judged = matches!(self.verdict, Verdict::Agrees | Verdict::Disagrees);
+        match spread {
+            Spread::Measured(s) if judged && effect.abs() < s => {
+                self.verdict = Verdict::WithinNoise(format!("{:.2} pp from the rule's boundary < spread {:.2} pp", 100.0 * effect.abs(), 100.0 * s));
+            }
+            Spread::Ratio(s) if judged && effect.abs() < s => {
+                self.verdict = Verdict::WithinNoise(format!("{:.2}× from the rule's boundary < spread {s:.2}×", effect.abs()));
+            }
+            _ => {}
         }
         self
+    }
+}
+
+/// Where every experiment of `results` ran one trial, no number has a spread: the rows that
+/// state none say "1 trial".
+pub fn mark_single_trials(claims: &mut [Claim], results: &crate::Results) {
+    if results.values().all(|l| l.config.replicates <= 1) {
+        claims.iter_mut().filter(|c| c.spread == Spread::NotStated).for_each(|c| c.spread = Spread::OneTrial);
     }
 }
 
@@ -166,7 +253,7 @@ pub fn pp(x: f64) -> String {
 }
 
 /// Header of a claims table (two Markdown lines).
-pub const HEADER: &str = "| Paper | Claim | Paper's number | Ours | Scale / data | Judged by | Verdict |\n|---|---|---|---|---|---|---|\n";
+pub const HEADER: &str = "| Paper | Claim | Paper's number | Ours | Scale / data | Judged by | Trials' spread | Verdict |\n|---|---|---|---|---|---|---|---|\n";
 
 /// The Markdown table of `claims` for the paper cited as `citation`.
 pub fn markdown(citation: &str, claims: &[Claim]) -> String {
@@ -178,7 +265,7 @@ pub fn markdown(citation: &str, claims: &[Claim]) -> String {
             Verdict::WithinNoise(why) => format!("within noise ({why})"),
             Verdict::NotJudged(why) => format!("not judged ({why})"),
         };
-        s += &format!("| {citation} | {} | {} | {} | {} | {} | {verdict} |\n", c.claim, c.paper, c.ours, c.setting, c.tolerance);
+        s += &format!("| {citation} | {} | {} | {} | {} | {} | {} | {verdict} |\n", c.claim, c.paper, c.ours, c.setting, c.tolerance, c.spread.text());
     }
     s
 }
@@ -220,15 +307,50 @@ mod tests {
     }
 
     #[test]
-    fn an_effect_smaller_than_the_spread_is_within_noise() {
-        let claim = |ours: f64| super::Claim::measured("c", "p", Tolerance::half_of(0.01), "s", Some((String::new(), ours)));
-        let noisy = claim(0.004).with_noise(0.004, Some(0.005));
-        assert_eq!(noisy.verdict, super::Verdict::WithinNoise("effect 0.40 pp < spread 0.50 pp".into()));
-        assert!(noisy.tolerance.ends_with("within noise if the effect is smaller than the trials' spread"), "{}", noisy.tolerance);
-        assert_eq!(claim(0.006).with_noise(0.006, Some(0.005)).verdict, super::Verdict::Agrees);
-        assert_eq!(claim(-0.006).with_noise(-0.006, Some(0.005)).verdict, super::Verdict::Disagrees);
-        let one_trial = claim(0.004).with_noise(0.004, None);
-        assert_eq!((one_trial.verdict, one_trial.tolerance), (super::Verdict::Disagrees, "same direction, ≥ half the paper's effect".to_string()));
+    fn a_verdict_closer_to_its_boundary_than_the_spread_is_within_noise() {
+        use super::{Claim, Spread, Verdict};
+        // "≥ dense − 0.2 pp": the boundary is at −0.2 pp.
+        let matching =
+            |ours: f64| Claim::measured("c", "p", Margin { subject: "", cmp: Cmp::AtLeast, of: "dense", margin: -0.002 }, "s", Some((String::new(), ours)));
+        let noisy = matching(-0.001).with_spread(Spread::Measured(0.005));
+        assert_eq!(noisy.verdict, Verdict::WithinNoise("0.10 pp from the rule's boundary < spread 0.50 pp".into()));
+        assert_eq!(noisy.spread.text(), "0.50 pp");
+        // Far from the boundary: the verdict stands, in either direction.
+        assert_eq!(matching(0.004).with_spread(Spread::Measured(0.005)).verdict, Verdict::Agrees);
+        assert_eq!(matching(-0.008).with_spread(Spread::Measured(0.005)).verdict, Verdict::Disagrees);
+        // One trial: no noise judgement, and the row says so.
+        let one = matching(-0.001).with_spread(Spread::OneTrial);
+        assert_eq!((one.verdict, one.spread.text()), (Verdict::Agrees, "1 trial".to_string()));
+        // A ratio is judged against a spread of ratios.
+        let ratio =
+            |x: f64, s: f64| Claim::measured("c", "p", Ratio { lo: 0.75, hi: 1.25, of: "dense" }, "s", Some((String::new(), x))).with_spread(Spread::Ratio(s));
+        assert_eq!(ratio(0.89, 0.42).verdict, Verdict::WithinNoise("0.14× from the rule's boundary < spread 0.42×".into()));
+        assert_eq!(ratio(1.0, 0.1).verdict, Verdict::Agrees);
+        assert_eq!(ratio(0.47, 0.1).spread.text(), "0.10×");
+        // A hand-judged rule states its distance itself; a claim not judged stays so.
+        let judged = Claim::judged("c", "p", "rule", "s", Some((String::new(), false))).with_noise(0.001, Spread::Measured(0.002));
+        assert!(matches!(judged.verdict, Verdict::WithinNoise(_)));
+        let missing = Claim::measured("c", "p", Tolerance::half_of(0.01), "s", None).with_spread(Spread::Measured(0.5));
+        assert!(matches!(missing.verdict, Verdict::NotJudged(_)));
+    }
+
+    #[test]
+    fn the_spread_is_the_widest_range_of_the_compared_numbers() {
+        use super::Spread;
+        assert_eq!(Spread::of(&[&[0.97, 0.98, 0.975], &[0.96, 0.962]]), Spread::Measured(0.98 - 0.97));
+        assert_eq!(Spread::of(&[&[0.97], &[0.96]]), Spread::OneTrial);
+        assert_eq!(Spread::of(&[&[0.97], &[0.96, 0.961]]), Spread::Measured(0.961 - 0.96));
+    }
+
+    #[test]
+    fn each_rule_measures_its_distance_to_the_boundary() {
+        let d = |rule: Tolerance, ours: f64| rule.distance(ours).map(|x| (x * 1e9).round() / 1e9);
+        assert_eq!(d(Tolerance::half_of(0.02), 0.004), Some(0.006));
+        assert_eq!(d(Margin { subject: "", cmp: Cmp::AtLeast, of: "dense", margin: -0.002 }, 0.003), Some(0.005));
+        assert_eq!(d(Within { max: 0.003, of: "dense" }, -0.001), Some(0.002));
+        assert_eq!(d(Below { of: "dense" }, -0.004), Some(0.004));
+        assert_eq!(d(Ratio { lo: 0.75, hi: 1.25, of: "dense" }, 1.2), Some(0.05));
+        assert_eq!(d(Ratio { lo: 0.75, hi: 1.25, of: "dense" }, 0.5), Some(0.25));
     }
 
     /// The README's table of papers states each paper's verdict counts; they are those of its

@@ -226,7 +226,9 @@ fn dispatch<P: Paper>(paper: &P, cli: Cli) -> Result<()> {
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report::summary_json(&results)?)?);
             } else if *headline {
-                print!("{}", crate::claims::markdown(P::CITATION, &paper.claims(&results)?));
+                let mut claims = paper.claims(&results)?;
+                crate::claims::mark_single_trials(&mut claims, &results);
+                print!("{}", crate::claims::markdown(P::CITATION, &claims));
             } else {
                 print!("{}", report::summary_text(&results)?);
             }

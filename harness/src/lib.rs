@@ -24,6 +24,6 @@ pub mod slurm;
 pub mod testcluster;
 pub mod testkit;
 
-pub use claims::{Claim, Tolerance, Verdict};
+pub use claims::{Claim, Spread, Tolerance, Verdict};
 pub use cli::main;
-pub use paper::{ExperimentSpec, FigureSpec, Loaded, Paper, Readout, Results, Scale};
+pub use paper::{dense_accuracies, ExperimentSpec, FigureSpec, Loaded, Paper, Readout, Results, Scale};

@@ -135,6 +135,17 @@ impl Loaded {
     }
 }
 
+/// Final test accuracies of every dense network that `runs` trained — experiments of one
+/// network that differ only in their rewind point k: each trial's trunk at level 0, taken once
+/// (its dense training does not depend on k), and every dense copy spawned at level 0 from any
+/// k, over all trials. The reference a "matching" claim compares with: one network's final
+/// accuracy is a single draw of the SGD noise.
+pub fn dense_accuracies(runs: &[&Loaded]) -> Vec<f64> {
+    let trunk = runs.first().map(|l| l.accuracies(0, StageKind::Main, Readout::Final)).unwrap_or_default();
+    let spawned = runs.iter().flat_map(|l| l.accuracies(0, StageKind::Branch(common::config::BranchKind::SPAWN), Readout::Final));
+    trunk.into_iter().chain(spawned).collect()
+}
+
 /// Every results file of a paper at one scale, by experiment name.
 pub type Results = BTreeMap<&'static str, Loaded>;
 

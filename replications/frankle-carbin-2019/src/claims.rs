@@ -18,7 +18,7 @@ use common::aggregate::LevelSummary;
 use common::config::BranchKind;
 use common::imp::StageKind;
 use harness::claims::pp;
-use harness::{Claim, Results, Tolerance, Verdict};
+use harness::{Claim, Results, Spread, Tolerance, Verdict};
 
 fn row(rows: &[LevelSummary], level: u32, kind: StageKind) -> Option<&LevelSummary> {
     rows.iter().find(|r| r.level == level && r.kind == kind)
@@ -44,65 +44,101 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
         let dense = row(&rows, 0, StageKind::Main);
         let es = |r: &LevelSummary| r.early_stop_iteration.mean;
         let acc = |r: &LevelSummary| r.early_stop_test_acc.mean;
-        out.push(Claim::measured(
-            "LeNet: early stop earlier at Pm 21.1 % than dense",
-            "38 % earlier",
-            Tolerance::half_of(0.38),
-            &setting,
-            dense.zip(main(PM_21)).map(|(d, t)| {
-                let e = 1.0 - es(t) / es(d);
-                (format!("{:.0} % earlier ({:.0} vs {:.0} it)", 100.0 * e, es(t), es(d)), e)
-            }),
-        ));
-        out.push(Claim::measured(
-            "LeNet: ticket vs reinit at Pm 21.1 %, early-stop speed",
-            "2.51× faster",
-            // The effect is the speed-up beyond 1×.
-            Tolerance::half_of(1.51),
-            &setting,
-            main(PM_21).zip(reinit(PM_21)).map(|(t, r)| {
-                let x = es(r) / es(t);
-                (format!("{x:.2}× faster ({:.0} vs {:.0} it)", es(t), es(r)), x - 1.0)
-            }),
-        ));
-        out.push(Claim::measured(
-            "LeNet: ticket vs reinit at Pm 21.1 %, test accuracy at early stop",
-            "+0.5 pp",
-            Tolerance::half_of(0.005),
-            &setting,
-            main(PM_21).zip(reinit(PM_21)).map(|(t, r)| (pp(acc(t) - acc(r)), acc(t) - acc(r))),
-        ));
-        out.push(Claim::measured(
-            "LeNet: test accuracy gain at Pm 13.5 % over dense",
-            "> +0.3 pp",
-            Tolerance::half_of(0.003),
-            &setting,
-            dense.zip(main(PM_13)).map(|(d, t)| (pp(acc(t) - acc(d)), acc(t) - acc(d))),
-        ));
-        out.push(Claim::measured(
-            "LeNet: early stop back to dense near Pm 3.6 %",
-            "≈ 1.0× dense",
-            Tolerance::Ratio { lo: 0.75, hi: 1.25, of: "dense" },
-            &setting,
-            dense.zip(main(PM_3_6)).map(|(d, t)| {
-                let x = es(t) / es(d);
-                (format!("{x:.2}× dense ({:.0} vs {:.0} it)", es(t), es(d)), x)
-            }),
-        ));
-        out.push(Claim::measured(
-            "LeNet: accuracy back to dense near Pm 3.6 %",
-            "≈ dense",
-            Tolerance::Within { max: 0.003, of: "dense" },
-            &setting,
-            dense.zip(main(PM_3_6)).map(|(d, t)| (pp(acc(t) - acc(d)), acc(t) - acc(d))),
-        ));
-        out.push(Claim::measured(
-            "LeNet: reinit accuracy below dense from Pm 21.1 %",
-            "below dense at 21.1 %",
-            Tolerance::Below { of: "dense" },
-            &setting,
-            dense.zip(reinit(PM_21)).map(|(d, r)| (format!("{} at 21.1 %", pp(acc(r) - acc(d))), acc(r) - acc(d))),
-        ));
+        // Spreads between trials: of the compared accuracies (the widest min–max range), and of
+        // an early-stop iteration relative to `of`'s mean (in the units of a ratio).
+        let one = |rows: &[Option<&LevelSummary>]| rows.iter().flatten().all(|r| r.samples <= 1);
+        let acc_spread = |rows: &[Option<&LevelSummary>]| {
+            if one(rows) {
+                return Spread::OneTrial;
+            }
+            Spread::Measured(rows.iter().flatten().map(|r| r.early_stop_test_acc.max - r.early_stop_test_acc.min).fold(0.0, f64::max))
+        };
+        let es_spread = |rows: &[Option<&LevelSummary>], of: Option<&LevelSummary>| match of {
+            Some(of) if !one(rows) => {
+                Spread::Ratio(rows.iter().flatten().map(|r| (r.early_stop_iteration.max - r.early_stop_iteration.min) / es(of)).fold(0.0, f64::max))
+            }
+            _ => Spread::OneTrial,
+        };
+        out.push(
+            Claim::measured(
+                "LeNet: early stop earlier at Pm 21.1 % than dense",
+                "38 % earlier",
+                Tolerance::half_of(0.38),
+                &setting,
+                dense.zip(main(PM_21)).map(|(d, t)| {
+                    let e = 1.0 - es(t) / es(d);
+                    (format!("{:.0} % earlier ({:.0} vs {:.0} it)", 100.0 * e, es(t), es(d)), e)
+                }),
+            )
+            .with_spread(es_spread(&[dense, main(PM_21)], dense)),
+        );
+        out.push(
+            Claim::measured(
+                "LeNet: ticket vs reinit at Pm 21.1 %, early-stop speed",
+                "2.51× faster",
+                // The effect is the speed-up beyond 1×.
+                Tolerance::half_of(1.51),
+                &setting,
+                main(PM_21).zip(reinit(PM_21)).map(|(t, r)| {
+                    let x = es(r) / es(t);
+                    (format!("{x:.2}× faster ({:.0} vs {:.0} it)", es(t), es(r)), x - 1.0)
+                }),
+            )
+            .with_spread(es_spread(&[main(PM_21), reinit(PM_21)], main(PM_21))),
+        );
+        out.push(
+            Claim::measured(
+                "LeNet: ticket vs reinit at Pm 21.1 %, test accuracy at early stop",
+                "+0.5 pp",
+                Tolerance::half_of(0.005),
+                &setting,
+                main(PM_21).zip(reinit(PM_21)).map(|(t, r)| (pp(acc(t) - acc(r)), acc(t) - acc(r))),
+            )
+            .with_spread(acc_spread(&[main(PM_21), reinit(PM_21)])),
+        );
+        out.push(
+            Claim::measured(
+                "LeNet: test accuracy gain at Pm 13.5 % over dense",
+                "> +0.3 pp",
+                Tolerance::half_of(0.003),
+                &setting,
+                dense.zip(main(PM_13)).map(|(d, t)| (pp(acc(t) - acc(d)), acc(t) - acc(d))),
+            )
+            .with_spread(acc_spread(&[dense, main(PM_13)])),
+        );
+        out.push(
+            Claim::measured(
+                "LeNet: early stop back to dense near Pm 3.6 %",
+                "≈ 1.0× dense",
+                Tolerance::Ratio { lo: 0.75, hi: 1.25, of: "dense" },
+                &setting,
+                dense.zip(main(PM_3_6)).map(|(d, t)| {
+                    let x = es(t) / es(d);
+                    (format!("{x:.2}× dense ({:.0} vs {:.0} it)", es(t), es(d)), x)
+                }),
+            )
+            .with_spread(es_spread(&[dense, main(PM_3_6)], dense)),
+        );
+        out.push(
+            Claim::measured(
+                "LeNet: accuracy back to dense near Pm 3.6 %",
+                "≈ dense",
+                Tolerance::Within { max: 0.003, of: "dense" },
+                &setting,
+                dense.zip(main(PM_3_6)).map(|(d, t)| (pp(acc(t) - acc(d)), acc(t) - acc(d))),
+            )
+            .with_spread(acc_spread(&[dense, main(PM_3_6)])),
+        );
+        out.push(
+            Claim::measured(
+                "LeNet: reinit accuracy below dense from Pm 21.1 %",
+                "below dense at 21.1 %",
+                Tolerance::Below { of: "dense" },
+                &setting,
+                dense.zip(reinit(PM_21)).map(|(d, r)| (format!("{} at 21.1 %", pp(acc(r) - acc(d))), acc(r) - acc(d))),
+            )
+            .with_spread(acc_spread(&[dense, reinit(PM_21)])),
+        );
     }
     for (net, paper_speed, speed, paper_acc, gain) in [
         (Net::Conv2, "3.5× (Pm 8.8 %)", 3.5, "+3.4 pp (Pm 4.6 %)", 0.034),
@@ -122,6 +158,9 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
         let last_eval = dense.early_stop_iteration.max >= l.config.train.iterations as f64;
         let mut judged = |claim: String, paper: &str, effect: f64, ours: Option<(String, f64)>| {
             let mut c = Claim::measured(&claim, paper, Tolerance::half_of(effect), &setting, ours);
+            if l.config.replicates <= 1 {
+                c = c.with_spread(Spread::OneTrial);
+            }
             if last_eval && c.verdict != Verdict::NotJudged("not measured at this scale".into()) {
                 c.verdict = Verdict::NotJudged("dense validation loss still falling at the last evaluation".into());
             }

@@ -21,7 +21,7 @@ use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::pruners::PrunerName;
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Loaded, Readout, Results, Tolerance};
+use harness::{Claim, Loaded, Readout, Results, Spread, Tolerance};
 
 pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let mut out = Vec::new();
@@ -135,11 +135,6 @@ fn fit_slope(pts: &[(f64, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx)
 }
 
-/// A min–max spread over seeds in percentage points: `0.0012` → `0.12 pp`.
-fn spread(s: Stat) -> String {
-    format!("{:.2} pp", 100.0 * (s.max - s.min))
-}
-
 /// Final test accuracies of `pruner` at `level` over seeds.
 fn accuracy(l: &Loaded, p: PrunerName, n: u32, level: u32) -> Option<Stat> {
     Stat::of(&l.accuracies(level, trained_of(p, n), Readout::Final))
@@ -158,24 +153,14 @@ fn accuracy_claims(out: &mut Vec<Claim>, l: &Loaded) {
                 paper,
                 Tolerance::Margin { subject: "SynFlow", cmp: Cmp::AtLeast, of: "best other", margin: -0.005 },
                 &setting,
-                synflow.zip(best).map(|(s, (bp, b))| {
-                    (
-                        format!(
-                            "{} vs {} {} ({}; {})",
-                            pct(s.mean),
-                            pruner_label(bp),
-                            pct(b.mean),
-                            pp(s.mean - b.mean),
-                            if l.config.replicates > 1 { format!("seed spread {} / {}", spread(s), spread(b)) } else { "one seed: no spread".into() }
-                        ),
-                        s.mean - b.mean,
-                    )
-                }),
+                synflow
+                    .zip(best)
+                    .map(|(s, (bp, b))| (format!("{} vs {} {} ({})", pct(s.mean), pruner_label(bp), pct(b.mean), pp(s.mean - b.mean)), s.mean - b.mean)),
             )
-            .with_noise(
-                synflow.zip(best).map_or(0.0, |(s, (_, b))| s.mean - b.mean),
-                synflow.zip(best).filter(|_| l.config.replicates > 1).map(|(s, (_, b))| (s.max - s.min).max(b.max - b.min)),
-            ),
+            .with_spread(match synflow.zip(best) {
+                Some((s, (_, b))) if l.config.replicates > 1 => Spread::Measured((s.max - s.min).max(b.max - b.min)),
+                _ => Spread::OneTrial,
+            }),
         );
     }
     // The first grid compression at which a pruner's mean accuracy is within 2 pp of chance.
