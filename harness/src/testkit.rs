@@ -498,3 +498,24 @@ macro_rules! cli_suite {
         }
     };
 }
+
+/// The committed `small` results of `paper` (from `results/<id>/small` of the repository that
+/// holds `manifest_dir`, a paper crate's `CARGO_MANIFEST_DIR`), for claims tests on hand-made
+/// numbers: load, [`set_accuracy`], judge.
+pub fn committed_small<P: crate::Paper>(paper: &P, manifest_dir: &str) -> crate::Results {
+    let dir = Path::new(manifest_dir).join("../../results").join(P::ID).join("small");
+    crate::runner::load_results(paper, &dir).expect("committed results load")
+}
+
+/// Hand-made accuracies: every evaluation of the `i`-th stage of `kind` at `level` (stored
+/// order) of `l` reads `values[i]` as its test accuracy (so every readout, early stop or final,
+/// gives it); stages beyond `values` take its last value.
+pub fn set_accuracy(l: &mut crate::Loaded, level: u32, kind: common::imp::StageKind, values: &[f64]) {
+    let mut i = 0;
+    for r in l.results.records.iter_mut().filter(|r| r.level == level && r.stage.kind() == kind) {
+        let v = values[i.min(values.len() - 1)];
+        r.outcome.log.test_acc.iter_mut().for_each(|a| *a = v);
+        i += 1;
+    }
+    assert!(i > 0, "no stage of {kind:?} at level {level}");
+}

@@ -142,3 +142,19 @@ pub fn claims(results: &Results) -> anyhow::Result<Vec<Claim>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use harness::testkit::committed_small;
+    use harness::Verdict;
+
+    /// Weight rewinding's collapse at t = T is a ResNet claim: LeNet's row says not applicable
+    /// (the committed LeNet WR(T) does not collapse), ResNet-20's is judged.
+    #[test]
+    fn the_wr_collapse_is_judged_on_resnets_only() {
+        let claims = super::claims(&committed_small(&crate::Renda, env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let row = |net: &str| claims.iter().find(|c| c.claim.starts_with(net) && c.claim.contains("WR collapses")).unwrap().verdict.clone();
+        assert!(matches!(row("LeNet-300-100"), Verdict::NotJudged(ref why) if why.starts_with("not applicable")));
+        assert!(matches!(row("ResNet-20"), Verdict::Agrees | Verdict::Disagrees | Verdict::WithinNoise(_)));
+    }
+}

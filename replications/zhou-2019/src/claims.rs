@@ -231,3 +231,33 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{claims, CLAIM_LEVEL};
+    use common::imp::StageKind;
+    use harness::testkit::{committed_small, set_accuracy};
+    use harness::Verdict;
+
+    /// Zeroing the pruned weights that moved toward zero, judged as the paper states it: at
+    /// least the lottery ticket and above freezing them all — not 1 pp above freezing.
+    #[test]
+    fn zero_where_shrank_is_judged_as_the_paper_states_it() {
+        let verdict = |zero: f64, freeze: f64, shrank: f64| {
+            let mut results = committed_small(&crate::Deconstructing, env!("CARGO_MANIFEST_DIR"));
+            for (name, value) in [("lenet-large-final", zero), ("lenet-pruned-freeze-init", freeze), ("lenet-pruned-freeze-init-zero-mask", shrank)] {
+                set_accuracy(results.get_mut(name).unwrap(), CLAIM_LEVEL, StageKind::Main, &[value]);
+            }
+            claims(&results)
+                .unwrap()
+                .into_iter()
+                .find(|c| c.claim.ends_with("moved toward zero recovers the ticket") && c.claim.starts_with("LeNet"))
+                .unwrap()
+                .verdict
+        };
+        // +0.55 pp over freezing (short of the old 1 pp), at least the ticket: agrees.
+        assert_eq!(verdict(0.97, 0.965, 0.9705), Verdict::Agrees);
+        // Above freezing by 1.1 pp but below the ticket: disagrees.
+        assert_eq!(verdict(0.98, 0.96, 0.971), Verdict::Disagrees);
+    }
+}
