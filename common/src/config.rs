@@ -98,6 +98,21 @@ impl Retrain {
     }
 }
 
+/// Where a retraining run's optimizer state starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerStart {
+    /// A fresh optimizer (zero momentum and moments), as open_lth retrains every level.
+    #[default]
+    Fresh,
+    /// The optimizer state saved with the weights the retraining starts from: θ_k's (saved
+    /// during the dense run at iteration k) for weight rewinding, the trained network's final
+    /// state for learning-rate rewinding and fine-tuning; new weights start fresh. Renda et
+    /// al.'s `lottery.py` restores the whole checkpoint — weights, momentum and step — and only
+    /// then assigns the new masks.
+    WithWeights,
+}
+
 /// Where a retraining run's survivors start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetrainStart {
@@ -203,6 +218,10 @@ pub struct ExperimentConfig {
     /// How pruned networks retrain from k (default: weight rewinding, as the LTH).
     #[serde(default)]
     pub retrain: Retrain,
+    /// Where a retraining's optimizer state starts (default: fresh). Left out of the identity
+    /// while the optimizer carries no state, where it changes nothing.
+    #[serde(default)]
+    pub optimizer_start: OptimizerStart,
     pub replicates: u32,
     #[serde(default)]
     pub branches: Vec<BranchConfig>,
@@ -246,6 +265,7 @@ pub struct AddedLater {
     pub interpolation: Interpolation,
     pub ticket: crate::ticket::TicketConfig,
     pub train_subset: crate::data::TrainSubset,
+    pub optimizer_start: OptimizerStart,
 }
 
 impl ExperimentConfig {
@@ -266,6 +286,7 @@ impl ExperimentConfig {
             levels,
             rewind_iteration: 0,
             retrain: Retrain::default(),
+            optimizer_start: OptimizerStart::Fresh,
             replicates: 1,
             branches: Vec::new(),
             interpolation: Interpolation::PAPER,
@@ -283,6 +304,7 @@ impl ExperimentConfig {
         interpolation: Interpolation::PAPER,
         ticket: crate::ticket::TicketConfig::LOTTERY,
         train_subset: crate::data::TrainSubset::All,
+        optimizer_start: OptimizerStart::Fresh,
     };
 
     /// Trunk identity (12 hex digits): everything but `replicates` and `branches`, plus
@@ -303,6 +325,9 @@ impl ExperimentConfig {
             if fields.get(key) == Some(default) {
                 fields.remove(key);
             }
+        }
+        if !self.train.optimizer.has_state() {
+            fields.remove("optimizer_start");
         }
         fields.insert("numerics_version".into(), NUMERICS_VERSION.into());
         crate::util::sha256_hex(v.to_string().as_bytes())[..12].to_string()

@@ -21,6 +21,10 @@ pub const FINAL: &str = "final.safetensors";
 pub const LOGITS: &str = "logits.safetensors";
 /// θ_k saved during level 0 (`rewind_iteration` = k).
 pub const REWIND: &str = "rewind.safetensors";
+/// The optimizer state beside θ_k and beside a trunk stage's final weights, saved when the
+/// config restores it on retraining (`OptimizerStart::WithWeights`).
+pub const REWIND_OPTIMIZER: &str = "rewind-optimizer.safetensors";
+pub const FINAL_OPTIMIZER: &str = "final-optimizer.safetensors";
 pub const CONFIG: &str = "config.json";
 /// Held (an open-file-description lock, `imp::FolderLock`) by the process running the experiment or training the stage.
 pub const LOCK: &str = "lock";

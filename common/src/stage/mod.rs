@@ -25,7 +25,7 @@ pub use registry::{register, BranchKind, ParamsId};
 /// reads its own, typed ([`Kind::params`], [`StageCx::params`]).
 pub type Params = serde_json::Map<String, serde_json::Value>;
 
-use crate::config::{BranchConfig, ExperimentConfig, RetrainStart};
+use crate::config::{BranchConfig, ExperimentConfig, OptimizerStart, RetrainStart};
 use crate::imp::{Experiment, JobId, Stage, StageRecord};
 use crate::interpolate::PairRecord;
 use crate::models::Model;
@@ -129,6 +129,8 @@ pub struct Start {
     pub frozen: Option<Weights>,
     /// The training config: the experiment's, or a retraining's (`cfg.retrain`).
     pub train: TrainConfig,
+    /// The optimizer state to start from (`cfg.optimizer_start`); `None`: fresh.
+    pub optimizer: Option<Weights>,
     /// Measurements made while starting, recorded by name ([`StageRecord::metrics`]).
     pub metrics: BTreeMap<String, Vec<f64>>,
 }
@@ -136,7 +138,7 @@ pub struct Start {
 impl Start {
     /// `model` under `mask`, trained as the experiment says.
     pub fn new(model: Model, mask: Mask, cfg: &ExperimentConfig) -> Start {
-        Start { model, mask, frozen: None, train: cfg.train.clone(), metrics: BTreeMap::new() }
+        Start { model, mask, frozen: None, train: cfg.train.clone(), optimizer: None, metrics: BTreeMap::new() }
     }
 }
 
@@ -195,8 +197,12 @@ impl StageCx<'_> {
         let cfg = self.config();
         let slot = self.exp.checkpoint_slot(self.dir);
         let rewind_path = self.dir.join(paths::REWIND);
+        let (rewind_optimizer, final_optimizer) = (self.dir.join(paths::REWIND_OPTIMIZER), self.dir.join(paths::FINAL_OPTIMIZER));
+        // A trunk stage keeps its optimizer state where a later retraining restores it.
+        let keeps_optimizer = self.restores_optimizer() && self.job.stage == Stage::Main;
         let mut progress = CountSteps(|_| self.progress.inc(1));
-        let mut theta_k = snapshot.map(|iteration| SaveWeightsAt { iteration, path: &rewind_path });
+        let mut theta_k =
+            snapshot.map(|iteration| SaveWeightsAt { iteration, path: &rewind_path, optimizer: keeps_optimizer.then_some(rewind_optimizer.as_path()) });
         let mut hooks: Vec<&mut dyn Hook> = vec![&mut progress];
         if let Some(h) = theta_k.as_mut() {
             hooks.push(h);
@@ -207,24 +213,54 @@ impl StageCx<'_> {
             checkpoint: Some(&slot),
             hooks,
             frozen: start.frozen.as_ref(),
+            optimizer: start.optimizer.as_ref(),
+            keep_optimizer: keeps_optimizer.then_some(final_optimizer.as_path()),
         };
         train::train(&mut start.model, &start.mask, self.exp.data, &start.train, spec)
     }
 
+    /// Whether retrainings restore the optimizer state saved with their start weights (the
+    /// config asks, and the optimizer has state).
+    fn restores_optimizer(&self) -> bool {
+        self.config().optimizer_start == OptimizerStart::WithWeights && self.config().train.optimizer.has_state()
+    }
+
     /// Starts a pruned network's retraining from level `from`'s weights as `cfg.retrain` says
-    /// (θ_k, the trained weights it was pruned from, or new weights), returning its schedule.
-    pub fn retrain(&self, model: &mut Model, from: u32) -> Result<TrainConfig> {
+    /// (θ_k, the trained weights it was pruned from, or new weights): its schedule, and the
+    /// optimizer state saved with those weights where `cfg.optimizer_start` restores it (θ_0's
+    /// is a fresh optimizer's).
+    pub fn retrain(&self, model: &mut Model, from: u32) -> Result<Retraining> {
         let cfg = self.config();
-        match cfg.retrain.start() {
-            RetrainStart::Rewound => model.restore(&self.exp.rewind_weights(self.job.replicate)?)?,
-            RetrainStart::Trained => model.restore(&self.exp.read_main(self.job.replicate, from)?.1)?,
+        let trunk = |level: u32| self.exp.stage_dir(JobId { replicate: self.job.replicate, level, stage: Stage::Main });
+        let saved =
+            |path: std::path::PathBuf| -> Result<Option<Weights>> { Ok(if self.restores_optimizer() { Some(checkpoint::load_weights(&path)?) } else { None }) };
+        let optimizer = match cfg.retrain.start() {
+            RetrainStart::Rewound => {
+                model.restore(&self.exp.rewind_weights(self.job.replicate)?)?;
+                if cfg.rewind_iteration > 0 {
+                    saved(trunk(0).join(paths::REWIND_OPTIMIZER))?
+                } else {
+                    None
+                }
+            }
+            RetrainStart::Trained => {
+                model.restore(&self.exp.read_main(self.job.replicate, from)?.1)?;
+                saved(trunk(from).join(paths::FINAL_OPTIMIZER))?
+            }
             RetrainStart::Reinitialised => {
                 let (r, l) = self.coords();
-                *model = self.fresh_model(derive_seed(cfg.seed, "retrain-reinit", &[r, l, u64::from(self.job.stage != Stage::Main)]))?
+                *model = self.fresh_model(derive_seed(cfg.seed, "retrain-reinit", &[r, l, u64::from(self.job.stage != Stage::Main)]))?;
+                None
             }
-        }
-        Ok(cfg.retrain.train_config(&cfg.train))
+        };
+        Ok(Retraining { train: cfg.retrain.train_config(&cfg.train), optimizer })
     }
+}
+
+/// How a retraining starts: [`StageCx::retrain`].
+pub struct Retraining {
+    pub train: TrainConfig,
+    pub optimizer: Option<Weights>,
 }
 
 /// The behaviour of a stage: the trunk's or its branch kind's.

@@ -52,8 +52,8 @@ impl Kind for Oneshot {
         if self.reinit {
             return Ok(Start::new(model, mask, cx.config()));
         }
-        let train = cx.retrain(&mut model, 0)?;
-        Ok(Start { train, ..Start::new(model, mask, cx.config()) })
+        let r = cx.retrain(&mut model, 0)?;
+        Ok(Start { train: r.train, optimizer: r.optimizer, ..Start::new(model, mask, cx.config()) })
     }
 }
 

@@ -93,8 +93,8 @@ impl Kind for Trunk {
             return Ok(Start { frozen: start.frozen, ..Start::new(model, mask, cfg) });
         }
         let mask = crate::pruners::prune(cfg.pruner, &by)?;
-        let train = cx.retrain(&mut model, job.level - 1)?;
-        Ok(Start { train, ..Start::new(model, mask, cfg) })
+        let r = cx.retrain(&mut model, job.level - 1)?;
+        Ok(Start { train: r.train, optimizer: r.optimizer, ..Start::new(model, mask, cfg) })
     }
 
     fn run(&self, cx: &StageCx, start: &mut Start) -> Result<TrainOutcome> {

@@ -10,6 +10,7 @@
 //! Hooks here: [`SaveWeightsAt`] (θ_k during the dense run) and [`CountSteps`] (progress).
 
 use super::checkpoint;
+use super::optim::Optimizer;
 use super::EvalLog;
 use crate::models::Model;
 use anyhow::Result;
@@ -27,8 +28,8 @@ pub enum Control {
 /// Code the training loop calls at each iteration.
 pub trait Hook {
     /// At iteration `t` (before the last), after its evaluation if one was due (the last entry
-    /// of `log`), before its step.
-    fn at(&mut self, _model: &Model, _t: u64, _log: &EvalLog) -> Result<Control> {
+    /// of `log`), before its step; `opt` holds the optimizer's state after `t` steps.
+    fn at(&mut self, _model: &Model, _opt: &Optimizer, _t: u64, _log: &EvalLog) -> Result<Control> {
         Ok(Control::Continue)
     }
 
@@ -43,17 +44,24 @@ pub trait Hook {
     fn stepped(&mut self, _t: u64) {}
 }
 
-/// Saves the weights reached after `iteration` steps (θ_k) to `path`, unless that file exists
-/// already (a resumed run past k keeps the one it wrote).
+/// Saves the weights reached after `iteration` steps (θ_k) to `path`, and the optimizer's
+/// state then to `optimizer` when given, unless those files exist already (a resumed run past
+/// k keeps the ones it wrote).
 pub struct SaveWeightsAt<'a> {
     pub iteration: u64,
     pub path: &'a Path,
+    pub optimizer: Option<&'a Path>,
 }
 
 impl Hook for SaveWeightsAt<'_> {
-    fn at(&mut self, model: &Model, t: u64, _log: &EvalLog) -> Result<Control> {
-        if t == self.iteration && !self.path.exists() {
-            checkpoint::save_weights(self.path, &model.snapshot())?;
+    fn at(&mut self, model: &Model, opt: &Optimizer, t: u64, _log: &EvalLog) -> Result<Control> {
+        if t == self.iteration {
+            if let Some(path) = self.optimizer.filter(|p| !p.exists()) {
+                crate::util::write_tensors(path, &opt.state())?;
+            }
+            if !self.path.exists() {
+                checkpoint::save_weights(self.path, &model.snapshot())?;
+            }
         }
         Ok(Control::Continue)
     }

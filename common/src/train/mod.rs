@@ -169,6 +169,11 @@ pub struct RunSpec<'a> {
     /// Values the pruned weights hold instead of zero (by weight name; zero at the survivors),
     /// frozen throughout (Zhou et al.'s `freeze_init` treatments; `None`: pruned weights are 0).
     pub frozen: Option<&'a Weights>,
+    /// The optimizer state to start from (as [`optim::Optimizer::state`] names it, its step
+    /// count set to `start`); `None`: a fresh optimizer. A resumed checkpoint overrides it.
+    pub optimizer: Option<&'a Weights>,
+    /// Where to save the optimizer's state when training ends, when asked.
+    pub keep_optimizer: Option<&'a std::path::Path>,
 }
 
 /// Mean loss and accuracy of `model` on `split`, in evaluation mode, in batches of 2,500.
@@ -205,7 +210,8 @@ pub fn evaluate_untrained(model: &mut Model, mask: &Mask, data: &Dataset, iterat
 }
 
 /// Trains `model` (already holding its starting weights, masked by `mask`) from `run.start` to
-/// `cfg.iterations`. The optimizer is fresh unless a checkpoint resumes it.
+/// `cfg.iterations`. The optimizer is fresh unless `run.optimizer` gives its state or a
+/// checkpoint resumes it.
 pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, mut run: RunSpec) -> Result<TrainOutcome> {
     cfg.validate(data.train.len())?;
     if run.start >= cfg.iterations {
@@ -217,6 +223,10 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
     let mut opt = Optimizer::new(&cfg.optimizer, model.trainable(), &mask.pruned());
     let frozen: Weights = run.frozen.map(|f| f.iter().map(|(k, v)| (k.clone(), v.to_device(device))).collect()).unwrap_or_default();
     opt.freeze(&frozen);
+    if let Some(state) = run.optimizer {
+        let state: Weights = state.iter().map(|(k, v)| (k.clone(), v.to_device(device))).collect();
+        opt.load_state(&state, run.start)?;
+    }
     let mut log = EvalLog::default();
     let mut t = run.start;
     if let Some(ck) = run.checkpoint.and_then(|s| s.load(device)) {
@@ -272,7 +282,7 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
             break;
         }
         for hook in run.hooks.iter_mut() {
-            stop |= hook.at(model, t, &log)? == hooks::Control::Stop;
+            stop |= hook.at(model, &opt, t, &log)? == hooks::Control::Stop;
         }
         if stop {
             // Evaluated at t on the next pass, then returned.
@@ -308,6 +318,9 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
         for hook in run.hooks.iter_mut() {
             hook.stepped(t);
         }
+    }
+    if let Some(path) = run.keep_optimizer {
+        crate::util::write_tensors(path, &opt.state())?;
     }
     Ok(TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64() })
 }

@@ -40,6 +40,15 @@ impl OptimizerConfig {
         c
     }
 
+    /// Whether the optimizer carries state between steps (momentum buffers, Adam's moments):
+    /// plain SGD without momentum has none, so where its state starts cannot change a number.
+    pub fn has_state(&self) -> bool {
+        match self {
+            OptimizerConfig::Sgd { momentum, .. } => *momentum != 0.0,
+            OptimizerConfig::Adam { .. } => true,
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         let lr = self.lr();
         if !(lr.is_finite() && lr > 0.0) {

@@ -41,7 +41,7 @@ pub fn model(cfg: &ExperimentConfig, d: &Dataset, seed: u64) -> Model {
 }
 
 pub fn spec<'a>(seed: u64, ck: Option<&'a checkpoint::Slot>, hooks: Vec<&'a mut dyn Hook>) -> RunSpec<'a> {
-    RunSpec { data_seed: seed, start: 0, checkpoint: ck, hooks, frozen: None }
+    RunSpec { data_seed: seed, start: 0, checkpoint: ck, hooks, frozen: None, optimizer: None, keep_optimizer: None }
 }
 
 #[test]

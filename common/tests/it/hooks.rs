@@ -12,7 +12,7 @@ use tch::{Kind, Tensor};
 struct StopAt(u64);
 
 impl Hook for StopAt {
-    fn at(&mut self, _m: &Model, t: u64, _log: &EvalLog) -> anyhow::Result<Control> {
+    fn at(&mut self, _m: &Model, _opt: &common::train::optim::Optimizer, t: u64, _log: &EvalLog) -> anyhow::Result<Control> {
         Ok(if t == self.0 { Control::Stop } else { Control::Continue })
     }
 }

@@ -58,8 +58,8 @@ fn imp_rewinds_survivors_to_theta_k_and_replays_the_schedule_from_step_k() {
         let theta_0 = m.snapshot();
         let mut mask = Mask::dense(&m);
         let snapshot = dir.path().join("theta_k.safetensors");
-        let spec = |start: u64, hooks| RunSpec { data_seed, start, checkpoint: None, hooks, frozen: None };
-        let mut theta_k = SaveWeightsAt { iteration: k, path: &snapshot };
+        let spec = |start: u64, hooks| RunSpec { data_seed, start, checkpoint: None, hooks, frozen: None, optimizer: None, keep_optimizer: None };
+        let mut theta_k = SaveWeightsAt { iteration: k, path: &snapshot, optimizer: None };
         train::train(&mut m, &mask, &d, &cfg.train, spec(0, if k > 0 { vec![&mut theta_k] } else { vec![] })).unwrap();
         assert_same(&m.snapshot(), &stage_weights(dir.path(), &cfg, 0), &format!("k = {k}: the dense network"));
         let theta_k = if k == 0 { theta_0 } else { checkpoint::load_weights(&snapshot).unwrap() };
@@ -137,4 +137,55 @@ fn global_pruning_takes_twenty_percent_per_level_of_conv_weights_only() {
             }
         }
     }
+}
+
+/// Renda et al.'s retraining restores the optimizer state with the weights: weight rewinding
+/// θ_k's momentum (saved during the dense run), learning-rate rewinding the trained network's
+/// final momentum. By hand: the dense run continued from θ_k with its saved state reproduces
+/// the dense run exactly (the state is the real one), and the engine's pruned levels equal the
+/// same procedure with those states — which a fresh optimizer does not.
+#[test]
+fn retraining_restores_the_optimizer_state_saved_with_its_start_weights() {
+    use common::config::{OptimizerStart, Retrain};
+    let d = data();
+    for retrain in [Retrain::WeightRewind, Retrain::LrRewind] {
+        let k = 40;
+        let fresh = ExperimentConfig { retrain, levels: 1, ..rewinding(k) };
+        let cfg = ExperimentConfig { optimizer_start: OptimizerStart::WithWeights, ..fresh.clone() };
+        assert_ne!(cfg.hash(), fresh.hash(), "the optimizer start is part of the identity");
+        let dir = tempfile::tempdir().unwrap();
+        run_imp(&cfg, &d, 1, dir.path());
+        let level0 = paths::stage_dir(&dir.path().join(cfg.hash()), 0, 0, "main");
+
+        let data_seed = derive_seed(cfg.seed, "data-order", &[0]);
+        let spec = |start: u64, optimizer| RunSpec { data_seed, start, checkpoint: None, hooks: vec![], frozen: None, optimizer, keep_optimizer: None };
+        let dense = stage_weights(dir.path(), &cfg, 0);
+        let theta_k = checkpoint::load_weights(&level0.join(paths::REWIND)).unwrap();
+        let (at_k, at_t) =
+            (checkpoint::load_weights(&level0.join(paths::REWIND_OPTIMIZER)).unwrap(), checkpoint::load_weights(&level0.join(paths::FINAL_OPTIMIZER)).unwrap());
+        assert!(at_k.values().any(|t| t.abs().sum(Kind::Double).double_value(&[]) > 0.0), "θ_k's momentum is not zero");
+        // θ_k with its momentum, trained on from k with the dense data order: the dense network.
+        let mut m = model(&cfg, &d, 0);
+        m.restore(&theta_k).unwrap();
+        let dense_mask = Mask::dense(&m);
+        train::train(&mut m, &dense_mask, &d, &cfg.train, spec(k, Some(&at_k))).unwrap();
+        assert_same(&m.snapshot(), &dense, "the dense run resumed from θ_k and its state");
+
+        // Level 1 by hand: prune, start from θ_k (WR) or θ_T (LRR) with the state saved beside it.
+        let mask = dense_mask.prune_magnitude(&dense, m.layers(), &cfg.prune);
+        let (start, state) = if retrain == Retrain::WeightRewind { (&theta_k, &at_k) } else { (&dense, &at_t) };
+        let by_hand = |optimizer| {
+            let mut m = model(&cfg, &d, 0);
+            m.restore(start).unwrap();
+            train::train(&mut m, &mask, &d, &cfg.train, spec(k, optimizer)).unwrap();
+            m.snapshot()
+        };
+        let engine = stage_weights(dir.path(), &cfg, 1);
+        assert_same(&by_hand(Some(state)), &engine, &format!("{retrain:?}: level 1 with the restored state"));
+        assert!(differs(&by_hand(None), &engine), "{retrain:?}: a fresh optimizer would have trained to the same weights");
+    }
+    // Plain SGD has no state: asking to restore it changes nothing, not even the identity.
+    let mut plain = rewinding(40);
+    plain.train.optimizer = OptimizerConfig::Sgd { lr: 0.05, momentum: 0.0, nesterov: false, weight_decay: 0.0 };
+    assert_eq!(ExperimentConfig { optimizer_start: OptimizerStart::WithWeights, ..plain.clone() }.hash(), plain.hash());
 }

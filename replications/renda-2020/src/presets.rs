@@ -14,15 +14,18 @@
 //! `paper` is §3.2: ResNet-20 and ResNet-56 on CIFAR-10, 182 epochs (71,108 iterations), batch
 //! 128, SGD 0.1 momentum 0.9, ×0.1 at epochs 91 and 136, weight decay 2e-4, augmentation,
 //! global magnitude pruning of conv and linear weights; budgets t ∈ {0.25, 0.5, 0.75, 0.9, 1}·T;
-//! 3 trials. LeNet-300-100 on MNIST (not in the paper) uses open_lth's LeNet recipe (SGD 0.1,
-//! batch 128, 16 epochs) with drops at the same fractions of T.
+//! 3 trials; every retraining restores the optimizer state saved with its start weights (θ_k's
+//! momentum for weight rewinding, the trained network's for learning-rate rewinding and
+//! fine-tuning; `vision/lottery/lottery/lottery.py` restores the whole checkpoint).
+//! LeNet-300-100 on MNIST (not in the paper) uses open_lth's LeNet recipe (SGD 0.1, batch 128,
+//! 16 epochs) with drops at the same fractions of T.
 //!
 //! `small` is LeNet-300-100 on MNIST (4,000 iterations, 2 trials, the full grid) and a reduced
 //! ResNet-20 (width 8, 600 iterations, 1 trial; FT, WR and LRR at t = 0.75, 0.9 and 1·T,
 //! one-shot to 4.77× only, no iterative trunk) on Fashion-MNIST where CIFAR-10 is absent — at
 //! ~0.2 s a ResNet step on this CPU the full grid needs `paper` on a GPU. `smoke` is tiny.
 
-use common::config::{BranchConfig, BranchKind, ExperimentConfig, Retrain};
+use common::config::{BranchConfig, BranchKind, ExperimentConfig, OptimizerStart, Retrain};
 use common::data::DatasetName;
 use common::models::{Arch, InitKind, LayerRole, ModelConfig};
 use common::prune::PruneConfig;
@@ -169,6 +172,9 @@ pub fn experiment(s: Setting, scale: Scale, dataset: DatasetName) -> ExperimentC
     ExperimentConfig {
         rewind_iteration: train.iterations - t,
         retrain: s.method,
+        // The authors' lottery.py restores the whole checkpoint it rewinds to — weights and
+        // momentum — before it assigns the new mask (a no-op for LeNet's momentum-free SGD).
+        optimizer_start: OptimizerStart::WithWeights,
         replicates: match (scale, s.net) {
             (Scale::Paper, _) => 3,
             (Scale::Small, Net::Lenet) => 2,

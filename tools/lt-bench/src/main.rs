@@ -111,7 +111,15 @@ fn engine_run(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, war
                         &mask,
                         &data,
                         cfg,
-                        RunSpec { data_seed: j as u64, start: 0, checkpoint: None, hooks: vec![&mut common::train::hooks::CountSteps(on_step)], frozen: None },
+                        RunSpec {
+                            data_seed: j as u64,
+                            start: 0,
+                            checkpoint: None,
+                            hooks: vec![&mut common::train::hooks::CountSteps(on_step)],
+                            frozen: None,
+                            optimizer: None,
+                            keep_optimizer: None,
+                        },
                     )
                     .expect("train");
                     let (a, b) = window.into_inner().expect("timer");
