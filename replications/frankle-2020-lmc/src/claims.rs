@@ -95,12 +95,13 @@ impl<'a> Runs<'a> {
         let dense = self.dense();
         let copies = l.map(|l| figures::accuracies(l, l.config.levels, BranchKind::SPAWN)).unwrap_or_default();
         let judged = l.and_then(|l| {
+            let networks = dense.len();
             let dense = Stat::mean_of(&dense)?;
             let acc = Stat::mean_of(&copies)?;
             let inst = instability(l, l.config.levels, BranchKind::SPAWN)?;
             let matching = acc >= dense - MATCHING;
             let agrees = if matching_expected { matching && inst < STABLE } else { !matching };
-            Some((acc - dense, format!("{} vs dense ({} networks), instability {}", pp(acc - dense), self.dense().len(), pct(inst)), agrees))
+            Some((acc - dense, format!("{} vs dense ({networks} networks), instability {}", pp(acc - dense), pct(inst)), agrees))
         });
         let tolerance = if matching_expected { "≥ dense − 0.2 pp and < 2 %" } else { "< dense − 0.2 pp" };
         let what = if matching_expected { "matching and stable" } else { "not matching" };

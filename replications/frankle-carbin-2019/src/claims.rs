@@ -59,6 +59,11 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
             }
             _ => Spread::OneTrial,
         };
+        // A row on the early-stop accuracy of `subject` minus `of`'s, with their spread.
+        let acc_gap = |claim: &str, paper: &str, tolerance: Tolerance, of: Option<&LevelSummary>, subject: Option<&LevelSummary>| {
+            Claim::measured(claim, paper, tolerance, &setting, of.zip(subject).map(|(o, t)| (pp(acc(t) - acc(o)), acc(t) - acc(o))))
+                .with_spread(acc_spread(&[of, subject]))
+        };
         out.push(
             Claim::measured(
                 "LeNet: early stop earlier at Pm 21.1 % than dense",
@@ -86,26 +91,14 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
             )
             .with_spread(es_spread(&[main(PM_21), reinit(PM_21)], main(PM_21))),
         );
-        out.push(
-            Claim::measured(
-                "LeNet: ticket vs reinit at Pm 21.1 %, test accuracy at early stop",
-                "+0.5 pp",
-                Tolerance::half_of(0.005),
-                &setting,
-                main(PM_21).zip(reinit(PM_21)).map(|(t, r)| (pp(acc(t) - acc(r)), acc(t) - acc(r))),
-            )
-            .with_spread(acc_spread(&[main(PM_21), reinit(PM_21)])),
-        );
-        out.push(
-            Claim::measured(
-                "LeNet: test accuracy gain at Pm 13.5 % over dense",
-                "> +0.3 pp",
-                Tolerance::half_of(0.003),
-                &setting,
-                dense.zip(main(PM_13)).map(|(d, t)| (pp(acc(t) - acc(d)), acc(t) - acc(d))),
-            )
-            .with_spread(acc_spread(&[dense, main(PM_13)])),
-        );
+        out.push(acc_gap(
+            "LeNet: ticket vs reinit at Pm 21.1 %, test accuracy at early stop",
+            "+0.5 pp",
+            Tolerance::half_of(0.005),
+            reinit(PM_21),
+            main(PM_21),
+        ));
+        out.push(acc_gap("LeNet: test accuracy gain at Pm 13.5 % over dense", "> +0.3 pp", Tolerance::half_of(0.003), dense, main(PM_13)));
         out.push(
             Claim::measured(
                 "LeNet: early stop back to dense near Pm 3.6 %",
@@ -119,16 +112,7 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
             )
             .with_spread(es_spread(&[dense, main(PM_3_6)], dense)),
         );
-        out.push(
-            Claim::measured(
-                "LeNet: accuracy back to dense near Pm 3.6 %",
-                "≈ dense",
-                Tolerance::Within { max: 0.003, of: "dense" },
-                &setting,
-                dense.zip(main(PM_3_6)).map(|(d, t)| (pp(acc(t) - acc(d)), acc(t) - acc(d))),
-            )
-            .with_spread(acc_spread(&[dense, main(PM_3_6)])),
-        );
+        out.push(acc_gap("LeNet: accuracy back to dense near Pm 3.6 %", "≈ dense", Tolerance::Within { max: 0.003, of: "dense" }, dense, main(PM_3_6)));
         out.push(
             Claim::measured(
                 "LeNet: reinit accuracy below dense from Pm 21.1 %",
