@@ -235,6 +235,10 @@ pub struct ExperimentConfig {
     /// The part of the training split trained on (default: all of it).
     #[serde(default)]
     pub train_subset: crate::data::TrainSubset,
+    /// Pixels of black framing every image on each side (default 0; 2 pads Fashion-MNIST's
+    /// 28×28 to CIFAR's 32×32, [`crate::data::Dataset::padded`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub input_padding: i64,
     /// Take every level's ticket from another experiment instead of pruning (Morcos et al.).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer: Option<crate::transfer::TransferConfig>,
@@ -243,6 +247,10 @@ pub struct ExperimentConfig {
     pub supermask: Option<crate::supermask::SupermaskConfig>,
     /// Run seed: every random stream derives from it.
     pub seed: u64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 /// Version of the engine's arithmetic: bumped whenever a change alters trained numbers for the
@@ -292,6 +300,7 @@ impl ExperimentConfig {
             interpolation: Interpolation::PAPER,
             ticket: crate::ticket::TicketConfig::LOTTERY,
             train_subset: crate::data::TrainSubset::All,
+            input_padding: 0,
             transfer: None,
             supermask: None,
             seed: 0,
@@ -378,6 +387,9 @@ impl ExperimentConfig {
             bail!("pruner `{}` and the ticket's criterion both choose the mask; keep one (a criterion replaces the pruner)", self.pruner);
         }
         self.train_subset.validate()?;
+        if !(0..=64).contains(&self.input_padding) {
+            bail!("input_padding = {}: pad 0 to 64 pixels (2 pads 28×28 images to 32×32)", self.input_padding);
+        }
         if let Some(t) = &self.transfer {
             t.validate(self)?;
         }

@@ -176,12 +176,12 @@ pub struct StageRecord {
 }
 
 /// `wanted` and every stage it depends on, transitively, in canonical order.
-pub fn close_under_dependencies(wanted: &[JobId]) -> Vec<JobId> {
+pub fn close_under_dependencies(wanted: &[JobId], cfg: &ExperimentConfig) -> Vec<JobId> {
     let mut out: BTreeSet<JobId> = BTreeSet::new();
     let mut todo: Vec<JobId> = wanted.to_vec();
     while let Some(j) = todo.pop() {
         if out.insert(j) {
-            todo.extend(dependencies(j));
+            todo.extend(dependencies(j, cfg));
         }
     }
     out.into_iter().collect()
@@ -206,9 +206,9 @@ pub fn jobs(cfg: &ExperimentConfig) -> Vec<JobId> {
     out.into_iter().collect()
 }
 
-/// Jobs that must finish before `job` starts (its kind's [`crate::stage::Kind::parents`]).
-pub fn dependencies(job: JobId) -> Vec<JobId> {
-    kind_of(job.stage).parents(job)
+/// Jobs that must finish before `job` of `cfg` starts (its kind's [`crate::stage::Kind::parents`]).
+pub fn dependencies(job: JobId, cfg: &ExperimentConfig) -> Vec<JobId> {
+    kind_of(job.stage).parents(job, cfg)
 }
 
 /// Identity of an experiment's run folder (12 hex digits): the config's trunk identity
@@ -362,7 +362,7 @@ pub struct RunReport {
 /// A failed job fails its dependents; other jobs continue.
 pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress) -> Result<RunReport> {
     let all: Vec<JobId> = all.to_vec();
-    if let Some((j, d)) = all.iter().find_map(|j| dependencies(*j).into_iter().find(|d| !all.contains(d)).map(|d| (j, d))) {
+    if let Some((j, d)) = all.iter().find_map(|j| dependencies(*j, ctx.config).into_iter().find(|d| !all.contains(d)).map(|d| (j, d))) {
         bail!(
             "stage replicate {} level {} {} depends on replicate {} level {} {}, which is not in the job set; pass a set closed under dependencies (imp::close_under_dependencies)",
             j.replicate, j.level, j.stage, d.replicate, d.level, d.stage
@@ -393,13 +393,13 @@ pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress)
                             }
                             // Fail jobs whose dependencies failed.
                             let doomed: Vec<JobId> =
-                                st.pending.iter().copied().filter(|j| dependencies(*j).iter().any(|d| st.failed.contains_key(d))).collect();
+                                st.pending.iter().copied().filter(|j| dependencies(*j, config).iter().any(|d| st.failed.contains_key(d))).collect();
                             for j in doomed {
                                 st.pending.retain(|p| *p != j);
                                 st.failed.insert(j, "skipped: a stage it depends on failed".into());
                                 cv.notify_all();
                             }
-                            let ready = st.pending.iter().position(|j| dependencies(*j).iter().all(|d| st.done.contains_key(d)));
+                            let ready = st.pending.iter().position(|j| dependencies(*j, config).iter().all(|d| st.done.contains_key(d)));
                             match ready {
                                 Some(i) => break st.pending.remove(i),
                                 None if st.pending.is_empty() => return,

@@ -10,6 +10,7 @@
 //! `common` never parses command lines; binaries turn flags into configs and call in here.
 
 pub mod aggregate;
+pub mod channels;
 pub mod config;
 pub mod criteria;
 pub mod data;

@@ -1,6 +1,7 @@
 //! Figures with plotters: multi-panel line plots with min/max error bars or bands, linear or
 //! "percent of weights remaining" log axes (decreasing to the right, as the LTH papers draw
-//! them), a title and a provenance caption; each figure is written as PNG and SVG.
+//! them), heatmaps of square matrices (Early-Bird's mask distances), a title and a provenance
+//! caption; each figure is written as PNG and SVG.
 //!
 //! Text uses DejaVu Sans embedded in the binary (`assets/DejaVuSans.ttf`, via `ab_glyph`), so
 //! figures render the same on machines without fonts.
@@ -95,12 +96,24 @@ pub struct Panel {
     pub series: Vec<Series>,
 }
 
+/// A matrix drawn as coloured cells: `values[row][column]` in `[0, 1]`, 0 yellow to 1 purple
+/// (viridis reversed, as You et al. draw mask distances); row 0 at the top; NaN left blank.
+#[derive(Debug, Clone)]
+pub struct Heatmap {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub values: Vec<Vec<f64>>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Figure {
     pub title: String,
     /// Provenance line(s) drawn under the panels: scale, dataset and source, trials, commit.
     pub caption: String,
     pub panels: Vec<Panel>,
+    /// Drawn after `panels`, in the same grid.
+    pub heatmaps: Vec<Heatmap>,
     pub columns: usize,
     /// Size of one panel in pixels.
     pub panel_size: (u32, u32),
@@ -114,7 +127,7 @@ impl Figure {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create figure folder {} (check permissions or pass another --figures-dir)", dir.display()))?;
         }
-        let rows = self.panels.len().div_ceil(self.columns);
+        let rows = (self.panels.len() + self.heatmaps.len()).div_ceil(self.columns);
         let caption_lines = self.caption.lines().count() as u32;
         let size = (self.panel_size.0 * self.columns as u32, self.panel_size.1 * rows as u32 + 50 + 18 * caption_lines);
         let png = stem.with_extension("png");
@@ -142,8 +155,11 @@ impl Figure {
         for (i, line) in self.caption.lines().enumerate() {
             bottom.draw_text(line, &("sans-serif", 13).into_font().color(&BLACK.mix(0.75)), (10, 2 + 18 * i as i32)).map_err(plot_err)?;
         }
-        let rows = self.panels.len().div_ceil(self.columns);
+        let rows = (self.panels.len() + self.heatmaps.len()).div_ceil(self.columns);
         let areas = body.split_evenly((rows, self.columns));
+        for (heatmap, area) in self.heatmaps.iter().zip(areas.iter().skip(self.panels.len())) {
+            draw_heatmap(area, heatmap)?;
+        }
         for (panel, area) in self.panels.iter().zip(areas) {
             match panel.x {
                 XAxis::Linear { min, max } => {
@@ -261,6 +277,51 @@ where
         .position(SeriesLabelPosition::LowerRight)
         .draw()
         .map_err(plot_err)?;
+    Ok(())
+}
+
+/// Viridis at `v` in `[0, 1]` (five stops, linearly interpolated).
+fn viridis(v: f64) -> RGBColor {
+    const STOPS: [(f64, f64, f64); 5] = [(68.0, 1.0, 84.0), (59.0, 82.0, 139.0), (33.0, 145.0, 140.0), (94.0, 201.0, 98.0), (253.0, 231.0, 37.0)];
+    let x = v.clamp(0.0, 1.0) * 4.0;
+    let i = (x.floor() as usize).min(3);
+    let f = x - i as f64;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    let mix = |p: f64, q: f64| (p + (q - p) * f).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+fn draw_heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, h: &Heatmap) -> Result<()> {
+    let n = h.values.len() as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(&h.title, ("sans-serif", 16))
+        .margin(8)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0.0..n, n..0.0)
+        .map_err(plot_err)?;
+    // Whole-number ticks: at most eleven, so plotters picks integer steps.
+    let ticks = (h.values.len() + 1).min(11);
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(ticks)
+        .y_labels(ticks)
+        .x_desc(&h.x_label)
+        .y_desc(&h.y_label)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(("sans-serif", 12))
+        .axis_desc_style(("sans-serif", 13))
+        .draw()
+        .map_err(plot_err)?;
+    let cells = h.values.iter().enumerate().flat_map(|(r, row)| {
+        row.iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .map(move |(c, &v)| Rectangle::new([(c as f64, r as f64), (c as f64 + 1.0, r as f64 + 1.0)], viridis(1.0 - v).filled()))
+    });
+    chart.draw_series(cells).map_err(plot_err)?;
     Ok(())
 }
 

@@ -63,7 +63,7 @@ fn draws<P: Paper>(paper: &P, o: &Opts, figures: &[&str], e: &ExperimentSpec) ->
 pub fn needed_jobs<P: Paper>(paper: &P, figures: &[&str], experiment: &str, cfg: &ExperimentConfig) -> Vec<JobId> {
     let drawn: Vec<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name) && f.experiments.contains(&experiment)).map(|f| f.name).collect();
     let wanted: Vec<JobId> = imp::jobs(cfg).into_iter().filter(|j| drawn.iter().any(|f| paper.needs(f, experiment, cfg, j))).collect();
-    imp::close_under_dependencies(&wanted)
+    imp::close_under_dependencies(&wanted, cfg)
 }
 
 /// Creates `dir` if needed and proves it is writable, before any training starts.
@@ -230,7 +230,7 @@ fn add_sources<P: Paper>(paper: &P, plans: &mut Vec<Plan>) -> Result<()> {
             }
         };
         let mut jobs: BTreeSet<JobId> = plans[at].jobs.iter().copied().collect();
-        jobs.extend(imp::close_under_dependencies(&trunk));
+        jobs.extend(imp::close_under_dependencies(&trunk, &plans[at].config));
         plans[at].jobs = jobs.into_iter().collect();
     }
     Ok(())
@@ -254,7 +254,8 @@ pub struct Prepared {
 struct DataCache(Vec<((DatasetName, u64), data::Dataset)>);
 
 impl DataCache {
-    /// `cfg`'s data: its dataset with its validation split, restricted to its training subset.
+    /// `cfg`'s data: its dataset with its validation split, restricted to its training subset,
+    /// padded as it asks.
     fn get(&mut self, cfg: &ExperimentConfig, data_dir: &Path) -> Result<data::Dataset> {
         let key = (cfg.dataset, imp::split_seed(cfg));
         let full = match self.0.iter().find(|(k, _)| *k == key) {
@@ -265,7 +266,7 @@ impl DataCache {
                 d
             }
         };
-        Ok(full.restricted(cfg.train_subset))
+        Ok(full.restricted(cfg.train_subset).padded(cfg.input_padding))
     }
 
     /// `cfg`'s data, its run folder under `runs`, and its transfer source's run folder.
@@ -403,7 +404,7 @@ pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) ->
     let device = DeviceChoice::parse(&o.device)?.resolve()?;
     tch::set_num_threads(parallelism(o, device).1);
     // Its own parents, and a transferred level's source level.
-    let mut parents: Vec<(PathBuf, JobId, String)> = imp::dependencies(job).into_iter().map(|d| (dir.clone(), d, String::new())).collect();
+    let mut parents: Vec<(PathBuf, JobId, String)> = imp::dependencies(job, &cfg).into_iter().map(|d| (dir.clone(), d, String::new())).collect();
     if let (Some(source), imp::Stage::Main) = (&source, job.stage) {
         parents.push((source.clone(), job, format!(" of its transfer source {}", source.display())));
     }

@@ -153,7 +153,7 @@ pub fn submit<P: Paper>(o: &Opts, plans: &[Prepared], figures: &[&str]) -> Resul
                 }
                 _ => {}
             }
-            let mut parents: Vec<(PathBuf, JobId)> = imp::dependencies(job).into_iter().map(|d| (exp_dir.clone(), d)).collect();
+            let mut parents: Vec<(PathBuf, JobId)> = imp::dependencies(job, cfg).into_iter().map(|d| (exp_dir.clone(), d)).collect();
             if let (Some(source), imp::Stage::Main) = (&plan.source, job.stage) {
                 parents.push((absolute(source)?, job));
             }

@@ -118,6 +118,9 @@ pub struct Provenance {
     /// The part of the training split trained on, when not all of it ([`TrainSubset`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_subset: Option<String>,
+    /// How the images were padded, when they were ([`Dataset::padded`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padding: Option<String>,
 }
 
 impl Provenance {
@@ -138,6 +141,9 @@ impl Provenance {
         );
         if let Some(subset) = &self.train_subset {
             key.push_str(&format!("|{subset}"));
+        }
+        if let Some(padding) = &self.padding {
+            key.push_str(&format!("|{padding}"));
         }
         crate::util::sha256_hex(key.as_bytes())[..16].to_string()
     }
@@ -234,6 +240,7 @@ pub fn load(name: DatasetName, data_dir: &Path, split_seed: u64) -> Result<Datas
         split_seed,
         normalisation: format!("(x/255 - {mean:?}) / {std:?} per channel"),
         train_subset: None,
+        padding: None,
     };
     let num_classes = if name == DatasetName::Cifar100 { 100 } else { 10 };
     Ok(Dataset { name, shape, num_classes, train, validation, test, provenance })
@@ -313,6 +320,36 @@ impl Dataset {
     }
 }
 
+impl Dataset {
+    /// Every image framed by `pixels` pixels of black on each side (the normalised value of a
+    /// zero pixel, per channel): Fashion-MNIST's 28×28 padded to CIFAR's 32×32 with 2, as You et
+    /// al.'s VGG geometry needs. Itself for 0; the provenance records it.
+    pub fn padded(self, pixels: i64) -> Dataset {
+        if pixels == 0 {
+            return self;
+        }
+        let (mean, std) = self.name.normalisation();
+        let black: Vec<f32> = mean.iter().zip(&std).map(|(m, s)| (-m / s) as f32).collect();
+        let c = black.len() as i64;
+        let black = Tensor::from_slice(&black).view([1, c, 1, 1]);
+        let pad = |split: Split| {
+            let framed = (&split.images - &black).constant_pad_nd([pixels, pixels, pixels, pixels]) + &black;
+            Split { images: framed, labels: split.labels }
+        };
+        let [channels, h, w] = self.shape;
+        let mut provenance = self.provenance;
+        provenance.padding = Some(format!("{h}x{w} padded by {pixels} black pixels on each side to {}x{}", h + 2 * pixels, w + 2 * pixels));
+        Dataset {
+            shape: [channels, h + 2 * pixels, w + 2 * pixels],
+            train: pad(self.train),
+            validation: pad(self.validation),
+            test: pad(self.test),
+            provenance,
+            ..self
+        }
+    }
+}
+
 /// Splits `full` into (train, validation) with `n_val` validation examples chosen by a seeded
 /// permutation; both keep the original relative order of their examples.
 pub fn holdout(full: &Split, n_val: usize, seed: u64) -> (Split, Split) {
@@ -368,6 +405,7 @@ pub fn synthetic(seed: u64, n_train: usize, n_test: usize, classes: i64) -> Data
         split_seed: seed,
         normalisation: "none".into(),
         train_subset: None,
+        padding: None,
     };
     Dataset { name, shape, num_classes: classes, train, validation, test, provenance }
 }

@@ -9,7 +9,7 @@
 //! Initialisation (stated, never tch's default): weights Glorot/Xavier normal
 //! (`std = sqrt(2 / (fan_in + fan_out))`, Frankle & Carbin) or Kaiming normal (`std = sqrt(2 /
 //! fan_in)`, open_lth), with `fan = channels × kernel area` for convolutions; biases 0;
-//! batch-norm scale 1, shift 0.
+//! batch-norm scale 1, shift 0 — or network slimming's initialiser ([`InitKind::NetworkSlimming`]).
 //!
 //! Memory layout: on the CPU, 4-D convolution weights are stored channels-last (NHWC strides),
 //! so oneDNN runs the whole convolution stack in NHWC (≈ 1.3× faster per ResNet-20 step than
@@ -50,6 +50,9 @@ pub enum Arch {
         #[serde(default = "vgg_width", skip_serializing_if = "is_vgg_width")]
         width: i64,
     },
+    /// VGG-11/16/19 with its own channel count per convolution, in forward order: a
+    /// channel-pruned VGG ([`crate::channels::prune`] builds it from a trained one).
+    VggChannels { depth: usize, channels: Vec<i64> },
 }
 
 /// VGG's width in the paper (configs that leave it out mean it, and hash as before it existed).
@@ -90,6 +93,16 @@ impl Arch {
         })
     }
 
+    /// A VGG's depth and channel plan (each convolution's output channels in forward order, 0
+    /// for a max-pool); `None` for other networks.
+    pub fn vgg_plan(&self) -> Option<(usize, Vec<i64>)> {
+        match self {
+            Arch::Vgg { depth, width } => Some((*depth, vgg::widths(*depth, *width))),
+            Arch::VggChannels { depth, channels } => Some((*depth, vgg::with_channels(*depth, channels))),
+            _ => None,
+        }
+    }
+
     /// Checks sizes that a hand-written config could get wrong.
     pub fn validate(&self) -> Result<()> {
         let ok = match self {
@@ -97,9 +110,12 @@ impl Arch {
             Arch::Conv { depth } => [2, 4, 6].contains(depth),
             Arch::Resnet20 { width } | Arch::Resnet56 { width } | Arch::Resnet18 { width } => *width > 0 && *width <= 1_024,
             Arch::Vgg { depth, width } => [11, 16, 19].contains(depth) && *width > 0 && *width <= 1_024,
+            Arch::VggChannels { depth, channels } => {
+                [11, 16, 19].contains(depth) && channels.len() == vgg::convolutions(*depth) && channels.iter().all(|&c| c > 0 && c <= 8_192)
+            }
         };
         if !ok {
-            bail!("invalid model {self:?}: LeNet widths must be positive (at most 16 layers of 65,536), Conv depth 2/4/6, VGG depth 11/16/19, ResNet and VGG width 1 to 1,024");
+            bail!("invalid model {self:?}: LeNet widths must be positive (at most 16 layers of 65,536), Conv depth 2/4/6, VGG depth 11/16/19, ResNet and VGG width 1 to 1,024, a channel-pruned VGG one count of 1 to 8,192 per convolution");
         }
         Ok(())
     }
@@ -111,6 +127,9 @@ impl Arch {
 pub enum InitKind {
     GlorotNormal,
     KaimingNormal,
+    /// Network slimming's (Liu et al. 2017, and You et al.'s `models/vgg.py`): convolutions
+    /// `N(0, sqrt(2 / (k² · out_channels)))`, linear layers `N(0, 0.01)`, batch-norm scale 0.5.
+    NetworkSlimming,
 }
 
 /// What a model needs to be built.
@@ -146,16 +165,19 @@ pub struct LayerInfo {
 pub(crate) struct Init(pub InitKind);
 
 impl Init {
-    fn std(&self, fan_in: i64, fan_out: i64) -> f64 {
+    /// The standard deviation of a layer's weights; `conv`: whether it is a convolution.
+    fn std(&self, fan_in: i64, fan_out: i64, conv: bool) -> f64 {
         match self.0 {
             InitKind::GlorotNormal => (2.0 / (fan_in + fan_out) as f64).sqrt(),
             InitKind::KaimingNormal => (2.0 / fan_in as f64).sqrt(),
+            InitKind::NetworkSlimming if conv => (2.0 / fan_out as f64).sqrt(),
+            InitKind::NetworkSlimming => 0.01,
         }
     }
 
     /// Linear layer `in → out`: weight `[out, in]`, bias `[out]` (zeros).
     pub fn linear(&self, p: nn::Path, i: i64, o: i64) -> nn::Linear {
-        let cfg = nn::LinearConfig { ws_init: nn::Init::Randn { mean: 0.0, stdev: self.std(i, o) }, bs_init: Some(nn::Init::Const(0.0)), bias: true };
+        let cfg = nn::LinearConfig { ws_init: nn::Init::Randn { mean: 0.0, stdev: self.std(i, o, false) }, bs_init: Some(nn::Init::Const(0.0)), bias: true };
         nn::linear(p, i, o, cfg)
     }
 
@@ -166,16 +188,18 @@ impl Init {
             stride,
             padding: k / 2,
             bias,
-            ws_init: nn::Init::Randn { mean: 0.0, stdev: self.std(cin * k * k, cout * k * k) },
+            ws_init: nn::Init::Randn { mean: 0.0, stdev: self.std(cin * k * k, cout * k * k, true) },
             bs_init: nn::Init::Const(0.0),
             ..Default::default()
         };
         nn::conv2d(p, cin, cout, k, cfg)
     }
 
-    /// Batch norm over `c` channels: scale 1, shift 0, PyTorch's momentum 0.1 and eps 1e-5.
+    /// Batch norm over `c` channels: scale 1 (network slimming: 0.5), shift 0, PyTorch's
+    /// momentum 0.1 and eps 1e-5.
     pub fn bn(&self, p: nn::Path, c: i64) -> nn::BatchNorm {
-        let cfg = nn::BatchNormConfig { ws_init: nn::Init::Const(1.0), bs_init: nn::Init::Const(0.0), ..Default::default() };
+        let scale = if self.0 == InitKind::NetworkSlimming { 0.5 } else { 1.0 };
+        let cfg = nn::BatchNormConfig { ws_init: nn::Init::Const(scale), bs_init: nn::Init::Const(0.0), ..Default::default() };
         nn::batch_norm2d(p, c, cfg)
     }
 }
@@ -205,6 +229,9 @@ enum Net {
 pub struct Model {
     pub vs: nn::VarStore,
     pub config: ModelConfig,
+    /// Input shape `(C, H, W)` and class count it was built for.
+    pub shape: [i64; 3],
+    pub classes: i64,
     net: Net,
     layers: Vec<LayerInfo>,
 }
@@ -232,7 +259,8 @@ impl Model {
                 Arch::Resnet20 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, &[3, 3, 3], classes)),
                 Arch::Resnet56 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, &[9, 9, 9], classes)),
                 Arch::Resnet18 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, &[2, 2, 2, 2], classes)),
-                Arch::Vgg { depth, width } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, *depth, *width, classes)),
+                Arch::Vgg { depth, width } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, &vgg::widths(*depth, *width), classes)),
+                Arch::VggChannels { depth, channels } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, &vgg::with_channels(*depth, channels), classes)),
             }
         });
         vs.set_device(device);
@@ -253,7 +281,7 @@ impl Model {
                 LayerInfo { name, role, numel }
             })
             .collect();
-        Ok(Model { vs, config: config.clone(), net, layers })
+        Ok(Model { vs, config: config.clone(), shape, classes, net, layers })
     }
 
     /// Logits `[B, classes]` for images `[B, C, H, W]`; `train` selects batch-norm mode.

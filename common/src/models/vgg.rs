@@ -6,13 +6,29 @@ use super::{Init, LayerRole};
 use tch::nn::{self, Module, ModuleT};
 use tch::Tensor;
 
-/// Channel plan; 0 marks a max-pool.
+/// Channel plan at width 64; 0 marks a max-pool.
 fn plan(depth: usize) -> &'static [i64] {
     match depth {
         11 => &[64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512],
         16 => &[64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512],
         _ => &[64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512, 512, 512, 512],
     }
+}
+
+/// The plan of VGG-`depth` whose first group has `width` channels (every group scales with it).
+pub fn widths(depth: usize, width: i64) -> Vec<i64> {
+    plan(depth).iter().map(|&w| w * width / 64).collect()
+}
+
+/// The plan of VGG-`depth` with `channels[i]` channels in its `i`-th convolution.
+pub fn with_channels(depth: usize, channels: &[i64]) -> Vec<i64> {
+    let mut next = channels.iter();
+    plan(depth).iter().map(|&w| if w == 0 { 0 } else { next.next().copied().unwrap_or(0) }).collect()
+}
+
+/// How many convolutions VGG-`depth` has.
+pub fn convolutions(depth: usize) -> usize {
+    plan(depth).iter().filter(|&&w| w != 0).count()
 }
 
 pub struct Vgg {
@@ -23,13 +39,13 @@ pub struct Vgg {
 }
 
 impl Vgg {
-    /// `width`: channels of the first group (64 in the paper); every group scales with it.
-    pub fn new(p: &nn::Path, init: &Init, shape: [i64; 3], depth: usize, width: i64, classes: i64) -> Self {
+    /// `plan`: each convolution's output channels in forward order, 0 for a max-pool
+    /// ([`widths`], [`with_channels`]).
+    pub fn new(p: &nn::Path, init: &Init, shape: [i64; 3], plan: &[i64], classes: i64) -> Self {
         let mut c = shape[0];
         let mut layers = Vec::new();
         let mut n_conv = 0;
-        for &w in plan(depth) {
-            let w = w * width / 64;
+        for &w in plan {
             if w == 0 {
                 layers.push(None);
             } else {

@@ -88,7 +88,7 @@ impl Kind for AtInit {
     }
 
     /// θ_0 needs no other stage.
-    fn parents(&self, _job: JobId) -> Vec<JobId> {
+    fn parents(&self, _job: JobId, _cfg: &ExperimentConfig) -> Vec<JobId> {
         vec![]
     }
 

@@ -10,6 +10,7 @@
 //! edit to [`crate::imp`] or [`crate::config`].
 
 pub mod at_init;
+pub mod early_bird;
 pub mod learned_supermask;
 pub mod oneshot;
 pub mod random_prune;
@@ -69,8 +70,9 @@ pub trait Kind: Sync + Send {
         asked
     }
 
-    /// Stages that must finish before `job` starts (default: its trunk level).
-    fn parents(&self, job: JobId) -> Vec<JobId> {
+    /// Stages that must finish before `job` of an experiment configured as `cfg` starts
+    /// (default: its trunk level; a branch drawing from another branch finds it in `cfg`).
+    fn parents(&self, job: JobId, _cfg: &ExperimentConfig) -> Vec<JobId> {
         vec![job.trunk(job.level)]
     }
 
@@ -194,7 +196,12 @@ impl StageCx<'_> {
     /// The training loop on `start` from [`Kind::first_iteration`], with resumable checkpoints
     /// in the stage folder, saving the weights at iteration `snapshot` (θ_k) when asked.
     pub fn train(&self, start: &mut Start, data_seed: u64, snapshot: Option<u64>) -> Result<TrainOutcome> {
-        let cfg = self.config();
+        self.train_with(start, data_seed, snapshot, kind_of(self.job.stage).first_iteration(self.job, self.config()), Vec::new())
+    }
+
+    /// [`StageCx::train`] from iteration `first`, with the kind's own `hooks` (a loss term, a
+    /// recorder) after the progress and θ_k hooks.
+    pub fn train_with(&self, start: &mut Start, data_seed: u64, snapshot: Option<u64>, first: u64, extra: Vec<&mut dyn Hook>) -> Result<TrainOutcome> {
         let slot = self.exp.checkpoint_slot(self.dir);
         let rewind_path = self.dir.join(paths::REWIND);
         let (rewind_optimizer, final_optimizer) = (self.dir.join(paths::REWIND_OPTIMIZER), self.dir.join(paths::FINAL_OPTIMIZER));
@@ -207,9 +214,12 @@ impl StageCx<'_> {
         if let Some(h) = theta_k.as_mut() {
             hooks.push(h);
         }
+        for hook in extra {
+            hooks.push(hook);
+        }
         let spec = train::RunSpec {
             data_seed,
-            start: kind_of(self.job.stage).first_iteration(self.job, cfg),
+            start: first,
             checkpoint: Some(&slot),
             hooks,
             frozen: start.frozen.as_ref(),

@@ -5,7 +5,7 @@
 //! weights (purpose `oneshot-reinit-init`). One copy: `oneshot` is its stage name.
 
 use super::{Kind, StageCx, Start};
-use crate::config::Kept;
+use crate::config::{ExperimentConfig, Kept};
 use crate::imp::JobId;
 use crate::prune::{Mask, PruneConfig};
 use anyhow::Result;
@@ -41,7 +41,7 @@ impl Kind for Oneshot {
     }
 
     /// Only the dense network: its counts come from the config.
-    fn parents(&self, job: JobId) -> Vec<JobId> {
+    fn parents(&self, job: JobId, _cfg: &ExperimentConfig) -> Vec<JobId> {
         vec![job.trunk(0)]
     }
 

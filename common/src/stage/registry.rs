@@ -1,7 +1,7 @@
 //! The stage kinds a branch can be, by name: the built-in ones in canonical order (the order of
 //! a replicate's stages), then any a paper or a test registers ([`register`]).
 
-use super::{at_init, learned_supermask, oneshot, random_prune, reinit, spawn, untrained, Kind};
+use super::{at_init, early_bird, learned_supermask, oneshot, random_prune, reinit, spawn, untrained, Kind};
 use crate::registry::Registry;
 use anyhow::Result;
 
@@ -21,6 +21,8 @@ fn builtin() -> Vec<&'static dyn Kind> {
         &learned_supermask::LearnedSupermask,
         &at_init::PRUNE_AT_INIT,
         &at_init::MASK_AT_INIT,
+        &early_bird::Search,
+        &early_bird::ChannelTicket,
     ]
 }
 
@@ -76,6 +78,8 @@ impl BranchKind {
     pub const LEARNED_SUPERMASK: BranchKind = BranchKind::builtin("learned-supermask");
     pub const PRUNE_AT_INIT: BranchKind = BranchKind::builtin("prune-at-init");
     pub const MASK_AT_INIT: BranchKind = BranchKind::builtin("mask-at-init");
+    pub const EARLY_BIRD_SEARCH: BranchKind = BranchKind::builtin(super::early_bird::SEARCH);
+    pub const CHANNEL_TICKET: BranchKind = BranchKind::builtin(super::early_bird::TICKET);
 
     const fn builtin(name: &'static str) -> BranchKind {
         BranchKind { name: KindName(name), params: ParamsId(0) }

@@ -11,6 +11,7 @@
 use super::random_prune::RandomPrune;
 use super::reinit::Reinit;
 use super::{Kind, StageCx, Start};
+use crate::config::ExperimentConfig;
 use crate::imp::{JobId, Stage};
 use crate::interpolate::PairRecord;
 use crate::models::Model;
@@ -45,7 +46,7 @@ impl Kind for Spawn {
     }
 
     /// The second copy of a pair compares itself with the first.
-    fn parents(&self, job: JobId) -> Vec<JobId> {
+    fn parents(&self, job: JobId, _cfg: &ExperimentConfig) -> Vec<JobId> {
         match job.stage {
             Stage::Branch(kind, c) if c % 2 == 1 => vec![job.trunk(job.level), JobId { stage: Stage::Branch(kind, c - 1), ..job }],
             _ => vec![job.trunk(job.level)],

@@ -28,7 +28,7 @@ impl Kind for Trunk {
         "main".into()
     }
 
-    fn parents(&self, job: JobId) -> Vec<JobId> {
+    fn parents(&self, job: JobId, _cfg: &ExperimentConfig) -> Vec<JobId> {
         if job.level == 0 {
             vec![]
         } else {

@@ -34,7 +34,7 @@ fn run_branches(cfg: &ExperimentConfig, d: &Dataset) -> (Vec<StageRecord>, tempf
     let runs = tempfile::tempdir().unwrap();
     let exp = Experiment { config: cfg, dir: runs.path().join(cfg.hash()), data: d, device: Device::Cpu, checkpoint_every: 2, source: None };
     let jobs: Vec<_> = imp::jobs(cfg).into_iter().filter(|j| j.stage != Stage::Main).collect();
-    assert!(jobs.iter().all(|&j| imp::dependencies(j).is_empty()), "θ_0 needs no other stage");
+    assert!(jobs.iter().all(|&j| imp::dependencies(j, cfg).is_empty()), "θ_0 needs no other stage");
     let report = imp::run(&exp, &jobs, 1, &Progress::new("test", true)).unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     (imp::collect(&exp).unwrap(), runs)

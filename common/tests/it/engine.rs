@@ -349,7 +349,7 @@ fn run_refuses_a_job_set_missing_a_dependency_and_closure_fixes_it() {
     let e = imp::run(&exp, &[level2], 1, &Progress::new("test", true)).err().expect("an open job set is refused");
     assert!(e.to_string().contains("depends on replicate 0 level 1 main"), "{e}");
     assert!(!dir.path().join("x").exists(), "nothing ran");
-    let closed = imp::close_under_dependencies(&[level2]);
+    let closed = imp::close_under_dependencies(&[level2], &cfg);
     assert_eq!(closed.iter().map(|j| j.level).collect::<Vec<_>>(), [0, 1, 2]);
 }
 

@@ -324,7 +324,7 @@ fn a_transferred_ticket_brings_mask_and_theta_k_and_reinitialises_a_mismatched_o
 fn one_shot_pruning_needs_only_the_dense_network_and_keeps_imps_counts() {
     use common::imp::{dependencies, JobId};
     let oneshot = JobId { replicate: 0, level: 3, stage: Stage::Branch(BranchKind::ONESHOT, 0) };
-    assert_eq!(dependencies(oneshot), [JobId { replicate: 0, level: 0, stage: Stage::Main }]);
+    assert_eq!(dependencies(oneshot, &config(3)), [JobId { replicate: 0, level: 0, stage: Stage::Main }]);
     let d = data();
     for prune in [PruneConfig::layer_wise(0.1, 0.2, 0.1), PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Fc, LayerRole::Output] }] {
         let mut cfg = config(3);

@@ -2,6 +2,7 @@
 //! files generated in the test, a loopback HTTP server, no network.
 
 mod at_init;
+mod channels;
 mod data;
 mod engine;
 mod extensions;

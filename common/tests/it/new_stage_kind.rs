@@ -63,7 +63,7 @@ fn a_stage_kind_added_in_one_file_runs_through_the_engine() {
         records.iter().filter(|r| r.stage.kind() == common::imp::StageKind::Branch(kind)).map(|r| format!("{}/{}", r.level, r.stage)).collect();
     assert_eq!(ours, ["0/negated_0", "0/negated_1", "2/negated_0", "2/negated_1"]);
     assert_eq!(
-        common::imp::dependencies(JobId { replicate: 0, level: 2, stage: Stage::Branch(kind, 1) }),
+        common::imp::dependencies(JobId { replicate: 0, level: 2, stage: Stage::Branch(kind, 1) }, &cfg),
         [JobId { replicate: 0, level: 2, stage: Stage::Main }]
     );
     // Its record is −θ_0 under the level's mask, evaluated by hand.

@@ -149,7 +149,7 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
     }
     let columns = if figure == "figure-3" { 2 } else { panels.len().min(2) };
     let panel_size = if panels.len() == 1 { (1100, 520) } else { (640, 440) };
-    Ok(Figure { title: title.into(), caption: caption(figure, results), panels, columns, panel_size })
+    Ok(Figure { heatmaps: Vec::new(), title: title.into(), caption: caption(figure, results), panels, columns, panel_size })
 }
 
 /// Figure 1: IMP for every k, and the two controls, vs % of weights remaining.

@@ -121,7 +121,7 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
     let columns = if figure == "figure-2" { 2 } else { panels.len().min(2) };
     // One panel alone is drawn wider, so that the title and caption fit.
     let panel_size = if panels.len() == 1 { (1100, 520) } else { (640, 440) };
-    Ok(Figure { title: title.into(), caption: caption(figure, results), panels, columns, panel_size })
+    Ok(Figure { heatmaps: Vec::new(), title: title.into(), caption: caption(figure, results), panels, columns, panel_size })
 }
 
 /// Test (or train) error vs α, one line per k.

@@ -146,6 +146,7 @@ fn figure3(l: &Loaded) -> Result<Figure> {
     };
     let panels = vec![mk(&pms(&left), &left, &[]), mk(&pms(&middle), &middle, &[]), mk("winning tickets vs random reinit (dashed)", &left, &reinit)];
     Ok(Figure {
+        heatmaps: Vec::new(),
         title: "Figure 3: LeNet-300-100 test accuracy during training (iterative pruning)".into(),
         caption: caption("Figure 3", &[l]),
         panels,
@@ -172,6 +173,7 @@ fn figure4(l: &Loaded) -> Result<Figure> {
             .collect(),
     };
     Ok(Figure {
+        heatmaps: Vec::new(),
         title: "Figure 4: LeNet-300-100 early stopping and accuracy vs. weights remaining".into(),
         caption: caption("Figure 4", &[l]),
         panels: vec![
@@ -216,6 +218,7 @@ const ACC_AT_END: (&str, &str, fn(&LevelSummary) -> Stat) = ("Test accuracy at e
 fn figure5(convs: &[&Loaded]) -> Result<Figure> {
     let ds = convs[0].config.dataset.as_str();
     Ok(Figure {
+        heatmaps: Vec::new(),
         title: format!("Figure 5: Conv-2/4/6 on {ds}, iterative pruning (solid) vs. random reinit (dashed)"),
         caption: caption("Figure 5", convs),
         panels: per_network_panels(convs, (REINIT, "reinit"), Spread::ErrorBars, &[EARLY_STOP, ACC_AT_EARLY_STOP, ACC_AT_END])?,
@@ -227,6 +230,7 @@ fn figure5(convs: &[&Loaded]) -> Result<Figure> {
 /// Figure 1: winning tickets (solid) vs randomly sampled sparse networks (dashed).
 fn figure1(all: &[&Loaded]) -> Result<Figure> {
     Ok(Figure {
+        heatmaps: Vec::new(),
         title: "Figure 1: winning tickets (solid) vs. randomly sampled sparse networks (dashed)".into(),
         caption: caption("Figure 1", all),
         panels: per_network_panels(all, (RANDOM, "random"), Spread::None, &[EARLY_STOP, ACC_AT_EARLY_STOP])?,

@@ -189,5 +189,5 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
         "figure-2" => "Figure 2: controls — the source's dataset size, and two halves of one dataset",
         _ => "Figure 3: tickets transferred between optimizers",
     };
-    Ok(Figure { title: title.into(), caption: caption(figure, results, &specs), panels, columns: 2, panel_size: (700, 480) })
+    Ok(Figure { heatmaps: Vec::new(), title: title.into(), caption: caption(figure, results, &specs), panels, columns: 2, panel_size: (700, 480) })
 }

@@ -104,7 +104,7 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
         "Iterative pruning (20 % per round): accuracy change vs. compression, per method"
     };
     let columns = panels.len().min(3);
-    Ok(Figure { title: title.into(), caption: caption(figure, results), panels, columns, panel_size: (600, 440) })
+    Ok(Figure { heatmaps: Vec::new(), title: title.into(), caption: caption(figure, results), panels, columns, panel_size: (600, 440) })
 }
 
 /// The one-shot compression levels of `net`'s experiments.

@@ -159,7 +159,7 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
 
 /// Panels three to a row, each 520×400.
 fn figure(title: &str, caption: String, panels: Vec<Panel>) -> Figure {
-    Figure { title: title.into(), caption, columns: 3, panel_size: (520, 400), panels }
+    Figure { heatmaps: Vec::new(), title: title.into(), caption, columns: 3, panel_size: (520, 400), panels }
 }
 
 /// The x axis of a per-layer panel: layers 1 … `n` in network order.

@@ -198,5 +198,5 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
     };
     let columns = if figure == "figure-5" { 2 } else { panels.len().min(2) };
     let panel_size = if panels.len() == 1 { (1100, 560) } else { (700, 480) };
-    Ok(Figure { title: title.into(), caption: caption(figure, results), panels, columns, panel_size })
+    Ok(Figure { heatmaps: Vec::new(), title: title.into(), caption: caption(figure, results), panels, columns, panel_size })
 }

@@ -48,6 +48,7 @@ fn random_dataset(shape: [i64; 3], n: i64, eval_n: i64) -> Dataset {
             split_seed: 0,
             normalisation: "none".into(),
             train_subset: None,
+            padding: None,
         },
     }
 }
@@ -70,11 +71,13 @@ fn median_of_3(f: impl Fn() -> f64) -> f64 {
 /// is not timed.
 #[allow(clippy::too_many_arguments)]
 fn engine_steps_per_s(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, warmup: u64, steps: u64, jobs: usize, threads: i32) -> f64 {
-    median_of_3(|| engine_run(arch, shape, opt.clone(), batch, warmup, steps, jobs, threads))
+    let init = if arch.starts_with("lenet") || arch.starts_with("conv") { InitKind::GlorotNormal } else { InitKind::KaimingNormal };
+    let mc = model_cfg(arch, init);
+    median_of_3(|| engine_run(&mc, shape, opt.clone(), batch, warmup, steps, jobs, threads))
 }
 
 #[allow(clippy::too_many_arguments)]
-fn engine_run(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, warmup: u64, steps: u64, jobs: usize, threads: i32) -> f64 {
+fn engine_run(mc: &ModelConfig, shape: [i64; 3], opt: OptimizerConfig, batch: i64, warmup: u64, steps: u64, jobs: usize, threads: i32) -> f64 {
     tch::set_num_threads(threads);
     let data = random_dataset(shape, 6000.max(batch * 4), 60);
     let total = warmup + steps;
@@ -88,15 +91,13 @@ fn engine_run(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, war
         augment: false,
         test_eval: TestEval::Always,
     };
-    let init = if arch.starts_with("lenet") || arch.starts_with("conv") { InitKind::GlorotNormal } else { InitKind::KaimingNormal };
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..jobs)
             .map(|j| {
                 let data = data.shallow_clone();
                 let cfg = &cfg;
-                let mc = model_cfg(arch, init);
                 s.spawn(move || {
-                    let mut m = Model::new(&mc, shape, 10, j as u64, Device::Cpu).expect("model");
+                    let mut m = Model::new(mc, shape, 10, j as u64, Device::Cpu).expect("model");
                     let mask = Mask::dense(&m);
                     let window = std::sync::Mutex::new((None::<Instant>, None::<Instant>));
                     let on_step = |t: u64| {
@@ -173,6 +174,30 @@ fn run_path(jobs: usize, threads: i32) -> Result<(f64, f64)> {
     Ok((wall / 2.0, (jobs_list.len() as u64 * RUN_PATH_ITERATIONS) as f64 / wall))
 }
 
+/// Early-bird tickets train the channel-pruned network itself: seconds per step of VGG-11
+/// (width 8, batch 256, SGD, 32×32 inputs as You et al.'s `small` runs) with every layer keeping
+/// `1 − p` of its channels, against the dense one, on one thread, median of three.
+fn channel_pruned_steps(steps: u64) -> Vec<(f64, f64, f64)> {
+    let sgd = OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: false, weight_decay: 1e-4 };
+    let shape = [1, 32, 32];
+    let dense_arch = Arch::Vgg { depth: 11, width: 8 };
+    let (depth, plan) = dense_arch.vgg_plan().expect("a VGG");
+    let timed = |arch: &Arch| {
+        let mc = ModelConfig { arch: arch.clone(), init: InitKind::NetworkSlimming };
+        let per_s = median_of_3(|| engine_run(&mc, shape, sgd.clone(), 256, 3, steps, 1, 1));
+        (common::channels::forward_flops(arch, shape, 10).expect("a VGG") as f64, 1.0 / per_s)
+    };
+    let (dense_flops, dense_s) = timed(&dense_arch);
+    [0.3, 0.5, 0.7]
+        .into_iter()
+        .map(|p| {
+            let channels = plan.iter().filter(|&&c| c > 0).map(|&c| ((1.0 - p) * c as f64).round().max(1.0) as i64).collect();
+            let (flops, s) = timed(&Arch::VggChannels { depth, channels });
+            (p, flops / dense_flops, s / dense_s)
+        })
+        .collect()
+}
+
 fn sgemm_gflops(threads: i32) -> f64 {
     tch::set_num_threads(threads);
     let a = Tensor::randn([1024, 1024], (Kind::Float, Device::Cpu));
@@ -238,6 +263,7 @@ fn main() -> Result<()> {
     let res_all = engine_steps_per_s("resnet-20", [3, 32, 32], sgd.clone(), 128, 2, 10, 1, cores as i32);
     let res_machine = engine_steps_per_s("resnet-20", [3, 32, 32], sgd, 128, 2, 10, cores, 1);
     let eval_1 = eval_examples_per_s(1);
+    let channel_pruned = channel_pruned_steps(20);
     let peak = sgemm_gflops(cores as i32);
     // The path `run` takes, at each (jobs, threads): whole IMP stages on worker threads.
     let stage_1x1 = run_path(1, 1)?;
@@ -308,5 +334,11 @@ fn main() -> Result<()> {
         flop / 1e12,
         flop / (peak * 1e9) / 60.0
     );
+    println!("\nChannel-pruned VGG-11 (width 8, batch 256, 32×32, 1 thread; each layer keeps 1 − p of its channels) against the dense one, as early-bird tickets train it:\n");
+    println!("| pruning ratio p | FLOPs per example | seconds per step |");
+    println!("|---|---|---|");
+    for (p, flops, seconds) in channel_pruned {
+        println!("| {p} | {flops:.2}× | {seconds:.2}× |");
+    }
     Ok(())
 }

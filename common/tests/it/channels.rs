@@ -1,0 +1,155 @@
+//! Channel pruning (You et al. 2020, network slimming): the mask distance, the early-bird
+//! detector on scripted masks, the global threshold rule, physical removal against the
+//! channel-masked dense network, the FLOP count by hand and the L1 penalty's gradient.
+
+use common::channels::{self, ChannelMask, EarlyBird, SlimmingPenalty};
+use common::models::{Arch, InitKind, Model, ModelConfig};
+use common::train::hooks::Hook;
+use tch::{Device, Kind, Tensor};
+
+fn mask(layers: &[&[u8]]) -> ChannelMask {
+    ChannelMask(layers.iter().map(|l| l.iter().map(|&b| b == 1).collect()).collect())
+}
+
+#[test]
+fn the_mask_distance_is_zero_to_itself_one_to_its_complement_and_the_fraction_that_differs() {
+    let a = mask(&[&[1, 0, 1, 1], &[0, 0, 1, 0, 1, 1]]);
+    let complement = ChannelMask(a.0.iter().map(|l| l.iter().map(|k| !k).collect()).collect());
+    assert_eq!(a.distance(&a), 0.0);
+    assert_eq!(a.distance(&complement), 1.0);
+    let b = mask(&[&[1, 0, 1, 0], &[0, 0, 1, 0, 1, 0]]);
+    assert_eq!(a.distance(&b), 2.0 / 10.0);
+    assert_eq!(a.kept(), [3, 3]);
+}
+
+#[test]
+fn the_global_rule_keeps_the_channels_above_the_value_at_index_total_times_p() {
+    let scales = vec![vec![0.1, 0.9, 0.4], vec![0.3, 0.2, 0.8, 0.5]];
+    // Sorted: 0.1 0.2 0.3 0.4 0.5 0.8 0.9; p = 0.5 → index 3 → threshold 0.4, kept iff > 0.4.
+    assert_eq!(ChannelMask::global(&scales, 0.5), mask(&[&[0, 1, 0], &[0, 0, 1, 1]]));
+    // p = 0.3 → index 2 → threshold 0.3.
+    assert_eq!(ChannelMask::global(&scales, 0.3), mask(&[&[0, 1, 1], &[0, 0, 1, 1]]));
+    // Equal scales (initialisation): nothing is strictly above; physical pruning keeps the first.
+    let equal = vec![vec![0.5; 3], vec![0.5; 2]];
+    assert_eq!(ChannelMask::global(&equal, 0.3).kept(), [0, 0]);
+    assert_eq!(ChannelMask::global(&equal, 0.3).with_every_layer(&equal), mask(&[&[1, 0, 0], &[1, 0]]));
+}
+
+/// Scales whose global mask at p = 0.45 keeps the channels marked 1 (one layer of ten, five
+/// kept: the threshold is the fifth smallest value, the largest pruned one).
+fn scales_keeping(kept: &[u8]) -> Vec<Vec<f32>> {
+    vec![kept.iter().enumerate().map(|(i, &k)| if k == 1 { 1.0 + i as f32 } else { 0.01 * (1 + i) as f32 }).collect()]
+}
+
+#[test]
+fn the_detector_fires_exactly_when_the_newest_of_five_masks_is_within_epsilon_of_the_other_four() {
+    let base: [u8; 10] = [1, 1, 1, 1, 1, 0, 0, 0, 0, 0];
+    // Swap one kept and one pruned channel: distance 0.2 from `base`.
+    let far: [u8; 10] = [0, 1, 1, 1, 1, 1, 0, 0, 0, 0];
+    let sequence: Vec<&[u8; 10]> = vec![&far, &base, &base, &base, &base, &base, &far, &base];
+    let mut d = EarlyBird::new(0.45, 5, 0.1);
+    let fired: Vec<bool> = sequence.iter().map(|m| d.push(&scales_keeping(*m))).collect();
+    // Epochs 0–3: the window is not full. Epoch 4: `far` (epoch 0) is 0.2 away. Epoch 5: the
+    // last five are all `base`. Epoch 6: `far` is 0.2 from the four before. Epoch 7: `far`
+    // (epoch 6) is still in the window.
+    assert_eq!(fired, [false, false, false, false, false, true, false, false]);
+    // ε = 0.2 accepts a distance of exactly 0.2 (the authors' `> ε` rejects).
+    let mut loose = EarlyBird::new(0.45, 5, 0.2);
+    let fired: Vec<bool> = sequence.iter().map(|m| loose.push(&scales_keeping(*m))).collect();
+    assert_eq!(fired, [false, false, false, false, true, true, true, true]);
+    // The same as a run's history, the first detection.
+    let history: Vec<Vec<Vec<f32>>> = sequence.iter().map(|m| scales_keeping(*m)).collect();
+    assert_eq!(channels::first_early_bird(&history, 0.45, 5, 0.1), Some(5));
+    assert_eq!(channels::first_early_bird(&history[..5], 0.45, 5, 0.1), None);
+}
+
+fn vgg(init: InitKind, seed: u64) -> Model {
+    Model::new(&ModelConfig { arch: Arch::Vgg { depth: 11, width: 8 }, init }, [1, 32, 32], 10, seed, Device::Cpu).unwrap()
+}
+
+/// Random batch-norm scales, shifts and running statistics, so that removing a channel matters.
+fn perturb_batch_norm(model: &Model) {
+    tch::manual_seed(7);
+    tch::no_grad(|| {
+        for (name, mut v) in model.parameters() {
+            if name.contains(".bn.") {
+                let noise = Tensor::rand_like(&v);
+                let value = if name.ends_with("running_var") { noise + 0.5 } else { noise - 0.3 };
+                v.copy_(&value);
+            }
+        }
+    });
+}
+
+#[test]
+fn a_physically_pruned_vgg_computes_what_the_channel_masked_dense_one_computes() {
+    crate::init();
+    let dense = vgg(InitKind::NetworkSlimming, 3);
+    perturb_batch_norm(&dense);
+    let scales = channels::bn_scales(&dense).unwrap();
+    let keep = ChannelMask::global(&scales, 0.5).with_every_layer(&scales);
+    let small = channels::prune(&dense, &keep).unwrap();
+    assert_eq!(small.config.arch, Arch::VggChannels { depth: 11, channels: keep.kept() });
+    // The dense network with the removed channels' γ and β zeroed: their outputs are 0.
+    let mut masked = vgg(InitKind::NetworkSlimming, 3);
+    masked.vs.copy(&dense.vs).unwrap();
+    tch::no_grad(|| {
+        let params = masked.parameters();
+        for (i, layer) in keep.0.iter().enumerate() {
+            let m = Tensor::from_slice(&layer.iter().map(|&k| f32::from(u8::from(k))).collect::<Vec<_>>());
+            for what in ["weight", "bias"] {
+                let _ = params[&format!("layers.{i}.bn.{what}")].shallow_clone().g_mul_(&m);
+            }
+        }
+    });
+    let x = Tensor::randn([6, 1, 32, 32], (Kind::Float, Device::Cpu));
+    for train in [false, true] {
+        let (a, b) = (small.forward_t(&x, train), masked.forward_t(&x, train));
+        let diff = (a - &b).abs().max().double_value(&[]);
+        assert!(diff < 1e-4 * b.abs().max().double_value(&[]).max(1.0), "train mode {train}: outputs differ by {diff}");
+    }
+    // The removal as a weight mask of the dense network counts what the small network holds.
+    let mask = channels::element_mask(&dense, &keep).unwrap();
+    let kept: i64 = mask.report().iter().map(|l| l.kept).sum();
+    assert_eq!(kept, small.prunable_count());
+    assert!(channels::prune(&dense, &ChannelMask::global(&scales, 0.99)).is_err(), "an emptied layer is refused");
+}
+
+#[test]
+fn the_flop_count_of_a_small_vgg_equals_a_hand_count() {
+    // VGG-11 plan [c0, M, c1, M, c2, c3, M, c4, c5, M, c6, c7] with channels [1, 2, 2, …] on
+    // 1×4×4 inputs and 3 classes:
+    // conv0 at 4×4 (1→1): 2·9·1·16 = 288, BN 2·16 = 32, ReLU 16          → 336
+    // pool → 2×2: 4 per output element, 4 elements                       →  16
+    // conv1 at 2×2 (1→2): 2·9·1·8 = 144, BN 16, ReLU 8                    → 168
+    // pool → 1×1: 4 · 2                                                    →   8
+    // conv2…conv7 at 1×1 (2→2), pools skipped below 2 pixels: 6 · (72 + 4 + 2) → 468
+    // global average pool: 2, linear 2·2·3 + 3 = 15                        →  17
+    let arch = Arch::VggChannels { depth: 11, channels: vec![1, 2, 2, 2, 2, 2, 2, 2] };
+    assert_eq!(channels::forward_flops(&arch, [1, 4, 4], 3).unwrap(), 336 + 16 + 168 + 8 + 468 + 17);
+    // The dense VGG-16 of the paper on CIFAR: the authors' count is ≈ 0.63 GFLOPs per image.
+    let flops = channels::forward_flops(&Arch::Vgg { depth: 16, width: 64 }, [3, 32, 32], 100).unwrap() as f64;
+    assert!((0.6e9..0.65e9).contains(&flops), "{flops}");
+    assert!(channels::forward_flops(&Arch::Resnet20 { width: 16 }, [3, 32, 32], 10).is_err());
+}
+
+#[test]
+fn network_slimmings_initialiser_and_penalty_are_the_authors() {
+    crate::init();
+    let model = vgg(InitKind::NetworkSlimming, 1);
+    let p = model.parameters();
+    assert!(channels::bn_scales(&model).unwrap().iter().flatten().all(|&g| g == 0.5), "γ = 0.5");
+    // Convolutions N(0, √(2 / (9 · out))): layers.3 has 32 filters; the linear layer N(0, 0.01).
+    let std = |n: &str| f64::try_from(p[n].std(true)).unwrap();
+    let conv = (2.0 / (9.0 * 32.0f64)).sqrt();
+    assert!((std("layers.3.conv.weight") / conv - 1.0).abs() < 0.05, "{}", std("layers.3.conv.weight"));
+    assert!((std("fc.weight") / 0.01 - 1.0).abs() < 0.15, "{}", std("fc.weight"));
+    // The penalty's gradient is s · sign(γ), what the authors' `updateBN` adds.
+    tch::no_grad(|| {
+        let _ = p["layers.0.bn.weight"].shallow_clone().copy_(&Tensor::from_slice(&[0.5f32, -0.2, 0.1, -0.7, 0.3, 0.2, -0.1, 0.4]));
+    });
+    let loss = SlimmingPenalty { strength: 1e-4 }.extra_loss(&model, 0).unwrap();
+    loss.backward();
+    let grad = Vec::<f32>::try_from(p["layers.0.bn.weight"].grad()).unwrap();
+    assert_eq!(grad, [1e-4f32, -1e-4, 1e-4, -1e-4, 1e-4, 1e-4, -1e-4, 1e-4]);
+}
