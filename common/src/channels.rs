@@ -77,7 +77,7 @@ impl ChannelMask {
 /// mask is within `epsilon` (0.1; a distance equal to it passes) of every older one.
 #[derive(Debug, Clone)]
 pub struct EarlyBird {
-    pub ratio: f64,
+    ratio: f64,
     window: usize,
     epsilon: f64,
     recent: VecDeque<ChannelMask>,
@@ -99,13 +99,6 @@ impl EarlyBird {
         let newest = self.recent.back().expect("just pushed");
         self.recent.len() == self.window && self.recent.iter().all(|m| m.distance(newest) <= self.epsilon)
     }
-}
-
-/// The first epoch whose start is an early bird at `ratio` in a run whose epoch starts had
-/// `scales` (one entry per epoch), as [`EarlyBird`] finds it during training.
-pub fn first_early_bird(scales: &[Vec<Vec<f32>>], ratio: f64, window: usize, epsilon: f64) -> Option<usize> {
-    let mut detector = EarlyBird::new(ratio, window, epsilon);
-    scales.iter().position(|s| detector.push(s))
 }
 
 /// The convolutions whose channels can be removed, and their channel plan (0: a max-pool):

@@ -169,8 +169,10 @@ pub struct StageRecord {
     /// otherwise, and in records written before it was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pruning: Option<PruningDistance>,
-    /// Further measurements by name, each one value per prunable layer in sorted-name order
-    /// (`score_sum`: a pruner's per-layer score sums at initialisation); empty for most stages.
+    /// Further measurements by name (`docs/results-schema.md` lists each and its shape): one
+    /// value per prunable layer in sorted-name order (`score_sum`: a pruner's per-layer score
+    /// sums at initialisation), or a stage kind's own vectors (`bn_scale`: an early-bird
+    /// search's |γ| at every epoch start); empty for most stages.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metrics: BTreeMap<String, Vec<f64>>,
 }

@@ -317,8 +317,9 @@ pub fn corrupt_files_are_named_and_never_used(suite: &Suite) {
     std::fs::write(&h5, &bytes).unwrap();
     // A stage past the trunk's dense level (a pruned trunk level, or a branch).
     let pruned = |exp: &Path| -> Option<PathBuf> {
-        let levels = std::fs::read_dir(exp.join("replicate_0")).ok()?.flatten().map(|e| e.path()).filter(|p| !p.ends_with("level_0"));
-        levels.flat_map(|l| std::fs::read_dir(l).into_iter().flatten().flatten().map(|e| e.path().join("outcome.json"))).find(|o| o.exists())
+        let levels = std::fs::read_dir(exp.join("replicate_0")).ok()?.flatten().map(|e| e.path());
+        let stages = levels.flat_map(|l| std::fs::read_dir(l).into_iter().flatten().flatten().map(|e| e.path()));
+        stages.filter(|s| !s.ends_with("level_0/main")).map(|s| s.join("outcome.json")).find(|o| o.exists())
     };
     let outcome = std::fs::read_dir(s.path("runs")).unwrap().flatten().find_map(|e| pruned(&e.path())).expect("the quick figure trains a pruned stage");
     std::fs::write(&outcome, b"{\"replicate\": 0, \"lev").unwrap();
