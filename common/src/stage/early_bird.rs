@@ -353,7 +353,7 @@ impl Hook for EpochStarts<'_> {
             let sizes: Vec<usize> = channels::bn_scales(model)?.iter().map(Vec::len).collect();
             self.replay(t.div_ceil(self.per_epoch), &sizes)?;
         }
-        if t % self.per_epoch == 0 {
+        if t.is_multiple_of(self.per_epoch) {
             self.record(model, t / self.per_epoch, true)?;
         }
         Ok(Control::Continue)

@@ -142,7 +142,7 @@ fn network_slimmings_initialiser_and_penalty_are_the_authors() {
     assert!((std("fc.weight") / 0.01 - 1.0).abs() < 0.15, "{}", std("fc.weight"));
     // The penalty's gradient is s · sign(γ), what the authors' `updateBN` adds.
     tch::no_grad(|| {
-        let _ = p["layers.0.bn.weight"].shallow_clone().copy_(&Tensor::from_slice(&[0.5f32, -0.2, 0.1, -0.7, 0.3, 0.2, -0.1, 0.4]));
+        p["layers.0.bn.weight"].shallow_clone().copy_(&Tensor::from_slice(&[0.5f32, -0.2, 0.1, -0.7, 0.3, 0.2, -0.1, 0.4]));
     });
     let loss = SlimmingPenalty { strength: 1e-4 }.extra_loss(&model, 0).unwrap();
     loss.backward();
