@@ -207,13 +207,23 @@ pub fn forward_flops(arch: &Arch, shape: [i64; 3], classes: i64) -> Result<u64> 
 /// to each step's loss (its gradient `strength · sign(γ)` is what the authors' `updateBN` adds
 /// to γ's gradient; s = 1e-4 in You et al.).
 pub struct SlimmingPenalty {
-    pub strength: f64,
+    strength: f64,
+    /// The network's batch-norm scales (sharing storage), found at the first step.
+    scales: Option<Vec<Tensor>>,
+}
+
+impl SlimmingPenalty {
+    pub fn new(strength: f64) -> SlimmingPenalty {
+        SlimmingPenalty { strength, scales: None }
+    }
 }
 
 impl Hook for SlimmingPenalty {
     fn extra_loss(&mut self, model: &Model, _t: u64) -> Option<Tensor> {
-        let scales: Vec<Tensor> =
-            model.trainable().into_iter().filter(|(n, _)| n.contains(".bn.") && n.ends_with(".weight")).map(|(_, g)| g.abs().sum(Kind::Float)).collect();
-        (!scales.is_empty()).then(|| Tensor::stack(&scales, 0).sum(Kind::Float) * self.strength)
+        let scales = self
+            .scales
+            .get_or_insert_with(|| model.trainable().into_iter().filter(|(n, _)| n.contains(".bn.") && n.ends_with(".weight")).map(|(_, g)| g).collect());
+        let sums: Vec<Tensor> = scales.iter().map(|g| g.abs().sum(Kind::Float)).collect();
+        (!sums.is_empty()).then(|| Tensor::stack(&sums, 0).sum(Kind::Float) * self.strength)
     }
 }

@@ -247,7 +247,7 @@ impl Kind for Search {
             .collect();
         let detectors = p.ratios.iter().map(|&r| EarlyBird::new(r, p.window as usize, p.epsilon)).collect();
         let mut recorder = EpochStarts { dir: cx.dir, per_epoch, drawn, detectors, found: vec![None; p.ratios.len()], replayed: false };
-        let mut penalty = SlimmingPenalty { strength: p.penalty };
+        let mut penalty = SlimmingPenalty::new(p.penalty);
         let outcome = cx.train_with(start, self.data_seed(cx), None, 0, vec![&mut penalty, &mut recorder])?;
         // The end of training is the last row (an epoch start no step follows).
         let last = iterations.div_ceil(per_epoch);
@@ -416,10 +416,13 @@ impl Kind for ChannelTicket {
     fn run(&self, cx: &StageCx, start: &mut Start) -> Result<TrainOutcome> {
         let p: TicketParams = cx.params()?;
         let search: SearchParams = parse(&search_branch(cx.config())?.params)?;
-        let (dense, keep, epoch) = draw(cx)?;
+        // The start holds the drawn epoch's dense weights, not yet masked: the same channels.
+        let scales = channels::bn_scales(&start.model)?;
+        let keep = ChannelMask::global(&scales, p.ratio).with_every_layer(&scales);
+        let epoch = start.metrics["draw_epoch"][0] as u64;
         let per_epoch = epoch_iterations(cx, start)?;
         let iterations = start.train.iterations;
-        let mut small = channels::prune(&dense, &keep)?;
+        let mut small = channels::prune(&start.model, &keep)?;
         let first = match p.retrain {
             Retraining::Continue => epoch * per_epoch,
             Retraining::FineTune => 0,
@@ -435,7 +438,7 @@ impl Kind for ChannelTicket {
         let flops = channels::forward_flops(&small.config.arch, small.shape, small.classes)? as f64;
         let mask = Mask::dense(&small);
         let mut ticket = Start { model: small, mask, train: start.train.clone(), frozen: None, optimizer: None, metrics: Default::default() };
-        let mut penalty = SlimmingPenalty { strength: search.penalty };
+        let mut penalty = SlimmingPenalty::new(search.penalty);
         let outcome = cx.train_with(&mut ticket, self.data_seed(cx), None, first, vec![&mut penalty])?;
         let m = &mut start.metrics;
         m.insert("flops".into(), vec![flops]);

@@ -144,7 +144,7 @@ fn network_slimmings_initialiser_and_penalty_are_the_authors() {
     tch::no_grad(|| {
         p["layers.0.bn.weight"].shallow_clone().copy_(&Tensor::from_slice(&[0.5f32, -0.2, 0.1, -0.7, 0.3, 0.2, -0.1, 0.4]));
     });
-    let loss = SlimmingPenalty { strength: 1e-4 }.extra_loss(&model, 0).unwrap();
+    let loss = SlimmingPenalty::new(1e-4).extra_loss(&model, 0).unwrap();
     loss.backward();
     let grad = Vec::<f32>::try_from(p["layers.0.bn.weight"].grad()).unwrap();
     assert_eq!(grad, [1e-4f32, -1e-4, 1e-4, -1e-4, 1e-4, 1e-4, -1e-4, 1e-4]);
