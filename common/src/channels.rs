@@ -219,6 +219,10 @@ impl SlimmingPenalty {
 }
 
 impl Hook for SlimmingPenalty {
+    fn adds_loss(&self) -> bool {
+        true
+    }
+
     fn extra_loss(&mut self, model: &Model, _t: u64) -> Option<Tensor> {
         let scales = self
             .scales

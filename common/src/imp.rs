@@ -217,13 +217,19 @@ pub fn dependencies(job: JobId, cfg: &ExperimentConfig) -> Vec<JobId> {
 /// ([`ExperimentConfig::hash`]) and the data's [`Provenance::fingerprint`], so that the same
 /// config on other data (the 10,000-digit MNIST subset, say) never reuses cached stages. A
 /// transfer experiment's identity also carries its source's run folder name (`source`), so a
-/// source trained on other data gives another target folder.
+/// source trained on other data gives another target folder. Kernels that can change a number
+/// of this network ([`Kernels::identity`]: `auto` or `sparse` on a LeNet) add their name, so
+/// the folder says which arithmetic produced its stages; dense ones add nothing.
 ///
 /// [`Provenance::fingerprint`]: crate::data::Provenance::fingerprint
-pub fn run_identity(cfg: &ExperimentConfig, data: &crate::data::Provenance, source: Option<&Path>) -> String {
+/// [`Kernels::identity`]: crate::sparse::Kernels::identity
+pub fn run_identity(cfg: &ExperimentConfig, data: &crate::data::Provenance, source: Option<&Path>, kernels: crate::sparse::Kernels) -> String {
     let mut key = format!("{}|{}", cfg.hash(), data.fingerprint());
     if let Some(dir) = source.and_then(|d| d.file_name()) {
         key.push_str(&format!("|{}", dir.to_string_lossy()));
+    }
+    if let Some(tag) = kernels.identity(&cfg.model.arch) {
+        key.push_str(&format!("|kernels={tag}"));
     }
     crate::util::sha256_hex(key.as_bytes())[..12].to_string()
 }
@@ -244,6 +250,8 @@ pub struct Experiment<'a> {
     pub checkpoint_every: usize,
     /// A transfer experiment's source run folder (`config.transfer`), whose tickets it trains.
     pub source: Option<PathBuf>,
+    /// Which arithmetic trains its stages (`--kernels`).
+    pub kernels: crate::sparse::Kernels,
 }
 
 impl Experiment<'_> {
@@ -254,7 +262,7 @@ impl Experiment<'_> {
 
     /// The run folder's identity ([`run_identity`]), which every checkpoint carries.
     pub fn identity(&self) -> String {
-        run_identity(self.config, &self.data.provenance, self.source.as_deref())
+        run_identity(self.config, &self.data.provenance, self.source.as_deref(), self.kernels)
     }
 
     /// The resumable checkpoints of the stage whose folder is `dir`.
@@ -383,9 +391,10 @@ pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress)
         for _ in 0..workers {
             let data = ctx.data.shallow_clone();
             let (state, cv) = (&state, &cv);
-            let (config, dir, device, checkpoint_every, source) = (ctx.config, ctx.dir.clone(), ctx.device, ctx.checkpoint_every, ctx.source.clone());
+            let (config, dir, device, checkpoint_every, source, kernels) =
+                (ctx.config, ctx.dir.clone(), ctx.device, ctx.checkpoint_every, ctx.source.clone(), ctx.kernels);
             s.spawn(move || {
-                let local = Experiment { config, dir, data: &data, device, checkpoint_every, source };
+                let local = Experiment { config, dir, data: &data, device, checkpoint_every, source, kernels };
                 loop {
                     let job = {
                         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());

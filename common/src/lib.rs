@@ -26,6 +26,7 @@ pub mod pruners;
 pub mod registry;
 pub mod results;
 pub mod rng;
+pub mod sparse;
 pub mod stability;
 pub mod stage;
 pub mod supermask;

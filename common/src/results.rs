@@ -4,13 +4,16 @@
 //!
 //! ```text
 //! /                         attrs: schema_version, config_json, config_hash, provenance_json,
-//!                                  run_json (git commit, libtorch, device, threads, times), scale
+//!                                  run_json (git commit, libtorch, device, threads, --kernels,
+//!                                  times), scale
 //! /replicate_R/level_L/S    one group per finished stage S (main, reinit_0, oneshot, …)
 //!     datasets: iteration (u64), train_loss, val_loss, val_acc, test_loss, test_acc (f64),
 //!               layer_kept, layer_total (i64, per prunable layer in sorted-name order)
 //!     attrs:    density, early_stop_iteration (−1 if none), early_stop_val_loss,
 //!               early_stop_test_acc, final_test_acc, wall_time_s (f64/i64),
-//!               status ("completed" | "diverged"), diverged_at (−1 if not), layer_names (JSON)
+//!               status ("completed" | "diverged"), diverged_at (−1 if not), layer_names (JSON),
+//!               kernels ("dense" | "sparse": the arithmetic that trained the stage, `crate::sparse`;
+//!               absent in files written before it existed, which were all dense)
 //!     only in the second copy of a spawned pair (spawn_1, spawn-reinit_3, …), the straight
 //!     line from its partner (α = 0) to itself (α = 1):
 //!     datasets: pair_alpha, pair_test_error, pair_test_loss, pair_train_error, pair_train_loss
@@ -46,10 +49,17 @@ pub struct RunInfo {
     pub libtorch_version: String,
     pub device: String,
     pub intra_op_threads: i64,
+    /// `--kernels` of the run that last wrote the file (files written before it existed: dense).
+    #[serde(default = "dense_kernels")]
+    pub kernels: String,
     pub workers: usize,
     pub started_at: String,
     pub finished_at: String,
     pub tool: String,
+}
+
+fn dense_kernels() -> String {
+    "dense".into()
 }
 
 /// Everything read back from a results file.
@@ -150,6 +160,7 @@ fn write_file(path: &Path, root: &[(&str, String)], records: &[StageRecord]) -> 
             put(&g, "early_stop_test_acc", es.map(|i| log.test_acc[i]).unwrap_or(f64::NAN))?;
             put(&g, "final_test_acc", log.test_acc.last().copied().unwrap_or(f64::NAN))?;
             put(&g, "wall_time_s", r.outcome.wall_s)?;
+            put_str(&g, "kernels", if r.outcome.sparse { "sparse" } else { "dense" })?;
             let (status, at) = match r.outcome.status {
                 Status::Completed => ("completed", -1),
                 Status::Diverged { iteration } => ("diverged", iteration as i64),
@@ -217,6 +228,10 @@ fn read_metrics(g: &hdf5::Group) -> Result<std::collections::BTreeMap<String, Ve
     }
     let m = h5(g.group("metrics"))?;
     h5(m.member_names())?.into_iter().map(|name| Ok((name.clone(), h5(h5(m.dataset(&name))?.read_raw::<f64>())?))).collect()
+}
+
+fn read_sparse(g: &hdf5::Group) -> Result<bool> {
+    Ok(h5(g.attr_names())?.iter().any(|n| n == "kernels") && get_str(g, "kernels")? == "sparse")
 }
 
 fn read_pruning(g: &hdf5::Group) -> Result<Option<PruningDistance>> {
@@ -305,7 +320,7 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
                         stage: Stage::parse(&stage)?,
                         density: get(&g, "density")?,
                         layers,
-                        outcome: TrainOutcome { log, status, wall_s: get(&g, "wall_time_s")? },
+                        outcome: TrainOutcome { log, status, wall_s: get(&g, "wall_time_s")?, sparse: read_sparse(&g)? },
                         pair: read_pair(&g)?,
                         pruning: read_pruning(&g)?,
                         metrics: read_metrics(&g)?,

@@ -65,7 +65,7 @@ impl SupermaskLog {
             test_loss: nan,
             test_acc: self.test_acc,
         };
-        crate::train::TrainOutcome { log, status: crate::train::Status::Completed, wall_s }
+        crate::train::TrainOutcome { log, status: crate::train::Status::Completed, wall_s, sparse: false }
     }
 }
 

@@ -71,6 +71,12 @@ pub struct Opts {
     /// machine with the same CPU kernels, whatever its core count]
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+    /// Arithmetic of LeNet stages on the CPU: `auto` = sparse kernels below 20 % of the weights
+    /// kept (a fixed rule; faster, equal to dense up to summation order), dense above; `dense` =
+    /// masked dense products everywhere; `sparse` = sparse kernels at every density. Part of the
+    /// run folder's identity and of the results' run information
+    #[arg(long, value_enum, default_value = "auto", global = true)]
+    pub kernels: KernelChoice,
     /// Save a resumable checkpoint every N evaluations (0 = never)
     #[arg(long, default_value_t = 10, global = true, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub checkpoint_every: u32,
@@ -83,6 +89,24 @@ pub struct Opts {
     pub executor: Executor,
     #[command(flatten)]
     pub slurm: crate::slurm::SlurmOpts,
+}
+
+/// `--kernels` ([`common::sparse::Kernels`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KernelChoice {
+    Auto,
+    Dense,
+    Sparse,
+}
+
+impl KernelChoice {
+    pub fn kernels(self) -> common::sparse::Kernels {
+        match self {
+            KernelChoice::Auto => common::sparse::Kernels::Auto,
+            KernelChoice::Dense => common::sparse::Kernels::Dense,
+            KernelChoice::Sparse => common::sparse::Kernels::Sparse,
+        }
+    }
 }
 
 /// Where stages run.

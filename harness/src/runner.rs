@@ -276,7 +276,7 @@ impl DataCache {
             None => None,
         };
         let data = self.get(cfg, &o.data_dir)?;
-        let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(cfg, &data.provenance, source.as_deref()));
+        let dir = common::paths::experiment_dir(&o.runs_dir, &cfg.name, &imp::run_identity(cfg, &data.provenance, source.as_deref(), o.kernels.kernels()));
         Ok((data, dir, source))
     }
 }
@@ -343,7 +343,8 @@ fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, result
     let _lock = FolderLock::acquire(&dir, "experiment")?;
     common::util::write_atomic(&dir.join(common::paths::CONFIG), serde_json::to_string_pretty(cfg)?.as_bytes())?;
     let data = data.to_device(device);
-    let exp = Experiment { config: cfg, dir: dir.clone(), data: &data, device, checkpoint_every: o.checkpoint_every as usize, source };
+    let exp =
+        Experiment { config: cfg, dir: dir.clone(), data: &data, device, checkpoint_every: o.checkpoint_every as usize, source, kernels: o.kernels.kernels() };
     if !o.quiet {
         eprintln!(
             "{}: {} on {} ({}), {} stages, {} trials, {} iterations, {workers} jobs x {threads} threads on {}; runs in {}",
@@ -370,6 +371,7 @@ fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, result
         libtorch_version: device::LIBTORCH_VERSION.into(),
         device: device::describe(device),
         intra_op_threads: threads as i64,
+        kernels: o.kernels.kernels().as_str().into(),
         workers,
         started_at: started,
         finished_at: results::now_utc(),
@@ -425,7 +427,7 @@ pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) ->
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create run folder {}", dir.display()))?;
     common::util::write_atomic(&dir.join(common::paths::CONFIG), serde_json::to_string_pretty(&cfg)?.as_bytes())?;
     let data = data.to_device(device);
-    let exp = Experiment { config: &cfg, dir, data: &data, device, checkpoint_every: o.checkpoint_every as usize, source };
+    let exp = Experiment { config: &cfg, dir, data: &data, device, checkpoint_every: o.checkpoint_every as usize, source, kernels: o.kernels.kernels() };
     let progress = Progress::new(&format!("{}/{}", cfg.name, job.stage), o.quiet);
     let record = exp.run_job(job, &progress)?;
     progress.finish();

@@ -71,6 +71,7 @@ fn common_args<P: Paper>(o: &Opts, dataset: Option<&str>) -> Result<Vec<String>>
     a.extend(["--figures-dir".into(), absolute(&base(&o.figures_dir, "figures"))?.display().to_string()]);
     a.extend(["--data-dir".into(), absolute(&o.data_dir)?.display().to_string()]);
     a.extend(["--threads".into(), o.threads.unwrap_or(1).to_string(), "--checkpoint-every".into(), o.checkpoint_every.to_string()]);
+    a.extend(["--kernels".into(), o.kernels.kernels().as_str().into()]);
     Ok(a)
 }
 

@@ -140,7 +140,7 @@ impl Kind for AtInit {
         if self.trains {
             return cx.train(start, self.data_seed(cx), None);
         }
-        Ok(TrainOutcome { log: EvalLog::default(), status: Status::Completed, wall_s: 0.0 })
+        Ok(TrainOutcome { log: EvalLog::default(), status: Status::Completed, wall_s: 0.0, sparse: false })
     }
 }
 

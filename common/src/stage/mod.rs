@@ -225,6 +225,7 @@ impl StageCx<'_> {
             frozen: start.frozen.as_ref(),
             optimizer: start.optimizer.as_ref(),
             keep_optimizer: keeps_optimizer.then_some(final_optimizer.as_path()),
+            kernels: self.exp.kernels,
         };
         train::train(&mut start.model, &start.mask, self.exp.data, &start.train, spec)
     }

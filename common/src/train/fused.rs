@@ -98,22 +98,25 @@ unsafe fn sgd_avx2(c: Rule, p: &mut [f32], g: &[f32], buf: &mut [f32], mask: Opt
 /// p ← (p + (−lr/bc1)·m / (√v / √bc2 + eps))·mask`.
 #[inline(always)]
 fn adam(c: Rule, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mask: Option<&[f32]>) {
-    let Rule::Adam { one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt, eps, neg_step, weight_decay } = c else { unreachable!("adam constants") };
-    let step = |p: &mut f32, g: f32, m: &mut f32, v: &mut f32| {
-        let g = if weight_decay != 0.0 { g + weight_decay * *p } else { g };
-        *m = *m + one_minus_beta1 * (g - *m);
-        *v = *v * beta2 + (one_minus_beta2 * g) * g;
-        let denom = v.sqrt() / bias2_sqrt + eps;
-        *p += (neg_step * *m) / denom;
-    };
     let moments = m.iter_mut().zip(v.iter_mut());
     match mask {
-        None => p.iter_mut().zip(g).zip(moments).for_each(|((p, &g), (m, v))| step(p, g, m, v)),
+        None => p.iter_mut().zip(g).zip(moments).for_each(|((p, &g), (m, v))| adam_element(c, p, g, m, v)),
         Some(k) => p.iter_mut().zip(g).zip(moments).zip(k).for_each(|(((p, &g), (m, v)), &k)| {
-            step(p, g * k, m, v);
+            adam_element(c, p, g * k, m, v);
             *p *= k;
         }),
     }
+}
+
+/// One element of [`adam`], unmasked.
+#[inline(always)]
+fn adam_element(c: Rule, p: &mut f32, g: f32, m: &mut f32, v: &mut f32) {
+    let Rule::Adam { one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt, eps, neg_step, weight_decay } = c else { unreachable!("adam constants") };
+    let g = if weight_decay != 0.0 { g + weight_decay * *p } else { g };
+    *m = *m + one_minus_beta1 * (g - *m);
+    *v = *v * beta2 + (one_minus_beta2 * g) * g;
+    let denom = v.sqrt() / bias2_sqrt + eps;
+    *p += (neg_step * *m) / denom;
 }
 
 /// SGD with momentum, element-wise, in the order of `torch.optim.SGD` (dampening 0):
@@ -121,27 +124,65 @@ fn adam(c: Rule, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mask: O
 /// (momentum 0: `d ← g`).
 #[inline(always)]
 fn sgd(c: Rule, p: &mut [f32], g: &[f32], buf: &mut [f32], mask: Option<&[f32]>) {
-    let Rule::Sgd { neg_lr, momentum, nesterov, weight_decay } = c else { unreachable!("sgd constants") };
-    let step = |p: &mut f32, g: f32, b: &mut f32| {
-        let g = if weight_decay != 0.0 { g + weight_decay * *p } else { g };
-        let d = if momentum != 0.0 {
-            *b = *b * momentum + g;
-            if nesterov {
-                g + momentum * *b
-            } else {
-                *b
-            }
-        } else {
-            g
-        };
-        *p += neg_lr * d;
-    };
     match mask {
-        None => p.iter_mut().zip(g).zip(buf.iter_mut()).for_each(|((p, &g), b)| step(p, g, b)),
+        None => p.iter_mut().zip(g).zip(buf.iter_mut()).for_each(|((p, &g), b)| sgd_element(c, p, g, b)),
         Some(k) => p.iter_mut().zip(g).zip(buf.iter_mut()).zip(k).for_each(|(((p, &g), b), &k)| {
-            step(p, g * k, b);
+            sgd_element(c, p, g * k, b);
             *p *= k;
         }),
+    }
+}
+
+/// One element of [`sgd`], unmasked.
+#[inline(always)]
+fn sgd_element(c: Rule, p: &mut f32, g: f32, b: &mut f32) {
+    let Rule::Sgd { neg_lr, momentum, nesterov, weight_decay } = c else { unreachable!("sgd constants") };
+    let g = if weight_decay != 0.0 { g + weight_decay * *p } else { g };
+    let d = if momentum != 0.0 {
+        *b = *b * momentum + g;
+        if nesterov {
+            g + momentum * *b
+        } else {
+            *b
+        }
+    } else {
+        g
+    };
+    *p += neg_lr * d;
+}
+
+/// The update of the survivors only: element `k` of `g` is the gradient of the parameter's
+/// element `positions[k]` (row-major, the dense tensor's index), whose weight and state are
+/// updated as [`adam`] or [`sgd`] updates a kept element (a mask of 1 multiplies exactly), so
+/// the survivors get the masked dense update's bits; pruned elements are not touched.
+/// `second` is Adam's second moment (`None` for SGD).
+pub(crate) fn update_at(c: Rule, p: &mut [f32], g: &[f32], first: &mut [f32], second: Option<&mut [f32]>, positions: &[u32]) {
+    assert_eq!(g.len(), positions.len(), "one gradient per position");
+    assert_eq!(first.len(), p.len(), "state laid out like the parameter");
+    // Gathered into contiguous copies, updated by the vectorised loop, scattered back.
+    let gather = |v: &[f32]| positions.iter().map(|&j| v[j as usize]).collect::<Vec<f32>>();
+    let scatter = |from: &[f32], to: &mut [f32]| positions.iter().zip(from).for_each(|(&j, &x)| to[j as usize] = x);
+    let (mut pk, mut fk) = (gather(p), gather(first));
+    match (c, second) {
+        (Rule::Adam { .. }, Some(v)) => {
+            assert_eq!(v.len(), p.len(), "moments laid out like the parameter");
+            let mut vk = gather(v);
+            dispatch_adam(c, &mut pk, g, &mut fk, &mut vk, None);
+            scatter(&vk, v);
+        }
+        (Rule::Sgd { .. }, None) => dispatch_sgd(c, &mut pk, g, &mut fk, None),
+        _ => unreachable!("Adam keeps two moments, SGD one buffer"),
+    }
+    scatter(&pk, p);
+    scatter(&fk, first);
+}
+
+/// The full update of an unmasked parameter from explicit slices.
+pub(crate) fn update_all(c: Rule, p: &mut [f32], g: &[f32], first: &mut [f32], second: Option<&mut [f32]>) {
+    match (c, second) {
+        (Rule::Adam { .. }, Some(v)) => dispatch_adam(c, p, g, first, v, None),
+        (Rule::Sgd { .. }, None) => dispatch_sgd(c, p, g, first, None),
+        _ => unreachable!("Adam keeps two moments, SGD one buffer"),
     }
 }
 

@@ -40,6 +40,12 @@ pub trait Hook {
         None
     }
 
+    /// Whether [`Hook::extra_loss`] ever returns a term (it needs autograd, so the stage keeps
+    /// the dense path rather than the sparse kernels).
+    fn adds_loss(&self) -> bool {
+        false
+    }
+
     /// After a step; `t` is the number of steps taken.
     fn stepped(&mut self, _t: u64) {}
 }

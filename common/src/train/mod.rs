@@ -154,6 +154,10 @@ pub struct TrainOutcome {
     pub status: Status,
     /// Seconds spent training and evaluating (excluding time before a resume).
     pub wall_s: f64,
+    /// Whether the sparse kernels ([`crate::sparse`]) trained and evaluated the network (false:
+    /// the dense masked path; records written before they existed say false too).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sparse: bool,
 }
 
 /// Where a run starts and what it must keep.
@@ -174,6 +178,8 @@ pub struct RunSpec<'a> {
     pub optimizer: Option<&'a Weights>,
     /// Where to save the optimizer's state when training ends, when asked.
     pub keep_optimizer: Option<&'a std::path::Path>,
+    /// Which arithmetic trains the network ([`crate::sparse::Kernels::sparse_for`]).
+    pub kernels: crate::sparse::Kernels,
 }
 
 /// Mean loss and accuracy of `model` on `split`, in evaluation mode, in batches of 2,500.
@@ -206,7 +212,7 @@ pub fn evaluate_untrained(model: &mut Model, mask: &Mask, data: &Dataset, iterat
     let (tl, ta) = evaluate(model, &data.test);
     let log =
         EvalLog { iteration: vec![iteration], train_loss: vec![f64::NAN], val_loss: vec![vl], val_acc: vec![va], test_loss: vec![tl], test_acc: vec![ta] };
-    TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64() }
+    TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64(), sparse: false }
 }
 
 /// Trains `model` (already holding its starting weights, masked by `mask`) from `run.start` to
@@ -246,6 +252,15 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
             let _ = params[name].shallow_clone().g_add_(values);
         }
     });
+    let mut sparse = if frozen.is_empty() && !run.hooks.iter().any(|h| h.adds_loss()) && run.kernels.sparse_for(&model.config.arch, device, mask.density()) {
+        Some(SparseRun::new(model, &mask, data)?)
+    } else {
+        None
+    };
+    let eval_split = |sparse: &Option<SparseRun>, split: &Split, blocks: fn(&SparseRun) -> &crate::sparse::Blocks| match sparse {
+        Some(s) => s.mlp.evaluate(blocks(s)),
+        None => evaluate(model, split),
+    };
     let n = data.train.len();
     let started = Instant::now();
     let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
@@ -256,11 +271,14 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
     loop {
         if log.iteration.last() != Some(&t) && (t == run.start || t.is_multiple_of(cfg.eval_every) || t == cfg.iterations || stop) {
             let train_loss = if loss_count == 0 { f64::NAN } else { loss_sum.double_value(&[]) / loss_count as f64 };
-            let (vl, va) = evaluate(model, &data.validation);
+            let (vl, va) = eval_split(&sparse, &data.validation, |s| &s.validation);
             // A NaN on either side counts as "not better", as `!(b <= vl)` would.
             let best_so_far = log.val_loss.iter().all(|&b| !matches!(b.partial_cmp(&vl), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)));
-            let (tl, ta) =
-                if cfg.test_eval == TestEval::Always || best_so_far || t == cfg.iterations { evaluate(model, &data.test) } else { (f64::NAN, f64::NAN) };
+            let (tl, ta) = if cfg.test_eval == TestEval::Always || best_so_far || t == cfg.iterations {
+                eval_split(&sparse, &data.test, |s| &s.test)
+            } else {
+                (f64::NAN, f64::NAN)
+            };
             log.iteration.push(t);
             log.train_loss.push(train_loss);
             log.val_loss.push(vl);
@@ -270,7 +288,7 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
             let _ = loss_sum.zero_();
             loss_count = 0;
             if !(vl.is_finite() && (train_loss.is_finite() || t == run.start)) {
-                return Ok(TrainOutcome { log, status: Status::Diverged { iteration: t }, wall_s: started.elapsed().as_secs_f64() });
+                return Ok(TrainOutcome { log, status: Status::Diverged { iteration: t }, wall_s: started.elapsed().as_secs_f64(), sparse: sparse.is_some() });
             }
             if let Some(slot) = run.checkpoint {
                 if t != run.start && t < cfg.iterations && slot.due(log.iteration.len()) {
@@ -303,15 +321,22 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
         }
         let xb = xb.to_device(device);
         let yb = yb.to_device(device);
-        let loss = model.forward_t(&xb, true).cross_entropy_for_logits(&yb);
-        let extra: Vec<Tensor> = run.hooks.iter_mut().filter_map(|h| h.extra_loss(model, t)).collect();
-        opt.zero_grad();
-        if extra.is_empty() {
-            loss.backward();
-        } else {
-            extra.iter().fold(loss.shallow_clone(), |total, term| total + term).backward();
-        }
-        opt.step(cfg.schedule.lr(cfg.optimizer.lr(), t)); // masks gradients and weights
+        let lr = cfg.schedule.lr(cfg.optimizer.lr(), t);
+        let loss = match sparse.as_mut() {
+            Some(s) => Tensor::from(s.mlp.step(&xb, &yb, &mut opt, lr)?),
+            None => {
+                let loss = model.forward_t(&xb, true).cross_entropy_for_logits(&yb);
+                let extra: Vec<Tensor> = run.hooks.iter_mut().filter_map(|h| h.extra_loss(model, t)).collect();
+                opt.zero_grad();
+                if extra.is_empty() {
+                    loss.backward();
+                } else {
+                    extra.iter().fold(loss.shallow_clone(), |total, term| total + term).backward();
+                }
+                opt.step(lr); // masks gradients and weights
+                loss
+            }
+        };
         let _ = loss_sum.g_add_(&loss.detach());
         loss_count += 1;
         t += 1;
@@ -322,7 +347,24 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
     if let Some(path) = run.keep_optimizer {
         crate::util::write_tensors(path, &opt.state())?;
     }
-    Ok(TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64() })
+    Ok(TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64(), sparse: sparse.is_some() })
+}
+
+/// A stage on the sparse kernels: its step, and its evaluation splits laid out once.
+struct SparseRun {
+    mlp: crate::sparse::SparseMlp,
+    validation: crate::sparse::Blocks,
+    test: crate::sparse::Blocks,
+}
+
+impl SparseRun {
+    fn new(model: &Model, mask: &Mask, data: &Dataset) -> Result<SparseRun> {
+        Ok(SparseRun {
+            mlp: crate::sparse::SparseMlp::new(model, mask)?,
+            validation: crate::sparse::Blocks::new(&data.validation)?,
+            test: crate::sparse::Blocks::new(&data.test)?,
+        })
+    }
 }
 
 /// Weights by name, as stored in snapshots.

@@ -99,6 +99,15 @@ impl Rule {
     }
 }
 
+/// A gradient computed outside autograd, for [`Optimizer::step_with`].
+pub struct Gradient<'a> {
+    /// The parameter's name.
+    pub name: &'a str,
+    /// Row-major element indices the values belong to (increasing); `None`: every element.
+    pub positions: Option<&'a [u32]>,
+    pub values: &'a [f32],
+}
+
 /// A trainable parameter, its optimizer state and, when it has pruned entries, its mask.
 struct Slot {
     name: String,
@@ -174,6 +183,47 @@ impl Optimizer {
                 }
             }
         });
+    }
+
+    /// One update with learning rate `lr` from gradients computed outside autograd (the sparse
+    /// kernels, [`crate::sparse`]): each [`Gradient`] names a parameter and holds its gradient
+    /// at `positions` (a pruned weight's survivors: only they and their state are updated, with
+    /// the masked update's bits) or everywhere. Parameters given no gradient are not updated.
+    /// CPU `f32` parameters without frozen values only.
+    pub fn step_with(&mut self, lr: f64, grads: &[Gradient]) -> Result<()> {
+        self.steps += 1;
+        let rule = Rule::new(&self.config, lr, self.steps);
+        for g in grads {
+            let Some(s) = self.slots.iter_mut().find(|s| s.name == g.name) else { bail!("no trainable parameter named {}", g.name) };
+            if s.frozen.is_some() {
+                bail!("{} holds frozen pruned values; it trains through autograd, not the sparse kernels", s.name);
+            }
+            if s.mask.is_some() && g.positions.is_none() {
+                bail!("{} is pruned; give its gradient at the survivors' positions", s.name);
+            }
+            let n = s.param.numel();
+            let tensors = [Some(&s.param), Some(&s.first), s.second.as_ref()];
+            if !tensors.iter().flatten().all(|t| t.device() == tch::Device::Cpu && t.kind() == tch::Kind::Float && t.is_contiguous()) {
+                bail!("{}: explicit gradients need contiguous CPU f32 tensors", s.name);
+            }
+            let expected = g.positions.map_or(n, <[u32]>::len);
+            if g.values.len() != expected {
+                bail!("{}: {} gradient values for {expected} elements", s.name, g.values.len());
+            }
+            // SAFETY: parameter, first and second moments are distinct contiguous CPU f32
+            // tensors of `n` elements (checked above), held by this optimizer; nothing else
+            // reads or writes them during the update (the caller holds the optimizer mutably
+            // and computes no gradients meanwhile).
+            unsafe {
+                let mutable = |t: &Tensor| std::slice::from_raw_parts_mut(t.data_ptr() as *mut f32, n);
+                let (p, first, second) = (mutable(&s.param), mutable(&s.first), s.second.as_ref().map(mutable));
+                match g.positions {
+                    Some(at) => fused::update_at(rule, p, g.values, first, second, at),
+                    None => fused::update_all(rule, p, g.values, first, second),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The state tensors by name (`first/<param>`, `second/<param>`), for checkpoints.

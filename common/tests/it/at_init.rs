@@ -11,6 +11,7 @@ use common::paths;
 use common::progress::Progress;
 use common::prune::{Mask, PruneConfig};
 use common::pruners::PrunerName;
+use common::sparse::Kernels;
 use common::stage::at_init::AtInitParams;
 use tch::{Device, Kind, Tensor};
 
@@ -32,7 +33,8 @@ fn at_init(arch: Arch, density: f64, pruners: &[(PrunerName, u32)]) -> Experimen
 /// Runs the branches alone (they need no trunk) and returns their records with the run folder.
 fn run_branches(cfg: &ExperimentConfig, d: &Dataset) -> (Vec<StageRecord>, tempfile::TempDir) {
     let runs = tempfile::tempdir().unwrap();
-    let exp = Experiment { config: cfg, dir: runs.path().join(cfg.hash()), data: d, device: Device::Cpu, checkpoint_every: 2, source: None };
+    let exp =
+        Experiment { config: cfg, dir: runs.path().join(cfg.hash()), data: d, device: Device::Cpu, checkpoint_every: 2, source: None, kernels: Kernels::Auto };
     let jobs: Vec<_> = imp::jobs(cfg).into_iter().filter(|j| j.stage != Stage::Main).collect();
     assert!(jobs.iter().all(|&j| imp::dependencies(j, cfg).is_empty()), "θ_0 needs no other stage");
     let report = imp::run(&exp, &jobs, 1, &Progress::new("test", true)).unwrap();

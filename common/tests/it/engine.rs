@@ -5,6 +5,7 @@ use common::models::{Arch, InitKind, Model, ModelConfig};
 use common::progress::Progress;
 use common::prune::{Mask, PruneConfig};
 use common::results;
+use common::sparse::Kernels;
 use common::train::hooks::{CountSteps, Hook};
 use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
@@ -41,7 +42,7 @@ pub fn model(cfg: &ExperimentConfig, d: &Dataset, seed: u64) -> Model {
 }
 
 pub fn spec<'a>(seed: u64, ck: Option<&'a checkpoint::Slot>, hooks: Vec<&'a mut dyn Hook>) -> RunSpec<'a> {
-    RunSpec { data_seed: seed, start: 0, checkpoint: ck, hooks, frozen: None, optimizer: None, keep_optimizer: None }
+    RunSpec { data_seed: seed, start: 0, checkpoint: ck, hooks, frozen: None, optimizer: None, keep_optimizer: None, kernels: Kernels::Auto }
 }
 
 #[test]
@@ -116,7 +117,7 @@ fn pruned_weights_stay_exactly_zero_and_training_is_deterministic() {
 }
 
 /// Ignores wall time when comparing outcomes.
-struct TrainOutcome2(train::TrainOutcome);
+pub struct TrainOutcome2(pub train::TrainOutcome);
 impl PartialEq<TrainOutcome2> for train::TrainOutcome {
     fn eq(&self, o: &TrainOutcome2) -> bool {
         self.log == o.0.log && self.status == o.0.status
@@ -194,7 +195,7 @@ fn bad_training_values_are_one_line_errors() {
 }
 
 pub fn run_imp(cfg: &ExperimentConfig, d: &Dataset, workers: usize, runs: &std::path::Path) -> Vec<imp::StageRecord> {
-    let exp = Experiment { config: cfg, dir: runs.join(cfg.hash()), data: d, device: Device::Cpu, checkpoint_every: 2, source: None };
+    let exp = Experiment { config: cfg, dir: runs.join(cfg.hash()), data: d, device: Device::Cpu, checkpoint_every: 2, source: None, kernels: Kernels::Auto };
     let jobs = imp::jobs(cfg);
     let report = imp::run(&exp, &jobs, workers, &Progress::new("test", true)).unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
@@ -207,6 +208,7 @@ fn run_info() -> results::RunInfo {
         libtorch_version: common::device::LIBTORCH_VERSION.into(),
         device: "cpu".into(),
         intra_op_threads: 1,
+        kernels: "dense".into(),
         workers: 2,
         started_at: results::now_utc(),
         finished_at: results::now_utc(),
@@ -344,7 +346,7 @@ fn run_refuses_a_job_set_missing_a_dependency_and_closure_fixes_it() {
     let d = data();
     let cfg = config(2);
     let dir = tempfile::tempdir().unwrap();
-    let exp = Experiment { config: &cfg, dir: dir.path().join("x"), data: &d, device: Device::Cpu, checkpoint_every: 0, source: None };
+    let exp = Experiment { config: &cfg, dir: dir.path().join("x"), data: &d, device: Device::Cpu, checkpoint_every: 0, source: None, kernels: Kernels::Auto };
     let level2 = JobId { replicate: 0, level: 2, stage: Stage::Main };
     let e = imp::run(&exp, &[level2], 1, &Progress::new("test", true)).err().expect("an open job set is refused");
     assert!(e.to_string().contains("depends on replicate 0 level 1 main"), "{e}");
@@ -376,9 +378,13 @@ fn the_run_identity_ignores_trials_and_branches_but_not_data_or_protocol() {
     assert_ne!(other.hash(), base);
     let d = data();
     let mut prov = d.provenance.clone();
-    assert_eq!(imp::run_identity(&cfg, &prov, None), imp::run_identity(&more, &prov, None));
+    assert_eq!(imp::run_identity(&cfg, &prov, None, Kernels::Auto), imp::run_identity(&more, &prov, None, Kernels::Auto));
     prov.train_examples += 1;
-    assert_ne!(imp::run_identity(&cfg, &prov, None), imp::run_identity(&cfg, &d.provenance, None), "other data, other run folder");
+    assert_ne!(
+        imp::run_identity(&cfg, &prov, None, Kernels::Auto),
+        imp::run_identity(&cfg, &d.provenance, None, Kernels::Auto),
+        "other data, other run folder"
+    );
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod new_pruner;
 mod new_stage_kind;
 mod prune;
 mod rewinding;
+mod sparse;
 mod tickets;
 mod transfer;
 

@@ -9,6 +9,7 @@ use common::models::{Arch, InitKind, LayerRole, ModelConfig};
 use common::paths;
 use common::prune::{Mask, PruneConfig};
 use common::rng::derive_seed;
+use common::sparse::Kernels;
 use common::train::hooks::SaveWeightsAt;
 use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
@@ -58,7 +59,16 @@ fn imp_rewinds_survivors_to_theta_k_and_replays_the_schedule_from_step_k() {
         let theta_0 = m.snapshot();
         let mut mask = Mask::dense(&m);
         let snapshot = dir.path().join("theta_k.safetensors");
-        let spec = |start: u64, hooks| RunSpec { data_seed, start, checkpoint: None, hooks, frozen: None, optimizer: None, keep_optimizer: None };
+        let spec = |start: u64, hooks| RunSpec {
+            data_seed,
+            start,
+            checkpoint: None,
+            hooks,
+            frozen: None,
+            optimizer: None,
+            keep_optimizer: None,
+            kernels: Kernels::Auto,
+        };
         let mut theta_k = SaveWeightsAt { iteration: k, path: &snapshot, optimizer: None };
         train::train(&mut m, &mask, &d, &cfg.train, spec(0, if k > 0 { vec![&mut theta_k] } else { vec![] })).unwrap();
         assert_same(&m.snapshot(), &stage_weights(dir.path(), &cfg, 0), &format!("k = {k}: the dense network"));
@@ -158,7 +168,16 @@ fn retraining_restores_the_optimizer_state_saved_with_its_start_weights() {
         let level0 = paths::stage_dir(&dir.path().join(cfg.hash()), 0, 0, "main");
 
         let data_seed = derive_seed(cfg.seed, "data-order", &[0]);
-        let spec = |start: u64, optimizer| RunSpec { data_seed, start, checkpoint: None, hooks: vec![], frozen: None, optimizer, keep_optimizer: None };
+        let spec = |start: u64, optimizer| RunSpec {
+            data_seed,
+            start,
+            checkpoint: None,
+            hooks: vec![],
+            frozen: None,
+            optimizer,
+            keep_optimizer: None,
+            kernels: Kernels::Auto,
+        };
         let dense = stage_weights(dir.path(), &cfg, 0);
         let theta_k = checkpoint::load_weights(&level0.join(paths::REWIND)).unwrap();
         let (at_k, at_t) =

@@ -11,6 +11,7 @@ use common::paths;
 use common::progress::Progress;
 use common::prune::Mask;
 use common::rng::derive_seed;
+use common::sparse::Kernels;
 use common::train::optim::OptimizerConfig;
 use common::train::{self, checkpoint};
 use common::transfer::TransferConfig;
@@ -50,8 +51,15 @@ fn a_transferred_ticket_starts_from_the_sources_mask_and_late_reset_weights_with
     let tgt = target(&src);
     tgt.validate().unwrap();
     let tgt_data = data::synthetic(9, 1_200, 300, 10);
-    let exp =
-        Experiment { config: &tgt, dir: runs.path().join("target"), data: &tgt_data, device: Device::Cpu, checkpoint_every: 0, source: Some(src_dir.clone()) };
+    let exp = Experiment {
+        config: &tgt,
+        dir: runs.path().join("target"),
+        data: &tgt_data,
+        device: Device::Cpu,
+        checkpoint_every: 0,
+        source: Some(src_dir.clone()),
+        kernels: Kernels::Auto,
+    };
     let report = imp::run(&exp, &imp::jobs(&tgt), 1, &Progress::new("test", true)).unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     let records = imp::collect(&exp).unwrap();
@@ -111,8 +119,12 @@ fn the_source_is_part_of_the_targets_identity_and_a_bad_transfer_is_a_one_line_e
     assert_eq!(tgt.hash(), target(&more_trials).hash(), "the source's trials do not change its tickets");
     let d = data::synthetic(9, 1_200, 300, 10);
     let (a, b) = (std::path::Path::new("runs/source-aaaaaaaaaaaa"), std::path::Path::new("runs/source-bbbbbbbbbbbb"));
-    assert_ne!(imp::run_identity(&tgt, &d.provenance, Some(a)), imp::run_identity(&tgt, &d.provenance, Some(b)), "the same source config on other data");
-    assert_eq!(imp::run_identity(&src, &d.provenance, None), imp::run_identity(&src, &d.provenance, None));
+    assert_ne!(
+        imp::run_identity(&tgt, &d.provenance, Some(a), Kernels::Auto),
+        imp::run_identity(&tgt, &d.provenance, Some(b), Kernels::Auto),
+        "the same source config on other data"
+    );
+    assert_eq!(imp::run_identity(&src, &d.provenance, None, Kernels::Auto), imp::run_identity(&src, &d.provenance, None, Kernels::Auto));
 
     let err = |cfg: ExperimentConfig| cfg.validate().unwrap_err().to_string();
     let mut deeper = target(&src);

@@ -23,6 +23,9 @@ struct Cli {
     /// Training steps timed per LeNet measurement
     #[arg(long, default_value_t = 1500)]
     steps: u64,
+    /// Measure only the sparse kernels against dense (kernels, stages, the Figure 3 estimate)
+    #[arg(long)]
+    sparse_only: bool,
 }
 
 fn random_dataset(shape: [i64; 3], n: i64, eval_n: i64) -> Dataset {
@@ -120,6 +123,7 @@ fn engine_run(mc: &ModelConfig, shape: [i64; 3], opt: OptimizerConfig, batch: i6
                             frozen: None,
                             optimizer: None,
                             keep_optimizer: None,
+                            kernels: common::sparse::Kernels::Dense,
                         },
                     )
                     .expect("train");
@@ -165,13 +169,55 @@ fn run_path(jobs: usize, threads: i32) -> Result<(f64, f64)> {
     let model = model_cfg("lenet-300-100", InitKind::GlorotNormal);
     let cfg = ExperimentConfig { replicates: jobs as u32, ..ExperimentConfig::new("bench".into(), "bench", DatasetName::Synthetic, model, train, prune, 1) };
     let runs = tempfile::tempdir()?;
-    let exp = Experiment { config: &cfg, dir: runs.path().join("bench"), data: &data, device: Device::Cpu, checkpoint_every: 10, source: None };
+    let exp = Experiment {
+        config: &cfg,
+        dir: runs.path().join("bench"),
+        data: &data,
+        device: Device::Cpu,
+        checkpoint_every: 10,
+        source: None,
+        kernels: common::sparse::Kernels::Dense,
+    };
     let jobs_list = imp::jobs(&cfg);
     let t = Instant::now();
     let report = imp::run(&exp, &jobs_list, jobs, &common::progress::Progress::new("bench", true))?;
     let wall = t.elapsed().as_secs_f64();
     anyhow::ensure!(report.failures.is_empty(), "bench stages failed");
     Ok((wall / 2.0, (jobs_list.len() as u64 * RUN_PATH_ITERATIONS) as f64 / wall))
+}
+
+/// What `run` does with the default `--kernels auto`: a LeNet-300-100 IMP trunk through
+/// `imp::run` on 1 job × 1 thread, three levels of 2,000 iterations (evaluating 5K + 10K examples
+/// every 100) at 100 %, 10 % and 1 % of every layer's weights. Returns (density, seconds of the
+/// stage's training and evaluation, whether it ran on the sparse kernels) per level.
+fn run_path_sparse(data: &Dataset) -> Result<Vec<(f64, f64, bool)>> {
+    use common::config::ExperimentConfig;
+    use common::imp::{self, Experiment};
+    tch::set_num_threads(1);
+    let train = TrainConfig {
+        optimizer: OptimizerConfig::adam(1.2e-3),
+        schedule: Schedule::constant(),
+        batch_size: 60,
+        iterations: RUN_PATH_ITERATIONS,
+        eval_every: 100,
+        augment: false,
+        test_eval: TestEval::Always,
+    };
+    let prune = common::prune::PruneConfig::layer_wise(0.0, 0.9, 0.9);
+    let cfg = ExperimentConfig::new("bench".into(), "bench", DatasetName::Synthetic, model_cfg("lenet-300-100", InitKind::GlorotNormal), train, prune, 2);
+    let runs = tempfile::tempdir()?;
+    let exp = Experiment {
+        config: &cfg,
+        dir: runs.path().join("bench"),
+        data,
+        device: Device::Cpu,
+        checkpoint_every: 10,
+        source: None,
+        kernels: common::sparse::Kernels::Auto,
+    };
+    let report = imp::run(&exp, &imp::jobs(&cfg), 1, &common::progress::Progress::new("bench", true))?;
+    anyhow::ensure!(report.failures.is_empty(), "bench stages failed");
+    Ok(imp::collect(&exp)?.into_iter().map(|r| (r.density, r.outcome.wall_s, r.outcome.sparse)).collect())
 }
 
 /// Early-bird tickets train the channel-pruned network itself: seconds per step of VGG-11
@@ -196,6 +242,236 @@ fn channel_pruned_steps(steps: u64) -> Vec<(f64, f64, f64)> {
             (p, flops / dense_flops, s / dense_s)
         })
         .collect()
+}
+
+/// Densities of the sparse-kernel tables (fraction of every layer's weights kept).
+const DENSITIES: [f64; 7] = [1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01];
+
+/// A mask keeping a uniformly random `density` of every layer of `m` (drawn from `seed`).
+fn uniform_mask(m: &Model, density: f64, seed: u64) -> Mask {
+    let dense = Mask::dense(m);
+    common::rng::with_torch_seed(seed, || {
+        Mask(dense.0.iter().map(|(k, v)| (k.clone(), Tensor::rand(v.size(), (Kind::Float, Device::Cpu)).lt(density).to_kind(Kind::Float))).collect())
+    })
+}
+
+/// Microseconds of one fully connected layer's three products at batch 60 (forward, input
+/// gradient, weight gradient), dense through libtorch as the engine's dense path runs them and
+/// on the sparse kernels at each of [`DENSITIES`], one thread, median of 31 blocks.
+fn layer_times(rows: i64, cols: i64) -> Vec<(f64, f64, f64)> {
+    use common::sparse::kernels::{self, Isa, LANES};
+    use common::sparse::Pattern;
+    tch::set_num_threads(1);
+    let (batch, bp) = (60i64, LANES);
+    let median_us = |f: &mut dyn FnMut()| {
+        let mut v: Vec<f64> = (0..31)
+            .map(|_| {
+                let (t, mut calls) = (Instant::now(), 0u32);
+                while t.elapsed().as_secs_f64() < 2e-3 {
+                    f();
+                    calls += 1;
+                }
+                t.elapsed().as_secs_f64() * 1e6 / calls as f64
+            })
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v[15]
+    };
+    let (x, dy) = (Tensor::randn([batch, cols], (Kind::Float, Device::Cpu)), Tensor::randn([batch, rows], (Kind::Float, Device::Cpu)));
+    let w = Tensor::randn([rows, cols], (Kind::Float, Device::Cpu));
+    let b = Tensor::zeros([rows], (Kind::Float, Device::Cpu));
+    let dense = median_us(&mut || {
+        let _ = x.linear(&w, Some(&b));
+        let _ = dy.mm(&w);
+        let _ = dy.tr().mm(&x);
+    });
+    let (xs, dys) = (vec![0.5f32; cols as usize * bp], vec![0.25f32; rows as usize * bp]);
+    DENSITIES
+        .iter()
+        .map(|&density| {
+            let mask: Vec<f32> = Vec::try_from(Tensor::rand([rows * cols], (Kind::Float, Device::Cpu)).lt(density).to_kind(Kind::Float)).expect("mask");
+            let p = Pattern::from_mask(&mask, rows as usize, cols as usize).expect("pattern");
+            let (wv, bias) = (mask.clone(), vec![0f32; rows as usize]);
+            let (mut y, mut dx, mut dw) = (vec![0f32; rows as usize * bp], vec![0f32; cols as usize * bp], vec![0f32; p.nnz()]);
+            let isa = Isa::detect();
+            let sparse = median_us(&mut || {
+                kernels::forward(isa, &p, &wv, &bias, &xs, &mut y, bp);
+                kernels::input_grad(isa, &p, &wv, &dys, &mut dx, bp);
+                kernels::weight_grad(isa, &p, &dys, &xs, &mut dw, bp);
+            });
+            (density, dense, sparse)
+        })
+        .collect()
+}
+
+/// Seconds of one LeNet-300-100 stage through `train::train` on one thread (batch 60, Adam,
+/// evaluating 5K + 10K examples every 100 iterations, setup included) with every layer keeping
+/// `density` of its weights, on `kernels`; and its steps per second without evaluation.
+fn lenet_stage(data: &Dataset, density: f64, kernels: common::sparse::Kernels, iterations: u64) -> (f64, f64) {
+    tch::set_num_threads(1);
+    let mc = model_cfg("lenet-300-100", InitKind::GlorotNormal);
+    let run = |eval_every: u64, data: &Dataset| {
+        let cfg = TrainConfig {
+            optimizer: OptimizerConfig::adam(1.2e-3),
+            schedule: Schedule::constant(),
+            batch_size: 60,
+            iterations,
+            eval_every,
+            augment: false,
+            test_eval: TestEval::Always,
+        };
+        let mut m = Model::new(&mc, [1, 28, 28], 10, 0, Device::Cpu).expect("model");
+        let mask = uniform_mask(&m, density, 1);
+        let t = Instant::now();
+        let spec = RunSpec { data_seed: 0, start: 0, checkpoint: None, hooks: vec![], frozen: None, optimizer: None, keep_optimizer: None, kernels };
+        train::train(&mut m, &mask, data, &cfg, spec).expect("train");
+        t.elapsed().as_secs_f64()
+    };
+    let first = |s: &Split| Split { images: s.images.narrow(0, 0, 60), labels: s.labels.narrow(0, 0, 60) };
+    let tiny = Dataset { validation: first(&data.validation), test: first(&data.test), ..data.shallow_clone() };
+    let stage = median_of_3(|| run(100, data));
+    let steps = median_of_3(|| iterations as f64 / run(iterations, &tiny));
+    (stage, steps)
+}
+
+/// Examples per second of LeNet-300-100's evaluation on 10K examples at `density`, dense
+/// (libtorch, batches of 2,500) and sparse (blocks of 64), one thread, median of three; and
+/// the milliseconds to lay the 10K examples out for the sparse kernels (once per stage).
+fn lenet_eval(split: &Split, density: f64) -> (f64, f64, f64) {
+    tch::set_num_threads(1);
+    let m = Model::new(&model_cfg("lenet-300-100", InitKind::GlorotNormal), [1, 28, 28], 10, 0, Device::Cpu).expect("model");
+    let mask = uniform_mask(&m, density, 1);
+    mask.apply(&m);
+    let n = split.len() as f64;
+    let dense = median_of_3(|| {
+        let t = Instant::now();
+        let _ = train::evaluate(&m, split);
+        n / t.elapsed().as_secs_f64()
+    });
+    let t = Instant::now();
+    let blocks = common::sparse::Blocks::new(split).expect("blocks");
+    let layout_ms = t.elapsed().as_secs_f64() * 1e3;
+    let mlp = common::sparse::SparseMlp::new(&m, &mask).expect("sparse");
+    let sparse = median_of_3(|| {
+        let t = Instant::now();
+        let _ = mlp.evaluate(&blocks);
+        n / t.elapsed().as_secs_f64()
+    });
+    (dense, sparse, layout_ms)
+}
+
+/// MNIST-sized random data: 55K training, 5K validation and 10K test examples of 28×28.
+fn mnist_sized() -> Dataset {
+    let data = random_dataset([1, 28, 28], 55_000, 5_000);
+    Dataset {
+        test: Split {
+            images: Tensor::randn([10_000, 1, 28, 28], (Kind::Float, Device::Cpu)),
+            labels: Tensor::randint(10, [10_000], (Kind::Int64, Device::Cpu)),
+        },
+        ..data
+    }
+}
+
+/// `v` at density `d`, interpolated linearly in log density between the measured points
+/// (`points` sorted by decreasing density).
+fn at_density(points: &[(f64, f64)], d: f64) -> f64 {
+    let d = d.clamp(points.last().expect("points").0, points[0].0);
+    let i = points.windows(2).position(|w| d <= w[0].0 && d >= w[1].0).expect("inside the measured range");
+    let ((d0, v0), (d1, v1)) = (points[i], points[i + 1]);
+    let f = (d.ln() - d0.ln()) / (d1.ln() - d0.ln());
+    v0 + f * (v1 - v0)
+}
+
+/// The sparse-kernel section of `make bench`: layers and stages vs density, the choice of
+/// `auto`, and paper-scale Figure 3 with sparse levels (as a ratio of the dense estimate).
+fn sparse_section(dense_figure_3_min: Option<f64>, pytorch_lenet_1: Option<f64>) {
+    let isa = common::sparse::kernels::Isa::detect();
+    println!("\n## Sparse kernels (`--kernels`) — {isa:?}, 1 thread, uniform random masks at the stated density of every layer\n");
+    println!("One layer's three products at batch 60 (forward, input gradient, weight gradient), dense libtorch vs the sparse kernels:\n");
+    println!("| density | 784→300 dense | 784→300 sparse | ratio | 300→100 dense | 300→100 sparse | ratio |");
+    println!("|---|---|---|---|---|---|---|");
+    let (l1, l2) = (layer_times(300, 784), layer_times(100, 300));
+    for ((d, a, b), (_, c, e)) in l1.iter().zip(&l2) {
+        println!("| {:.0} % | {a:.0} µs | {b:.0} µs | {:.2}× | {c:.0} µs | {e:.0} µs | {:.2}× |", d * 100.0, b / a, e / c);
+    }
+    let data = mnist_sized();
+    println!("\nLeNet-300-100 evaluation (10K examples, forward only), examples per second:\n");
+    println!("| density | dense | sparse | ratio of times |");
+    println!("|---|---|---|---|");
+    let mut layout = 0.0;
+    for &d in &DENSITIES {
+        let (dense, sparse, ms) = lenet_eval(&data.test, d);
+        layout = ms;
+        println!("| {:.0} % | {dense:.0} | {sparse:.0} | {:.2}× |", d * 100.0, dense / sparse);
+    }
+    println!("\n(Laying 10K examples out for the sparse kernels, once per stage: {layout:.0} ms.)");
+    let iterations = 1_000;
+    println!("\nA whole LeNet-300-100 stage through the training loop ({iterations} iterations, batch 60, Adam, evaluating 5K + 10K examples every 100; setup included), and training steps alone:\n");
+    let pt = pytorch_lenet_1.map_or(String::new(), |_| " | PyTorch eager steps/s | ours ÷ PyTorch".into());
+    println!("| density | dense stage | sparse stage | stage ratio | dense steps/s | sparse steps/s{pt} | `auto` runs |");
+    println!("|---|---|---|---|---|---|{}---|", if pytorch_lenet_1.is_some() { "---|---|" } else { "" });
+    let mut per_iteration = Vec::new();
+    for &d in &DENSITIES {
+        let (ds, dsteps) = lenet_stage(&data, d, common::sparse::Kernels::Dense, iterations);
+        let (ss, ssteps) = lenet_stage(&data, d, common::sparse::Kernels::Sparse, iterations);
+        let auto = if common::sparse::Kernels::Auto.sparse_for(&Arch::parse("lenet-300-100").expect("arch"), Device::Cpu, d) { "sparse" } else { "dense" };
+        let vs_pt = pytorch_lenet_1.map_or(String::new(), |p| format!(" | {p:.0} | {:.2}×", ssteps.max(dsteps) / p));
+        println!("| {:.0} % | {ds:.2} s | {ss:.2} s | {:.2}× | {dsteps:.0} | {ssteps:.0}{vs_pt} | {auto} |", d * 100.0, ss / ds);
+        per_iteration.push((d, ds / iterations as f64, ss / iterations as f64));
+    }
+    match run_path_sparse(&data) {
+        Ok(levels) => {
+            println!("\nThrough `imp::run` as `run` trains (default `--kernels auto`, 1 job × 1 thread, an IMP trunk of {RUN_PATH_ITERATIONS} iterations per level, evaluating 5K + 10K examples every 100):\n");
+            println!("| level density | kernels | seconds | vs the dense level |");
+            println!("|---|---|---|---|");
+            let dense = levels[0].1;
+            for (d, seconds, sparse) in levels {
+                println!("| {:.1} % | {} | {seconds:.2} s | {:.2}× |", d * 100.0, if sparse { "sparse" } else { "dense" }, seconds / dense);
+            }
+        }
+        Err(e) => println!("\n(the `imp::run` measurement failed: {e:#})"),
+    }
+    println!("\n(PyTorch eager trains the masked dense network: its speed does not depend on density; \"ours\" is the faster of our two columns.) Conv-4 and ResNet-20 train dense with masks at every density (1.00×): the sparse kernels run fully connected networks only.");
+    // Paper-scale Figure 3: 5 trials × (levels 0..=18 + 3 reinits at level 3 and 3 at level 7),
+    // each level's fc layers at 0.8^k and its output layer at 0.9^k; a level runs sparse under
+    // `auto` when its Pm is below the threshold.
+    let lenet = Model::new(&model_cfg("lenet-300-100", InitKind::GlorotNormal), [1, 28, 28], 10, 0, Device::Cpu).expect("model");
+    let cfg = common::config::ExperimentConfig::new(
+        "figure-3".into(),
+        "paper",
+        DatasetName::Mnist,
+        model_cfg("lenet-300-100", InitKind::GlorotNormal),
+        TrainConfig {
+            optimizer: OptimizerConfig::adam(1.2e-3),
+            schedule: Schedule::constant(),
+            batch_size: 60,
+            iterations: 50_000,
+            eval_every: 100,
+            augment: false,
+            test_eval: TestEval::Always,
+        },
+        common::prune::PruneConfig::layer_wise(0.1, 0.2, 0.1),
+        18,
+    );
+    let ladder = cfg.ladder(lenet.layers());
+    let trainings: Vec<f64> = ladder.iter().copied().chain([ladder[3]; 3]).chain([ladder[7]; 3]).collect();
+    let dense_points: Vec<(f64, f64)> = per_iteration.iter().map(|p| (p.0, p.1)).collect();
+    let sparse_points: Vec<(f64, f64)> = per_iteration.iter().map(|p| (p.0, p.2)).collect();
+    let cost = |auto: bool| -> f64 {
+        trainings.iter().map(|&pm| if auto && pm < common::sparse::SPARSE_BELOW { at_density(&sparse_points, pm) } else { at_density(&dense_points, pm) }).sum()
+    };
+    let ratio = cost(true) / cost(false);
+    let deepest = ladder[18];
+    println!(
+        "\n- paper-scale Figure 3 (125 trainings of 50K iterations; levels below Pm {:.0} % sparse under `auto`): {:.2}× the dense time from the stage times above (Pm {:.1} % level alone: {:.2}×)",
+        common::sparse::SPARSE_BELOW * 100.0,
+        ratio,
+        deepest * 100.0,
+        at_density(&sparse_points, deepest) / at_density(&dense_points, deepest)
+    );
+    if let Some(minutes) = dense_figure_3_min {
+        println!("- estimated paper-scale Figure 3 on this machine: {minutes:.0} min dense → {:.0} min with `--kernels auto`", minutes * ratio);
+    }
 }
 
 fn sgemm_gflops(threads: i32) -> f64 {
@@ -237,6 +513,10 @@ fn main() -> Result<()> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let adam = |lr| OptimizerConfig::adam(lr);
     let sgd = OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: false, weight_decay: 1e-4 };
+    if cli.sparse_only {
+        sparse_section(None, None);
+        return Ok(());
+    }
     eprintln!("measuring PyTorch eager baselines ({}) ...", cli.python);
     // `allocator`: run PyTorch with the glibc settings our binaries make (device::keep_freed_memory).
     let py = |threads: usize, allocator: bool| -> Result<serde_json::Value> {
@@ -340,5 +620,6 @@ fn main() -> Result<()> {
     for (p, flops, seconds) in channel_pruned {
         println!("| {p} | {flops:.2}× | {seconds:.2}× |");
     }
+    sparse_section(Some((train_s + eval_s) / 60.0), Some(f(&py1, "lenet_steps_per_s")));
     Ok(())
 }
