@@ -45,6 +45,30 @@ pub fn describe(d: Device) -> String {
     }
 }
 
+thread_local! {
+    static GENERIC_PATH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with the device-generic code path on this thread, as a GPU runs it: optimizer
+/// updates as tensor ops (no fused CPU loop), convolution weights in the standard layout (not
+/// channels-last), no sparse kernels. For tests of the path no CPU run takes otherwise; the
+/// numbers equal the CPU path's to rounding. Only code on the calling thread sees it.
+pub fn with_generic_path<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            GENERIC_PATH.with(|g| g.set(self.0));
+        }
+    }
+    let _reset = Reset(GENERIC_PATH.with(|g| g.replace(true)));
+    f()
+}
+
+/// Whether this thread runs the device-generic path ([`with_generic_path`]).
+pub fn generic_path() -> bool {
+    GENERIC_PATH.with(|g| g.get())
+}
+
 /// The libtorch version this binary was built against.
 pub const LIBTORCH_VERSION: &str = env!("LIBTORCH_VERSION");
 

@@ -264,7 +264,7 @@ impl Model {
             }
         });
         vs.set_device(device);
-        if device == Device::Cpu {
+        if device == Device::Cpu && !crate::device::generic_path() {
             store_convolutions_channels_last(&vs);
         }
         let layers = match &net {

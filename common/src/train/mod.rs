@@ -252,11 +252,9 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
             let _ = params[name].shallow_clone().g_add_(values);
         }
     });
-    let mut sparse = if frozen.is_empty() && !run.hooks.iter().any(|h| h.adds_loss()) && run.kernels.sparse_for(&model.config.arch, device, mask.density()) {
-        Some(SparseRun::new(model, &mask, data)?)
-    } else {
-        None
-    };
+    let eligible = frozen.is_empty() && !run.hooks.iter().any(|h| h.adds_loss()) && !crate::device::generic_path();
+    let mut sparse =
+        if eligible && run.kernels.sparse_for(&model.config.arch, device, mask.density()) { Some(SparseRun::new(model, &mask, data)?) } else { None };
     let eval_split = |sparse: &Option<SparseRun>, split: &Split, blocks: fn(&SparseRun) -> &crate::sparse::Blocks| match sparse {
         Some(s) => s.mlp.evaluate(blocks(s)),
         None => evaluate(model, split),

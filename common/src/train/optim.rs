@@ -178,7 +178,7 @@ impl Optimizer {
                     continue;
                 }
                 let operands = fused::Operands { param: &s.param, grad: &grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() };
-                if s.frozen.is_some() || !fused::try_update(rule, &operands) {
+                if s.frozen.is_some() || crate::device::generic_path() || !fused::try_update(rule, &operands) {
                     s.update_with_tensor_ops(&rule, grad);
                 }
             }

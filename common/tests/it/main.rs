@@ -6,6 +6,7 @@ mod channels;
 mod data;
 mod engine;
 mod extensions;
+mod generic_path;
 mod hooks;
 mod locks;
 mod models;
