@@ -17,6 +17,10 @@
 //!   beat random (a transfer that carries nothing cannot carry more);
 //! - same distribution: the ticket from half a within 1 pp of half b's own across the sparse
 //!   levels.
+//!
+//! Every row carries the trials' spread of the accuracies it compares (per trial: the mean over
+//! the sparse levels, or the sparsest level's accuracy); a verdict closer to its rule's boundary
+//! than that spread is "within noise".
 
 use crate::figures::{accuracy, remaining};
 use crate::presets::{Exp, Net, Role, Setting, FRACTION};
@@ -26,7 +30,7 @@ use common::config::BranchKind;
 use common::data::TrainSubset;
 use common::imp::StageKind;
 use harness::claims::{pct, pp};
-use harness::{Claim, Loaded, Results, Verdict};
+use harness::{Claim, Loaded, Results, Spread, Verdict};
 
 /// One network's results at one scale.
 struct Runs<'a> {
@@ -56,6 +60,14 @@ impl<'a> Runs<'a> {
         Stat::of(&accs?).map(|s| s.mean)
     }
 
+    /// Per trial, the trunk's accuracy averaged over the sparser half of `l`'s levels (the
+    /// trials' spread of [`Runs::sparse`]).
+    fn sparse_trials(l: &Loaded) -> Vec<f64> {
+        let per_level: Vec<Vec<f64>> = (l.config.levels.div_ceil(2)..=l.config.levels).map(|level| accuracy(l, level, StageKind::Main)).collect();
+        let trials = per_level.iter().map(Vec::len).min().unwrap_or(0);
+        (0..trials).map(|t| per_level.iter().map(|v| v[t]).sum::<f64>() / per_level.len() as f64).collect()
+    }
+
     fn setting(&self, l: Option<&Loaded>) -> String {
         l.map(|l| l.setting()).unwrap_or_else(|| "—".into())
     }
@@ -70,15 +82,18 @@ impl<'a> Runs<'a> {
         let (own, moved) = (self.own(target), self.transfer(target, source));
         let ours = (|| {
             let (o, t) = (Self::sparse(own?)?, Self::sparse(moved?)?);
-            Some((format!("{} vs own {} ({}, {})", pct(t), pct(o), pp(t - o), Self::range(own?)), t - o >= -within))
+            Some((format!("{} vs own {} ({}, {})", pct(t), pct(o), pp(t - o), Self::range(own?)), t - o >= -within, t - o + within))
         })();
+        let spread = own.zip(moved).map_or(Spread::NotStated, |(o, m)| Spread::of(&[&Self::sparse_trials(o), &Self::sparse_trials(m)]));
+        let distance = ours.as_ref().map_or(0.0, |o| o.2);
         Claim::judged(
             &format!("{}: a {} ticket trained on {} is close to its own ticket", self.net.label(), source.label(), target.label()),
             paper,
             &format!("≥ own − {:.0} pp across the sparser half of the levels", 100.0 * within),
             &self.setting(moved),
-            ours,
+            ours.map(|(text, ok, _)| (text, ok)),
         )
+        .with_noise(distance, spread)
     }
 
     /// At the sparsest level of the transfer of `source` to `target`: (transferred − random,
@@ -103,13 +118,29 @@ impl<'a> Runs<'a> {
             let at = level_pct.map_or(String::new(), |r| format!(" at {r:.1} %"));
             (format!("{} vs random{at}", parts.join("; ")), gaps.iter().all(|(_, _, moved, own)| *moved >= 0.5 * own))
         });
+        // Every accuracy compared, per trial: each direction's own, random and transferred ticket.
+        let compared: Vec<Vec<f64>> = pairs
+            .iter()
+            .filter_map(|&(t, s)| {
+                let (own, moved) = (self.own(t)?, self.transfer(t, s)?);
+                let level = moved.config.levels;
+                Some([
+                    accuracy(own, level, StageKind::Main),
+                    accuracy(own, level, StageKind::Branch(BranchKind::RANDOM_PRUNE)),
+                    accuracy(moved, level, StageKind::Main),
+                ])
+            })
+            .flatten()
+            .collect();
+        let distance = gaps.as_ref().map_or(0.0, |g| g.iter().map(|(_, _, moved, own)| moved - 0.5 * own).fold(f64::INFINITY, f64::min));
         let mut claim = Claim::judged(
             &format!("{}: transferred tickets beat random tickets at high sparsity", self.net.label()),
             "far above random tickets at high sparsity (abstract; papers.md §5.3)",
             "transferred − random ≥ ½ (own − random) at the sparsest level, each direction",
             &self.setting(self.transfer(self.a, self.b)),
             ours,
-        );
+        )
+        .with_noise(distance, Spread::of(&compared.iter().map(Vec::as_slice).collect::<Vec<_>>()));
         if let Some((t, s, _, own)) = gaps.unwrap_or_default().into_iter().find(|(.., own)| *own <= 0.0) {
             claim.verdict = Verdict::NotJudged(format!("the {} own ticket does not beat random there ({}; from {})", t.label(), pp(own), s.label()));
         }
@@ -121,15 +152,18 @@ impl<'a> Runs<'a> {
         let (full, small) = (self.transfer(self.a, self.b), self.transfer(self.a, tenth));
         let ours = (|| {
             let (f, s) = (Self::sparse(full?)?, Self::sparse(small?)?);
-            Some((format!("from all of {} {} vs from a tenth {} ({})", self.b.label(), pct(f), pct(s), pp(f - s)), f >= s))
+            Some((format!("from all of {} {} vs from a tenth {} ({})", self.b.label(), pct(f), pct(s), pp(f - s)), f >= s, f - s))
         })();
+        let spread = full.zip(small).map_or(Spread::NotStated, |(f, s)| Spread::of(&[&Self::sparse_trials(f), &Self::sparse_trials(s)]));
+        let distance = ours.as_ref().map_or(0.0, |o| o.2);
         let mut claim = Claim::judged(
             &format!("{}: a ticket from a larger dataset transfers better (ours: all of one dataset vs a tenth of it, equal iterations)", self.net.label()),
             "larger sources transfer consistently better (abstract)",
             "full source ≥ a tenth of it, across the sparser half of the levels, where the full source's ticket beats random",
             &self.setting(full),
-            ours,
-        );
+            ours.map(|(text, ok, _)| (text, ok)),
+        )
+        .with_noise(distance, spread);
         if let Some((moved, _)) = self.over_random(self.a, self.b).filter(|(moved, _)| *moved <= 0.0) {
             claim.verdict = Verdict::NotJudged(format!("the transferred ticket does not beat random at the sparsest level ({})", pp(moved)));
         }
@@ -196,6 +230,31 @@ mod tests {
         assert_eq!(beats_random(&hand_made([0.80, 0.70, 0.76], [0.95, 0.94, 0.946])), Verdict::Agrees);
         assert_eq!(beats_random(&hand_made([0.80, 0.70, 0.76], [0.95, 0.94, 0.944])), Verdict::Disagrees);
         assert!(matches!(beats_random(&hand_made([0.80, 0.70, 0.76], [0.94, 0.94, 0.946])), Verdict::NotJudged(_)));
+    }
+
+    /// Every LeNet row carries the trials' spread of what it compares: a transfer 0.05 pp below
+    /// a 2 pp tolerance disagrees when the trials agree with each other, and is within noise when
+    /// they spread over 0.2 pp.
+    #[test]
+    fn a_verdict_closer_to_its_boundary_than_the_trials_spread_is_within_noise() {
+        let close_row = |moved: &[f64]| {
+            let mut results = committed_small(&crate::OneTicket, env!("CARGO_MANIFEST_DIR"));
+            let levels = results.get("lenet-fashion-mnist").unwrap().config.levels;
+            for level in levels.div_ceil(2)..=levels {
+                set_accuracy(results.get_mut("lenet-fashion-mnist").unwrap(), level, StageKind::Main, &[0.90, 0.90, 0.90]);
+                set_accuracy(results.get_mut("lenet-fashion-mnist-from-mnist").unwrap(), level, StageKind::Main, moved);
+            }
+            let row = claims(&results)
+                .unwrap()
+                .into_iter()
+                .find(|c| c.claim == "LeNet-300-100: a MNIST ticket trained on Fashion-MNIST is close to its own ticket")
+                .unwrap();
+            (row.verdict, row.spread.text())
+        };
+        assert_eq!(close_row(&[0.8795, 0.8795, 0.8795]), (Verdict::Disagrees, "0.00 pp".to_string()));
+        let (verdict, spread) = close_row(&[0.8785, 0.8795, 0.8805]);
+        assert!(matches!(verdict, Verdict::WithinNoise(_)), "{verdict:?}");
+        assert_eq!(spread, "0.20 pp");
     }
 
     /// A transfer that does not beat random carries nothing, so "a larger source transfers
