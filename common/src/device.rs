@@ -36,6 +36,30 @@ impl DeviceChoice {
     }
 }
 
+/// A stage's device as its record stores it: `cpu` or `cuda:N`.
+pub fn name(d: Device) -> String {
+    match d {
+        Device::Cpu => cpu_name(),
+        Device::Cuda(i) => format!("cuda:{i}"),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// `cpu`, what records written before devices were recorded mean.
+pub fn cpu_name() -> String {
+    "cpu".into()
+}
+
+pub fn is_cpu_name(name: &str) -> bool {
+    name == "cpu"
+}
+
+/// The kind of arithmetic a device name stands for (`cpu`, `cuda`): stages of different kinds
+/// never mix in one run folder or results file.
+pub fn class(name: &str) -> &str {
+    name.split(':').next().unwrap_or(name)
+}
+
 /// A readable device description for provenance.
 pub fn describe(d: Device) -> String {
     match d {

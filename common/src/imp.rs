@@ -175,6 +175,10 @@ pub struct StageRecord {
     /// search's |γ| at every epoch start); empty for most stages.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metrics: BTreeMap<String, Vec<f64>>,
+    /// Where the stage trained: `cpu` or `cuda:N` ([`crate::device::name`]); records written
+    /// before it was recorded say `cpu` (no GPU had run this code then).
+    #[serde(default = "crate::device::cpu_name", skip_serializing_if = "crate::device::is_cpu_name")]
+    pub device: String,
 }
 
 /// `wanted` and every stage it depends on, transitively, in canonical order.

@@ -13,7 +13,8 @@
 //!               early_stop_test_acc, final_test_acc, wall_time_s (f64/i64),
 //!               status ("completed" | "diverged"), diverged_at (−1 if not), layer_names (JSON),
 //!               kernels ("dense" | "sparse": the arithmetic that trained the stage, `crate::sparse`;
-//!               absent in files written before it existed, which were all dense)
+//!               absent in files written before it existed, which were all dense), device
+//!               ("cpu" | "cuda:N"; absent in files written before it existed, which were all cpu)
 //!     only in the second copy of a spawned pair (spawn_1, spawn-reinit_3, …), the straight
 //!     line from its partner (α = 0) to itself (α = 1):
 //!     datasets: pair_alpha, pair_test_error, pair_test_loss, pair_train_error, pair_train_loss
@@ -161,6 +162,7 @@ fn write_file(path: &Path, root: &[(&str, String)], records: &[StageRecord]) -> 
             put(&g, "final_test_acc", log.test_acc.last().copied().unwrap_or(f64::NAN))?;
             put(&g, "wall_time_s", r.outcome.wall_s)?;
             put_str(&g, "kernels", if r.outcome.sparse { "sparse" } else { "dense" })?;
+            put_str(&g, "device", &r.device)?;
             let (status, at) = match r.outcome.status {
                 Status::Completed => ("completed", -1),
                 Status::Diverged { iteration } => ("diverged", iteration as i64),
@@ -324,6 +326,7 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
                         pair: read_pair(&g)?,
                         pruning: read_pruning(&g)?,
                         metrics: read_metrics(&g)?,
+                        device: if h5(g.attr_names())?.iter().any(|n| n == "device") { get_str(&g, "device")? } else { crate::device::cpu_name() },
                     });
                 }
             }

@@ -105,6 +105,9 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
         return crate::slurm::submit::<P>(o, &ordered, figures);
     }
     let device = choice.resolve()?;
+    for p in &prepared {
+        same_device(p, o, device, &results_dir)?;
+    }
     for wave in waves(prepared) {
         train_all::<P>(o, wave, device, &results_dir)?;
     }
@@ -293,6 +296,37 @@ fn prepare(plans: Vec<Plan>, o: &Opts, results_dir: &Path) -> Result<Vec<Prepare
         out.push(Prepared { spec, config, jobs, data, prior, dir, source });
     }
     Ok(out)
+}
+
+/// Refuses to train `p` on `device` when its results file or its run folder holds stages trained
+/// on another kind of device (CPU and GPU arithmetic never mix in one file or folder), before
+/// anything is written.
+fn same_device(p: &Prepared, o: &Opts, device: tch::Device, results_dir: &Path) -> Result<()> {
+    let this = common::device::name(device);
+    let differs = |r: &&imp::StageRecord| common::device::class(&r.device) != common::device::class(&this);
+    let exp = Experiment {
+        config: &p.config,
+        dir: p.dir.clone(),
+        data: &p.data,
+        device,
+        checkpoint_every: 0,
+        source: p.source.clone(),
+        kernels: o.kernels.kernels(),
+    };
+    let finished = if p.dir.exists() { imp::collect(&exp)? } else { Vec::new() };
+    let found = match (p.prior.iter().find(differs), finished.iter().find(differs)) {
+        (Some(r), _) => Some((results_dir.join(format!("{}.h5", p.spec.name)).display().to_string(), r)),
+        (None, Some(r)) => Some((p.dir.display().to_string(), r)),
+        (None, None) => None,
+    };
+    if let Some((place, r)) = found {
+        bail!(
+            "{place} holds stages trained on {}, and this run trains on {this}; their numbers would mix — run with --device {} or use another --runs-dir and --results-dir",
+            r.device,
+            common::device::class(&r.device)
+        );
+    }
+    Ok(())
 }
 
 /// `prepared` in the order they can train: every experiment that transfers no ticket first

@@ -277,6 +277,35 @@ pub fn results_only_gain_stages(suite: &Suite) {
     assert!(more.len() > after.len(), "a second replicate was added");
     // Drawing a figure whose stages exist for one replicate only names the trials to train.
     rejects(&s, &["plot", suite.second_figure], &format!("--trials 2 run {}`", suite.second_figure));
+    // CPU and GPU stages never mix: a results file (read back as stored) or a run folder holding
+    // a stage trained on a GPU refuses a CPU run, naming the file and the fix.
+    let mut stored = common::results::read(&h5).unwrap();
+    assert!(stored.records.iter().all(|r| r.device == "cpu"), "every stage records its device");
+    stored.records[0].device = "cuda:0".into();
+    let (cfg, prov) = (stored.config().unwrap(), stored.provenance().unwrap());
+    common::results::write(&h5, &cfg, &prov, &stored.run, &stored.records).unwrap();
+    assert_eq!(common::results::read(&h5).unwrap().records[0].device, "cuda:0", "the device is read back");
+    rejects(&s, &["run", suite.quick_figure], "trained on cuda:0, and this run trains on cpu");
+    std::fs::remove_file(&h5).unwrap();
+    let outcome = walk(&s.path("runs")).into_iter().find(|p| p.ends_with(common::paths::OUTCOME)).expect("a finished stage");
+    let mut record: serde_json::Value = serde_json::from_slice(&std::fs::read(&outcome).unwrap()).unwrap();
+    record["device"] = "cuda:0".into();
+    std::fs::write(&outcome, serde_json::to_vec(&record).unwrap()).unwrap();
+    rejects(&s, &["run", suite.quick_figure], "--device cuda or use another --runs-dir");
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// SIGKILL at ten points, then the same command: the results equal an uninterrupted run's.
