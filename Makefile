@@ -21,7 +21,7 @@ CARGO  := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo
 PAPERS := $(notdir $(wildcard replications/*))
 FLAGS  := --scale $(SCALE) --device $(DEVICE) --seed $(SEED) $(if $(TRIALS),--trials $(TRIALS)) $(if $(JOBS),--jobs $(JOBS))
 
-.PHONY: all build data test lint bench figures claims figure-3 clean-runs help $(PAPERS)
+.PHONY: all build data test lint bench gpu-check figures claims figure-3 clean-runs help $(PAPERS)
 .DEFAULT_GOAL := help
 
 help:
@@ -30,7 +30,7 @@ help:
 	@echo "make <paper>-figure-N         one figure of one paper"
 	@echo "make figures                  redraw every paper's figures from results/ (no training)"
 	@echo "make claims                   every headline.md, results/CLAIMS.md and the pages and README counts quoting them, from results/"
-	@echo "make data | test | lint | bench"
+	@echo "make data | test | lint | bench | gpu-check"
 
 $(STAMPS)/venv:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,12 @@ lint: $(STAMPS)/venv
 
 bench: build
 	$(CARGO) run --release -p lt-bench -- --python $(VENV)/bin/python
+
+# The prepared check of the CUDA path (a machine with an NVIDIA GPU; CI never runs it):
+# determinism, resume and speed of two smoke figures; GPU_CHECK_DEVICE=cpu runs it on the CPU.
+GPU_CHECK_DEVICE ?= cuda
+gpu-check: build
+	DEVICE=$(GPU_CHECK_DEVICE) PY=$(VENV)/bin/python tools/gpu-check.sh
 
 clean-runs:
 	rm -rf runs
