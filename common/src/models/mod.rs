@@ -329,6 +329,19 @@ impl Model {
         Ok(())
     }
 
+    /// The standard deviation the configured initialiser draws the prunable weight `name` with
+    /// (`None` for anything else): what "noise scaled to each layer's initialisation" scales by.
+    pub fn init_std(&self, name: &str) -> Option<f64> {
+        self.layers.iter().find(|l| l.name == name)?;
+        let size = self.vs.variables().get(name)?.size();
+        let init = Init(self.config.init);
+        match size.as_slice() {
+            [out, inp] => Some(init.std(*inp, *out, false)),
+            [out, inp, kh, kw] => Some(init.std(inp * kh * kw, out * kh * kw, true)),
+            _ => None,
+        }
+    }
+
     /// Total number of prunable weights.
     pub fn prunable_count(&self) -> i64 {
         self.layers.iter().map(|l| l.numel).sum()

@@ -13,6 +13,7 @@ pub mod at_init;
 pub mod early_bird;
 pub mod learned_supermask;
 pub mod oneshot;
+pub mod perturbed;
 pub mod random_prune;
 pub mod registry;
 pub mod reinit;

@@ -467,3 +467,29 @@ fn evaluation_selection_picks_the_first_best_point_and_skips_missing_values() {
     assert_eq!(tied.best_val_acc_index(), Some(1), "the first of two equal maxima");
     assert_eq!(train::EvalLog::default().best_val_acc_index(), None);
 }
+
+/// Frankle, Schwab & Morcos's perturbations of θ_k: a `rewind-perturbed` branch starts from the
+/// level's mask on θ_k and trains from k with the replicate's data order, so zero noise trains
+/// exactly the trunk level (the same bits); a permutation starts elsewhere.
+#[test]
+fn a_perturbed_rewind_with_zero_noise_is_the_trunk_level_and_a_permutation_is_not() {
+    use common::stage::perturbed::{Perturbation, Scope};
+    let d = data();
+    let mut cfg = config(1);
+    cfg.replicates = 1;
+    cfg.rewind_iteration = 40;
+    let branch = |p: Perturbation| BranchConfig::new(BranchKind::REWIND_PERTURBED, vec![1], 1).with_params(p.params()).unwrap();
+    cfg.branches = vec![branch(Perturbation::Noise { scale: 0.0 }), branch(Perturbation::Permute { scope: Scope::Layer, same_sign: true })];
+    cfg.validate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let recs = run_imp(&cfg, &d, 2, dir.path());
+    let at_level_1: Vec<&imp::StageRecord> = recs.iter().filter(|r| r.level == 1).collect();
+    assert_eq!(at_level_1.len(), 3, "the trunk level and both branches: {:?}", at_level_1.iter().map(|r| r.stage.name()).collect::<Vec<_>>());
+    let trunk = at_level_1.iter().find(|r| r.stage == Stage::Main).unwrap();
+    let branch_record = |b: &BranchConfig| at_level_1.iter().find(|r| r.stage == Stage::Branch(b.kind, 0)).unwrap();
+    let (noise, permuted) = (branch_record(&cfg.branches[0]), branch_record(&cfg.branches[1]));
+    assert_eq!(noise.outcome.log, trunk.outcome.log, "zero noise trains the trunk level bit for bit");
+    assert_eq!(noise.outcome.log.iteration[0], 40, "from k");
+    assert_ne!(permuted.outcome.log.val_loss[0], trunk.outcome.log.val_loss[0], "a permuted θ_k starts elsewhere");
+    assert_eq!(permuted.density, trunk.density, "under the level's mask");
+}
