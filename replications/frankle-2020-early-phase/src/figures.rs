@@ -1,0 +1,217 @@
+//! The paper's figures, drawn from the results files alone, and the stages each needs
+//! (numbering ours): 1, test accuracy vs % of weights remaining for IMP rewound to the late k
+//! and to 0, random reinitialisation and θ_k's signs with new magnitudes; 2, the same with θ_k's
+//! surviving values permuted at each scope; 3, test accuracy at the claim level vs the noise
+//! scale α, beside rewinding to the late k and to 0. One panel per network; final test
+//! accuracy, mean over trials, bars min–max.
+
+use crate::presets::{self, Arm, Net, NOISE, PERMUTATIONS, SIGN_KEPT};
+use anyhow::{bail, Result};
+use common::aggregate::Stat;
+use common::config::{BranchKind, ExperimentConfig};
+use common::imp::{JobId, StageKind};
+use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
+use harness::{FigureSpec, Loaded, Readout, Results, Scale};
+use std::sync::LazyLock;
+
+/// Every figure draws from every experiment present at the scale.
+pub static FIGURES: LazyLock<[FigureSpec; 3]> = LazyLock::new(|| {
+    let all: &'static [&'static str] = presets::NAMES.as_slice();
+    ["figure-1", "figure-2", "figure-3"].map(|name| FigureSpec { name, experiments: all })
+});
+
+/// The arms a figure draws.
+fn arms_of(figure: &str) -> &'static [Arm] {
+    match figure {
+        "figure-1" => std::slice::from_ref(&SIGN_KEPT),
+        "figure-2" => &PERMUTATIONS,
+        "figure-3" => &NOISE,
+        _ => &[],
+    }
+}
+
+/// Whether `figure` draws stage `j` of `experiment` (the harness adds its dependencies).
+pub fn needs(figure: &str, _experiment: &str, _cfg: &ExperimentConfig, j: &JobId) -> bool {
+    match j.stage.kind() {
+        StageKind::Main => true,
+        StageKind::Branch(BranchKind::REINIT) => figure == "figure-1",
+        StageKind::Branch(kind) => arms_of(figure).iter().any(|a| a.kind() == kind),
+    }
+}
+
+/// The scale a config was made at.
+pub fn scale_of(cfg: &ExperimentConfig) -> Scale {
+    match cfg.scale.as_str() {
+        "paper" => Scale::Paper,
+        "small" => Scale::Small,
+        _ => Scale::Smoke,
+    }
+}
+
+/// One network's two experiments, rewound to 0 and to the late k, as far as present.
+pub struct Pair<'a> {
+    pub net: Net,
+    pub k0: Option<&'a Loaded>,
+    pub late: Option<&'a Loaded>,
+}
+
+impl<'a> Pair<'a> {
+    pub fn of(results: &'a Results, net: Net) -> Pair<'a> {
+        let mut pair = Pair { net, k0: None, late: None };
+        for (name, l) in results.iter().filter(|(name, _)| presets::parse(name).0 == net) {
+            if presets::parse(name).1 == 0 {
+                pair.k0 = Some(l);
+            } else {
+                pair.late = Some(l);
+            }
+        }
+        pair
+    }
+
+    fn any(&self) -> Option<&'a Loaded> {
+        self.late.or(self.k0)
+    }
+
+    pub fn scale(&self) -> Scale {
+        self.any().map_or(Scale::Small, |l| scale_of(&l.config))
+    }
+
+    /// The late k as run.
+    pub fn late_k(&self) -> u64 {
+        self.late.map_or_else(|| self.net.late_k(self.scale()), |l| l.config.rewind_iteration)
+    }
+
+    pub fn claim_level(&self) -> u32 {
+        self.net.claim_level(self.scale())
+    }
+
+    pub fn analysed_levels(&self) -> Vec<u32> {
+        self.net.analysed_levels(self.scale())
+    }
+
+    /// The fraction of prunable weights remaining at `level`.
+    pub fn density(&self, level: u32) -> Option<f64> {
+        self.any()?.density(level)
+    }
+
+    /// Final test accuracies of IMP at `level` rewound to the late k (`late`) or to 0.
+    pub fn imp(&self, late: bool, level: u32) -> Vec<f64> {
+        let l = if late { self.late } else { self.k0 };
+        l.map(|l| l.accuracies(level, StageKind::Main, Readout::Final)).unwrap_or_default()
+    }
+
+    /// Final test accuracies of the random-reinitialisation control at `level`.
+    pub fn reinit(&self, level: u32) -> Vec<f64> {
+        self.k0.map(|l| l.accuracies(level, StageKind::Branch(BranchKind::REINIT), Readout::Final)).unwrap_or_default()
+    }
+
+    /// Final test accuracies of `arm` at `level`.
+    pub fn arm(&self, arm: Arm, level: u32) -> Vec<f64> {
+        self.late.map(|l| l.accuracies(level, StageKind::Branch(arm.kind()), Readout::Final)).unwrap_or_default()
+    }
+}
+
+fn caption(figure: &str, results: &Results) -> String {
+    let Some(first) = results.values().next() else { return String::new() };
+    let mut lines = vec![format!(
+        "Reproduction of Frankle, Schwab & Morcos (2020), The Early Phase of Neural Network Training, {figure} (numbering ours) {}; final test accuracy, mean over trials, bars = min..max.",
+        first.provenance_clause()
+    )];
+    for net in Net::ALL {
+        let pair = Pair::of(results, net);
+        let Some(l) = pair.any() else { continue };
+        let analysed: Vec<String> = pair.analysed_levels().iter().filter_map(|&v| pair.density(v)).map(|d| format!("{:.1} %", 100.0 * d)).collect();
+        lines.push(format!(
+            "{}: {} trial(s), {} it, IMP to {:.1} %, k = 0 and {}, perturbations of θ_k at {}",
+            net.label(),
+            l.config.replicates,
+            l.config.train.iterations,
+            100.0 * l.density(l.config.levels).unwrap_or(f64::NAN),
+            pair.late_k(),
+            analysed.join(", ")
+        ));
+        lines.push(format!("    {}", l.dataset_line));
+    }
+    lines.join("\n")
+}
+
+const GREY: RGBColor = RGBColor(0x7f, 0x7f, 0x7f);
+const BLACK: RGBColor = RGBColor(0x20, 0x20, 0x20);
+
+fn line(label: String, color: RGBColor, dashed: bool, points: Vec<(f64, Stat)>) -> Series {
+    Series { label, color, dashed, spread: if dashed { Spread::None } else { Spread::ErrorBars }, points }
+}
+
+/// Draws `figure` (the harness checked its stages are present).
+pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
+    let pairs: Vec<Pair> = Net::ALL.into_iter().map(|n| Pair::of(results, n)).filter(|p| p.any().is_some()).collect();
+    let panels: Vec<Panel> = match figure {
+        "figure-1" | "figure-2" => pairs.iter().map(|p| accuracy_vs_sparsity(p, figure)).collect(),
+        "figure-3" => pairs.iter().map(accuracy_vs_noise).collect(),
+        other => bail!("no figure `{other}`"),
+    };
+    if panels.is_empty() {
+        bail!("{figure}: no network has results at this scale");
+    }
+    let title = match figure {
+        "figure-1" => "Figure 1: θ_k's signs with new magnitudes vs. rewinding — test accuracy vs. weights remaining",
+        "figure-2" => "Figure 2: θ_k's surviving weights permuted — test accuracy vs. weights remaining",
+        _ => "Figure 3: Gaussian noise on θ_k (α × each layer's initial std) — test accuracy at the deepest analysed level",
+    };
+    let panel_size = if panels.len() == 1 { (1100, 520) } else { (640, 460) };
+    Ok(Figure { heatmaps: Vec::new(), title: title.into(), caption: caption(figure, results), columns: panels.len().min(2), panels, panel_size })
+}
+
+/// Figures 1 and 2: IMP rewound to the late k and to 0 over every level, the figure's arms
+/// (and in Figure 1 random reinitialisation) at the analysed levels.
+fn accuracy_vs_sparsity(p: &Pair, figure: &str) -> Panel {
+    let levels = p.any().map_or(0, |l| l.config.levels);
+    let imp = |late: bool| -> Vec<(f64, Stat)> { (0..=levels).filter_map(|v| Some((100.0 * p.density(v)?, Stat::of(&p.imp(late, v))?))).collect() };
+    let at_analysed = |values: &dyn Fn(u32) -> Vec<f64>| -> Vec<(f64, Stat)> {
+        p.analysed_levels().into_iter().filter_map(|v| Some((100.0 * p.density(v)?, Stat::of(&values(v))?))).collect()
+    };
+    let mut series =
+        vec![line(format!("IMP, rewound to k = {}", p.late_k()), BLACK, false, imp(true)), line("IMP, rewound to k = 0".into(), GREY, false, imp(false))];
+    if figure == "figure-1" {
+        series.push(line("random reinit".into(), RGBColor(0xb0, 0x60, 0x20), true, at_analysed(&|v| p.reinit(v))));
+    }
+    for (i, &arm) in arms_of(figure).iter().enumerate() {
+        series.push(line(arm.label.into(), PALETTE[i % PALETTE.len()], false, at_analysed(&|v| p.arm(arm, v))));
+    }
+    let min = p.density(levels).unwrap_or(0.01);
+    Panel {
+        title: p.net.label().into(),
+        x_label: "Percent of weights remaining".into(),
+        y_label: "Test accuracy (end of training)".into(),
+        x: XAxis::PercentRemaining { min: 100.0 * min, max: 100.0 },
+        y_range: None,
+        series: series.into_iter().filter(|s| !s.points.is_empty()).collect(),
+    }
+}
+
+/// Figure 3: accuracy at the claim level vs α, with rewinding to the late k and to 0 and
+/// random reinitialisation as horizontal lines.
+fn accuracy_vs_noise(p: &Pair) -> Panel {
+    let level = p.claim_level();
+    let x_max = NOISE.iter().filter_map(|a| a.noise_scale()).fold(0.0, f64::max);
+    let points = NOISE.iter().filter_map(|&a| Some((a.noise_scale()?, Stat::of(&p.arm(a, level))?))).collect();
+    let mut series = vec![line("IMP rewound to k, plus noise".into(), PALETTE[0], false, points)];
+    for (label, values, color) in [
+        (format!("IMP, rewound to k = {}", p.late_k()), p.imp(true, level), BLACK),
+        ("IMP, rewound to k = 0".into(), p.imp(false, level), GREY),
+        ("random reinit".into(), p.reinit(level), RGBColor(0xb0, 0x60, 0x20)),
+    ] {
+        if let Some(mean) = Stat::mean_of(&values) {
+            series.push(Series::horizontal(&label, color, (0.0, x_max), mean));
+        }
+    }
+    let at = p.density(level).map_or_else(String::new, |d| format!(" at {:.1} %", 100.0 * d));
+    Panel {
+        title: format!("{}{at}", p.net.label()),
+        x_label: "Noise scale α (× each layer's initial standard deviation)".into(),
+        y_label: "Test accuracy (end of training)".into(),
+        x: XAxis::Linear { min: 0.0, max: x_max },
+        y_range: None,
+        series: series.into_iter().filter(|s| !s.points.is_empty()).collect(),
+    }
+}
