@@ -18,6 +18,7 @@ pub mod random_prune;
 pub mod registry;
 pub mod reinit;
 pub mod spawn;
+pub mod statistics;
 pub mod trunk;
 pub mod untrained;
 

@@ -2,8 +2,9 @@
 //! (numbering ours): 1, test accuracy vs % of weights remaining for IMP rewound to the late k
 //! and to 0, random reinitialisation and θ_k's signs with new magnitudes; 2, the same with θ_k's
 //! surviving values permuted at each scope; 3, test accuracy at the claim level vs the noise
-//! scale α, beside rewinding to the late k and to 0. One panel per network; final test
-//! accuracy, mean over trials, bars min–max.
+//! scale α, beside rewinding to the late k and to 0; 4, the dense network's first iterations —
+//! distance from θ_0, signs flipped since θ_0, the optimizer's smoothed gradient. One panel per
+//! network (per statistic in Figure 4); final test accuracy, mean over trials, bars min–max.
 
 use crate::presets::{self, Arm, Net, NOISE, PERMUTATIONS, SIGN_KEPT};
 use anyhow::{bail, Result};
@@ -15,9 +16,9 @@ use harness::{FigureSpec, Loaded, Readout, Results, Scale};
 use std::sync::LazyLock;
 
 /// Every figure draws from every experiment present at the scale.
-pub static FIGURES: LazyLock<[FigureSpec; 3]> = LazyLock::new(|| {
+pub static FIGURES: LazyLock<[FigureSpec; 4]> = LazyLock::new(|| {
     let all: &'static [&'static str] = presets::NAMES.as_slice();
-    ["figure-1", "figure-2", "figure-3"].map(|name| FigureSpec { name, experiments: all })
+    ["figure-1", "figure-2", "figure-3", "figure-4"].map(|name| FigureSpec { name, experiments: all })
 });
 
 /// The arms a figure draws.
@@ -33,8 +34,9 @@ fn arms_of(figure: &str) -> &'static [Arm] {
 /// Whether `figure` draws stage `j` of `experiment` (the harness adds its dependencies).
 pub fn needs(figure: &str, _experiment: &str, _cfg: &ExperimentConfig, j: &JobId) -> bool {
     match j.stage.kind() {
-        StageKind::Main => true,
+        StageKind::Main => figure != "figure-4",
         StageKind::Branch(BranchKind::REINIT) => figure == "figure-1",
+        StageKind::Branch(kind) if kind.as_str() == BranchKind::EARLY_STATISTICS.as_str() => figure == "figure-4",
         StageKind::Branch(kind) => arms_of(figure).iter().any(|a| a.kind() == kind),
     }
 }
@@ -121,15 +123,11 @@ fn caption(figure: &str, results: &Results) -> String {
         let pair = Pair::of(results, net);
         let Some(l) = pair.any() else { continue };
         let analysed: Vec<String> = pair.analysed_levels().iter().filter_map(|&v| pair.density(v)).map(|d| format!("{:.1} %", 100.0 * d)).collect();
-        lines.push(format!(
-            "{}: {} trial(s), {} it, IMP to {:.1} %, k = 0 and {}, perturbations of θ_k at {}",
-            net.label(),
-            l.config.replicates,
-            l.config.train.iterations,
-            100.0 * l.density(l.config.levels).unwrap_or(f64::NAN),
-            pair.late_k(),
-            analysed.join(", ")
-        ));
+        let imp = match l.density(l.config.levels) {
+            Some(d) => format!("IMP to {:.1} %, k = 0 and {}, perturbations of θ_k at {}", 100.0 * d, pair.late_k(), analysed.join(", ")),
+            None => "the dense network's first iterations".into(),
+        };
+        lines.push(format!("{}: {} trial(s), {} it, {imp}", net.label(), l.config.replicates, l.config.train.iterations));
         lines.push(format!("    {}", l.dataset_line));
     }
     lines.join("\n")
@@ -148,6 +146,7 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
     let panels: Vec<Panel> = match figure {
         "figure-1" | "figure-2" => pairs.iter().map(|p| accuracy_vs_sparsity(p, figure)).collect(),
         "figure-3" => pairs.iter().map(accuracy_vs_noise).collect(),
+        "figure-4" => pairs.iter().flat_map(early_statistics).collect(),
         other => bail!("no figure `{other}`"),
     };
     if panels.is_empty() {
@@ -156,10 +155,16 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
     let title = match figure {
         "figure-1" => "Figure 1: θ_k's signs with new magnitudes vs. rewinding — test accuracy vs. weights remaining",
         "figure-2" => "Figure 2: θ_k's surviving weights permuted — test accuracy vs. weights remaining",
-        _ => "Figure 3: Gaussian noise on θ_k (α × each layer's initial std) — test accuracy at the deepest analysed level",
+        "figure-3" => "Figure 3: Gaussian noise on θ_k (α × each layer's initial std) — test accuracy at the deepest analysed level",
+        _ => "Figure 4: the dense network's first iterations — how far and how the weights move",
     };
-    let panel_size = if panels.len() == 1 { (1100, 520) } else { (640, 460) };
-    Ok(Figure { heatmaps: Vec::new(), title: title.into(), caption: caption(figure, results), columns: panels.len().min(2), panels, panel_size })
+    let columns = if figure == "figure-4" { 3 } else { panels.len().min(2) };
+    let panel_size = match (figure, panels.len()) {
+        ("figure-4", _) => (520, 400),
+        (_, 1) => (1100, 520),
+        _ => (640, 460),
+    };
+    Ok(Figure { heatmaps: Vec::new(), title: title.into(), caption: caption(figure, results), columns, panels, panel_size })
 }
 
 /// Figures 1 and 2: IMP rewound to the late k and to 0 over every level, the figure's arms
@@ -214,4 +219,35 @@ fn accuracy_vs_noise(p: &Pair) -> Panel {
         y_range: None,
         series: series.into_iter().filter(|s| !s.points.is_empty()).collect(),
     }
+}
+
+/// Figure 4: each statistic of `early-statistics` against the iteration, mean over trials.
+fn early_statistics(p: &Pair) -> Vec<Panel> {
+    let statistics = |r: &&common::imp::StageRecord| matches!(r.stage.kind(), StageKind::Branch(k) if k.as_str() == BranchKind::EARLY_STATISTICS.as_str());
+    let records: Vec<_> = p.k0.map(|l| l.results.records.iter().filter(|r| r.level == 0).filter(statistics).collect()).unwrap_or_default();
+    let Some(first) = records.first() else { return Vec::new() };
+    let iterations = first.metrics.get("statistics_iteration").cloned().unwrap_or_default();
+    let x_max = iterations.last().copied().unwrap_or(1.0).max(1.0);
+    [
+        ("distance", "‖θ_t − θ_0‖ / ‖θ_0‖", "distance from θ_0"),
+        ("sign_flips", "Fraction of weights with θ_0's sign flipped", "signs flipped"),
+        ("gradient", "‖optimizer's first moment‖", "smoothed gradient"),
+    ]
+    .into_iter()
+    .map(|(metric, y_label, what)| {
+        let points = iterations
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &t)| Some((t, Stat::of(&records.iter().filter_map(|r| r.metrics.get(metric)?.get(i).copied()).collect::<Vec<_>>())?)))
+            .collect();
+        Panel {
+            title: format!("{}: {what}", p.net.label()),
+            x_label: "Iteration".into(),
+            y_label: y_label.into(),
+            x: XAxis::Linear { min: 0.0, max: x_max },
+            y_range: None,
+            series: vec![line("prunable layers, all together".into(), PALETTE[0], false, points)],
+        }
+    })
+    .collect()
 }

@@ -9,7 +9,8 @@
 //! signs kept with magnitudes redrawn; the surviving values permuted globally, within each
 //! layer and within each output unit, each also restricted to same-sign positions; Gaussian
 //! noise at α × each layer's initial standard deviation for α ∈ {0.25, 0.5, 1, 2} (the grid is
-//! ours: the paper's could not be read).
+//! ours: the paper's could not be read). The k = 0 experiment also records the dense network's
+//! first iterations (`early-statistics`: distance from θ_0, sign flips, gradient size).
 //!
 //! `paper` is the paper's main-text recipe: ResNet-20 (width 16) on CIFAR-10, SGD 0.1 momentum
 //! 0.9 weight decay 1e-4, batch 128, 160 epochs of 391 iterations (62,560), ×0.1 at epochs 80
@@ -35,6 +36,7 @@ use common::data::DatasetName;
 use common::models::{Arch, InitKind, LayerRole, ModelConfig};
 use common::prune::PruneConfig;
 use common::stage::perturbed::{Perturbation, Scope};
+use common::stage::statistics::StatisticsParams;
 use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
 use common::train::{TestEval, TrainConfig};
@@ -162,6 +164,21 @@ impl Arm {
     }
 }
 
+/// The dense network's first iterations recorded (Figure 4): ResNet-20's first 4,000 of 62,560
+/// (the paper's window of a few thousand) every 40 at `paper`, its first 500 of 2,000 every 10
+/// at `small`; LeNet's first 2,000 every 20 at `paper`, 1,000 every 10 at `small`.
+fn statistics(net: Net, scale: Scale) -> BranchConfig {
+    let (iterations, every) = match (net, scale) {
+        (Net::Resnet20, Scale::Paper) => (4_000, 40),
+        (Net::Resnet20, Scale::Small) => (500, 10),
+        (Net::Lenet, Scale::Paper) => (2_000, 20),
+        (Net::Lenet, Scale::Small) => (1_000, 10),
+        (Net::Resnet20, Scale::Smoke) => (20, 5),
+        (Net::Lenet, Scale::Smoke) => (100, 10),
+    };
+    BranchConfig::new(BranchKind::EARLY_STATISTICS, vec![0], 1).with_params(StatisticsParams { iterations, every }.params()).expect("valid statistics settings")
+}
+
 /// Every (network, k) of either grid, in the paper's order.
 fn grid() -> Vec<(Net, u64)> {
     let mut out: Vec<(Net, u64)> = Vec::new();
@@ -223,7 +240,11 @@ pub fn experiment(net: Net, k: u64, scale: Scale, dataset: DatasetName) -> Exper
     let grid_scale = if scale == Scale::Paper { Scale::Paper } else { Scale::Small };
     let late = k != 0;
     let analysed = net.analysed_levels(scale);
-    let branches = if late { arms().map(|a| a.branch(analysed.clone())).collect() } else { vec![BranchConfig::new(BranchKind::REINIT, analysed, 1)] };
+    let branches = if late {
+        arms().map(|a| a.branch(analysed.clone())).collect()
+    } else {
+        vec![BranchConfig::new(BranchKind::REINIT, analysed, 1), statistics(net, scale)]
+    };
     let (model, train, prune) = network(net, scale);
     ExperimentConfig {
         rewind_iteration: if late { net.late_k(scale) } else { 0 },

@@ -40,3 +40,23 @@ fn the_perturbations_restart_at_the_late_k_and_the_control_runs_at_k0() {
     assert!(table.contains("perturbed ≤ rewound to 0 + ½ the gain of rewinding"), "{table}");
     assert!(table.contains("small networks need only θ_k's signs"), "{table}");
 }
+
+#[test]
+fn the_statistics_replay_the_dense_networks_first_iterations_alone() {
+    let s = Sandbox::new(&SUITE);
+    s.ok(&["run", "figure-4"]);
+    // Figure 4 needs no IMP: the k = 0 experiment holds the statistics stage only.
+    let k0 = common::results::read(&s.results(&SUITE, "lenet-k0")).unwrap();
+    let names: Vec<String> = k0.records.iter().map(|r| format!("{}/{}", r.level, r.stage)).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with("0/early-statistics-"), "{names:?}");
+    let m = &k0.records[0].metrics;
+    // Smoke: LeNet's first 100 iterations, every 10; three prunable layers.
+    assert_eq!(m["statistics_iteration"], (0..10).map(|i| 10.0 * i as f64).collect::<Vec<_>>());
+    assert_eq!(m["layer_distance"].len(), 10 * 3);
+    assert_eq!((m["distance"][0], m["sign_flips"][0], m["gradient"][0]), (0.0, 0.0, 0.0), "θ_0 is where it starts");
+    assert!(m["distance"][9] > m["distance"][1] && m["distance"][1] > 0.0, "{:?}", m["distance"]);
+    assert!(m["sign_flips"][9] > 0.0 && m["sign_flips"][9] < 0.5, "{:?}", m["sign_flips"]);
+    assert!(m["gradient"][1..].iter().all(|g| *g > 0.0));
+    assert!(s.dir.path().join("figures/frankle-2020-early-phase/smoke/figure-4.png").exists());
+}
