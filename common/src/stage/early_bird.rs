@@ -437,7 +437,7 @@ impl Kind for ChannelTicket {
         }
         let flops = channels::forward_flops(&small.config.arch, small.shape, small.classes)? as f64;
         let mask = Mask::dense(&small);
-        let mut ticket = Start { model: small, mask, train: start.train.clone(), frozen: None, optimizer: None, metrics: Default::default() };
+        let mut ticket = Start { model: small, mask, train: start.train.clone(), frozen: None, optimizer: None, metrics: Default::default(), data: None };
         let mut penalty = SlimmingPenalty::new(search.penalty);
         let outcome = cx.train_with(&mut ticket, self.data_seed(cx), None, first, vec![&mut penalty])?;
         let m = &mut start.metrics;

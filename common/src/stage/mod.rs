@@ -14,6 +14,7 @@ pub mod early_bird;
 pub mod learned_supermask;
 pub mod oneshot;
 pub mod perturbed;
+pub mod pretrained;
 pub mod random_prune;
 pub mod registry;
 pub mod reinit;
@@ -137,12 +138,15 @@ pub struct Start {
     pub optimizer: Option<Weights>,
     /// Measurements made while starting, recorded by name ([`StageRecord::metrics`]).
     pub metrics: BTreeMap<String, Vec<f64>>,
+    /// The data the stage trains and evaluates on instead of the experiment's (a pretraining
+    /// task, [`crate::data::pretext`]); `None`: the experiment's.
+    pub data: Option<crate::data::Dataset>,
 }
 
 impl Start {
     /// `model` under `mask`, trained as the experiment says.
     pub fn new(model: Model, mask: Mask, cfg: &ExperimentConfig) -> Start {
-        Start { model, mask, frozen: None, train: cfg.train.clone(), optimizer: None, metrics: BTreeMap::new() }
+        Start { model, mask, frozen: None, train: cfg.train.clone(), optimizer: None, metrics: BTreeMap::new(), data: None }
     }
 }
 
@@ -229,7 +233,7 @@ impl StageCx<'_> {
             keep_optimizer: keeps_optimizer.then_some(final_optimizer.as_path()),
             kernels: self.exp.kernels,
         };
-        train::train(&mut start.model, &start.mask, self.exp.data, &start.train, spec)
+        train::train(&mut start.model, &start.mask, start.data.as_ref().unwrap_or(self.exp.data), &start.train, spec)
     }
 
     /// Whether retrainings restore the optimizer state saved with their start weights (the

@@ -1,7 +1,7 @@
 //! The stage kinds a branch can be, by name: the built-in ones in canonical order (the order of
 //! a replicate's stages), then any a paper or a test registers ([`register`]).
 
-use super::{at_init, early_bird, learned_supermask, oneshot, perturbed, random_prune, reinit, spawn, statistics, untrained, Kind};
+use super::{at_init, early_bird, learned_supermask, oneshot, perturbed, pretrained, random_prune, reinit, spawn, statistics, untrained, Kind};
 use crate::registry::Registry;
 use anyhow::Result;
 
@@ -25,6 +25,8 @@ fn builtin() -> Vec<&'static dyn Kind> {
         &early_bird::ChannelTicket,
         &perturbed::RewindPerturbed,
         &statistics::EarlyStatistics,
+        &pretrained::Pretrain,
+        &pretrained::RewindPretrained,
     ]
 }
 
@@ -82,6 +84,8 @@ impl BranchKind {
     pub const MASK_AT_INIT: BranchKind = BranchKind::builtin("mask-at-init");
     pub const REWIND_PERTURBED: BranchKind = BranchKind::builtin("rewind-perturbed");
     pub const EARLY_STATISTICS: BranchKind = BranchKind::builtin("early-statistics");
+    pub const PRETRAIN: BranchKind = BranchKind::builtin(super::pretrained::PRETRAIN);
+    pub const REWIND_PRETRAINED: BranchKind = BranchKind::builtin(super::pretrained::REWIND_PRETRAINED);
     pub const EARLY_BIRD_SEARCH: BranchKind = BranchKind::builtin(super::early_bird::SEARCH);
     pub const CHANNEL_TICKET: BranchKind = BranchKind::builtin(super::early_bird::TICKET);
 

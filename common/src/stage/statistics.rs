@@ -193,7 +193,7 @@ impl Recorder {
 
 impl Hook for Recorder {
     fn at(&mut self, model: &Model, opt: &Optimizer, t: u64, _log: &EvalLog) -> Result<Control> {
-        if t % self.every == 0 && !Row::path(&self.dir, t).exists() {
+        if t.is_multiple_of(self.every) && !Row::path(&self.dir, t).exists() {
             self.record(model, opt, t)?;
         }
         Ok(Control::Continue)

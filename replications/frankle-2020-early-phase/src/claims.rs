@@ -10,6 +10,9 @@
 //! - "loses the benefit of rewinding": the perturbed ticket at most k = 0's accuracy plus half
 //!   the gain (it keeps less than half of what rewinding to k gave);
 //! - "small noise is tolerated": at least k = 0's accuracy plus half the gain;
+//! - pretraining in place of θ_k: random labels (the longest P) and the label-free tasks at the
+//!   shortest P (as long as the supervised k) "lose the benefit"; the label-free tasks at the
+//!   longest P "approach it" (keep at least half the gain);
 //! - the small-network control (Zhou et al., which the paper contrasts itself with): LeNet's
 //!   signs of θ_k with new magnitudes within 1 pp below rewinding to k.
 //!
@@ -18,9 +21,11 @@
 //! spread is "within noise".
 
 use crate::figures::Pair;
-use crate::presets::{Arm, Net, NOISE, PERMUTATIONS, SIGN_KEPT};
+use crate::presets::{self, Arm, Net, NOISE, PERMUTATIONS, SIGN_KEPT};
 use anyhow::Result;
 use common::aggregate::Stat;
+use common::data::pretext::Pretext;
+use common::stage::pretrained::PretrainParams;
 use harness::claims::{pp, Cmp};
 use harness::{Claim, Results, Spread, Tolerance, Verdict};
 
@@ -71,10 +76,9 @@ impl Judge<'_> {
         .with_spread(Spread::of(&[&self.late(), &self.k0()]))
     }
 
-    /// `arm` keeps less than half the gain (`lost`), or at least half (`!lost`); not judged
-    /// where the gate fails.
-    fn against_gain(&self, arm: Arm, claim: &str, paper: &str, lost: bool) -> Claim {
-        let perturbed = self.pair.arm(arm, self.level());
+    /// The `perturbed` tickets (one accuracy per trial) keep less than half the gain (`lost`),
+    /// or at least half (`!lost`); not judged where the gate fails.
+    fn against_gain(&self, perturbed: Vec<f64>, claim: &str, paper: &str, lost: bool) -> Claim {
         let ours = Stat::mean_of(&perturbed).zip(Stat::mean_of(&self.k0())).zip(self.gain()).map(|((p, k0), gain)| {
             let kept = if gain != 0.0 { format!(", {:.0} % of the gain kept", 100.0 * (p - k0) / gain) } else { String::new() };
             (format!("{} vs k = 0 (gain {}){kept}", pp(p - k0), pp(gain)), p - k0 - 0.5 * gain)
@@ -94,6 +98,11 @@ impl Judge<'_> {
             }
         }
         row
+    }
+
+    /// Final test accuracies of `arm` at the claim level, one per trial.
+    fn arm(&self, arm: Arm) -> Vec<f64> {
+        self.pair.arm(arm, self.level())
     }
 
     /// The small-network control: LeNet's signs of θ_k with new magnitudes match rewinding.
@@ -119,27 +128,51 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let resnet = Judge { pair: Pair::of(results, Net::Resnet20) };
     let mut out = vec![resnet.gate()];
     out.push(resnet.against_gain(
-        SIGN_KEPT,
+        resnet.arm(SIGN_KEPT),
         "θ_k's signs with new magnitudes lose the benefit of rewinding",
         "deep networks are not robust to reinitialising while keeping signs (abstract); about k = 0's accuracy [recalled]",
         true,
     ));
     for arm in PERMUTATIONS {
         out.push(resnet.against_gain(
-            arm,
+            resnet.arm(arm),
             &format!("θ_k's surviving weights {} lose the benefit of rewinding", arm.label),
             "permuting harms; weights are non-independent after a few hundred iterations (abstract); global worst, same-sign still harmful [recalled]",
             true,
         ));
     }
     let (small, large) = (NOISE[0], NOISE[NOISE.len() - 1]);
-    out.push(resnet.against_gain(small, &format!("{} is tolerated", small.label), "small noise tolerated [recalled]", false));
+    out.push(resnet.against_gain(resnet.arm(small), &format!("{} is tolerated", small.label), "small noise tolerated [recalled]", false));
     out.push(resnet.against_gain(
-        large,
+        resnet.arm(large),
         &format!("{} loses the benefit of rewinding", large.label),
         "noise at the initialisation's scale loses the benefit [recalled]",
         true,
     ));
+    let lengths = presets::pretraining_lengths(Net::Resnet20, resnet.pair.scale());
+    if let (Some(&short), Some(&long)) = (lengths.first(), lengths.last()) {
+        let task = |pretext, iterations| resnet.pair.pretrained(PretrainParams { pretext, iterations }, resnet.level());
+        out.push(resnet.against_gain(
+            task(Pretext::RandomLabels, long),
+            &format!("pretraining on random labels for {long} iterations does not replace the early phase"),
+            "random-label pretraining does not substitute for supervised early training [recalled]",
+            true,
+        ));
+        for pretext in [Pretext::Rotation, Pretext::Blur] {
+            out.push(resnet.against_gain(
+                task(pretext, short),
+                &format!("pretraining on {} for {short} iterations (as long as the supervised k) does not replace it", pretext.label()),
+                "labels significantly accelerate the early-phase changes (abstract)",
+                true,
+            ));
+            out.push(resnet.against_gain(
+                task(pretext, long),
+                &format!("pretraining on {} for {long} iterations approaches it", pretext.label()),
+                "blurred-input or self-supervised pretraining can approximate the changes, given more iterations (abstract; TL;DR)",
+                false,
+            ));
+        }
+    }
     out.push(Judge { pair: Pair::of(results, Net::Lenet) }.signs_suffice());
     Ok(out)
 }
@@ -148,7 +181,9 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
 mod tests {
     use super::{claims, GATE};
     use crate::presets::{Net, SIGN_KEPT};
+    use common::config::BranchKind;
     use common::imp::StageKind;
+    use common::stage::ParamsId;
     use harness::testkit::{committed_small, set_accuracy};
     use harness::{Results, Verdict};
 
@@ -163,6 +198,10 @@ mod tests {
         let l = results.get_mut("resnet-20-k100").unwrap();
         for arm in crate::presets::arms() {
             set_accuracy(l, level, StageKind::Branch(arm.kind()), &[perturbed]);
+        }
+        for task in crate::presets::pretraining(Net::Resnet20, harness::Scale::Small) {
+            let kind = BranchKind::REWIND_PRETRAINED.with_params(ParamsId::of(&task.params()));
+            set_accuracy(l, level, StageKind::Branch(kind), &[perturbed]);
         }
         results
     }
@@ -180,10 +219,13 @@ mod tests {
         assert_eq!(verdict(&r, "signs with new magnitudes lose"), Verdict::Agrees);
         assert_eq!(verdict(&r, "permuted within layers lose"), Verdict::Agrees);
         assert_eq!(verdict(&r, "noise α = 0.25 is tolerated"), Verdict::Disagrees);
+        assert_eq!(verdict(&r, "random labels for 1000 iterations does not replace"), Verdict::Agrees);
+        assert_eq!(verdict(&r, "blurred inputs for 1000 iterations approaches"), Verdict::Disagrees);
         // At +3 pp it kept three quarters: not lost, and small noise is tolerated.
         let r = hand_made(0.80, 0.84, 0.83);
         assert_eq!(verdict(&r, "signs with new magnitudes lose"), Verdict::Disagrees);
         assert_eq!(verdict(&r, "noise α = 0.25 is tolerated"), Verdict::Agrees);
+        assert_eq!(verdict(&r, "rotation (self-supervised) for 1000 iterations approaches"), Verdict::Agrees);
         let row = claims(&r).unwrap().into_iter().find(|c| c.claim.contains("signs with new magnitudes lose")).unwrap();
         assert!(row.ours.starts_with("+3.00 pp vs k = 0 (gain +4.00 pp), 75 % of the gain kept"), "{}", row.ours);
         assert_eq!(row.tolerance, "perturbed ≤ rewound to 0 + ½ the gain of rewinding");

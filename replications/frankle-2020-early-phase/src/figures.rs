@@ -3,7 +3,9 @@
 //! and to 0, random reinitialisation and θ_k's signs with new magnitudes; 2, the same with θ_k's
 //! surviving values permuted at each scope; 3, test accuracy at the claim level vs the noise
 //! scale α, beside rewinding to the late k and to 0; 4, the dense network's first iterations —
-//! distance from θ_0, signs flipped since θ_0, the optimizer's smoothed gradient. One panel per
+//! distance from θ_0, signs flipped since θ_0, the optimizer's smoothed gradient; 5, the claim
+//! level's mask on weights pretrained for P iterations on random labels, rotation prediction
+//! or blurred inputs instead of θ_k, vs P. One panel per
 //! network (per statistic in Figure 4); final test accuracy, mean over trials, bars min–max.
 
 use crate::presets::{self, Arm, Net, NOISE, PERMUTATIONS, SIGN_KEPT};
@@ -12,13 +14,26 @@ use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
 use common::imp::{JobId, StageKind};
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
+use common::stage::pretrained::PretrainParams;
+use common::stage::ParamsId;
 use harness::{FigureSpec, Loaded, Readout, Results, Scale};
 use std::sync::LazyLock;
 
 /// Every figure draws from every experiment present at the scale.
-pub static FIGURES: LazyLock<[FigureSpec; 4]> = LazyLock::new(|| {
+/// Figures 1–3 draw from every experiment, Figure 4 from the k = 0 ones (they hold the
+/// statistics), Figure 5 from ResNet-20's (the pretraining arms).
+pub static FIGURES: LazyLock<[FigureSpec; 5]> = LazyLock::new(|| {
     let all: &'static [&'static str] = presets::NAMES.as_slice();
-    ["figure-1", "figure-2", "figure-3", "figure-4"].map(|name| FigureSpec { name, experiments: all })
+    let only = |keep: fn(Net, u64) -> bool| -> &'static [&'static str] {
+        Box::leak(all.iter().copied().filter(|name| keep(presets::parse(name).0, presets::parse(name).1)).collect::<Vec<_>>().into_boxed_slice())
+    };
+    [
+        FigureSpec { name: "figure-1", experiments: all },
+        FigureSpec { name: "figure-2", experiments: all },
+        FigureSpec { name: "figure-3", experiments: all },
+        FigureSpec { name: "figure-4", experiments: only(|_, k| k == 0) },
+        FigureSpec { name: "figure-5", experiments: only(|net, _| net == Net::Resnet20) },
+    ]
 });
 
 /// The arms a figure draws.
@@ -37,6 +52,7 @@ pub fn needs(figure: &str, _experiment: &str, _cfg: &ExperimentConfig, j: &JobId
         StageKind::Main => figure != "figure-4",
         StageKind::Branch(BranchKind::REINIT) => figure == "figure-1",
         StageKind::Branch(kind) if kind.as_str() == BranchKind::EARLY_STATISTICS.as_str() => figure == "figure-4",
+        StageKind::Branch(kind) if [BranchKind::PRETRAIN.as_str(), BranchKind::REWIND_PRETRAINED.as_str()].contains(&kind.as_str()) => figure == "figure-5",
         StageKind::Branch(kind) => arms_of(figure).iter().any(|a| a.kind() == kind),
     }
 }
@@ -111,6 +127,12 @@ impl<'a> Pair<'a> {
     pub fn arm(&self, arm: Arm, level: u32) -> Vec<f64> {
         self.late.map(|l| l.accuracies(level, StageKind::Branch(arm.kind()), Readout::Final)).unwrap_or_default()
     }
+
+    /// Final test accuracies of the level's mask on weights pretrained on `task`.
+    pub fn pretrained(&self, task: PretrainParams, level: u32) -> Vec<f64> {
+        let kind = BranchKind::REWIND_PRETRAINED.with_params(ParamsId::of(&task.params()));
+        self.late.map(|l| l.accuracies(level, StageKind::Branch(kind), Readout::Final)).unwrap_or_default()
+    }
 }
 
 fn caption(figure: &str, results: &Results) -> String {
@@ -147,6 +169,7 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
         "figure-1" | "figure-2" => pairs.iter().map(|p| accuracy_vs_sparsity(p, figure)).collect(),
         "figure-3" => pairs.iter().map(accuracy_vs_noise).collect(),
         "figure-4" => pairs.iter().flat_map(early_statistics).collect(),
+        "figure-5" => pairs.iter().filter(|p| !presets::pretraining(p.net, p.scale()).is_empty()).map(accuracy_vs_pretraining).collect(),
         other => bail!("no figure `{other}`"),
     };
     if panels.is_empty() {
@@ -156,7 +179,8 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
         "figure-1" => "Figure 1: θ_k's signs with new magnitudes vs. rewinding — test accuracy vs. weights remaining",
         "figure-2" => "Figure 2: θ_k's surviving weights permuted — test accuracy vs. weights remaining",
         "figure-3" => "Figure 3: Gaussian noise on θ_k (α × each layer's initial std) — test accuracy at the deepest analysed level",
-        _ => "Figure 4: the dense network's first iterations — how far and how the weights move",
+        "figure-4" => "Figure 4: the dense network's first iterations — how far and how the weights move",
+        _ => "Figure 5: pretraining without the task's labels in place of θ_k — test accuracy at the deepest analysed level",
     };
     let columns = if figure == "figure-4" { 3 } else { panels.len().min(2) };
     let panel_size = match (figure, panels.len()) {
@@ -199,7 +223,9 @@ fn accuracy_vs_sparsity(p: &Pair, figure: &str) -> Panel {
 fn accuracy_vs_noise(p: &Pair) -> Panel {
     let level = p.claim_level();
     let x_max = NOISE.iter().filter_map(|a| a.noise_scale()).fold(0.0, f64::max);
-    let points = NOISE.iter().filter_map(|&a| Some((a.noise_scale()?, Stat::of(&p.arm(a, level))?))).collect();
+    // α = 0 is rewinding to k itself (zero noise reproduces the trunk level bit for bit).
+    let at_zero = Stat::of(&p.imp(true, level)).map(|s| (0.0, s));
+    let points = at_zero.into_iter().chain(NOISE.iter().filter_map(|&a| Some((a.noise_scale()?, Stat::of(&p.arm(a, level))?)))).collect();
     let mut series = vec![line("IMP rewound to k, plus noise".into(), PALETTE[0], false, points)];
     for (label, values, color) in [
         (format!("IMP, rewound to k = {}", p.late_k()), p.imp(true, level), BLACK),
@@ -250,4 +276,39 @@ fn early_statistics(p: &Pair) -> Vec<Panel> {
         }
     })
     .collect()
+}
+
+/// Figure 5: accuracy at the claim level vs the pretraining length P, one line per task, with
+/// rewinding to the late k (supervised for k iterations) and to 0 as horizontal lines.
+fn accuracy_vs_pretraining(p: &Pair) -> Panel {
+    let level = p.claim_level();
+    let lengths = presets::pretraining_lengths(p.net, p.scale());
+    let x_max = lengths.iter().copied().max().unwrap_or(1) as f64;
+    let mut series: Vec<Series> = presets::PRETEXTS
+        .iter()
+        .enumerate()
+        .map(|(i, &pretext)| {
+            let points = lengths
+                .iter()
+                .filter_map(|&iterations| Some((iterations as f64, Stat::of(&p.pretrained(PretrainParams { pretext, iterations }, level))?)))
+                .collect();
+            line(format!("pretrained on {}", pretext.label()), PALETTE[i % PALETTE.len()], false, points)
+        })
+        .collect();
+    for (label, values, color) in
+        [(format!("IMP, rewound to k = {} (supervised)", p.late_k()), p.imp(true, level), BLACK), ("IMP, rewound to k = 0".into(), p.imp(false, level), GREY)]
+    {
+        if let Some(mean) = Stat::mean_of(&values) {
+            series.push(Series::horizontal(&label, color, (0.0, x_max), mean));
+        }
+    }
+    let at = p.density(level).map_or_else(String::new, |d| format!(" at {:.1} %", 100.0 * d));
+    Panel {
+        title: format!("{}{at}", p.net.label()),
+        x_label: "Pretraining iterations P (from θ_0, without the task's labels)".into(),
+        y_label: "Test accuracy (end of training)".into(),
+        x: XAxis::Linear { min: 0.0, max: x_max },
+        y_range: None,
+        series: series.into_iter().filter(|s| !s.points.is_empty()).collect(),
+    }
 }

@@ -10,7 +10,10 @@
 //! layer and within each output unit, each also restricted to same-sign positions; Gaussian
 //! noise at α × each layer's initial standard deviation for α ∈ {0.25, 0.5, 1, 2} (the grid is
 //! ours: the paper's could not be read). The k = 0 experiment also records the dense network's
-//! first iterations (`early-statistics`: distance from θ_0, sign flips, gradient size).
+//! first iterations (`early-statistics`: distance from θ_0, sign flips, gradient size), and the
+//! late-k ResNet-20 experiment the pretraining arms: the dense network pretrained from θ_0 for P
+//! iterations on random labels, on rotation prediction or on blurred inputs (`pretrain`), then
+//! the claim level's mask on those weights in place of θ_k (`rewind-pretrained`).
 //!
 //! `paper` is the paper's main-text recipe: ResNet-20 (width 16) on CIFAR-10, SGD 0.1 momentum
 //! 0.9 weight decay 1e-4, batch 128, 160 epochs of 391 iterations (62,560), ×0.1 at epochs 80
@@ -32,10 +35,12 @@
 //! (levels 5 and 10 analysed), k ∈ {0, 500}, 3 trials. `smoke` is tiny.
 
 use common::config::{BranchConfig, BranchKind, ExperimentConfig};
+use common::data::pretext::Pretext;
 use common::data::DatasetName;
 use common::models::{Arch, InitKind, LayerRole, ModelConfig};
 use common::prune::PruneConfig;
 use common::stage::perturbed::{Perturbation, Scope};
+use common::stage::pretrained::PretrainParams;
 use common::stage::statistics::StatisticsParams;
 use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
@@ -179,6 +184,26 @@ fn statistics(net: Net, scale: Scale) -> BranchConfig {
     BranchConfig::new(BranchKind::EARLY_STATISTICS, vec![0], 1).with_params(StatisticsParams { iterations, every }.params()).expect("valid statistics settings")
 }
 
+/// The pretraining tasks (Figure 5), each at every length of [`pretraining_lengths`].
+pub const PRETEXTS: [Pretext; 3] = [Pretext::RandomLabels, Pretext::Rotation, Pretext::Blur];
+
+/// The pretraining lengths P of ResNet-20 (LeNet has no pretraining arms: the paper's claim is
+/// about the deeper network): at `paper` 500 (the supervised k), 2,000 and 8,000; at `small`
+/// 100 (the supervised k) and 1,000, ten times as long.
+pub fn pretraining_lengths(net: Net, scale: Scale) -> &'static [u64] {
+    match (net, scale) {
+        (Net::Lenet, _) => &[],
+        (Net::Resnet20, Scale::Paper) => &[500, 2_000, 8_000],
+        (Net::Resnet20, Scale::Small) => &[100, 1_000],
+        (Net::Resnet20, Scale::Smoke) => &[4, 10],
+    }
+}
+
+/// Every pretraining task of `net` at `scale`, task by task, shortest first.
+pub fn pretraining(net: Net, scale: Scale) -> Vec<PretrainParams> {
+    PRETEXTS.iter().flat_map(|&pretext| pretraining_lengths(net, scale).iter().map(move |&iterations| PretrainParams { pretext, iterations })).collect()
+}
+
 /// Every (network, k) of either grid, in the paper's order.
 fn grid() -> Vec<(Net, u64)> {
     let mut out: Vec<(Net, u64)> = Vec::new();
@@ -241,7 +266,12 @@ pub fn experiment(net: Net, k: u64, scale: Scale, dataset: DatasetName) -> Exper
     let late = k != 0;
     let analysed = net.analysed_levels(scale);
     let branches = if late {
-        arms().map(|a| a.branch(analysed.clone())).collect()
+        let mut b: Vec<BranchConfig> = arms().map(|a| a.branch(analysed.clone())).collect();
+        for task in pretraining(net, scale) {
+            b.push(BranchConfig::new(BranchKind::PRETRAIN, vec![0], 1).with_params(task.params()).expect("valid pretraining"));
+            b.push(BranchConfig::new(BranchKind::REWIND_PRETRAINED, vec![net.claim_level(scale)], 1).with_params(task.params()).expect("valid pretraining"));
+        }
+        b
     } else {
         vec![BranchConfig::new(BranchKind::REINIT, analysed, 1), statistics(net, scale)]
     };

@@ -60,3 +60,28 @@ fn the_statistics_replay_the_dense_networks_first_iterations_alone() {
     assert!(m["gradient"][1..].iter().all(|g| *g > 0.0));
     assert!(s.dir.path().join("figures/frankle-2020-early-phase/smoke/figure-4.png").exists());
 }
+
+#[test]
+fn pretraining_arms_pretrain_from_theta_0_and_train_the_ticket_from_k() {
+    let s = Sandbox::new(&SUITE);
+    s.ok(&["run", "figure-5"]);
+    assert!(!s.results(&SUITE, "lenet-k500").exists(), "LeNet has no pretraining arms");
+    let r = common::results::read(&s.results(&SUITE, "resnet-20-k100")).unwrap();
+    let (pretrain, rewound): (Vec<_>, Vec<_>) = r.records.iter().filter(|x| x.stage.name().contains("pretrain")).partition(|x| x.level == 0);
+    // Smoke: three tasks × P ∈ {4, 10}; the ticket at level 2, trained from k = 4.
+    assert_eq!((pretrain.len(), rewound.len()), (6, 6));
+    for p in &pretrain {
+        let log = &p.outcome.log.iteration;
+        assert_eq!(log[0], 0, "{}: pretraining starts at θ_0", p.stage);
+        assert!([4, 10].contains(log.last().unwrap()), "{}: P iterations, {log:?}", p.stage);
+        assert_eq!(p.density, 1.0);
+    }
+    for t in &rewound {
+        assert_eq!((t.level, t.outcome.log.iteration[0], *t.outcome.log.iteration.last().unwrap()), (2, 4, 40), "{}", t.stage);
+        assert!(t.density < 0.3, "{}: the level's mask", t.stage);
+    }
+    assert!(s.dir.path().join("figures/frankle-2020-early-phase/smoke/figure-5.png").exists());
+    let o = s.ok(&["summary", "--headline"]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("pretraining on rotation (self-supervised) for 10 iterations approaches it"), "{table}");
+}
