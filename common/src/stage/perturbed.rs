@@ -5,6 +5,8 @@
 //! - `sign-kept-reinit`: `sign(θ_k) · |θ'|`, θ' a fresh draw of the experiment's initialiser
 //!   (purpose `rewind-perturbed-init` at (replicate, level, copy)) — keeps the signs, redraws the
 //!   magnitudes;
+//! - `init-magnitudes`: `sign(θ_k) · |θ_0|`, and `init-signs`: `sign(θ_0) · |θ_k|` — which of
+//!   the early phase's changes matter, the signs or the magnitudes;
 //! - `permute` with `scope = global | layer | filter`: the surviving values of θ_k shuffled among
 //!   the surviving positions of all prunable layers together, of each layer, or of each output
 //!   unit (a convolution's output channel, a linear layer's row); with `same_sign = true` a value
@@ -34,6 +36,10 @@ pub struct RewindPerturbed;
 #[serde(rename_all = "kebab-case", tag = "perturbation", deny_unknown_fields)]
 pub enum Perturbation {
     SignKeptReinit,
+    /// `sign(θ_k) · |θ_0|`: θ_k's signs on θ_0's magnitudes.
+    InitMagnitudes,
+    /// `sign(θ_0) · |θ_k|`: θ_0's signs on θ_k's magnitudes.
+    InitSigns,
     Permute {
         scope: Scope,
         #[serde(default)]
@@ -77,7 +83,7 @@ impl Perturbation {
 
 fn parse(params: &Params) -> Result<Perturbation> {
     let p: Perturbation = serde_json::from_value(serde_json::Value::Object(params.clone())).map_err(|e| {
-        anyhow::format_err!("rewind-perturbed params: {e}; use perturbation = \"sign-kept-reinit\", \"permute\" (with scope = \"global\", \"layer\" or \"filter\", optional same_sign) or \"noise\" (with scale)")
+        anyhow::format_err!("rewind-perturbed params: {e}; use perturbation = \"sign-kept-reinit\", \"init-signs\", \"init-magnitudes\", \"permute\" (with scope = \"global\", \"layer\" or \"filter\", optional same_sign) or \"noise\" (with scale)")
     })?;
     p.check()?;
     Ok(p)
@@ -105,6 +111,8 @@ impl Kind for RewindPerturbed {
         let copy = cx.job.stage.copy();
         let fresh = match perturbation {
             Perturbation::SignKeptReinit => Some(cx.fresh_model(cx.copy_seed("rewind-perturbed-init", copy))?),
+            // θ_0: the replicate's initial draw, the trunk's start.
+            Perturbation::InitMagnitudes | Perturbation::InitSigns => Some(cx.fresh_model(cx.init_seed())?),
             _ => None,
         };
         let (r, l) = cx.coords();
@@ -125,7 +133,8 @@ pub struct Seeds {
 }
 
 /// Applies `p` in place to the surviving weights of `model`'s prunable layers under `mask`
-/// (`fresh`: the new draw `sign-kept-reinit` takes its magnitudes from).
+/// (`fresh`: the new draw `sign-kept-reinit` takes its magnitudes from, θ_0 for `init-signs`
+/// and `init-magnitudes`).
 pub fn perturb(model: &Model, mask: &Mask, p: Perturbation, fresh: Option<&Model>, seeds: Seeds) -> Result<()> {
     let params = model.parameters();
     let layers: Vec<String> = model.layers().iter().map(|l| l.name.clone()).collect();
@@ -140,13 +149,16 @@ pub fn perturb(model: &Model, mask: &Mask, p: Perturbation, fresh: Option<&Model
         })
         .collect::<Result<_>>()?;
     match p {
-        Perturbation::SignKeptReinit => {
-            let fresh = fresh.expect("sign-kept-reinit needs a fresh draw").parameters();
+        Perturbation::SignKeptReinit | Perturbation::InitMagnitudes | Perturbation::InitSigns => {
+            let other = fresh.expect("the perturbation needs the other weights").parameters();
             for ((name, v), idx) in layers.iter().zip(&mut values).zip(&kept) {
-                let new = Vec::<f32>::try_from(fresh[name].to_device(Device::Cpu).to_kind(DType::Float).flatten(0, -1))?;
+                let other = Vec::<f32>::try_from(other[name].to_device(Device::Cpu).to_kind(DType::Float).flatten(0, -1))?;
+                let sign = |x: f32| if x < 0.0 { -1.0 } else { 1.0 };
                 for &i in idx {
-                    let sign = if v[i] < 0.0 { -1.0 } else { 1.0 };
-                    v[i] = sign * new[i].abs();
+                    v[i] = match p {
+                        Perturbation::InitSigns => sign(other[i]) * v[i].abs(),
+                        _ => sign(v[i]) * other[i].abs(),
+                    };
                 }
             }
         }
@@ -291,6 +303,28 @@ mod tests {
                     assert_eq!(after[i] < 0.0, before[i] < 0.0);
                 } else {
                     assert_eq!(after[i], before[i]);
+                }
+            }
+        }
+    }
+
+    /// `init-signs` and `init-magnitudes` combine θ_0 and θ_k position by position.
+    #[test]
+    fn signs_and_magnitudes_come_from_the_iterations_asked() {
+        for p in [Perturbation::InitSigns, Perturbation::InitMagnitudes] {
+            let (theta_k, perturbed, theta_0) = (lenet(1), lenet(1), lenet(9));
+            let mask = half_mask(&theta_k);
+            perturb(&perturbed, &mask, p, Some(&theta_0), SEEDS).unwrap();
+            for l in theta_k.layers() {
+                let ((k, kept), (after, _), (zero, _)) =
+                    (values(&theta_k, &mask, &l.name), values(&perturbed, &mask, &l.name), values(&theta_0, &mask, &l.name));
+                for i in 0..k.len() {
+                    let (signs, magnitudes) = if p == Perturbation::InitSigns { (zero[i], k[i]) } else { (k[i], zero[i]) };
+                    if kept[i] {
+                        assert_eq!((after[i] < 0.0, after[i].abs()), (signs < 0.0, magnitudes.abs()), "{p:?} {} {i}", l.name);
+                    } else {
+                        assert_eq!(after[i].to_bits(), k[i].to_bits(), "{p:?}: a pruned position changed");
+                    }
                 }
             }
         }

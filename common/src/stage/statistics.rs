@@ -15,7 +15,7 @@
 //!   `layer_sign_flips` per layer;
 //! - `gradient`: ‖m_t‖ over all prunable weights, m_t the optimizer's first moment before step t
 //!   (SGD's momentum buffer Σ μ^i g_{t−i}; Adam's m_t, (1 − β1)-weighted) — the gradient's size,
-//!   smoothed as the optimizer sees it (0 at t = 0).
+//!   smoothed as the optimizer sees it (0 at t = 0), and `layer_gradient` per layer.
 //!
 //! Rows are written to the stage folder as they are made, so a resumed stage keeps them.
 
@@ -115,6 +115,7 @@ impl Kind for EarlyStatistics {
         m.insert("gradient".into(), rows.iter().map(|r| r.gradient).collect());
         m.insert("layer_distance".into(), rows.iter().flat_map(|r| r.layer_distance.iter().copied()).collect());
         m.insert("layer_sign_flips".into(), rows.iter().flat_map(|r| r.layer_sign_flips.iter().copied()).collect());
+        m.insert("layer_gradient".into(), rows.iter().flat_map(|r| r.layer_gradient.iter().copied()).collect());
         Ok(outcome)
     }
 }
@@ -134,6 +135,7 @@ struct Row {
     gradient: f64,
     layer_distance: Vec<f64>,
     layer_sign_flips: Vec<f64>,
+    layer_gradient: Vec<f64>,
 }
 
 impl Row {
@@ -172,13 +174,13 @@ impl Recorder {
             layer_sign_flips.push(f as f64 / a.len() as f64);
             (moved, norm0, flipped, count) = (moved + d, norm0 + n, flipped + f, count + a.len());
         }
-        let names: std::collections::BTreeSet<String> = model.layers().iter().map(|l| format!("first/{}", l.name)).collect();
-        let gradient: f64 = opt
-            .state()
+        let state: std::collections::BTreeMap<String, tch::Tensor> = opt.state().into_iter().collect();
+        let layer_gradient: Vec<f64> = model
+            .layers()
             .iter()
-            .filter(|(name, _)| names.contains(name))
-            .map(|(_, m)| m.to_kind(DType::Double).square().sum(DType::Double).double_value(&[]))
-            .sum();
+            .map(|l| state.get(&format!("first/{}", l.name)).map_or(0.0, |m| m.to_kind(DType::Double).square().sum(DType::Double).double_value(&[])))
+            .collect();
+        let gradient: f64 = layer_gradient.iter().sum();
         let row = Row {
             iteration: t,
             distance: (moved / norm0).sqrt(),
@@ -186,6 +188,7 @@ impl Recorder {
             gradient: gradient.sqrt(),
             layer_distance,
             layer_sign_flips,
+            layer_gradient: layer_gradient.iter().map(|g| g.sqrt()).collect(),
         };
         crate::util::write_atomic(&Row::path(&self.dir, t), serde_json::to_string(&row)?.as_bytes())
     }

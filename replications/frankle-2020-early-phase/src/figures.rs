@@ -1,6 +1,7 @@
 //! The paper's figures, drawn from the results files alone, and the stages each needs
 //! (numbering ours): 1, test accuracy vs % of weights remaining for IMP rewound to the late k
-//! and to 0, random reinitialisation and θ_k's signs with new magnitudes; 2, the same with θ_k's
+//! and to 0, random reinitialisation, θ_k's signs with new magnitudes or θ_0's, and θ_0's signs
+//! with θ_k's magnitudes; 2, the same with θ_k's
 //! surviving values permuted at each scope; 3, test accuracy at the claim level vs the noise
 //! scale α, beside rewinding to the late k and to 0; 4, the dense network's first iterations —
 //! distance from θ_0, signs flipped since θ_0, the optimizer's smoothed gradient; 5, the claim
@@ -8,7 +9,7 @@
 //! or blurred inputs instead of θ_k, vs P. One panel per
 //! network (per statistic in Figure 4); final test accuracy, mean over trials, bars min–max.
 
-use crate::presets::{self, Arm, Net, NOISE, PERMUTATIONS, SIGN_KEPT};
+use crate::presets::{self, Arm, Net, NOISE, PERMUTATIONS, SIGNS};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
@@ -39,7 +40,7 @@ pub static FIGURES: LazyLock<[FigureSpec; 5]> = LazyLock::new(|| {
 /// The arms a figure draws.
 fn arms_of(figure: &str) -> &'static [Arm] {
     match figure {
-        "figure-1" => std::slice::from_ref(&SIGN_KEPT),
+        "figure-1" => &SIGNS,
         "figure-2" => &PERMUTATIONS,
         "figure-3" => &NOISE,
         _ => &[],
@@ -176,7 +177,7 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
         bail!("{figure}: no network has results at this scale");
     }
     let title = match figure {
-        "figure-1" => "Figure 1: θ_k's signs with new magnitudes vs. rewinding — test accuracy vs. weights remaining",
+        "figure-1" => "Figure 1: θ_k's signs and magnitudes vs. rewinding — test accuracy vs. weights remaining",
         "figure-2" => "Figure 2: θ_k's surviving weights permuted — test accuracy vs. weights remaining",
         "figure-3" => "Figure 3: Gaussian noise on θ_k (α × each layer's initial std) — test accuracy at the deepest analysed level",
         "figure-4" => "Figure 4: the dense network's first iterations — how far and how the weights move",

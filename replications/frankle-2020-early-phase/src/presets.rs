@@ -6,7 +6,8 @@
 //! its own trunk (`resnet-20-k500`). k = 0 is Frankle & Carbin's lottery ticket and carries the
 //! random-reinitialisation control; the late k carries the perturbations of θ_k
 //! (`common::stage::perturbed`, one `rewind-perturbed` branch each, at the analysed levels):
-//! signs kept with magnitudes redrawn; the surviving values permuted globally, within each
+//! signs kept with magnitudes redrawn, or with θ_0's magnitudes, and θ_0's signs on θ_k's
+//! magnitudes; the surviving values permuted globally, within each
 //! layer and within each output unit, each also restricted to same-sign positions; Gaussian
 //! noise at α × each layer's initial standard deviation for α ∈ {0.25, 0.5, 1, 2} (the grid is
 //! ours: the paper's could not be read). The k = 0 experiment also records the dense network's
@@ -131,6 +132,14 @@ const fn noise(scale: f64, label: &'static str) -> Arm {
 /// Signs kept, magnitudes redrawn (Figure 1).
 pub const SIGN_KEPT: Arm = Arm { perturbation: Perturbation::SignKeptReinit, label: "signs of θ_k, new magnitudes" };
 
+/// Figure 1's arms: signs kept with new magnitudes, and θ_0's magnitudes or signs with θ_k's
+/// others.
+pub const SIGNS: [Arm; 3] = [
+    SIGN_KEPT,
+    Arm { perturbation: Perturbation::InitMagnitudes, label: "signs of θ_k, magnitudes of θ_0" },
+    Arm { perturbation: Perturbation::InitSigns, label: "signs of θ_0, magnitudes of θ_k" },
+];
+
 /// The permutations (Figure 2), coarsest scope first.
 pub const PERMUTATIONS: [Arm; 6] = [
     permute(Scope::Global, false, "permuted globally"),
@@ -146,7 +155,7 @@ pub const NOISE: [Arm; 4] = [noise(0.25, "noise α = 0.25"), noise(0.5, "noise �
 
 /// Every arm, in branch order.
 pub fn arms() -> impl Iterator<Item = Arm> {
-    std::iter::once(SIGN_KEPT).chain(PERMUTATIONS).chain(NOISE)
+    SIGNS.into_iter().chain(PERMUTATIONS).chain(NOISE)
 }
 
 impl Arm {
