@@ -375,6 +375,50 @@ pub struct RunReport {
 /// (see [`close_under_dependencies`]); otherwise nothing runs and the missing stage is named.
 /// A failed job fails its dependents; other jobs continue.
 pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress) -> Result<RunReport> {
+    run_sharing(ctx, all, &Slots::new(workers), progress)
+}
+
+/// Training slots shared by experiments trained side by side: a stage trains only while it
+/// holds one, so `n` slots bound the stages training at once over all of them, and an
+/// experiment whose other stages wait on a trunk level leaves its slot to another's ready
+/// stages instead of a core idling.
+pub struct Slots {
+    free: Mutex<usize>,
+    cv: Condvar,
+    total: usize,
+}
+
+impl Slots {
+    pub fn new(n: usize) -> Slots {
+        let n = n.max(1);
+        Slots { free: Mutex::new(n), cv: Condvar::new(), total: n }
+    }
+
+    /// How many there are.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Runs `f` holding a slot (waiting for one to be free).
+    fn with<T>(&self, f: impl FnOnce() -> T) -> T {
+        {
+            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            while *free == 0 {
+                free = self.cv.wait(free).unwrap_or_else(|e| e.into_inner());
+            }
+            *free -= 1;
+        }
+        let out = f();
+        *self.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.cv.notify_one();
+        out
+    }
+}
+
+/// [`run`] with its stages training in `slots` shared with other experiments (one worker per
+/// slot, each waiting for a free slot before it trains the stage it picked).
+pub fn run_sharing(ctx: &Experiment, all: &[JobId], slots: &Slots, progress: &Progress) -> Result<RunReport> {
+    let workers = slots.total();
     let all: Vec<JobId> = all.to_vec();
     if let Some((j, d)) = all.iter().find_map(|j| dependencies(*j, ctx.config).into_iter().find(|d| !all.contains(d)).map(|d| (j, d))) {
         bail!(
@@ -390,7 +434,6 @@ pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress)
     }
     let state = Mutex::new(State { pending: all.clone(), done: BTreeMap::new(), failed: BTreeMap::new() });
     let cv = Condvar::new();
-    let workers = workers.max(1);
     std::thread::scope(|s| {
         for _ in 0..workers {
             let data = ctx.data.shallow_clone();
@@ -422,7 +465,7 @@ pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress)
                             }
                         }
                     };
-                    let result = local.run_job(job, progress);
+                    let result = slots.with(|| local.run_job(job, progress));
                     let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
                     match result {
                         Ok(rec) if matches!(rec.outcome.status, Status::Diverged { .. }) && job.stage == Stage::Main => {
@@ -538,5 +581,35 @@ impl FolderLock {
         let _ = f.set_len(0);
         let _ = write!(f, "{}", std::process::id());
         Ok(FolderLock { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Slots;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// However many workers wait, no more stages train at once than there are slots, and every
+    /// one of them gets to train.
+    #[test]
+    fn slots_bound_the_stages_training_at_once() {
+        let slots = Slots::new(2);
+        let (active, peak, ran) = (AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    slots.with(|| {
+                        let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                        active.fetch_sub(1, Ordering::SeqCst);
+                        ran.fetch_add(1, Ordering::SeqCst);
+                    })
+                });
+            }
+        });
+        assert!(peak.load(Ordering::SeqCst) <= 2, "{} at once", peak.load(Ordering::SeqCst));
+        assert_eq!(ran.load(Ordering::SeqCst), 8);
+        assert_eq!(Slots::new(0).total(), 1, "at least one slot");
     }
 }

@@ -337,14 +337,15 @@ pub(crate) fn waves(prepared: Vec<Prepared>) -> Vec<Vec<Prepared>> {
     [others, transfers].into_iter().filter(|w| !w.is_empty()).collect()
 }
 
-/// Trains the prepared experiments side by side: up to `--jobs` experiments at once, the jobs
-/// shared between them (an IMP trunk trains its levels one after another, so one experiment
-/// alone leaves cores idle when a paper has many). After an error no further experiment
-/// starts; those under way finish, and the first error in the paper's order is returned.
+/// Trains the prepared experiments side by side: up to `--jobs` experiments at once, their
+/// stages sharing `--jobs` training slots (an IMP trunk trains its levels one after another,
+/// so one experiment alone leaves cores idle when a paper has many; and when the last
+/// experiment is left, all the slots are its). After an error no further experiment starts;
+/// those under way finish, and the first error in the paper's order is returned.
 fn train_all<P: Paper>(o: &Opts, prepared: Vec<Prepared>, device: tch::Device, results_dir: &Path) -> Result<()> {
     let (workers, _) = parallelism(o, device);
     let lanes = workers.min(prepared.len()).max(1);
-    let per_lane = (workers / lanes).max(1);
+    let slots = imp::Slots::new(workers);
     let queue = Mutex::new(prepared.into_iter().enumerate().collect::<std::collections::VecDeque<_>>());
     let failed = AtomicBool::new(false);
     let errors: Mutex<Vec<(usize, anyhow::Error)>> = Mutex::new(Vec::new());
@@ -353,7 +354,7 @@ fn train_all<P: Paper>(o: &Opts, prepared: Vec<Prepared>, device: tch::Device, r
             s.spawn(|| loop {
                 let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
                 let Some((i, p)) = next.filter(|_| !failed.load(Ordering::SeqCst)) else { return };
-                if let Err(e) = train_experiment::<P>(o, p, device, results_dir, per_lane) {
+                if let Err(e) = train_experiment::<P>(o, p, device, results_dir, &slots) {
                     failed.store(true, Ordering::SeqCst);
                     errors.lock().unwrap_or_else(|e| e.into_inner()).push((i, e));
                 }
@@ -368,7 +369,8 @@ fn train_all<P: Paper>(o: &Opts, prepared: Vec<Prepared>, device: tch::Device, r
     }
 }
 
-fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, results_dir: &Path, workers: usize) -> Result<()> {
+fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, results_dir: &Path, slots: &imp::Slots) -> Result<()> {
+    let workers = slots.total();
     let Prepared { spec, config, jobs, data, prior, dir, source } = p;
     let (spec, cfg) = (&spec, &config);
     let path = results_dir.join(format!("{}.h5", spec.name));
@@ -381,7 +383,7 @@ fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, result
         Experiment { config: cfg, dir: dir.clone(), data: &data, device, checkpoint_every: o.checkpoint_every as usize, source, kernels: o.kernels.kernels() };
     if !o.quiet {
         eprintln!(
-            "{}: {} on {} ({}), {} stages, {} trials, {} iterations, {workers} jobs x {threads} threads on {}; runs in {}",
+            "{}: {} on {} ({}), {} stages, {} trials, {} iterations, {workers} jobs (shared by the experiments training at once) x {threads} threads on {}; runs in {}",
             cfg.name,
             spec.label,
             cfg.dataset.as_str(),
@@ -396,7 +398,7 @@ fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, result
     let started = results::now_utc();
     let commit = results::git_commit();
     let progress = Progress::new(&cfg.name, o.quiet);
-    let report = imp::run(&exp, &jobs, workers, &progress)?;
+    let report = imp::run_sharing(&exp, &jobs, slots, &progress)?;
     progress.finish();
     // Every finished stage of this experiment in the run folder, this run's and earlier ones'.
     let records = results::union(prior, imp::collect(&exp)?);
