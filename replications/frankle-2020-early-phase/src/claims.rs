@@ -80,7 +80,8 @@ impl Judge<'_> {
     /// or at least half (`!lost`); not judged where the gate fails.
     fn against_gain(&self, perturbed: Vec<f64>, claim: &str, paper: &str, lost: bool) -> Claim {
         let ours = Stat::mean_of(&perturbed).zip(Stat::mean_of(&self.k0())).zip(self.gain()).map(|((p, k0), gain)| {
-            let kept = if gain != 0.0 { format!(", {:.0} % of the gain kept", 100.0 * (p - k0) / gain) } else { String::new() };
+            // A share of a gain under the gate's size says nothing (and runs to ±1000 %).
+            let kept = if gain >= GATE { format!(", {:.0} % of the gain kept", 100.0 * (p - k0) / gain) } else { String::new() };
             (format!("{} vs k = 0 (gain {}){kept}", pp(p - k0), pp(gain)), p - k0 - 0.5 * gain)
         });
         let cmp = if lost { Cmp::AtMost } else { Cmp::AtLeast };
