@@ -80,7 +80,7 @@ impl Kind for AtInit {
     }
 
     fn params(&self, params: &Params) -> Result<Params> {
-        let p: AtInitParams = serde_json::from_value(serde_json::Value::Object(params.clone()))?;
+        let p: AtInitParams = super::from_params(params)?;
         if p.iterations == 0 || p.iterations > 10_000 {
             bail!("iterations = {} is out of range; use 1 (single shot) to 10,000 (SynFlow: 100)", p.iterations);
         }

@@ -142,7 +142,7 @@ fn canonical<T: Serialize + Default>(p: &T) -> Params {
 }
 
 fn parse<T: DeserializeOwned>(params: &Params) -> Result<T> {
-    Ok(serde_json::from_value(serde_json::Value::Object(params.clone()))?)
+    Ok(super::from_params(params)?)
 }
 
 /// The kind names (stage folders, HDF5 groups, config values).

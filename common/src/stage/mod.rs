@@ -29,6 +29,19 @@ pub use registry::{register, BranchKind, ParamsId};
 /// reads its own, typed ([`Kind::params`], [`StageCx::params`]).
 pub type Params = serde_json::Map<String, serde_json::Value>;
 
+/// A kind's typed parameters written as branch params.
+pub fn to_params<T: serde::Serialize>(value: &T) -> Params {
+    match serde_json::to_value(value).expect("parameters serialise") {
+        serde_json::Value::Object(m) => m,
+        other => panic!("parameters serialise to a table, not {other}"),
+    }
+}
+
+/// A kind's typed parameters read from a branch's `params`.
+pub fn from_params<T: serde::de::DeserializeOwned>(params: &Params) -> serde_json::Result<T> {
+    serde_json::from_value(serde_json::Value::Object(params.clone()))
+}
+
 use crate::config::{BranchConfig, ExperimentConfig, OptimizerStart, RetrainStart};
 use crate::imp::{Experiment, JobId, Stage, StageRecord};
 use crate::interpolate::PairRecord;

@@ -65,10 +65,7 @@ pub enum Scope {
 impl Perturbation {
     /// The branch params stating this perturbation.
     pub fn params(&self) -> Params {
-        match serde_json::to_value(self).expect("serialises") {
-            serde_json::Value::Object(m) => m,
-            _ => unreachable!("a tagged enum serialises to an object"),
-        }
+        super::to_params(self)
     }
 
     fn check(&self) -> Result<()> {
@@ -82,7 +79,7 @@ impl Perturbation {
 }
 
 fn parse(params: &Params) -> Result<Perturbation> {
-    let p: Perturbation = serde_json::from_value(serde_json::Value::Object(params.clone())).map_err(|e| {
+    let p: Perturbation = super::from_params(params).map_err(|e| {
         anyhow::format_err!("rewind-perturbed params: {e}; use perturbation = \"sign-kept-reinit\", \"init-signs\", \"init-magnitudes\", \"permute\" (with scope = \"global\", \"layer\" or \"filter\", optional same_sign) or \"noise\" (with scale)")
     })?;
     p.check()?;

@@ -41,10 +41,7 @@ pub struct PretrainParams {
 impl PretrainParams {
     /// The branch params stating this task.
     pub fn params(&self) -> Params {
-        match serde_json::to_value(self).expect("serialises") {
-            serde_json::Value::Object(m) => m,
-            _ => unreachable!("a struct serialises to an object"),
-        }
+        super::to_params(self)
     }
 
     /// The `pretrain` branch kind (with these params' identity) a `rewind-pretrained` reads.
@@ -54,7 +51,7 @@ impl PretrainParams {
 }
 
 fn parse(params: &Params) -> Result<PretrainParams> {
-    let p: PretrainParams = serde_json::from_value(serde_json::Value::Object(params.clone()))
+    let p: PretrainParams = super::from_params(params)
         .map_err(|e| anyhow::format_err!("pretraining params: {e}; set pretext = \"random-labels\", \"rotation\" or \"blur\" and iterations (P ≥ 1)"))?;
     if p.iterations == 0 {
         bail!("pretraining needs iterations ≥ 1");

@@ -45,15 +45,12 @@ pub struct StatisticsParams {
 impl StatisticsParams {
     /// The branch params stating these settings.
     pub fn params(&self) -> Params {
-        match serde_json::to_value(self).expect("serialises") {
-            serde_json::Value::Object(m) => m,
-            _ => unreachable!("a struct serialises to an object"),
-        }
+        super::to_params(self)
     }
 }
 
 fn parse(params: &Params) -> Result<StatisticsParams> {
-    let p: StatisticsParams = serde_json::from_value(serde_json::Value::Object(params.clone()))
+    let p: StatisticsParams = super::from_params(params)
         .map_err(|e| anyhow::format_err!("early-statistics params: {e}; set iterations (how many of the first) and every (the recording interval)"))?;
     if p.every == 0 || p.iterations == 0 {
         bail!("early-statistics needs iterations ≥ 1 and every ≥ 1 (got iterations = {}, every = {})", p.iterations, p.every);

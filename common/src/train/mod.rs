@@ -54,6 +54,21 @@ pub enum TestEval {
 }
 
 impl TrainConfig {
+    /// Frankle & Carbin's LeNet recipe — Adam 1.2e-3, batch 60, a constant rate, no
+    /// augmentation, the test set at every evaluation — for `iterations`, evaluating every
+    /// `eval_every`.
+    pub fn lenet_adam(iterations: u64, eval_every: u64) -> TrainConfig {
+        TrainConfig {
+            optimizer: optim::OptimizerConfig::adam(1.2e-3),
+            schedule: schedule::Schedule::constant(),
+            batch_size: 60,
+            iterations,
+            eval_every,
+            augment: false,
+            test_eval: TestEval::Always,
+        }
+    }
+
     /// Checks the values that need no dataset, with a one-line error each.
     pub fn validate_values(&self) -> Result<()> {
         self.optimizer.validate()?;

@@ -336,15 +336,7 @@ fn network(net: Net, scale: Scale) -> (ModelConfig, TrainConfig, PruneConfig) {
             };
             (
                 ModelConfig { arch: Arch::Lenet { hidden: vec![300, 100] }, init: InitKind::GlorotNormal },
-                TrainConfig {
-                    optimizer: OptimizerConfig::adam(1.2e-3),
-                    schedule: Schedule::constant(),
-                    batch_size: 60,
-                    iterations,
-                    eval_every,
-                    augment: false,
-                    test_eval: TestEval::Always,
-                },
+                TrainConfig::lenet_adam(iterations, eval_every),
                 PruneConfig::layer_wise(0.0, 0.2, 0.1),
             )
         }

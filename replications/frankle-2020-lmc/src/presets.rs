@@ -221,15 +221,7 @@ fn lenet(scale: Scale) -> (ModelConfig, TrainConfig, PruneConfig) {
     };
     (
         ModelConfig { arch: Arch::Lenet { hidden: vec![300, 100] }, init: InitKind::KaimingNormal },
-        TrainConfig {
-            optimizer: OptimizerConfig::adam(1.2e-3),
-            schedule: Schedule::constant(),
-            batch_size: 60,
-            iterations,
-            eval_every,
-            augment: false,
-            test_eval: TestEval::Always,
-        },
+        TrainConfig::lenet_adam(iterations, eval_every),
         // The output layer is never pruned: open_lth's `mnist_lenet` (the framework of the
         // paper's authors) lists `fc.weight` in `pruning_layers_to_ignore`; the paper's own text
         // does not say (papers.md §6.3). Densities still count it, at 100 %, as open_lth does.

@@ -60,20 +60,6 @@ fn model_cfg(arch: &str, init: InitKind) -> ModelConfig {
     ModelConfig { arch: Arch::parse(arch).expect("known arch"), init }
 }
 
-/// Frankle & Carbin's LeNet recipe (Adam 1.2e-3, batch 60) for `iterations`, evaluating every
-/// `eval_every`.
-fn lenet_recipe(iterations: u64, eval_every: u64) -> TrainConfig {
-    TrainConfig {
-        optimizer: OptimizerConfig::adam(1.2e-3),
-        schedule: Schedule::constant(),
-        batch_size: 60,
-        iterations,
-        eval_every,
-        augment: false,
-        test_eval: TestEval::Always,
-    }
-}
-
 /// Median of three measurements: this machine is shared and single runs vary by ±20 % (the
 /// PyTorch script takes the median of three too).
 fn median_of_3(f: impl Fn() -> f64) -> f64 {
@@ -163,7 +149,7 @@ fn run_path(jobs: usize, threads: i32) -> Result<(f64, f64)> {
     use common::imp::{self, Experiment};
     tch::set_num_threads(threads);
     let data = mnist_sized();
-    let train = lenet_recipe(RUN_PATH_ITERATIONS, 100);
+    let train = TrainConfig::lenet_adam(RUN_PATH_ITERATIONS, 100);
     let prune = common::prune::PruneConfig::layer_wise(0.1, 0.2, 0.1);
     let model = model_cfg("lenet-300-100", InitKind::GlorotNormal);
     let cfg = ExperimentConfig { replicates: jobs as u32, ..ExperimentConfig::new("bench".into(), "bench", DatasetName::Synthetic, model, train, prune, 1) };
@@ -193,7 +179,7 @@ fn run_path_sparse(data: &Dataset) -> Result<Vec<(f64, f64, bool)>> {
     use common::config::ExperimentConfig;
     use common::imp::{self, Experiment};
     tch::set_num_threads(1);
-    let train = lenet_recipe(RUN_PATH_ITERATIONS, 100);
+    let train = TrainConfig::lenet_adam(RUN_PATH_ITERATIONS, 100);
     let prune = common::prune::PruneConfig::layer_wise(0.0, 0.9, 0.9);
     let cfg = ExperimentConfig::new("bench".into(), "bench", DatasetName::Synthetic, model_cfg("lenet-300-100", InitKind::GlorotNormal), train, prune, 2);
     let runs = tempfile::tempdir()?;
@@ -302,7 +288,7 @@ fn lenet_stage(data: &Dataset, density: f64, kernels: common::sparse::Kernels, i
     tch::set_num_threads(1);
     let mc = model_cfg("lenet-300-100", InitKind::GlorotNormal);
     let run = |eval_every: u64, data: &Dataset| {
-        let cfg = lenet_recipe(iterations, eval_every);
+        let cfg = TrainConfig::lenet_adam(iterations, eval_every);
         let mut m = Model::new(&mc, [1, 28, 28], 10, 0, Device::Cpu).expect("model");
         let mask = uniform_mask(&m, density, 1);
         let t = Instant::now();
@@ -424,7 +410,7 @@ fn sparse_section(dense_figure_3_min: Option<f64>, pytorch_lenet_1: Option<f64>)
         "paper",
         DatasetName::Mnist,
         model_cfg("lenet-300-100", InitKind::GlorotNormal),
-        lenet_recipe(50_000, 100),
+        TrainConfig::lenet_adam(50_000, 100),
         common::prune::PruneConfig::layer_wise(0.1, 0.2, 0.1),
         18,
     );
