@@ -245,6 +245,10 @@ pub struct ExperimentConfig {
     /// How `learned-supermask` branches learn their masks (required by them, unused otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supermask: Option<crate::supermask::SupermaskConfig>,
+    /// What the network is trained to do (default: image classification, left out of configs
+    /// and of the trunk hash; [`crate::task`]).
+    #[serde(default, skip_serializing_if = "crate::task::TaskConfig::is_default")]
+    pub task: crate::task::TaskConfig,
     /// Run seed: every random stream derives from it.
     pub seed: u64,
 }
@@ -303,6 +307,7 @@ impl ExperimentConfig {
             input_padding: 0,
             transfer: None,
             supermask: None,
+            task: crate::task::TaskConfig::default(),
             seed: 0,
         }
     }
@@ -393,6 +398,7 @@ impl ExperimentConfig {
         if let Some(t) = &self.transfer {
             t.validate(self)?;
         }
+        self.task.validate()?;
         for b in &self.branches {
             if b.copies == 0 || b.copies > MAX_COPIES {
                 bail!("branch {} asks for {} copies; choose 1 to {MAX_COPIES}", b.kind.as_str(), b.copies);

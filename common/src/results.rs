@@ -24,6 +24,9 @@
 //!     attrs:    pruning_distance (‖θ_stage − m ⊙ θ_T‖₂), pruning_travel (‖m ⊙ (θ_T − θ_k)‖₂)
 //!     in stages that measure more (pruning at initialisation: `score_sum`), by name:
 //!     group metrics/, one f64 dataset per metric, one value per prunable layer (layer_names)
+//!     in stages of a task that logs its own curves (`crate::task`; the actor–critic's
+//!     `reward`, `updates`, `env_steps`), by name: group curves/, one f64 dataset per curve,
+//!     one value per entry of `iteration` (the loss and accuracy columns are then NaN)
 //! ```
 //!
 //! Root attribute `migrations_json` (only in files a migration rewrote): a JSON list of
@@ -176,10 +179,12 @@ fn write_file(path: &Path, root: &[(&str, String)], records: &[StageRecord]) -> 
                 put(&g, "pruning_distance", p.distance)?;
                 put(&g, "pruning_travel", p.travel)?;
             }
-            if !r.metrics.is_empty() {
-                let m = h5(g.create_group("metrics"))?;
-                for (name, v) in &r.metrics {
-                    h5(m.new_dataset_builder().with_data(v.as_slice()).create(name.as_str()))?;
+            for (group, named) in [("metrics", &r.metrics), ("curves", &log.curves)] {
+                if !named.is_empty() {
+                    let m = h5(g.create_group(group))?;
+                    for (name, v) in named {
+                        h5(m.new_dataset_builder().with_data(v.as_slice()).create(name.as_str()))?;
+                    }
                 }
             }
         }
@@ -224,11 +229,12 @@ fn read_pair(g: &hdf5::Group) -> Result<Option<PairRecord>> {
     }))
 }
 
-fn read_metrics(g: &hdf5::Group) -> Result<std::collections::BTreeMap<String, Vec<f64>>> {
-    if !g.link_exists("metrics") {
+/// The f64 datasets of group `name` under `g`, by name (empty when there is no such group).
+fn read_named(g: &hdf5::Group, name: &str) -> Result<std::collections::BTreeMap<String, Vec<f64>>> {
+    if !g.link_exists(name) {
         return Ok(Default::default());
     }
-    let m = h5(g.group("metrics"))?;
+    let m = h5(g.group(name))?;
     h5(m.member_names())?.into_iter().map(|name| Ok((name.clone(), h5(h5(m.dataset(&name))?.read_raw::<f64>())?))).collect()
 }
 
@@ -307,6 +313,7 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
                         val_acc: ds("val_acc")?,
                         test_loss: ds("test_loss")?,
                         test_acc: ds("test_acc")?,
+                        curves: read_named(&g, "curves")?,
                     };
                     let names: Vec<String> = serde_json::from_str(&get_str(&g, "layer_names")?)?;
                     let kept = h5(h5(g.dataset("layer_kept"))?.read_raw::<i64>())?;
@@ -325,7 +332,7 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
                         outcome: TrainOutcome { log, status, wall_s: get(&g, "wall_time_s")?, sparse: read_sparse(&g)? },
                         pair: read_pair(&g)?,
                         pruning: read_pruning(&g)?,
-                        metrics: read_metrics(&g)?,
+                        metrics: read_named(&g, "metrics")?,
                         device: if h5(g.attr_names())?.iter().any(|n| n == "device") { get_str(&g, "device")? } else { crate::device::cpu_name() },
                     });
                 }

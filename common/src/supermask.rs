@@ -64,6 +64,7 @@ impl SupermaskLog {
             val_acc: self.val_acc,
             test_loss: nan,
             test_acc: self.test_acc,
+            curves: Default::default(),
         };
         crate::train::TrainOutcome { log, status: crate::train::Status::Completed, wall_s, sparse: false }
     }

@@ -257,6 +257,7 @@ mod tests {
             val_acc: vec![0.1, 0.8, 0.9, 0.9],
             test_loss: vec![2.0, 0.5, nan, 0.9],
             test_acc: vec![0.11, 0.81, nan, 0.93],
+            curves: Default::default(),
         };
         assert_eq!(Readout::First.test_accuracy(&log), Some(0.11));
         assert_eq!(Readout::EarlyStop.test_accuracy(&log), Some(0.81), "minimum validation loss at 100");

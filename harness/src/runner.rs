@@ -291,7 +291,7 @@ fn prepare(plans: Vec<Plan>, o: &Opts, results_dir: &Path) -> Result<Vec<Prepare
     let mut out = Vec::new();
     for Plan { spec, config, jobs } in plans {
         let (data, dir, source) = cache.locate(&config, o)?;
-        config.train.validate(data.train.len())?;
+        config.task.name.get().validate(&config, &data)?;
         let prior = results::existing(&results_dir.join(format!("{}.h5", spec.name)), &config, &data.provenance)?;
         out.push(Prepared { spec, config, jobs, data, prior, dir, source });
     }
@@ -438,7 +438,7 @@ pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) ->
         bail!("{experiment} has no stage replicate {} level {} {}; see `config {experiment}`", job.replicate, job.level, job.stage);
     }
     let (data, dir, source) = DataCache::default().locate(&cfg, o)?;
-    cfg.train.validate(data.train.len())?;
+    cfg.task.name.get().validate(&cfg, &data)?;
     let device = DeviceChoice::parse(&o.device)?.resolve()?;
     tch::set_num_threads(parallelism(o, device).1);
     // Its own parents, and a transferred level's source level.

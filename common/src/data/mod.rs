@@ -32,10 +32,15 @@ pub enum DatasetName {
     Cifar100,
     /// Seeded class-prototype images for tests and smoke runs (no files).
     Synthetic,
+    /// A game, not a dataset: CartPole-v0's environment ([`crate::rl`]); its splits are empty,
+    /// its "classes" the actions, its shape `(1, 1, observation size)`.
+    CartPole,
+    /// Acrobot-v1's environment, as [`DatasetName::CartPole`].
+    Acrobot,
 }
 
 impl DatasetName {
-    pub const ALL: [DatasetName; 5] = [Self::Mnist, Self::FashionMnist, Self::Cifar10, Self::Cifar100, Self::Synthetic];
+    pub const ALL: [DatasetName; 7] = [Self::Mnist, Self::FashionMnist, Self::Cifar10, Self::Cifar100, Self::Synthetic, Self::CartPole, Self::Acrobot];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,6 +49,17 @@ impl DatasetName {
             Self::Cifar10 => "cifar-10",
             Self::Cifar100 => "cifar-100",
             Self::Synthetic => "synthetic",
+            Self::CartPole => "cartpole-v0",
+            Self::Acrobot => "acrobot-v1",
+        }
+    }
+
+    /// The environment a game "dataset" stands for; `None` for image datasets.
+    pub fn environment(self) -> Option<crate::rl::Environment> {
+        match self {
+            Self::CartPole => Some(crate::rl::Environment::CartPoleV0),
+            Self::Acrobot => Some(crate::rl::Environment::AcrobotV1),
+            _ => None,
         }
     }
 
@@ -61,6 +77,7 @@ impl DatasetName {
             Self::Mnist | Self::FashionMnist => [1, 28, 28],
             Self::Cifar10 | Self::Cifar100 => [3, 32, 32],
             Self::Synthetic => [1, 8, 8],
+            Self::CartPole | Self::Acrobot => [1, 1, self.environment().map_or(0, |e| e.observation_size() as i64)],
         }
     }
 
@@ -71,7 +88,7 @@ impl DatasetName {
             Self::FashionMnist => (vec![0.2860], vec![0.3530]),
             Self::Cifar10 => (vec![0.4914, 0.4822, 0.4465], vec![0.2023, 0.1994, 0.2010]),
             Self::Cifar100 => (vec![0.5071, 0.4865, 0.4409], vec![0.2673, 0.2564, 0.2762]),
-            Self::Synthetic => (vec![0.0], vec![1.0]),
+            Self::Synthetic | Self::CartPole | Self::Acrobot => (vec![0.0], vec![1.0]),
         }
     }
 
@@ -188,6 +205,10 @@ pub fn ensure(name: DatasetName, data_dir: &Path) -> Result<sources::Located> {
         DatasetName::Synthetic => {
             Ok(sources::Located { dir: data_dir.to_path_buf(), source: "synthetic (seeded class prototypes + noise)".into(), files: vec![] })
         }
+        DatasetName::CartPole | DatasetName::Acrobot => {
+            let env = name.environment().expect("a game");
+            Ok(sources::Located { dir: data_dir.to_path_buf(), source: env.source().into(), files: vec![] })
+        }
     }
 }
 
@@ -220,6 +241,7 @@ pub fn load(name: DatasetName, data_dir: &Path, split_seed: u64) -> Result<Datas
             (xi, yi, xt, yt, n)
         }
         DatasetName::Synthetic => return Ok(synthetic(split_seed, 1_200, 400, 10)),
+        DatasetName::CartPole | DatasetName::Acrobot => return Ok(environment(name, located.source, split_seed)),
     };
     let shape = name.shape();
     let to_split = |x: Vec<u8>, y: Vec<u8>| Split {
@@ -245,6 +267,30 @@ pub fn load(name: DatasetName, data_dir: &Path, split_seed: u64) -> Result<Datas
     };
     let num_classes = if name == DatasetName::Cifar100 { 100 } else { 10 };
     Ok(Dataset { name, shape, num_classes, train, validation, test, provenance })
+}
+
+/// A game as a [`Dataset`]: no examples (the task draws its own from the environment), the
+/// observation as a `(1, 1, n)` "image", the actions as classes.
+fn environment(name: DatasetName, source: String, split_seed: u64) -> Dataset {
+    let env = name.environment().expect("a game");
+    let shape = name.shape();
+    let empty = || Split {
+        images: Tensor::zeros([0, shape[0], shape[1], shape[2]], (Kind::Float, Device::Cpu)),
+        labels: Tensor::zeros([0], (Kind::Int64, Device::Cpu)),
+    };
+    let provenance = Provenance {
+        dataset: name.as_str().into(),
+        source,
+        files: vec![],
+        train_examples: 0,
+        validation_examples: 0,
+        test_examples: 0,
+        split_seed,
+        normalisation: "raw observations".into(),
+        train_subset: None,
+        padding: None,
+    };
+    Dataset { name, shape, num_classes: env.actions() as i64, train: empty(), validation: empty(), test: empty(), provenance }
 }
 
 fn normalise(name: DatasetName, x_u8: Tensor) -> Tensor {

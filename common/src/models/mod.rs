@@ -16,6 +16,7 @@
 //! NCHW on the 2-core bench machine). Values, shapes, names and indexing are unchanged; saved
 //! tensors are written in the standard layout ([`crate::util::write_tensors`]).
 
+mod actor_critic;
 mod conv;
 mod lenet;
 mod resnet;
@@ -53,6 +54,10 @@ pub enum Arch {
     /// VGG-11/16/19 with its own channel count per convolution, in forward order: a
     /// channel-pruned VGG ([`crate::channels::prune`] builds it from a trained one).
     VggChannels { depth: usize, channels: Vec<i64> },
+    /// An actor–critic MLP for a game with `classes` actions (Yu et al. 2020): ReLU trunk of
+    /// the given widths, a policy head and a value head; biases prunable
+    /// ([`LayerRole::Bias`]).
+    ActorCritic { hidden: Vec<i64> },
 }
 
 /// VGG's width in the paper (configs that leave it out mean it, and hash as before it existed).
@@ -106,7 +111,7 @@ impl Arch {
     /// Checks sizes that a hand-written config could get wrong.
     pub fn validate(&self) -> Result<()> {
         let ok = match self {
-            Arch::Lenet { hidden } => !hidden.is_empty() && hidden.len() <= 16 && hidden.iter().all(|&w| w > 0 && w <= 65_536),
+            Arch::Lenet { hidden } | Arch::ActorCritic { hidden } => !hidden.is_empty() && hidden.len() <= 16 && hidden.iter().all(|&w| w > 0 && w <= 65_536),
             Arch::Conv { depth } => [2, 4, 6].contains(depth),
             Arch::Resnet20 { width } | Arch::Resnet56 { width } | Arch::Resnet18 { width } => *width > 0 && *width <= 1_024,
             Arch::Vgg { depth, width } => [11, 16, 19].contains(depth) && *width > 0 && *width <= 1_024,
@@ -115,7 +120,7 @@ impl Arch {
             }
         };
         if !ok {
-            bail!("invalid model {self:?}: LeNet widths must be positive (at most 16 layers of 65,536), Conv depth 2/4/6, VGG depth 11/16/19, ResNet and VGG width 1 to 1,024, a channel-pruned VGG one count of 1 to 8,192 per convolution");
+            bail!("invalid model {self:?}: LeNet and actor-critic widths must be positive (at most 16 layers of 65,536), Conv depth 2/4/6, VGG depth 11/16/19, ResNet and VGG width 1 to 1,024, a channel-pruned VGG one count of 1 to 8,192 per convolution");
         }
         Ok(())
     }
@@ -130,6 +135,9 @@ pub enum InitKind {
     /// Network slimming's (Liu et al. 2017, and You et al.'s `models/vgg.py`): convolutions
     /// `N(0, sqrt(2 / (k² · out_channels)))`, linear layers `N(0, 0.01)`, batch-norm scale 0.5.
     NetworkSlimming,
+    /// PyTorch's default for `nn.Linear` (FLARE's networks, Yu et al.): weights *and biases*
+    /// `U(−1/√fan_in, 1/√fan_in)` (Kaiming uniform with a = √5). Linear layers only.
+    TorchDefault,
 }
 
 /// What a model needs to be built.
@@ -150,6 +158,9 @@ pub enum LayerRole {
     Output,
     /// 1×1 projection shortcut of a ResNet.
     Shortcut,
+    /// A bias, in networks whose biases are prunable (Yu et al.'s actor–critic); other
+    /// networks list weights only.
+    Bias,
 }
 
 /// A prunable weight tensor.
@@ -172,12 +183,19 @@ impl Init {
             InitKind::KaimingNormal => (2.0 / fan_in as f64).sqrt(),
             InitKind::NetworkSlimming if conv => (2.0 / fan_out as f64).sqrt(),
             InitKind::NetworkSlimming => 0.01,
+            InitKind::TorchDefault => (1.0 / (3.0 * fan_in as f64)).sqrt(), // U(±1/√fan_in) has std 1/√(3·fan_in)
         }
     }
 
-    /// Linear layer `in → out`: weight `[out, in]`, bias `[out]` (zeros).
+    /// Linear layer `in → out`: weight `[out, in]`, bias `[out]` (zeros; PyTorch's default
+    /// draws both uniformly).
     pub fn linear(&self, p: nn::Path, i: i64, o: i64) -> nn::Linear {
-        let cfg = nn::LinearConfig { ws_init: nn::Init::Randn { mean: 0.0, stdev: self.std(i, o, false) }, bs_init: Some(nn::Init::Const(0.0)), bias: true };
+        let cfg = if self.0 == InitKind::TorchDefault {
+            let bound = 1.0 / (i as f64).sqrt();
+            nn::LinearConfig { ws_init: nn::Init::Uniform { lo: -bound, up: bound }, bs_init: Some(nn::Init::Uniform { lo: -bound, up: bound }), bias: true }
+        } else {
+            nn::LinearConfig { ws_init: nn::Init::Randn { mean: 0.0, stdev: self.std(i, o, false) }, bs_init: Some(nn::Init::Const(0.0)), bias: true }
+        };
         nn::linear(p, i, o, cfg)
     }
 
@@ -223,6 +241,7 @@ enum Net {
     Conv(conv::ConvNet),
     Resnet(resnet::Resnet),
     Vgg(vgg::Vgg),
+    ActorCritic(actor_critic::ActorCritic),
 }
 
 /// A built network: its variables and forward pass.
@@ -261,6 +280,7 @@ impl Model {
                 Arch::Resnet18 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, &[2, 2, 2, 2], classes)),
                 Arch::Vgg { depth, width } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, &vgg::widths(*depth, *width), classes)),
                 Arch::VggChannels { depth, channels } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, &vgg::with_channels(*depth, channels), classes)),
+                Arch::ActorCritic { hidden } => Net::ActorCritic(actor_critic::ActorCritic::new(&root, &init, shape.iter().product(), hidden, classes)),
             }
         });
         vs.set_device(device);
@@ -272,6 +292,7 @@ impl Model {
             Net::Conv(n) => n.layers(),
             Net::Resnet(n) => n.layers(),
             Net::Vgg(n) => n.layers(),
+            Net::ActorCritic(n) => n.layers(),
         };
         let vars = vs.variables();
         let layers = layers
@@ -291,6 +312,7 @@ impl Model {
             Net::Conv(n) => n.forward_t(xs, train),
             Net::Resnet(n) => n.forward_t(xs, train),
             Net::Vgg(n) => n.forward_t(xs, train),
+            Net::ActorCritic(n) => n.forward_t(xs, train),
         }
     }
 

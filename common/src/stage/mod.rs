@@ -246,7 +246,7 @@ impl StageCx<'_> {
             keep_optimizer: keeps_optimizer.then_some(final_optimizer.as_path()),
             kernels: self.exp.kernels,
         };
-        train::train(&mut start.model, &start.mask, start.data.as_ref().unwrap_or(self.exp.data), &start.train, spec)
+        self.config().task.train(&mut start.model, &start.mask, start.data.as_ref().unwrap_or(self.exp.data), &start.train, spec)
     }
 
     /// Whether retrainings restore the optimizer state saved with their start weights (the

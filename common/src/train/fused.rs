@@ -42,6 +42,7 @@ pub(crate) fn try_update(c: Rule, o: &Operands) -> bool {
         match (c, o.second) {
             (Rule::Adam { .. }, Some(v)) => dispatch_adam(c, p, g, m, mutable(v), mask),
             (Rule::Sgd { .. }, None) => dispatch_sgd(c, p, g, m, mask),
+            (Rule::Rmsprop { .. }, None) => rmsprop(c, p, g, m, mask),
             _ => return false,
         }
     }
@@ -151,6 +152,25 @@ fn sgd_element(c: Rule, p: &mut f32, g: f32, b: &mut f32) {
     *p += neg_lr * d;
 }
 
+/// RMSprop, element-wise, in the order of `torch.optim.RMSprop` (not centred, no momentum):
+/// `g ← g·mask + wd·p; v ← α·v + (1 − α)·g·g; p ← (p + (−lr)·g / (√v + eps))·mask`. Scalar
+/// (the compiler vectorises it); no hand-written AVX2 form.
+fn rmsprop(c: Rule, p: &mut [f32], g: &[f32], v: &mut [f32], mask: Option<&[f32]>) {
+    let Rule::Rmsprop { alpha, one_minus_alpha, eps, neg_lr, weight_decay } = c else { unreachable!("rmsprop constants") };
+    let element = |p: &mut f32, g: f32, v: &mut f32| {
+        let g = if weight_decay != 0.0 { g + weight_decay * *p } else { g };
+        *v = *v * alpha + (one_minus_alpha * g) * g;
+        *p += (neg_lr * g) / (v.sqrt() + eps);
+    };
+    match mask {
+        None => p.iter_mut().zip(g).zip(v.iter_mut()).for_each(|((p, &g), v)| element(p, g, v)),
+        Some(k) => p.iter_mut().zip(g).zip(v.iter_mut()).zip(k).for_each(|(((p, &g), v), &k)| {
+            element(p, g * k, v);
+            *p *= k;
+        }),
+    }
+}
+
 /// The update of the survivors only: element `k` of `g` is the gradient of the parameter's
 /// element `positions[k]` (row-major, the dense tensor's index), whose weight and state are
 /// updated as [`adam`] or [`sgd`] updates a kept element (a mask of 1 multiplies exactly), so
@@ -171,7 +191,8 @@ pub(crate) fn update_at(c: Rule, p: &mut [f32], g: &[f32], first: &mut [f32], se
             scatter(&vk, v);
         }
         (Rule::Sgd { .. }, None) => dispatch_sgd(c, &mut pk, g, &mut fk, None),
-        _ => unreachable!("Adam keeps two moments, SGD one buffer"),
+        (Rule::Rmsprop { .. }, None) => rmsprop(c, &mut pk, g, &mut fk, None),
+        _ => unreachable!("Adam keeps two moments, SGD and RMSprop one buffer"),
     }
     scatter(&pk, p);
     scatter(&fk, first);
@@ -182,7 +203,8 @@ pub(crate) fn update_all(c: Rule, p: &mut [f32], g: &[f32], first: &mut [f32], s
     match (c, second) {
         (Rule::Adam { .. }, Some(v)) => dispatch_adam(c, p, g, first, v, None),
         (Rule::Sgd { .. }, None) => dispatch_sgd(c, p, g, first, None),
-        _ => unreachable!("Adam keeps two moments, SGD one buffer"),
+        (Rule::Rmsprop { .. }, None) => rmsprop(c, p, g, first, None),
+        _ => unreachable!("Adam keeps two moments, SGD and RMSprop one buffer"),
     }
 }
 

@@ -110,6 +110,10 @@ pub struct EvalLog {
     pub test_loss: Vec<f64>,
     #[serde(with = "nan_as_null")]
     pub test_acc: Vec<f64>,
+    /// A task's own curves by name, one value per entry (the actor–critic's `reward`,
+    /// [`crate::task`]); empty for image classification.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "nan_as_null_map")]
+    pub curves: BTreeMap<String, Vec<f64>>,
 }
 
 impl PartialEq for EvalLog {
@@ -121,6 +125,8 @@ impl PartialEq for EvalLog {
             && same(&self.val_acc, &o.val_acc)
             && same(&self.test_loss, &o.test_loss)
             && same(&self.test_acc, &o.test_acc)
+            && self.curves.len() == o.curves.len()
+            && self.curves.iter().zip(&o.curves).all(|((a, x), (b, y))| a == b && same(x, y))
     }
 }
 
@@ -137,7 +143,41 @@ mod nan_as_null {
     }
 }
 
+/// [`nan_as_null`] for every curve of a map.
+mod nan_as_null_map {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(m: &BTreeMap<String, Vec<f64>>, s: S) -> Result<S::Ok, S::Error> {
+        let nullable: BTreeMap<&String, Vec<Option<f64>>> = m.iter().map(|(k, v)| (k, v.iter().map(|x| x.is_finite().then_some(*x)).collect())).collect();
+        nullable.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Vec<f64>>, D::Error> {
+        let m = BTreeMap::<String, Vec<Option<f64>>>::deserialize(d)?;
+        Ok(m.into_iter().map(|(k, v)| (k, v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())).collect())
+    }
+}
+
 impl EvalLog {
+    /// Appends an entry of a task that measures its own `curves` (by name; every entry names
+    /// the same ones): the classification columns are NaN.
+    pub fn push_curves(&mut self, iteration: u64, train_loss: f64, curves: &[(&str, f64)]) {
+        self.iteration.push(iteration);
+        self.train_loss.push(train_loss);
+        for column in [&mut self.val_loss, &mut self.val_acc, &mut self.test_loss, &mut self.test_acc] {
+            column.push(f64::NAN);
+        }
+        for (name, value) in curves {
+            self.curves.entry(name.to_string()).or_default().push(*value);
+        }
+    }
+
+    /// The last value of curve `name` (the end of training), if logged.
+    pub fn last(&self, name: &str) -> Option<f64> {
+        self.curves.get(name).and_then(|c| c.last().copied())
+    }
+
     /// Index of the evaluation with minimum validation loss (the early-stop point, Frankle &
     /// Carbin App. C); the first such index on ties.
     pub fn early_stop_index(&self) -> Option<usize> {
@@ -225,8 +265,15 @@ pub fn evaluate_untrained(model: &mut Model, mask: &Mask, data: &Dataset, iterat
     mask.to_device(model.device()).apply(model);
     let (vl, va) = evaluate(model, &data.validation);
     let (tl, ta) = evaluate(model, &data.test);
-    let log =
-        EvalLog { iteration: vec![iteration], train_loss: vec![f64::NAN], val_loss: vec![vl], val_acc: vec![va], test_loss: vec![tl], test_acc: vec![ta] };
+    let log = EvalLog {
+        iteration: vec![iteration],
+        train_loss: vec![f64::NAN],
+        val_loss: vec![vl],
+        val_acc: vec![va],
+        test_loss: vec![tl],
+        test_acc: vec![ta],
+        curves: BTreeMap::new(),
+    };
     TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64(), sparse: false }
 }
 

@@ -1,8 +1,9 @@
-//! SGD (momentum, Nesterov, weight decay) and Adam, written over the model's tensors so that
+//! SGD (momentum, Nesterov, weight decay), Adam and RMSprop, written over the model's tensors so that
 //! their state can be checkpointed (tch's wrappers of `torch::optim` cannot save it).
 //!
 //! Updates follow the formulas and operation order of PyTorch's single-tensor `torch.optim.SGD`
-//! (dampening 0) and `torch.optim.Adam` (coupled L2 weight decay, bias-corrected moments); see
+//! (dampening 0), `torch.optim.Adam` (coupled L2 weight decay, bias-corrected moments) and
+//! `torch.optim.RMSprop` (not centred, no momentum: FLARE's, Yu et al.'s games); see
 //! [`super::fused`] for the element-wise form. Every update runs in place under `no_grad`.
 
 use super::fused;
@@ -15,8 +16,26 @@ use tch::Tensor;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "name")]
 pub enum OptimizerConfig {
-    Sgd { lr: f64, momentum: f64, nesterov: bool, weight_decay: f64 },
-    Adam { lr: f64, beta1: f64, beta2: f64, eps: f64, weight_decay: f64 },
+    Sgd {
+        lr: f64,
+        momentum: f64,
+        nesterov: bool,
+        weight_decay: f64,
+    },
+    Adam {
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        weight_decay: f64,
+    },
+    /// `v ← α·v + (1 − α)·g²; p ← p − lr · g / (√v + eps)`.
+    Rmsprop {
+        lr: f64,
+        alpha: f64,
+        eps: f64,
+        weight_decay: f64,
+    },
 }
 
 impl OptimizerConfig {
@@ -27,7 +46,7 @@ impl OptimizerConfig {
 
     pub fn lr(&self) -> f64 {
         match self {
-            OptimizerConfig::Sgd { lr, .. } | OptimizerConfig::Adam { lr, .. } => *lr,
+            OptimizerConfig::Sgd { lr, .. } | OptimizerConfig::Adam { lr, .. } | OptimizerConfig::Rmsprop { lr, .. } => *lr,
         }
     }
 
@@ -35,7 +54,7 @@ impl OptimizerConfig {
     pub fn with_lr(&self, new: f64) -> Self {
         let mut c = self.clone();
         match &mut c {
-            OptimizerConfig::Sgd { lr, .. } | OptimizerConfig::Adam { lr, .. } => *lr = new,
+            OptimizerConfig::Sgd { lr, .. } | OptimizerConfig::Adam { lr, .. } | OptimizerConfig::Rmsprop { lr, .. } => *lr = new,
         }
         c
     }
@@ -45,7 +64,7 @@ impl OptimizerConfig {
     pub fn has_state(&self) -> bool {
         match self {
             OptimizerConfig::Sgd { momentum, .. } => *momentum != 0.0,
-            OptimizerConfig::Adam { .. } => true,
+            OptimizerConfig::Adam { .. } | OptimizerConfig::Rmsprop { .. } => true,
         }
     }
 
@@ -78,6 +97,13 @@ pub(crate) enum Rule {
         neg_step: f32,
         weight_decay: f32,
     },
+    Rmsprop {
+        alpha: f32,
+        one_minus_alpha: f32,
+        eps: f32,
+        neg_lr: f32,
+        weight_decay: f32,
+    },
 }
 
 impl Rule {
@@ -93,6 +119,13 @@ impl Rule {
                 bias2_sqrt: (1.0 - beta2.powf(t as f64)).sqrt() as f32,
                 eps: eps as f32,
                 neg_step: (-lr / (1.0 - beta1.powf(t as f64))) as f32,
+                weight_decay: weight_decay as f32,
+            },
+            OptimizerConfig::Rmsprop { alpha, eps, weight_decay, .. } => Rule::Rmsprop {
+                alpha: alpha as f32,
+                one_minus_alpha: (1.0 - alpha) as f32,
+                eps: eps as f32,
+                neg_lr: -lr as f32,
                 weight_decay: weight_decay as f32,
             },
         }
@@ -112,7 +145,7 @@ pub struct Gradient<'a> {
 struct Slot {
     name: String,
     param: Tensor,
-    /// Momentum buffer (SGD) or first moment (Adam), zero-initialised.
+    /// Momentum buffer (SGD), first moment (Adam) or square average (RMSprop), zero-initialised.
     first: Tensor,
     /// Second moment (Adam only).
     second: Option<Tensor>,
@@ -303,6 +336,15 @@ impl Slot {
                 let denom = (v.sqrt() / f(bias2_sqrt)).g_add_scalar_(f(eps));
                 let _ = p.addcdiv_(&(&*m * f(neg_step)), &denom);
             }
+            Rule::Rmsprop { alpha, one_minus_alpha, eps, neg_lr, weight_decay } => {
+                if weight_decay != 0.0 {
+                    g = &g + &*p * f(weight_decay);
+                }
+                let v = &mut self.first;
+                let _ = v.g_mul_scalar_(f(alpha)).addcmul_(&(&g * f(one_minus_alpha)), &g);
+                let denom = v.sqrt().g_add_scalar_(f(eps));
+                let _ = p.addcdiv_(&(g * f(neg_lr)), &denom);
+            }
         }
         if let Some(m) = &self.mask {
             let _ = p.g_mul_(m);
@@ -357,6 +399,7 @@ mod tests {
             OptimizerConfig::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-4 },
             OptimizerConfig::Sgd { lr: 0.01, momentum: 0.9, nesterov: true, weight_decay: 1e-4 },
             OptimizerConfig::Sgd { lr: 0.01, momentum: 0.0, nesterov: false, weight_decay: 0.0 },
+            OptimizerConfig::Rmsprop { lr: 0.01, alpha: 0.99, eps: 1e-8, weight_decay: 1e-4 },
         ];
         for config in configs {
             let (fused, ops, mask) = both_paths(config.clone(), 6);

@@ -458,6 +458,7 @@ fn evaluation_selection_picks_the_first_best_point_and_skips_missing_values() {
         val_acc: vec![0.1, 0.9, f64::NAN, 0.9, 0.95],
         test_loss: vec![f64::NAN; 5],
         test_acc: vec![0.1, 0.8, 0.99, 0.85, 0.9],
+        curves: Default::default(),
     };
     // Early stop: minimum validation loss, the first of two equal minima.
     assert_eq!(log.early_stop_index(), Some(1));

@@ -1,10 +1,12 @@
 //! Integration tests of `common` (one binary: libtorch links once). Hermetic: synthetic data and
 //! files generated in the test, a loopback HTTP server, no network.
 
+mod actor_critic;
 mod at_init;
 mod channels;
 mod data;
 mod engine;
+mod environments;
 mod extensions;
 mod generic_path;
 mod hooks;

@@ -112,6 +112,7 @@ impl Setting {
             DatasetName::Cifar10 => "CIFAR-10",
             DatasetName::Cifar100 => "CIFAR-100",
             DatasetName::Synthetic => "synthetic",
+            other => other.as_str(),
         };
         let part = match self.subset {
             TrainSubset::All => String::new(),
