@@ -49,6 +49,8 @@ pub enum Spread {
     Measured(f64),
     /// The same for a ratio (of early-stop iterations, say), in its own units.
     Ratio(f64),
+    /// The same for a number in units of its own (a game's reward), named.
+    Units(f64, &'static str),
 }
 
 impl Spread {
@@ -59,6 +61,7 @@ impl Spread {
             Spread::OneTrial => "1 trial".into(),
             Spread::Measured(s) => format!("{:.2} pp", 100.0 * s),
             Spread::Ratio(s) => format!("{s:.2}×"),
+            Spread::Units(s, unit) => format!("{s:.1} {unit}"),
         }
     }
 
@@ -99,6 +102,7 @@ pub enum Cmp {
     AtLeast,
     AtMost,
     Under,
+    Over,
 }
 
 impl Tolerance {
@@ -125,6 +129,7 @@ impl Tolerance {
                     Cmp::AtLeast => "≥",
                     Cmp::AtMost => "≤",
                     Cmp::Under => "<",
+                    Cmp::Over => ">",
                 };
                 let offset = match margin {
                     0.0 => String::new(),
@@ -162,6 +167,7 @@ impl Tolerance {
                 Cmp::AtLeast => ours >= margin,
                 Cmp::AtMost => ours <= margin,
                 Cmp::Under => ours < margin,
+                Cmp::Over => ours > margin,
             },
             Tolerance::Within { max, .. } => ours.abs() <= max,
             Tolerance::Below { .. } => ours < 0.0,
@@ -221,6 +227,9 @@ impl Claim {
             }
             Spread::Ratio(s) if judged && effect.abs() < s => {
                 self.verdict = Verdict::WithinNoise(format!("{:.2}× from the rule's boundary < spread {s:.2}×", effect.abs()));
+            }
+            Spread::Units(s, unit) if judged && effect.abs() < s => {
+                self.verdict = Verdict::WithinNoise(format!("{:.1} {unit} from the rule's boundary < spread {s:.1} {unit}", effect.abs()));
             }
             _ => {}
         }

@@ -25,29 +25,33 @@ pub struct Suite {
     /// A figure that needs stages neither of those two trains (`None` when every figure's
     /// stages are covered by two others).
     pub unrun_figure: Option<&'static str>,
+    /// The `--dataset` every test runs on: `synthetic` (seeded images, no files), or a game
+    /// (`cartpole-v0`) for a paper whose experiments play one.
+    pub dataset: &'static str,
 }
 
 /// A scratch project folder in which the binary runs.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
     bin: &'static str,
+    dataset: &'static str,
 }
 
 impl Sandbox {
     pub fn new(suite: &Suite) -> Self {
-        Sandbox { dir: tempfile::tempdir().expect("temporary folder"), bin: suite.bin }
+        Sandbox { dir: tempfile::tempdir().expect("temporary folder"), bin: suite.bin, dataset: suite.dataset }
     }
 
     pub fn path(&self, p: &str) -> PathBuf {
         self.dir.path().join(p)
     }
 
-    /// The binary at smoke scale on synthetic data, CPU, one thread per job and two jobs; a flag
-    /// given in `args` replaces its default.
+    /// The binary at smoke scale on the suite's data (synthetic), CPU, one thread per job and
+    /// two jobs; a flag given in `args` replaces its default.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(self.bin);
         c.current_dir(self.dir.path());
-        for (flag, value) in [("--scale", "smoke"), ("--dataset", "synthetic"), ("--device", "cpu"), ("--threads", "1"), ("--jobs", "2")] {
+        for (flag, value) in [("--scale", "smoke"), ("--dataset", self.dataset), ("--device", "cpu"), ("--threads", "1"), ("--jobs", "2")] {
             if !args.contains(&flag) {
                 c.args([flag, value]);
             }
@@ -210,7 +214,7 @@ pub fn config_flags_apply_to_config_files(suite: &Suite) {
     let v: toml::Value = toml::from_str(&String::from_utf8_lossy(&o.stdout)).unwrap();
     assert_eq!(v["seed"].as_integer(), Some(7));
     assert_eq!(v["replicates"].as_integer(), Some(3));
-    assert_eq!(v["dataset"].as_str(), Some("synthetic"));
+    assert_eq!(v["dataset"].as_str(), Some(suite.dataset));
 }
 
 /// The quick figure end to end; `plot` redraws it from the results alone; `summary` reads them.
@@ -221,7 +225,7 @@ pub fn quick_figure_end_to_end(suite: &Suite) {
     let png = s.path(&format!("figures/{}/smoke/{}.png", suite.id, suite.quick_figure));
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     let first = std::fs::read_to_string(&svg).unwrap();
-    assert!(first.contains("smoke") && first.contains("synthetic"), "the caption names scale and data");
+    assert!(first.contains("smoke") && first.contains(suite.dataset), "the caption names scale and data");
     std::fs::remove_dir_all(s.path("runs")).unwrap();
     std::fs::remove_file(&svg).unwrap();
     s.ok(&["plot", suite.quick_figure]);
@@ -486,6 +490,7 @@ fn png_pixels(bytes: &[u8]) -> (u32, u32, png::ColorType, Vec<u8>) {
 ///     bin: env!("CARGO_BIN_EXE_my-paper"), id: "my-paper",
 ///     quick_figure: "figure-1", second_figure: "figure-2", experiment: "lenet",
 ///     unrun_figure: Some("figure-3"),
+///     dataset: "synthetic",
 /// });
 /// ```
 #[macro_export]

@@ -12,6 +12,7 @@ const SUITE: Suite = Suite {
     experiment: "resnet-20-k0",
     // The controls (random reinit and pruning) are Figure 1's alone.
     unrun_figure: Some("figure-1"),
+    dataset: "synthetic",
 };
 
 harness::cli_suite!(SUITE);

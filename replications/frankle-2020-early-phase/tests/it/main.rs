@@ -12,6 +12,7 @@ const SUITE: Suite = Suite {
     experiment: "lenet-k500",
     // The permutations are Figure 2's alone.
     unrun_figure: Some("figure-2"),
+    dataset: "synthetic",
 };
 
 harness::cli_suite!(SUITE);

@@ -12,6 +12,7 @@ const SUITE: Suite = Suite {
     experiment: "lenet-k0",
     // Figures 2 and 6 draw stages of Figures 3 and 5: every figure is covered by those two.
     unrun_figure: None,
+    dataset: "synthetic",
 };
 
 harness::cli_suite!(SUITE);

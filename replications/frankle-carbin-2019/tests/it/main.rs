@@ -11,6 +11,7 @@ const SUITE: Suite = Suite {
     second_figure: "figure-4",
     experiment: "lenet",
     unrun_figure: Some("figure-1"),
+    dataset: "synthetic",
 };
 
 harness::cli_suite!(SUITE);

@@ -14,6 +14,7 @@ const SUITE: Suite = Suite {
     experiment: "lenet-mnist",
     // The Adam experiments are figure 3's alone.
     unrun_figure: Some("figure-3"),
+    dataset: "synthetic",
 };
 
 harness::cli_suite!(SUITE);

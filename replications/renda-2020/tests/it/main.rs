@@ -12,6 +12,7 @@ const SUITE: Suite = Suite {
     experiment: "lenet-lrr-t100",
     // Figure 1 (one-shot) and figure 2 (iterative) together train every stage either draws.
     unrun_figure: None,
+    dataset: "synthetic",
 };
 
 harness::cli_suite!(SUITE);

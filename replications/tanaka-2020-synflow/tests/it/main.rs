@@ -12,6 +12,7 @@ const SUITE: Suite = Suite {
     experiment: "lenet",
     // Every figure draws stages of figure-2 or figure-6.
     unrun_figure: None,
+    dataset: "synthetic",
 };
 
 harness::cli_suite!(SUITE);

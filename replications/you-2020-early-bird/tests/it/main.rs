@@ -11,6 +11,7 @@ const SUITE: Suite = Suite {
     second_figure: "figure-1",
     experiment: "vgg",
     unrun_figure: Some("figure-cost"),
+    dataset: "synthetic",
 };
 
 harness::cli_suite!(SUITE);

@@ -12,6 +12,7 @@ const SUITE: Suite = Suite {
     experiment: "lenet-large-final",
     // The kept-value ablations are Figure 3's alone.
     unrun_figure: Some("figure-3"),
+    dataset: "synthetic",
 };
 
 harness::cli_suite!(SUITE);
