@@ -49,6 +49,10 @@ pub struct LevelSummary {
     pub early_stop_test_acc: Stat,
     pub early_stop_val_acc: Stat,
     pub final_test_acc: Stat,
+    /// The last value of each curve a task logs by name (the actor–critic's `reward`), over
+    /// the completed samples; empty for image classification.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub final_curves: std::collections::BTreeMap<String, Stat>,
 }
 
 /// Summary rows sorted by level then kind; diverged runs are counted, not averaged.
@@ -109,8 +113,20 @@ pub fn summarise(records: &[StageRecord]) -> Result<Vec<LevelSummary>> {
             early_stop_test_acc: es_test[i],
             early_stop_val_acc: es_val[i],
             final_test_acc: fin[i],
+            final_curves: final_curves(&ok, levels[i], kinds[i]),
         })
         .collect())
+}
+
+/// Per named curve, the statistics of its last value over `records` of `kind` at `level`.
+fn final_curves(records: &[&StageRecord], level: u32, kind: StageKind) -> std::collections::BTreeMap<String, Stat> {
+    let mut last: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for r in records.iter().filter(|r| r.level == level && r.stage.kind() == kind) {
+        for (name, curve) in &r.outcome.log.curves {
+            last.entry(name.clone()).or_default().extend(curve.last().copied().filter(|v| v.is_finite()));
+        }
+    }
+    last.into_iter().filter_map(|(name, v)| Some((name, Stat::of(&v)?))).collect()
 }
 
 /// Which curve of an evaluation log.

@@ -50,7 +50,7 @@ impl PruneConfig {
                 LayerRole::Fc => *fc,
                 LayerRole::Output => *output,
                 LayerRole::Shortcut => *shortcut,
-                LayerRole::Bias => 0.0,
+                LayerRole::Bias | LayerRole::Embedding | LayerRole::Recurrent => 0.0,
             },
             PruneConfig::Global { fraction, roles } => {
                 if roles.contains(&role) {

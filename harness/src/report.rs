@@ -24,6 +24,7 @@ pub fn summary_json(results: &Results) -> Result<serde_json::Value> {
                     "early_stop_iteration": r.early_stop_iteration,
                     "early_stop_test_accuracy": r.early_stop_test_acc,
                     "final_test_accuracy": r.final_test_acc,
+                    "final_curves": r.final_curves,
                 })
             })
             .collect();
@@ -51,8 +52,26 @@ pub fn summary_text(results: &Results) -> Result<String> {
         for b in l.config.branches.iter().filter(|b| !b.params.is_empty()) {
             s += &format!("  {} = {} {}\n", b.kind, b.kind.as_str(), serde_json::Value::Object(b.params.clone()));
         }
+        let rows = l.summary()?;
+        // A task that logs its own curves (a game's reward) has no accuracies: show the curves'
+        // final values instead.
+        let curves: Vec<String> = rows.iter().flat_map(|r| r.final_curves.keys().cloned()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        if !curves.is_empty() {
+            s += &format!(
+                "  level    Pm%   kind             n   {}\n",
+                curves.iter().map(|c| format!("final {c:<10} (min..max)")).collect::<Vec<_>>().join("   ")
+            );
+            for r in &rows {
+                let cells: Vec<String> = curves
+                    .iter()
+                    .map(|c| r.final_curves.get(c).map_or(format!("{:>27}", "—"), |v| format!("{:>10.1} ({:>7.1}..{:>7.1})", v.mean, v.min, v.max)))
+                    .collect();
+                s += &format!("  {:>5} {:>6.1}   {:<15} {:>2}   {}\n", r.level, r.percent_remaining, r.kind.name(), r.samples, cells.join("   "));
+            }
+            continue;
+        }
         s += "  level    Pm%   kind             n   early-stop it (min..max)     test acc @ES (min..max)   final acc\n";
-        for r in l.summary()? {
+        for r in rows {
             s += &format!(
                 "  {:>5} {:>6.1}   {:<15} {:>2}   {:>7.0} ({:>6.0}..{:>6.0})   {:.4} ({:.4}..{:.4})   {:.4}\n",
                 r.level,

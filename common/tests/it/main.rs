@@ -10,6 +10,7 @@ mod environments;
 mod extensions;
 mod generic_path;
 mod hooks;
+mod language_model;
 mod locks;
 mod models;
 mod new_pruner;

@@ -1,7 +1,11 @@
-//! The paper's classic-control figures, drawn from the results files alone: Figure 4 (the
-//! ticket's reward — the mean of its last L games — against the parameters remaining, winning
-//! vs random tickets, one panel per game) and Figure 6 (the ablations: late rewinding against
-//! rewinding to θ_0, iterative against one-shot pruning).
+//! The paper's figures, drawn from the results files alone. Language modelling: Figure 1 (the
+//! LSTM's test log perplexity after training against the parameters remaining: winning tickets
+//! with late rewinding, random tickets, no late rewinding, one-shot) and Figure 2's embeddings
+//! comparison (right panel, drawn there for the Transformer): winning and random tickets with
+//! every parameter pruned vs with the embeddings and softmax kept dense, against the percent of
+//! the *pruned set* remaining. Classic control: Figure 4 (the ticket's reward — the mean of its
+//! last L games — winning vs random tickets, one panel per game) and Figure 6 (the ablations:
+//! late rewinding against rewinding to θ_0, iterative against one-shot pruning).
 
 use crate::presets::Game;
 use anyhow::{bail, Result};
@@ -11,7 +15,9 @@ use common::imp::{JobId, Stage, StageKind};
 use common::plot::{Figure, Panel, Series, Spread, XAxis, PALETTE};
 use harness::{FigureSpec, Loaded, Results};
 
-pub static FIGURES: [FigureSpec; 2] = [
+pub static FIGURES: [FigureSpec; 4] = [
+    FigureSpec { name: "figure-1", experiments: &["lstm", "lstm-k0"] },
+    FigureSpec { name: "figure-2", experiments: &["lstm", "lstm-dense-embeddings"] },
     FigureSpec { name: "figure-4", experiments: &["cartpole", "acrobot"] },
     FigureSpec { name: "figure-6", experiments: &["cartpole", "cartpole-k0", "acrobot", "acrobot-k0"] },
 ];
@@ -20,15 +26,45 @@ pub const WINNING: StageKind = StageKind::Main;
 pub const RANDOM: StageKind = StageKind::Branch(BranchKind::REINIT);
 pub const ONESHOT: StageKind = StageKind::Branch(BranchKind::ONESHOT);
 
-/// Figure 4 draws the trunk (winning tickets) and the random tickets; Figure 6 the trunks and
-/// the one-shot tickets.
+/// Every figure draws the trunks (winning tickets); Figures 1, 2 and 4 the random tickets,
+/// Figures 1 and 6 the one-shot ones.
 pub fn needs(figure: &str, _experiment: &str, _cfg: &ExperimentConfig, j: &JobId) -> bool {
     match (figure, j.stage) {
         (_, Stage::Main) => true,
-        ("figure-4", Stage::Branch(kind, _)) => kind == BranchKind::REINIT,
+        ("figure-1", Stage::Branch(kind, _)) => kind == BranchKind::REINIT || kind == BranchKind::ONESHOT,
+        ("figure-2" | "figure-4", Stage::Branch(kind, _)) => kind == BranchKind::REINIT,
         ("figure-6", Stage::Branch(kind, _)) => kind == BranchKind::ONESHOT,
         _ => false,
     }
+}
+
+/// Each trial's test log perplexity at the end of training of `kind` at `level`.
+pub fn log_perplexities(l: &Loaded, level: u32, kind: StageKind) -> Vec<f64> {
+    l.records(level, kind).filter_map(|r| r.outcome.log.test_loss.last().copied()).filter(|x| x.is_finite()).collect()
+}
+
+/// The role-group of a language model's parameter, by its PyTorch name
+/// (`common::models`'s LSTM): whether it is the LSTM's own (pruned in every variant).
+fn in_lstm(name: &str) -> bool {
+    name.starts_with("rnn.")
+}
+
+/// Percent of the variant's pruned set remaining at trunk level `level`: every parameter, or
+/// only the LSTM's when the embeddings and softmax are kept dense.
+pub fn pooled_percent(l: &Loaded, level: u32) -> Option<f64> {
+    let r = l.records(level, WINNING).next()?;
+    let dense_embeddings = l.spec.name == "lstm-dense-embeddings";
+    let (kept, total) = r.layers.iter().filter(|x| !dense_embeddings || in_lstm(&x.name)).fold((0, 0), |(k, t), x| (k + x.kept, t + x.total));
+    Some(100.0 * kept as f64 / total as f64)
+}
+
+/// Test log perplexity of `kind` against the percent of the pruned set remaining.
+fn lm_curve(l: &Loaded, kind: StageKind) -> Vec<(f64, Stat)> {
+    levels(l).into_iter().filter_map(|lv| Some((pooled_percent(l, lv)?, Stat::of(&log_perplexities(l, lv, kind))?))).collect()
+}
+
+fn lm_panel(title: &str, x_label: &str, series: Vec<Series>) -> Panel {
+    Panel { y_label: "Test log perplexity (nats)".into(), x_label: x_label.into(), ..panel(title, series) }
 }
 
 /// Each trial's ticket reward (mean of its last L games at the end of training) of `kind` at
@@ -49,15 +85,19 @@ fn curve(l: &Loaded, kind: StageKind) -> Vec<(f64, Stat)> {
 }
 
 fn caption(figure: &str, loaded: &[&Loaded]) -> String {
-    let mut lines = vec![format!(
-        "Reproduction of Yu et al. (ICLR 2020) {figure} {}; reward = mean of the last {} games; mean of trials, bars = min..max.",
-        loaded[0].provenance_clause(),
-        loaded[0].config.task.params.get("last_games").and_then(|v| v.as_u64()).unwrap_or(100)
-    )];
+    let games = loaded[0].config.dataset.environment().is_some();
+    let metric = if games {
+        format!("reward = mean of the last {} games", loaded[0].config.task.params.get("last_games").and_then(|v| v.as_u64()).unwrap_or(100))
+    } else {
+        "test log perplexity after training".to_string()
+    };
+    let mut lines =
+        vec![format!("Reproduction of Yu et al. (ICLR 2020) {figure} {}; {metric}; mean of trials, bars = min..max.", loaded[0].provenance_clause())];
     for l in loaded {
+        let (unit, c) = (if games { "games" } else { "iterations" }, &l.config);
         lines.push(format!(
-            "{}: {} trials, {} games ({} per epoch), rewound to game {}; {}",
-            l.spec.label, l.config.replicates, l.config.train.iterations, l.config.train.eval_every, l.config.rewind_iteration, l.dataset_line
+            "{}: {} trials, {} {unit} ({} per evaluation), rewound to {} {unit}; {}",
+            l.spec.label, c.replicates, c.train.iterations, c.train.eval_every, c.rewind_iteration, l.dataset_line
         ));
     }
     lines.join("\n")
@@ -83,6 +123,30 @@ fn series(label: &str, i: usize, dashed: bool, points: Vec<(f64, Stat)>) -> Opti
 pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
     let games = [Game::CartPole, Game::Acrobot];
     let (title, panels, used): (&str, Vec<Panel>, Vec<&Loaded>) = match figure {
+        "figure-1" => {
+            let (Some(late), k0) = (results.get("lstm"), results.get("lstm-k0")) else { bail!("figure-1 needs the lstm results") };
+            let s = [
+                series("winning tickets (late rewinding)", 0, false, lm_curve(late, WINNING)),
+                series("random tickets", 1, true, lm_curve(late, RANDOM)),
+                k0.and_then(|k0| series("winning tickets, rewound to θ_0", 2, false, lm_curve(k0, WINNING))),
+                series("one-shot, late rewinding", 3, false, lm_curve(late, ONESHOT)),
+            ];
+            let p = lm_panel("LSTM language model, every parameter pruned", "Percent of parameters remaining", s.into_iter().flatten().collect());
+            ("Figure 1: LSTM language model, winning vs random tickets and ablations", vec![p], [Some(late), k0].into_iter().flatten().collect())
+        }
+        "figure-2" => {
+            let (Some(full), Some(dense)) = (results.get("lstm"), results.get("lstm-dense-embeddings")) else {
+                bail!("figure-2 needs the lstm and lstm-dense-embeddings results")
+            };
+            let s = [
+                series("winning, every parameter pruned", 0, false, lm_curve(full, WINNING)),
+                series("random, every parameter pruned", 0, true, lm_curve(full, RANDOM)),
+                series("winning, embeddings and softmax dense", 2, false, lm_curve(dense, WINNING)),
+                series("random, embeddings and softmax dense", 2, true, lm_curve(dense, RANDOM)),
+            ];
+            let p = lm_panel("LSTM language model: pruning the embeddings or not", "Percent of the pruned set remaining", s.into_iter().flatten().collect());
+            ("Figure 2 (right, for the LSTM): embeddings kept dense", vec![p], vec![full, dense])
+        }
         "figure-4" => {
             let present: Vec<(Game, &Loaded)> = games.iter().filter_map(|&g| Some((g, results.get(g.experiment(true))?))).collect();
             let panels = present

@@ -1,4 +1,17 @@
-//! The paper's protocol as data: one experiment config per game, rewind point and scale.
+//! The paper's protocol as data: one experiment config per game or language model, rewind
+//! point and scale.
+//!
+//! **Language modelling** (§2.2): a 2-layer LSTM, embedding and hidden 650, dropout 0.5 between
+//! the layers, untied decoder; truncated BPTT of 50 words, batch 30; Adam 1e-3 with ε 1e-3;
+//! 10 epochs per ticket on WikiText-2, rewound to the end of epoch 1; iterative pruning of 20 %
+//! of every parameter per round (embeddings, LSTM, decoder, biases) for 20 rounds; the metric is
+//! the test set's log perplexity after training. Ablations: no late rewinding, one-shot; and the
+//! embeddings and softmax kept dense (only the LSTM pruned; the paper runs this comparison on
+//! its Transformer, Fig. 2 right). WikiText-2 is read from `data/wikitext-2` when present; the
+//! Brown Corpus stands in otherwise (no registry ships WikiText-2), and every figure says which.
+//! `small` (papers-round3.md §2.7): embedding and hidden 128, BPTT 35, batch 20, one epoch per
+//! ticket, rewound to 10 % of it (the paper's epoch 1 of 10), 36 % pruned per level (two of the
+//! paper's rounds) for 5 levels (89 %), one trial; one-shot at levels 1, 3, 5.
 //!
 //! Yu et al.'s classic-control protocol (`shared/reference/papers-round3.md` §2.1, §2.3, Table
 //! A1): an actor–critic MLP (CartPole-v0 128-128-128, Acrobot-v1 256-256-256) trained by A2C —
@@ -21,6 +34,7 @@ use common::data::DatasetName;
 use common::models::{Arch, InitKind, LayerRole, ModelConfig};
 use common::prune::PruneConfig;
 use common::rl::a2c::A2cParams;
+use common::task::language_model::LmParams;
 use common::task::{TaskConfig, TaskName};
 use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
@@ -53,12 +67,41 @@ impl Game {
     }
 }
 
-pub static EXPERIMENTS: [ExperimentSpec; 4] = [
+pub static EXPERIMENTS: [ExperimentSpec; 7] = [
     ExperimentSpec { name: "cartpole", label: "CartPole-v0, late rewinding", dataset: DatasetName::CartPole, fallback: None },
     ExperimentSpec { name: "cartpole-k0", label: "CartPole-v0, rewinding to θ_0", dataset: DatasetName::CartPole, fallback: None },
     ExperimentSpec { name: "acrobot", label: "Acrobot-v1, late rewinding", dataset: DatasetName::Acrobot, fallback: None },
     ExperimentSpec { name: "acrobot-k0", label: "Acrobot-v1, rewinding to θ_0", dataset: DatasetName::Acrobot, fallback: None },
+    ExperimentSpec { name: "lstm", label: "LSTM LM, late rewinding", dataset: DatasetName::Wikitext2, fallback: Some(DatasetName::Brown) },
+    ExperimentSpec { name: "lstm-k0", label: "LSTM LM, rewinding to θ_0", dataset: DatasetName::Wikitext2, fallback: Some(DatasetName::Brown) },
+    ExperimentSpec {
+        name: "lstm-dense-embeddings",
+        label: "LSTM LM, embeddings and softmax dense",
+        dataset: DatasetName::Wikitext2,
+        fallback: Some(DatasetName::Brown),
+    },
 ];
+
+/// A language-model experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LmVariant {
+    /// Every parameter pruned, late rewinding: winning and random tickets, one-shot.
+    Full,
+    /// Every parameter pruned, rewound to θ_0.
+    NoRewind,
+    /// Only the LSTM's weights and biases pruned: winning and random tickets.
+    DenseEmbeddings,
+}
+
+impl LmVariant {
+    pub fn experiment(self) -> &'static str {
+        match self {
+            LmVariant::Full => "lstm",
+            LmVariant::NoRewind => "lstm-k0",
+            LmVariant::DenseEmbeddings => "lstm-dense-embeddings",
+        }
+    }
+}
 
 /// `small` leaves out Acrobot's no-rewind ablation (an hour on 2 cores holds one Acrobot run).
 pub fn included(experiment: &str, scale: Scale) -> bool {
@@ -77,8 +120,73 @@ fn parse(name: &str) -> (Game, bool) {
 
 /// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
 pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    let (game, late) = parse(name);
-    experiment(game, late, scale, dataset)
+    match name {
+        "lstm" => language_model(LmVariant::Full, scale, dataset),
+        "lstm-k0" => language_model(LmVariant::NoRewind, scale, dataset),
+        "lstm-dense-embeddings" => language_model(LmVariant::DenseEmbeddings, scale, dataset),
+        _ => {
+            let (game, late) = parse(name);
+            experiment(game, late, scale, dataset)
+        }
+    }
+}
+
+/// Training words of the corpus after batching, as the task counts them: iterations per epoch
+/// are `words / batch / bptt` (smoke: a synthetic corpus of the test suite's size).
+fn iterations_per_epoch(dataset: DatasetName, batch: u64, bptt: u64) -> u64 {
+    let words: u64 = match dataset {
+        // Predictions in the training stream (words and <eos> − 1): `lt-data brown` prints it.
+        DatasetName::Wikitext2 => 2_088_627,
+        DatasetName::Brown => 974_617,
+        _ => 3_999,
+    };
+    (words / batch / bptt).max(1)
+}
+
+/// The config of the language-model experiment `variant` at `scale` on `dataset` (seed 0).
+pub fn language_model(variant: LmVariant, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    let (width, bptt, batch, epochs, fraction, levels) = match scale {
+        Scale::Paper => (650, 50, 30, 10, 0.2, 20),
+        Scale::Small => (128, 35, 20, 1, 0.36, 5),
+        Scale::Smoke => (16, 10, 4, 1, 0.36, 2),
+    };
+    let per_epoch = iterations_per_epoch(dataset, batch, bptt);
+    let iterations = per_epoch * epochs;
+    // The paper rewinds to the end of epoch 1 of 10: 10 % of training.
+    let k = if variant == LmVariant::NoRewind { 0 } else { (iterations / 10).max(1) };
+    let roles = match variant {
+        LmVariant::DenseEmbeddings => vec![LayerRole::Recurrent, LayerRole::Bias],
+        _ => vec![LayerRole::Embedding, LayerRole::Recurrent, LayerRole::Bias, LayerRole::Output],
+    };
+    let all: Vec<u32> = (0..=levels).collect();
+    let branches = match variant {
+        LmVariant::NoRewind => vec![],
+        LmVariant::DenseEmbeddings => vec![BranchConfig::new(BranchKind::REINIT, all, 1)],
+        LmVariant::Full => {
+            let oneshot = if scale == Scale::Paper { all[1..].to_vec() } else { all[1..].iter().copied().step_by(2).collect() };
+            vec![BranchConfig::new(BranchKind::REINIT, all, 1), BranchConfig::new(BranchKind::ONESHOT, oneshot, 1)]
+        }
+    };
+    let train = TrainConfig {
+        optimizer: OptimizerConfig::Adam { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-3, weight_decay: 0.0 },
+        schedule: Schedule::constant(),
+        batch_size: batch as i64,
+        iterations,
+        // Paper: every epoch; `small` trains one, evaluated at its start and end only.
+        eval_every: if epochs > 1 { per_epoch } else { iterations },
+        augment: false,
+        test_eval: TestEval::Always,
+    };
+    let params = LmParams { bptt: bptt as usize, ..LmParams::default() };
+    let model = ModelConfig { arch: Arch::Lstm { embedding: width, hidden: width, layers: 2 }, init: InitKind::TorchDefault };
+    let name = format!("{}-{}", variant.experiment(), dataset.as_str());
+    ExperimentConfig {
+        replicates: if scale == Scale::Paper { 3 } else { 1 },
+        branches,
+        rewind_iteration: k,
+        task: TaskConfig::new(TaskName::LANGUAGE_MODEL, &params).expect("valid language-model settings"),
+        ..ExperimentConfig::new(name, scale.as_str(), dataset, model, train, PruneConfig::Global { fraction, roles }, levels)
+    }
 }
 
 /// Games per epoch M and epochs N at `scale` (Table A1; smoke: 4 epochs of 8 games).

