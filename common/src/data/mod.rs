@@ -35,13 +35,16 @@ pub enum DatasetName {
     Synthetic,
     /// A game, not a dataset: CartPole-v0's environment ([`crate::rl`]); its splits are empty,
     /// its "classes" the actions, its shape `(1, 1, observation size)`.
+    #[serde(rename = "cartpole-v0")]
     CartPole,
     /// Acrobot-v1's environment, as [`DatasetName::CartPole`].
+    #[serde(rename = "acrobot-v1")]
     Acrobot,
     /// The Brown Corpus as a word-level language-modelling corpus ([`corpus`]): token streams,
     /// its "classes" the vocabulary.
     Brown,
     /// WikiText-2, read from `data/wikitext-2/` when a user has it ([`corpus::wikitext2`]).
+    #[serde(rename = "wikitext-2")]
     Wikitext2,
     /// A seeded word stream for tests and smoke runs of a language model (no files;
     /// [`corpus::synthetic`]).

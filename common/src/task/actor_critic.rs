@@ -38,11 +38,12 @@ impl Task for ActorCritic {
         if !matches!(cfg.model.arch, Arch::ActorCritic { .. }) {
             bail!("task `actor-critic` needs an actor-critic network (a policy and a value head); set model.arch = \"actor-critic\"");
         }
+        cfg.train.validate_values()?;
         let p = Self::typed(&cfg.task.params)?;
         if cfg.train.batch_size != (p.envs * p.steps) as i64 {
-            bail!("batch size {} is not envs × steps = {} × {}; set batch_size = {}", cfg.train.batch_size, p.envs, p.steps, p.envs * p.steps);
+            bail!("batch size {} does not fit {} games × {} steps per update; set batch_size = {}", cfg.train.batch_size, p.envs, p.steps, p.envs * p.steps);
         }
-        cfg.train.validate_values()
+        Ok(())
     }
 
     fn train(&self, model: &mut Model, mask: &Mask, data: &Dataset, train: &TrainConfig, params: &Params, run: RunSpec) -> Result<TrainOutcome> {

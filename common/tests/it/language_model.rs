@@ -132,3 +132,11 @@ fn truncated_bptt_learns_a_repeating_corpus() {
     assert_eq!(out.log.iteration, [0, 150, 300]);
     let _ = Kind::Float;
 }
+
+#[test]
+fn every_dataset_is_named_in_configs_as_on_the_command_line() {
+    for d in DatasetName::ALL {
+        assert_eq!(serde_json::to_value(d).unwrap(), serde_json::Value::String(d.as_str().into()), "{d:?}");
+        assert_eq!(DatasetName::parse(d.as_str()).unwrap(), d);
+    }
+}

@@ -19,7 +19,7 @@ harness::cli_suite!(SUITE);
 #[test]
 fn every_ticket_records_its_games_and_the_dense_network_does_not_depend_on_the_rewind_point() {
     let s = Sandbox::new(&SUITE);
-    s.ok(&["run", "figure-6"]);
+    s.ok(&["run", "figure-4", "figure-6"]);
     let late = common::results::read(&s.results(&SUITE, "cartpole")).unwrap();
     let k0 = common::results::read(&s.results(&SUITE, "cartpole-k0")).unwrap();
     let cfg = late.config().unwrap();
