@@ -28,8 +28,12 @@ use tch::{Device, Kind, Tensor};
 pub enum DatasetName {
     Mnist,
     FashionMnist,
+    /// Written `cifar10` in configs (as before the command line's `cifar-10` was accepted
+    /// there, so that run folders keep their names); both are read.
+    #[serde(alias = "cifar-10")]
     Cifar10,
-    /// CIFAR-100 with its 100 fine classes.
+    /// CIFAR-100 with its 100 fine classes (`cifar100` in configs, as CIFAR-10).
+    #[serde(alias = "cifar-100")]
     Cifar100,
     /// Seeded class-prototype images for tests and smoke runs (no files).
     Synthetic,

@@ -32,7 +32,6 @@ use crate::models::Model;
 use crate::prune::Mask;
 use crate::rng;
 use crate::train::hooks::Control;
-use crate::train::optim::Optimizer;
 use crate::train::{EvalLog, RunSpec, Status, TrainConfig, TrainOutcome};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
@@ -210,20 +209,7 @@ fn cost(model: &Model, batch: &Batch, p: &A2cParams, actions: usize) -> Tensor {
 /// Trains `model` (holding its start weights, masked by `mask`) on `env` from game `run.start`
 /// to `cfg.iterations` games.
 pub fn train(model: &mut Model, mask: &Mask, env: Environment, cfg: &TrainConfig, p: &A2cParams, mut run: RunSpec) -> Result<TrainOutcome> {
-    if run.frozen.is_some() {
-        bail!("the actor-critic task trains pruned weights at zero; frozen pruned values (a ticket's treatment) are for image classification");
-    }
-    if run.start >= cfg.iterations {
-        bail!("rewind point {} games is not before the end of training ({} games); pick a smaller rewind point", run.start, cfg.iterations);
-    }
-    let device = model.device();
-    let mask = mask.to_device(device);
-    let mut opt = Optimizer::new(&cfg.optimizer, model.trainable(), &mask.pruned());
-    if let Some(state) = run.optimizer {
-        let state = state.iter().map(|(k, v)| (k.clone(), v.to_device(device))).collect();
-        opt.load_state(&state, run.start)?;
-    }
-    mask.apply(model);
+    let mut opt = crate::train::begin(model, mask, cfg, &run, "actor-critic")?;
     let actions = env.actions();
     let mut games = Games::new(env, p, run.data_seed);
     let mut log = EvalLog::default();

@@ -7,7 +7,7 @@ use crate::data::Dataset;
 use crate::models::{Arch, Model};
 use crate::prune::Mask;
 use crate::rl::a2c::{self, A2cParams};
-use crate::stage::{from_params, to_params, Params};
+use crate::stage::{from_params, Params};
 use crate::train::{RunSpec, TrainConfig, TrainOutcome};
 use anyhow::{bail, Result};
 
@@ -27,8 +27,7 @@ impl Task for ActorCritic {
     fn params(&self, params: &Params) -> Result<Params> {
         let typed = Self::typed(params)?;
         typed.validate()?;
-        let (given, default) = (to_params(&typed), to_params(&A2cParams::default()));
-        Ok(given.into_iter().filter(|(k, v)| default.get(k) != Some(v)).collect())
+        Ok(super::non_default(&typed))
     }
 
     fn validate(&self, cfg: &ExperimentConfig, data: &Dataset) -> Result<()> {

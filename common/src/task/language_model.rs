@@ -20,9 +20,8 @@ use crate::config::ExperimentConfig;
 use crate::data::{Dataset, Split};
 use crate::models::{Arch, LstmState, Model};
 use crate::prune::Mask;
-use crate::stage::{from_params, to_params, Params};
+use crate::stage::{from_params, Params};
 use crate::train::hooks::Control;
-use crate::train::optim::Optimizer;
 use crate::train::{EvalLog, RunSpec, Status, TrainConfig, TrainOutcome};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
@@ -109,8 +108,7 @@ impl Task for LanguageModel {
     fn params(&self, params: &Params) -> Result<Params> {
         let typed = Self::typed(params)?;
         typed.validate()?;
-        let (given, default) = (to_params(&typed), to_params(&LmParams::default()));
-        Ok(given.into_iter().filter(|(k, v)| default.get(k) != Some(v)).collect())
+        Ok(super::non_default(&typed))
     }
 
     fn validate(&self, cfg: &ExperimentConfig, data: &Dataset) -> Result<()> {
@@ -140,20 +138,8 @@ impl Task for LanguageModel {
 
     fn train(&self, model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, params: &Params, mut run: RunSpec) -> Result<TrainOutcome> {
         let p = Self::typed(params)?;
-        if run.frozen.is_some() {
-            bail!("the language-model task trains pruned weights at zero; frozen pruned values are for image classification");
-        }
-        if run.start >= cfg.iterations {
-            bail!("rewind iteration {} is not before the end of training ({}); pick a smaller rewind iteration", run.start, cfg.iterations);
-        }
+        let mut opt = crate::train::begin(model, mask, cfg, &run, "language-model")?;
         let device = model.device();
-        let mask = mask.to_device(device);
-        let mut opt = Optimizer::new(&cfg.optimizer, model.trainable(), &mask.pruned());
-        if let Some(state) = run.optimizer {
-            let state = state.iter().map(|(k, v)| (k.clone(), v.to_device(device))).collect();
-            opt.load_state(&state, run.start)?;
-        }
-        mask.apply(model);
         let (inputs, targets) = batchify(&data.train, cfg.batch_size as usize);
         let per_epoch = (inputs.size()[1] / p.bptt as i64) as u64;
         let started = Instant::now();

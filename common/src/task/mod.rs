@@ -56,6 +56,13 @@ pub trait Task: Sync + Send {
     fn train(&self, model: &mut Model, mask: &Mask, data: &Dataset, train: &TrainConfig, params: &Params, run: RunSpec) -> Result<TrainOutcome>;
 }
 
+/// `typed`'s parameters that differ from their defaults (the canonical form of a task's params:
+/// stating a default keeps the hash).
+fn non_default<T: Serialize + Default>(typed: &T) -> Params {
+    let default = crate::stage::to_params(&T::default());
+    crate::stage::to_params(typed).into_iter().filter(|(k, v)| default.get(k) != Some(v)).collect()
+}
+
 fn builtin() -> Vec<&'static dyn Task> {
     vec![&ImageClassification, &ActorCritic, &LanguageModel]
 }

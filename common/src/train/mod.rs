@@ -410,6 +410,29 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
     Ok(TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64(), sparse: sparse.is_some() })
 }
 
+/// The start of a task's own training loop (the actor–critic's, the language model's): checks
+/// that `run` asks nothing such a loop cannot give (frozen pruned values; a start at or past the
+/// end), builds the optimizer over `model`'s trainable parameters under `mask` — fresh, or from
+/// `run.optimizer` with its step count at `run.start` — and zeroes the pruned weights. `what`
+/// names the task in errors.
+pub fn begin(model: &mut Model, mask: &Mask, cfg: &TrainConfig, run: &RunSpec, what: &str) -> Result<Optimizer> {
+    if run.frozen.is_some() {
+        bail!("the {what} task trains pruned weights at zero; frozen pruned values (a ticket's treatment) are for image classification");
+    }
+    if run.start >= cfg.iterations {
+        bail!("rewind point {} is not before the end of training ({}); pick a smaller rewind point", run.start, cfg.iterations);
+    }
+    let device = model.device();
+    let mask = mask.to_device(device);
+    let mut opt = Optimizer::new(&cfg.optimizer, model.trainable(), &mask.pruned());
+    if let Some(state) = run.optimizer {
+        let state: Weights = state.iter().map(|(k, v)| (k.clone(), v.to_device(device))).collect();
+        opt.load_state(&state, run.start)?;
+    }
+    mask.apply(model);
+    Ok(opt)
+}
+
 /// A stage on the sparse kernels: its step, and its evaluation splits laid out once.
 struct SparseRun {
     mlp: crate::sparse::SparseMlp,
