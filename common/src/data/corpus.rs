@@ -190,3 +190,12 @@ pub fn synthetic(seed: u64) -> Words {
     };
     Words { train: draw(4_000), validation: draw(800), test: draw(800) }
 }
+
+/// The log perplexity (nats per word) of the unigram model of `train` — each word's training
+/// frequency, add-one smoothed over `vocabulary` words — on `test`'s targets: the floor a
+/// language model must beat to have learned anything of context.
+pub fn unigram_log_perplexity(train: &Split, test: &Split, vocabulary: i64) -> f64 {
+    let counts = train.labels.bincount::<Tensor>(None, vocabulary).to_kind(tch::Kind::Double) + 1.0;
+    let log_p = (&counts / counts.sum(tch::Kind::Double)).log();
+    -log_p.index_select(0, &test.labels).mean(tch::Kind::Double).double_value(&[])
+}

@@ -146,3 +146,13 @@ fn every_dataset_is_read_in_configs_by_its_command_line_name() {
         }
     }
 }
+
+#[test]
+fn the_unigram_reference_is_the_add_one_smoothed_training_frequency() {
+    // Training targets: word 1 three times, word 2 once (vocabulary of 4): add-one counts 1, 4, 2, 1.
+    let train = stream(&[0, 1, 1, 2, 1]);
+    let test = stream(&[0, 1, 3]);
+    let got = corpus::unigram_log_perplexity(&train, &test, 4);
+    let want = -((4.0f64 / 8.0).ln() + (1.0f64 / 8.0).ln()) / 2.0;
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+}

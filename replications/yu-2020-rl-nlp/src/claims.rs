@@ -24,6 +24,11 @@
 //!   same mean, above 0;
 //! - iterative pruning improves them: iterative − one-shot, the same mean, above 0.
 //!
+//! **The gate.** Every language-model claim is about a network that has learned something of
+//! context, so the rows are judged only where the dense LSTM's test log perplexity is below a
+//! unigram model's on the same split ([`unigram_reference`]); otherwise they are "not judged",
+//! with both numbers.
+//!
 //! The spread is the range over trials of each trial's mean difference; a mean difference
 //! smaller than it is "within noise".
 
@@ -31,9 +36,10 @@ use crate::figures::{levels, log_perplexities, pooled_percent, rewards, ONESHOT,
 use crate::presets::Game;
 use anyhow::Result;
 use common::aggregate::Stat;
+use common::data::DatasetName;
 use common::imp::StageKind;
 use harness::claims::Cmp;
-use harness::{Claim, Loaded, Results, Spread, Tolerance};
+use harness::{Claim, Loaded, Results, Spread, Tolerance, Verdict};
 
 pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let mut out = language_model(results);
@@ -62,8 +68,38 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     Ok(out)
 }
 
-/// The language model's rows (module docs).
+/// The test log perplexity of the unigram model (training frequencies, add-one smoothed) on a
+/// corpus's test split, as `lt-data <corpus>` prints it (`common::data::corpus::
+/// unigram_log_perplexity`); `None` for a corpus not measured.
+pub fn unigram_reference(dataset: DatasetName) -> Option<f64> {
+    match dataset {
+        // `lt-data brown`: 6.0435 nats (perplexity 421.3), top-10K vocabulary.
+        DatasetName::Brown => Some(6.0435),
+        _ => None,
+    }
+}
+
+/// The language model's rows (module docs), not judged where the gate fails.
 fn language_model(results: &Results) -> Vec<Claim> {
+    let mut rows = language_model_rows(results);
+    let full = results.get("lstm");
+    let dense = full.and_then(|l| Stat::mean_of(&log_perplexities(l, 0, WINNING)));
+    let why = match (full.map(|l| unigram_reference(l.config.dataset)), dense) {
+        (Some(Some(unigram)), Some(d)) if d >= unigram => {
+            Some(format!("the dense LSTM is no better than a unigram model: {d:.3} vs {unigram:.3} nats, it learned no context"))
+        }
+        (Some(None), Some(_)) => Some("no unigram reference for this corpus to check that the dense LSTM learned".to_string()),
+        _ => None,
+    };
+    if let Some(why) = why {
+        for r in rows.iter_mut().filter(|r| r.ours != "—") {
+            r.verdict = Verdict::NotJudged(why.clone());
+        }
+    }
+    rows
+}
+
+fn language_model_rows(results: &Results) -> Vec<Claim> {
     let (full, k0, dense) = (results.get("lstm"), results.get("lstm-k0"), results.get("lstm-dense-embeddings"));
     let ppl = |l: &Loaded, level: u32, kind: StageKind| Stat::mean_of(&log_perplexities(l, level, kind));
     let over = |subject: &'static str| Tolerance::Margin { subject, cmp: Cmp::Over, of: "0", margin: 0.0 };

@@ -51,6 +51,10 @@ fn run(cli: &Cli) -> Result<()> {
     for name in names {
         let d = data::load(name, &cli.data_dir, cli.seed)?;
         println!("{}", serde_json::to_string_pretty(&d.provenance)?);
+        if name.is_text() {
+            let unigram = data::corpus::unigram_log_perplexity(&d.train, &d.test, d.num_classes);
+            println!("unigram model's test log perplexity: {unigram:.4} nats (perplexity {:.1})", unigram.exp());
+        }
     }
     if cli.try_cifar {
         match data::load(DatasetName::Cifar10, &cli.data_dir, cli.seed) {
