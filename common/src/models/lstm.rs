@@ -28,6 +28,24 @@ pub struct Lstm {
 /// `(h, c)`, each `[layers, B, H]`.
 pub type LstmState = (Tensor, Tensor);
 
+/// Dropout between LSTM layers while training: probability `p`, the masks drawn from the ChaCha
+/// stream `seed` (libtorch's own LSTM dropout draws from its global generator, unseeded per
+/// stage, so two runs of one config would differ).
+pub struct Dropout {
+    pub p: f64,
+    pub seed: u64,
+}
+
+impl Dropout {
+    /// A mask of `shape`: each entry 0 with probability `p`, else 1 / (1 − p).
+    fn mask(&self, shape: &[i64], rng: &mut rand_chacha::ChaCha8Rng) -> Tensor {
+        let n: i64 = shape.iter().product();
+        let keep = (1.0 / (1.0 - self.p)) as f32;
+        let values: Vec<f32> = (0..n).map(|_| if crate::rng::uniform(rng) < self.p { 0.0 } else { keep }).collect();
+        Tensor::from_slice(&values).view(shape)
+    }
+}
+
 impl Lstm {
     pub fn new(p: &nn::Path, vocabulary: i64, embedding: i64, hidden: i64, layers: i64) -> Self {
         let uniform = |b: f64| nn::Init::Uniform { lo: -b, up: b };
@@ -68,20 +86,34 @@ impl Lstm {
 
     /// # Shapes
     /// tokens `[B, T]` (i64), state `[layers, B, H]` ×2 → logits `[B, T, V]` and the state after
-    /// the last step. `dropout` applies between LSTM layers in training mode.
-    pub fn forward_state(&self, tokens: &Tensor, state: &LstmState, dropout: f64, train: bool) -> (Tensor, LstmState) {
+    /// the last step, with `dropout` between the LSTM layers when given (training).
+    pub fn forward_state(&self, tokens: &Tensor, state: &LstmState, dropout: Option<&Dropout>) -> (Tensor, LstmState) {
         let embedded = Tensor::embedding(&self.encoder, tokens, -1, false, false);
         let weights: Vec<&Tensor> = self.rnn.iter().collect();
-        let (out, h, c) = Tensor::lstm(&embedded, &[&state.0, &state.1], &weights, true, self.layers, dropout, train, false, true);
-        (self.decoder.forward(&out), (h, c))
+        let Some(d) = dropout.filter(|d| d.p > 0.0 && self.layers > 1) else {
+            let (out, h, c) = Tensor::lstm(&embedded, &[&state.0, &state.1], &weights, true, self.layers, 0.0, false, false, true);
+            return (self.decoder.forward(&out), (h, c));
+        };
+        // Layer by layer, so the masks between them are ours (seeded), not libtorch's.
+        let mut rng = crate::rng::stream(d.seed, "lstm-dropout", &[]);
+        let (mut input, mut hs, mut cs) = (embedded, Vec::new(), Vec::new());
+        for k in 0..self.layers {
+            let start = [state.0.narrow(0, k, 1), state.1.narrow(0, k, 1)];
+            let w = &weights[4 * k as usize..4 * (k as usize + 1)];
+            let (out, h, c) = Tensor::lstm(&input, &[&start[0], &start[1]], w, true, 1, 0.0, false, false, true);
+            hs.push(h);
+            cs.push(c);
+            input = if k + 1 < self.layers { &out * d.mask(&out.size(), &mut rng).to_device(out.device()) } else { out };
+        }
+        (self.decoder.forward(&input), (Tensor::cat(&hs, 0), Tensor::cat(&cs, 0)))
     }
 
     /// # Shapes
     /// `[B, T]` → `[B·T, V]`, from the zero state, without dropout.
-    pub fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+    pub fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
         let tokens = if xs.dim() == 1 { xs.unsqueeze(0) } else { xs.shallow_clone() };
         let state = self.zero_state(tokens.size()[0]);
         let v = self.decoder.ws.size()[0];
-        self.forward_state(&tokens.to_kind(Kind::Int64), &state, 0.0, train).0.view([-1, v])
+        self.forward_state(&tokens.to_kind(Kind::Int64), &state, None).0.view([-1, v])
     }
 }

@@ -22,7 +22,7 @@ mod lenet;
 mod lstm;
 mod resnet;
 
-pub use lstm::LstmState;
+pub use lstm::{Dropout, LstmState};
 mod vgg;
 
 use anyhow::{bail, Result};
@@ -333,9 +333,9 @@ impl Model {
     }
 
     /// A language model's step over `tokens` `[B, T]` from `state` (`None`: zeros): logits
-    /// `[B, T, V]` and the state after the last token; `dropout` between LSTM layers in training
-    /// mode. An error for a network that is not a language model.
-    pub fn language_model(&self, tokens: &Tensor, state: Option<&lstm::LstmState>, dropout: f64, train: bool) -> Result<(Tensor, lstm::LstmState)> {
+    /// `[B, T, V]` and the state after the last token; `dropout` between LSTM layers when given
+    /// (training). An error for a network that is not a language model.
+    pub fn language_model(&self, tokens: &Tensor, state: Option<&lstm::LstmState>, dropout: Option<&lstm::Dropout>) -> Result<(Tensor, lstm::LstmState)> {
         let Net::Lstm(n) = &self.net else { bail!("{:?} is not a language model; use model.arch = \"lstm\"", self.config.arch) };
         let zero;
         let state = match state {
@@ -345,7 +345,7 @@ impl Model {
                 &zero
             }
         };
-        Ok(n.forward_state(tokens, state, dropout, train))
+        Ok(n.forward_state(tokens, state, dropout))
     }
 
     /// Prunable weight tensors in sorted-name order.

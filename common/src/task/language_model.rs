@@ -6,7 +6,9 @@
 //! dropped); iteration `i` trains on window `i mod W` of `bptt` tokens of every stream (W whole
 //! windows per epoch), from the LSTM state the previous window ended in (detached: truncated
 //! BPTT), the state zero at every epoch's start and at the stage's first iteration. The loss is
-//! the mean cross-entropy of the next word. The order is the corpus's: no random stream.
+//! the mean cross-entropy of the next word. The order is the corpus's; the one random stream is
+//! the dropout masks between the LSTM layers (`lstm-dropout`, keyed by the stage's data seed and
+//! the iteration), so a stage replays bit for bit.
 //!
 //! Evaluation (at the start, every `eval_every` iterations and the end): validation and test
 //! each cut into `eval_batch` streams, read in windows of `bptt` with the state carried and no
@@ -18,7 +20,7 @@
 use super::Task;
 use crate::config::ExperimentConfig;
 use crate::data::{Dataset, Split};
-use crate::models::{Arch, LstmState, Model};
+use crate::models::{Arch, Dropout, LstmState, Model};
 use crate::prune::Mask;
 use crate::stage::{from_params, Params};
 use crate::train::hooks::Control;
@@ -89,7 +91,7 @@ pub fn evaluate(model: &Model, split: &Split, p: &LmParams) -> Result<(f64, f64)
         let len = (p.bptt as i64).min(length - start);
         let x = inputs.narrow(1, start, len).to_device(device);
         let y = targets.narrow(1, start, len).to_device(device).reshape([-1]);
-        let (logits, next) = model.language_model(&x, state.as_ref(), 0.0, false)?;
+        let (logits, next) = model.language_model(&x, state.as_ref(), None)?;
         let logits = logits.reshape([y.size()[0], -1]);
         loss += logits.cross_entropy_loss::<Tensor>(&y, None, tch::Reduction::Sum, -100, 0.0).double_value(&[]);
         correct += logits.argmax(-1, false).eq_tensor(&y).sum(Kind::Int64).int64_value(&[]);
@@ -177,7 +179,8 @@ impl Task for LanguageModel {
             }
             let x = inputs.narrow(1, window * p.bptt as i64, p.bptt as i64).to_device(device);
             let y = targets.narrow(1, window * p.bptt as i64, p.bptt as i64).to_device(device).reshape([-1]);
-            let (logits, next) = model.language_model(&x, state.as_ref(), p.dropout, true)?;
+            let dropout = Dropout { p: p.dropout, seed: crate::rng::derive_seed(run.data_seed, "lstm-dropout", &[t]) };
+            let (logits, next) = model.language_model(&x, state.as_ref(), Some(&dropout))?;
             state = Some((next.0.detach(), next.1.detach()));
             let loss = logits.reshape([y.size()[0], -1]).cross_entropy_for_logits(&y);
             let extra: Vec<Tensor> = run.hooks.iter_mut().filter_map(|h| h.extra_loss(model, t)).collect();
