@@ -225,7 +225,7 @@ pub fn train(model: &mut Model, mask: &Mask, env: Environment, cfg: &TrainConfig
             log.push_curves(t, train_loss, &[("reward", games.recent_reward()), ("updates", updates as f64), ("env_steps", games.env_steps as f64)]);
             (cost_sum, cost_count) = (0.0, 0);
             if !(train_loss.is_finite() || t == run.start) {
-                return Ok(TrainOutcome { log, status: Status::Diverged { iteration: t }, wall_s: started.elapsed().as_secs_f64(), sparse: false });
+                return crate::train::end(&run, &opt, log, Status::Diverged { iteration: t }, started);
             }
         }
         if t >= cfg.iterations || stop {
@@ -256,8 +256,5 @@ pub fn train(model: &mut Model, mask: &Mask, env: Environment, cfg: &TrainConfig
         }
         t += ended;
     }
-    if let Some(path) = run.keep_optimizer {
-        crate::util::write_tensors(path, &opt.state())?;
-    }
-    Ok(TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64(), sparse: false })
+    crate::train::end(&run, &opt, log, Status::Completed, started)
 }

@@ -161,7 +161,7 @@ impl Task for LanguageModel {
                 }
                 (loss_sum, loss_count) = (0.0, 0);
                 if !(vl.is_finite() && (train_loss.is_finite() || t == run.start)) {
-                    return Ok(TrainOutcome { log, status: Status::Diverged { iteration: t }, wall_s: started.elapsed().as_secs_f64(), sparse: false });
+                    return crate::train::end(&run, &opt, log, Status::Diverged { iteration: t }, started);
                 }
             }
             if t == cfg.iterations || stop {
@@ -194,9 +194,6 @@ impl Task for LanguageModel {
                 hook.stepped(t);
             }
         }
-        if let Some(path) = run.keep_optimizer {
-            crate::util::write_tensors(path, &opt.state())?;
-        }
-        Ok(TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64(), sparse: false })
+        crate::train::end(&run, &opt, log, Status::Completed, started)
     }
 }

@@ -433,6 +433,16 @@ pub fn begin(model: &mut Model, mask: &Mask, cfg: &TrainConfig, run: &RunSpec, w
     Ok(opt)
 }
 
+/// The end of a task's own training loop: its outcome, the optimizer's state saved where
+/// `run.keep_optimizer` asks once training completed (a diverged run keeps none, as
+/// [`train`]'s).
+pub fn end(run: &RunSpec, opt: &Optimizer, log: EvalLog, status: Status, started: Instant) -> Result<TrainOutcome> {
+    if let (Some(path), Status::Completed) = (run.keep_optimizer, &status) {
+        crate::util::write_tensors(path, &opt.state())?;
+    }
+    Ok(TrainOutcome { log, status, wall_s: started.elapsed().as_secs_f64(), sparse: false })
+}
+
 /// A stage on the sparse kernels: its step, and its evaluation splits laid out once.
 struct SparseRun {
     mlp: crate::sparse::SparseMlp,
