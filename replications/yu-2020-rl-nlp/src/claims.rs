@@ -29,8 +29,9 @@
 //! unigram model's on the same split ([`unigram_reference`]); otherwise they are "not judged",
 //! with both numbers.
 //!
-//! The spread is the range over trials of each trial's mean difference; a mean difference
-//! smaller than it is "within noise".
+//! The spread of a game's row is the range over trials of each trial's mean difference; of a
+//! language-model row, the widest range over trials among the log perplexities it compares; a
+//! verdict closer to its boundary than that is "within noise".
 
 use crate::figures::{levels, log_perplexities, pooled_percent, rewards, ONESHOT, RANDOM, WINNING};
 use crate::presets::Game;
@@ -114,14 +115,25 @@ fn language_model_rows(results: &Results) -> Vec<Claim> {
             l.dataset_line.split(" from ").next().unwrap_or("")
         )
     };
-    let row = |claim: &str, paper: &str, rule: Tolerance, l: Option<&Loaded>, ours: Option<(String, f64)>| match l {
-        Some(l) => Claim::measured(claim, paper, rule, &setting(l), ours),
+    let row = |claim: &str, paper: &str, rule: Tolerance, l: Option<&Loaded>, ours: Option<(String, f64)>, spread: Spread| match l {
+        Some(l) => Claim::measured(claim, paper, rule, &setting(l), ours).with_spread(spread),
         None => Claim::measured(claim, paper, rule, "not run at this scale", None),
     };
     // Mean over the pruned levels where both exist of `b − a` (lower log perplexity is better).
     let gap = |a: (&Loaded, StageKind), b: (&Loaded, StageKind)| -> Option<(f64, usize, usize)> {
         let d: Vec<f64> = levels(a.0).into_iter().filter(|&lv| lv > 0).filter_map(|lv| Some(ppl(b.0, lv, b.1)? - ppl(a.0, lv, a.1)?)).collect();
         Stat::mean_of(&d).map(|m| (m, d.len(), d.iter().filter(|x| **x > 0.0).count()))
+    };
+    // The widest range over trials among the log perplexities a row compares (every level).
+    let spread = |compared: &[(Option<&Loaded>, StageKind)]| -> Spread {
+        let sides: Vec<(&Loaded, StageKind)> = compared.iter().filter_map(|(l, k)| Some(((*l)?, *k))).collect();
+        let widest = sides
+            .iter()
+            .flat_map(|(l, k)| levels(l).into_iter().map(|lv| log_perplexities(l, lv, *k)))
+            .filter(|v| v.len() > 1)
+            .map(|v| range(&v))
+            .reduce(f64::max);
+        widest.map_or(Spread::OneTrial, |w| Spread::Units(w, "nats"))
     };
     let shown = |g: Option<(f64, usize, usize)>| g.map(|(m, n, above)| (format!("{m:+.3} nats (mean of {n} pruned levels; above 0 at {above})"), m));
     let mut out = vec![row(
@@ -130,6 +142,7 @@ fn language_model_rows(results: &Results) -> Vec<Claim> {
         over("mean over levels of RT − WT"),
         full,
         shown(full.and_then(|l| gap((l, WINNING), (l, RANDOM)))),
+        spread(&[(full, WINNING), (full, RANDOM)]),
     )];
     let ninety = full.and_then(|l| {
         let off = |lv: u32| pooled_percent(l, lv).map_or(f64::INFINITY, |p| (p - 10.0).abs());
@@ -143,6 +156,11 @@ fn language_model_rows(results: &Results) -> Vec<Claim> {
         Tolerance::Ratio { lo: 0.0, hi: 1.02, of: "dense log perplexity" },
         full,
         ninety,
+        // As a ratio to the dense network's log perplexity.
+        match (spread(&[(full, WINNING)]), full.and_then(|l| ppl(l, 0, WINNING))) {
+            (Spread::Units(w, _), Some(d)) => Spread::Ratio(w / d),
+            _ => Spread::OneTrial,
+        },
     ));
     let oneshot_past_80 = full.and_then(|l| {
         let level = levels(l).into_iter().rev().find(|&lv| pooled_percent(l, lv).is_some_and(|p| p < 20.0) && ppl(l, lv, ONESHOT).is_some())?;
@@ -155,6 +173,7 @@ fn language_model_rows(results: &Results) -> Vec<Claim> {
         over("one-shot − RT"),
         full,
         oneshot_past_80,
+        spread(&[(full, ONESHOT), (full, RANDOM)]),
     ));
     out.push(row(
         "LSTM LM: late rewinding helps (only slightly)",
@@ -162,6 +181,7 @@ fn language_model_rows(results: &Results) -> Vec<Claim> {
         over("mean over levels of θ_0 − late"),
         full.filter(|_| k0.is_some()),
         shown(full.zip(k0).and_then(|(l, k)| gap((l, WINNING), (k, WINNING)))),
+        spread(&[(full, WINNING), (k0, WINNING)]),
     ));
     out.push(row(
         "LSTM LM: iterative pruning beats one-shot",
@@ -169,6 +189,7 @@ fn language_model_rows(results: &Results) -> Vec<Claim> {
         over("mean over levels of one-shot − iterative"),
         full,
         shown(full.and_then(|l| gap((l, WINNING), (l, ONESHOT)))),
+        spread(&[(full, WINNING), (full, ONESHOT)]),
     ));
     let embeddings = full.zip(dense).and_then(|(f, d)| {
         let (gf, gd) = (gap((f, WINNING), (f, RANDOM))?, gap((d, WINNING), (d, RANDOM))?);
@@ -180,6 +201,7 @@ fn language_model_rows(results: &Results) -> Vec<Claim> {
         over("RT − WT gap, LSTM only − every parameter"),
         full.filter(|_| dense.is_some()),
         embeddings,
+        spread(&[(full, WINNING), (full, RANDOM), (dense, WINNING), (dense, RANDOM)]),
     ));
     out
 }
