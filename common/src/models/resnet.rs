@@ -16,7 +16,8 @@ struct Block {
     bn1: nn::BatchNorm,
     conv2: nn::Conv2D,
     bn2: nn::BatchNorm,
-    shortcut: Option<(nn::Conv2D, nn::BatchNorm)>,
+    /// The 1×1 projection, its batch norm and its stride.
+    shortcut: Option<(nn::Conv2D, nn::BatchNorm, i64)>,
 }
 
 pub struct Resnet {
@@ -40,7 +41,7 @@ impl Resnet {
                 let stride = if stage > 0 && b == 0 { 2 } else { 1 };
                 let q = p / "blocks" / (blocks.len()).to_string();
                 let shortcut = (stride != 1 || cin != cout)
-                    .then(|| (init.conv(&q / "shortcut" / "conv", cin, cout, 1, stride, false), init.bn(&q / "shortcut" / "bn", cout)));
+                    .then(|| (init.conv(&q / "shortcut" / "conv", cin, cout, 1, stride, false), init.bn(&q / "shortcut" / "bn", cout), stride));
                 blocks.push(Block {
                     conv1: init.conv(&q / "conv1", cin, cout, 3, stride, false),
                     bn1: init.bn(&q / "bn1", cout),
@@ -77,7 +78,7 @@ impl Resnet {
             let y = b.bn1.forward_t(&b.conv1.forward(&h), train).relu();
             let y = b.bn2.forward_t(&b.conv2.forward(&y), train);
             let s = match &b.shortcut {
-                Some((c, bn)) => bn.forward_t(&c.forward(&h), train),
+                Some((c, bn, stride)) => bn.forward_t(&project(c, *stride, &h), train),
                 None => h.shallow_clone(),
             };
             h = (y + s).relu();
@@ -85,4 +86,17 @@ impl Resnet {
         let h = h.adaptive_avg_pool2d([1, 1]).flatten(1, -1); // [B, last stage's width]
         self.fc.forward(&h)
     }
+}
+
+/// The 1×1 projection shortcut `c` (stride `stride`, no padding or bias) on `h`. oneDNN 3.10.2 (libtorch 2.11) corrupts the heap in the
+/// weight gradient of a channels-last 1×1 stride-2 convolution with fewer than 8 input channels
+/// on AVX2 CPUs (its `jit_1x1:avx2` backward-weights kernel; reproduced in PyTorch itself with
+/// input `[32, 4, 28, 28]`): such a projection — a ResNet narrower than 8 — runs in the standard
+/// layout on the CPU, on every machine alike, so the arithmetic does not depend on the CPU's
+/// instruction set. Wider projections (every committed result's) keep channels-last.
+fn project(c: &nn::Conv2D, stride: i64, h: &Tensor) -> Tensor {
+    if c.ws.size()[1] >= 8 || h.device() != tch::Device::Cpu {
+        return c.forward(h);
+    }
+    h.contiguous().conv2d(&c.ws.contiguous(), None::<&Tensor>, [stride, stride], [0, 0], [1, 1], 1)
 }
