@@ -33,8 +33,8 @@ pub struct Claim {
     /// How much our number moves between trials.
     pub spread: Spread,
     pub verdict: Verdict,
-    /// The rule and the value it judged, for [`Claim::with_spread`].
-    measured: Option<(Tolerance, f64)>,
+    /// The rules and the values they judged (one each), for [`Claim::with_spread`].
+    measured: Vec<(Tolerance, f64)>,
 }
 
 /// The spread between trials of the numbers a claim compares.
@@ -179,9 +179,24 @@ impl Claim {
     /// A claim judged by `tolerance` on our number (`ours`: how the row shows it, and the value
     /// judged; `None`: the numbers are missing at this scale).
     pub fn measured(claim: &str, paper: &str, tolerance: Tolerance, setting: &str, ours: Option<(String, f64)>) -> Claim {
-        let value = ours.as_ref().map(|(_, v)| *v);
-        let mut c = Claim::judged(claim, paper, &tolerance.text(), setting, ours.map(|(shown, value)| (shown, tolerance.judge(value))));
-        c.measured = value.map(|v| (tolerance, v));
+        Claim::all_of(claim, paper, &[tolerance], setting, ours.map(|(shown, value)| (shown, vec![value])))
+    }
+
+    /// A claim judged by every one of `rules`, each on its own number (`ours`: how the row
+    /// shows them, and the values in the rules' order; `None`: missing at this scale). It agrees
+    /// where each rule does, and its "judged by" text is the rules' own joined by "and", so text
+    /// and verdict come from the same rules. For [`Claim::with_spread`], the verdict's distance
+    /// from flipping is the nearest rule's distance to its boundary where it agrees, and the
+    /// farthest failing rule's where it does not (every failing rule must cross to agree).
+    pub fn all_of(claim: &str, paper: &str, rules: &[Tolerance], setting: &str, ours: Option<(String, Vec<f64>)>) -> Claim {
+        let text = rules.iter().map(Tolerance::text).collect::<Vec<_>>().join(" and ");
+        let Some((shown, values)) = ours else {
+            return Claim::judged(claim, paper, &text, setting, None);
+        };
+        assert_eq!(values.len(), rules.len(), "one value per rule");
+        let agrees = rules.iter().zip(&values).all(|(rule, v)| rule.judge(*v));
+        let mut c = Claim::judged(claim, paper, &text, setting, Some((shown, agrees)));
+        c.measured = rules.iter().copied().zip(values).collect();
         c
     }
 
@@ -201,14 +216,32 @@ impl Claim {
             tolerance: tolerance.into(),
             spread: Spread::NotStated,
             verdict,
-            measured: None,
+            measured: Vec::new(),
         }
+    }
+
+    /// The same claim under a condition the paper's claim states ("as accuracy improves"): the
+    /// rule's text gains ", where {condition}", and where the condition fails (`failed`: why,
+    /// with our numbers) a verdict — within noise included — becomes "not judged" for that
+    /// reason.
+    pub fn provided(mut self, condition: &str, failed: Option<String>) -> Claim {
+        self.tolerance = format!("{}, where {condition}", self.tolerance);
+        if let (Some(why), Verdict::Agrees | Verdict::Disagrees | Verdict::WithinNoise(_)) = (failed, &self.verdict) {
+            self.verdict = Verdict::NotJudged(why);
+        }
+        self
     }
 
     /// The same claim with the trials' `spread` of the numbers it compares, judged for noise
     /// by its own rule's [`Tolerance::distance`] (see [`Claim::with_noise`]).
     pub fn with_spread(self, spread: Spread) -> Claim {
-        match self.measured.and_then(|(rule, value)| rule.distance(value)) {
+        let distances = |agreeing: bool| self.measured.iter().filter(move |(rule, v)| rule.judge(*v) == agreeing).filter_map(|(rule, v)| rule.distance(*v));
+        let effect = match self.verdict {
+            _ if self.measured.is_empty() => None,
+            Verdict::Agrees => distances(true).reduce(f64::min),
+            _ => distances(false).reduce(f64::max),
+        };
+        match effect {
             Some(effect) => self.with_noise(effect, spread),
             None => Claim { spread, ..self },
         }
@@ -341,6 +374,22 @@ mod tests {
         assert!(matches!(judged.verdict, Verdict::WithinNoise(_)));
         let missing = Claim::measured("c", "p", Tolerance::half_of(0.01), "s", None).with_spread(Spread::Measured(0.5));
         assert!(matches!(missing.verdict, Verdict::NotJudged(_)));
+    }
+
+    #[test]
+    fn a_conjunction_states_its_rules_and_flips_at_the_right_one() {
+        use super::{Claim, Spread, Verdict};
+        let rules = [Margin { subject: "WR", cmp: Cmp::Over, of: "FT", margin: 0.0 }, Margin { subject: "LRR", cmp: Cmp::AtLeast, of: "WR", margin: -0.005 }];
+        let claim = |values: Vec<f64>| Claim::all_of("c", "p", &rules, "s", Some((String::new(), values)));
+        assert_eq!(claim(vec![0.01, 0.0]).tolerance, "WR > FT and LRR ≥ WR − 0.5 pp");
+        assert_eq!(claim(vec![0.01, -0.004]).verdict, Verdict::Agrees);
+        assert_eq!(claim(vec![0.01, -0.006]).verdict, Verdict::Disagrees);
+        assert_eq!(claim(vec![0.0, 0.01]).verdict, Verdict::Disagrees);
+        // Agreeing, the rule nearest its boundary decides: 0.1 pp from it < a 0.2 pp spread.
+        assert!(matches!(claim(vec![0.03, -0.004]).with_spread(Spread::Measured(0.002)).verdict, Verdict::WithinNoise(ref why) if why.starts_with("0.10 pp")));
+        // Failing both, the farther failure must be crossed too: 3 pp from agreeing > 0.2 pp.
+        assert_eq!(claim(vec![-0.03, -0.006]).with_spread(Spread::Measured(0.002)).verdict, Verdict::Disagrees);
+        assert!(matches!(Claim::all_of("c", "p", &rules, "s", None).verdict, Verdict::NotJudged(_)));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::imp::StageKind;
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Loaded, Results, Scale, Spread, Tolerance, Verdict};
+use harness::{Claim, Loaded, Results, Scale, Spread, Tolerance};
 
 /// One variant's experiments, by k.
 struct Runs<'a> {
@@ -110,21 +110,23 @@ impl<'a> Runs<'a> {
             (Some(&(0, at0)), Some(&(first_k, at_first))) if gains.len() > 2 => {
                 let (best_k, best) = gains.iter().copied().fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
                 let (total, early) = (best - at0, at_first - at0);
-                Some((at0, format!("k = {first_k}: {} of the {} gained by k = {best_k}", pp(early), pp(total)), total > 0.0 && early >= 0.5 * total))
+                // Nothing gained over k = 0 at any k: no benefit to accrue (never agrees).
+                let surplus = if total > 0.0 { early - 0.5 * total } else { f64::NAN };
+                Some((at0, format!("k = {first_k}: {} of the {} gained by k = {best_k}", pp(early), pp(total)), surplus))
             }
             _ => None,
         };
-        let mut claim = Claim::judged(
+        Claim::measured(
             &format!("{}: where k = 0 fails, the benefit of rewinding accrues over the earliest iterations", self.at_level()),
             "most of the gain within the first few hundred iterations (0.1–7 % of training)",
-            "smallest k > 0 gains ≥ half of the best k's gain over k = 0",
+            Tolerance::Margin { subject: "the smallest k > 0's gain over k = 0", cmp: Cmp::AtLeast, of: "half the best k's", margin: 0.0 },
             &self.setting(),
-            ours.as_ref().map(|(_, text, agrees)| (text.clone(), *agrees)),
-        );
-        if let Some((at0, ..)) = ours.filter(|(at0, ..)| *at0 >= -MATCHING) {
-            claim.verdict = Verdict::NotJudged(format!("IMP at k = 0 already matches here ({} vs dense)", pp(at0)));
-        }
-        claim
+            ours.as_ref().map(|(_, text, surplus)| (text.clone(), *surplus)),
+        )
+        .provided(
+            "IMP at k = 0 is not matching",
+            ours.filter(|(at0, ..)| *at0 >= -MATCHING).map(|(at0, ..)| format!("IMP at k = 0 already matches here ({} vs dense)", pp(at0))),
+        )
     }
 
     /// Judged on the L2 distance, as the paper plots it, and only where the late k raises
@@ -147,19 +149,20 @@ impl<'a> Runs<'a> {
             "IMP subnetworks train to parameters closer to the full network's as k grows (L2 distance)"
         };
         let (d0, dk) = (distances(0), distances(late));
-        let mut claim = Claim::judged(
+        let accuracy = self.vs_dense(0).zip(self.vs_dense(late));
+        Claim::measured(
             &format!("{}: rewinding to k = {late} makes IMP stabler to {what}", self.at_level()),
             paper,
-            "L2 distance at late k ≤ 0.9 × k = 0's, where the late k raises accuracy",
+            Tolerance::Ratio { lo: 0.0, hi: 0.9, of: "k = 0's L2 distance" },
             &self.setting(),
-            Stat::mean_of(&d0).zip(Stat::mean_of(&dk)).map(|(a, b)| (format!("L2 {a:.2} at k = 0 → {b:.2} at k = {late}"), b <= 0.9 * a)),
-        );
-        if let (Some(at0), Some(at_late)) = (self.vs_dense(0), self.vs_dense(late)) {
-            if at_late <= at0 && matches!(claim.verdict, Verdict::Agrees | Verdict::Disagrees) {
-                claim.verdict = Verdict::NotJudged(format!("rewinding to k = {late} does not raise accuracy here ({} → {} vs dense)", pp(at0), pp(at_late)));
-            }
-        }
-        claim
+            Stat::mean_of(&d0).zip(Stat::mean_of(&dk)).map(|(a, b)| (format!("L2 {a:.2} at k = 0 → {b:.2} at k = {late}"), b / a)),
+        )
+        .provided(
+            "the late k raises accuracy",
+            accuracy
+                .filter(|(at0, at_late)| at_late <= at0)
+                .map(|(at0, at_late)| format!("rewinding to k = {late} does not raise accuracy here ({} → {} vs dense)", pp(at0), pp(at_late))),
+        )
     }
 }
 

@@ -29,8 +29,8 @@ use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::data::TrainSubset;
 use common::imp::StageKind;
-use harness::claims::{pct, pp};
-use harness::{Claim, Loaded, Results, Spread, Verdict};
+use harness::claims::{pct, pp, Cmp};
+use harness::{Claim, Loaded, Results, Spread, Tolerance};
 
 /// One network's results at one scale.
 struct Runs<'a> {
@@ -82,18 +82,17 @@ impl<'a> Runs<'a> {
         let (own, moved) = (self.own(target), self.transfer(target, source));
         let ours = (|| {
             let (o, t) = (Self::sparse(own?)?, Self::sparse(moved?)?);
-            Some((format!("{} vs own {} ({}, {})", pct(t), pct(o), pp(t - o), Self::range(own?)), t - o >= -within, t - o + within))
+            Some((format!("{} vs own {} ({}, {})", pct(t), pct(o), pp(t - o), Self::range(own?)), t - o))
         })();
         let spread = own.zip(moved).map_or(Spread::NotStated, |(o, m)| Spread::of(&[&Self::sparse_trials(o), &Self::sparse_trials(m)]));
-        let distance = ours.as_ref().map_or(0.0, |o| o.2);
-        Claim::judged(
+        Claim::measured(
             &format!("{}: a {} ticket trained on {} is close to its own ticket", self.net.label(), source.label(), target.label()),
             paper,
-            &format!("≥ own − {:.0} pp across the sparser half of the levels", 100.0 * within),
+            Tolerance::Margin { subject: "transferred (mean over the sparser half of the levels)", cmp: Cmp::AtLeast, of: "own", margin: -within },
             &self.setting(moved),
-            ours.map(|(text, ok, _)| (text, ok)),
+            ours,
         )
-        .with_noise(distance, spread)
+        .with_spread(spread)
     }
 
     /// At the sparsest level of the transfer of `source` to `target`: (transferred − random,
@@ -116,7 +115,7 @@ impl<'a> Runs<'a> {
             let parts: Vec<String> =
                 gaps.iter().map(|(t, s, moved, own)| format!("{} → {}: {} (own {})", s.label(), t.label(), pp(*moved), pp(*own))).collect();
             let at = level_pct.map_or(String::new(), |r| format!(" at {r:.1} %"));
-            (format!("{} vs random{at}", parts.join("; ")), gaps.iter().all(|(_, _, moved, own)| *moved >= 0.5 * own))
+            (format!("{} vs random{at}", parts.join("; ")), gaps.iter().map(|(_, _, moved, own)| moved - 0.5 * own).fold(f64::INFINITY, f64::min))
         });
         // Every accuracy compared, per trial: each direction's own, random and transferred ticket.
         let compared: Vec<Vec<f64>> = pairs
@@ -132,19 +131,26 @@ impl<'a> Runs<'a> {
             })
             .flatten()
             .collect();
-        let distance = gaps.as_ref().map_or(0.0, |g| g.iter().map(|(_, _, moved, own)| moved - 0.5 * own).fold(f64::INFINITY, f64::min));
-        let mut claim = Claim::judged(
+        Claim::measured(
             &format!("{}: transferred tickets beat random tickets at high sparsity", self.net.label()),
             "far above random tickets at high sparsity (abstract; papers.md §5.3)",
-            "transferred − random ≥ ½ (own − random) at the sparsest level, each direction",
+            Tolerance::Margin {
+                subject: "transferred − random at the sparsest level, each direction,",
+                cmp: Cmp::AtLeast,
+                of: "½ (own − random)",
+                margin: 0.0,
+            },
             &self.setting(self.transfer(self.a, self.b)),
             ours,
         )
-        .with_noise(distance, Spread::of(&compared.iter().map(Vec::as_slice).collect::<Vec<_>>()));
-        if let Some((t, s, _, own)) = gaps.unwrap_or_default().into_iter().find(|(.., own)| *own <= 0.0) {
-            claim.verdict = Verdict::NotJudged(format!("the {} own ticket does not beat random there ({}; from {})", t.label(), pp(own), s.label()));
-        }
-        claim
+        .with_spread(Spread::of(&compared.iter().map(Vec::as_slice).collect::<Vec<_>>()))
+        .provided(
+            "the own ticket beats random",
+            gaps.unwrap_or_default()
+                .into_iter()
+                .find(|(.., own)| *own <= 0.0)
+                .map(|(t, s, _, own)| format!("the {} own ticket does not beat random there ({}; from {})", t.label(), pp(own), s.label())),
+        )
     }
 
     fn larger_source(&self) -> Claim {
@@ -152,22 +158,23 @@ impl<'a> Runs<'a> {
         let (full, small) = (self.transfer(self.a, self.b), self.transfer(self.a, tenth));
         let ours = (|| {
             let (f, s) = (Self::sparse(full?)?, Self::sparse(small?)?);
-            Some((format!("from all of {} {} vs from a tenth {} ({})", self.b.label(), pct(f), pct(s), pp(f - s)), f >= s, f - s))
+            Some((format!("from all of {} {} vs from a tenth {} ({})", self.b.label(), pct(f), pct(s), pp(f - s)), f - s))
         })();
         let spread = full.zip(small).map_or(Spread::NotStated, |(f, s)| Spread::of(&[&Self::sparse_trials(f), &Self::sparse_trials(s)]));
-        let distance = ours.as_ref().map_or(0.0, |o| o.2);
-        let mut claim = Claim::judged(
+        Claim::measured(
             &format!("{}: a ticket from a larger dataset transfers better (ours: all of one dataset vs a tenth of it, equal iterations)", self.net.label()),
             "larger sources transfer consistently better (abstract)",
-            "full source ≥ a tenth of it, across the sparser half of the levels, where the full source's ticket beats random",
+            Tolerance::Margin { subject: "full source (mean over the sparser half of the levels)", cmp: Cmp::AtLeast, of: "a tenth of it", margin: 0.0 },
             &self.setting(full),
-            ours.map(|(text, ok, _)| (text, ok)),
+            ours,
         )
-        .with_noise(distance, spread);
-        if let Some((moved, _)) = self.over_random(self.a, self.b).filter(|(moved, _)| *moved <= 0.0) {
-            claim.verdict = Verdict::NotJudged(format!("the transferred ticket does not beat random at the sparsest level ({})", pp(moved)));
-        }
-        claim
+        .with_spread(spread)
+        .provided(
+            "the full source's ticket beats random",
+            self.over_random(self.a, self.b)
+                .filter(|(moved, _)| *moved <= 0.0)
+                .map(|(moved, _)| format!("the transferred ticket does not beat random at the sparsest level ({})", pp(moved))),
+        )
     }
 }
 

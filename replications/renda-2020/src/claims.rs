@@ -21,10 +21,16 @@ use crate::presets::{Net, Setting};
 use common::aggregate::Stat;
 use common::config::{BranchKind, Retrain};
 use common::imp::Stage;
-use harness::claims::pp;
-use harness::{Claim, Results, Spread, Verdict};
+use harness::claims::{pp, Cmp};
+use harness::{Claim, Results, Spread, Tolerance, Verdict};
 
 const ONESHOT_LEVEL: u32 = 7;
+
+/// "`a` beats `b`": a larger mean accuracy change, by any margin.
+fn beats(a: &'static str, b: &'static str) -> Tolerance {
+    Tolerance::Margin { subject: a, cmp: Cmp::Over, of: b, margin: 0.0 }
+}
+
 const ITERATIVE_MATCH_LEVEL: u32 = 7;
 const ITERATIVE_LAST_LEVEL: u32 = 10;
 
@@ -42,30 +48,28 @@ pub fn claims(results: &Results) -> anyhow::Result<Vec<Claim>> {
 
         let (ft, wr, lrr) = (oneshot(Retrain::FineTune, 75), oneshot(Retrain::WeightRewind, 75), oneshot(Retrain::LrRewind, 75));
         out.push(
-            Claim::judged(
+            Claim::all_of(
                 &format!("{label}, one-shot 4.77×, t = 0.75·T: WR and LRR beat FT"),
                 "both rewinding methods beat FT (ResNet-56, t = 0.82·T: FT −0.71, WR −0.10, LRR −0.10 pp)",
-                "WR > FT and LRR > FT",
+                &[beats("WR", "FT"), beats("LRR", "FT")],
                 &setting,
-                ft.zip(wr).zip(lrr).map(|((f, w), l)| (format!("FT {}, WR {}, LRR {}", pp(f), pp(w), pp(l)), w > f && l > f)),
+                ft.zip(wr).zip(lrr).map(|((f, w), l)| (format!("FT {}, WR {}, LRR {}", pp(f), pp(w), pp(l)), vec![w - f, l - f])),
             )
-            .with_noise(
-                ft.zip(wr).zip(lrr).map_or(0.0, |((f, w), l)| (w - f).min(l - f)),
-                Spread::of(&[&oneshot_all(Retrain::FineTune, 75), &oneshot_all(Retrain::WeightRewind, 75), &oneshot_all(Retrain::LrRewind, 75)]),
-            ),
+            .with_spread(Spread::of(&[
+                &oneshot_all(Retrain::FineTune, 75),
+                &oneshot_all(Retrain::WeightRewind, 75),
+                &oneshot_all(Retrain::LrRewind, 75),
+            ])),
         );
         let (wr90, wr100) = (oneshot(Retrain::WeightRewind, 90), oneshot(Retrain::WeightRewind, 100));
-        let mut collapse = Claim::judged(
+        let mut collapse = Claim::measured(
             &format!("{label}, one-shot 4.77×: WR collapses at t = T (rewinding to initialisation)"),
             "ResNet-20 −2.54 pp, ResNet-56 −1.88 pp at t = T (vs −0.10 at 0.82·T)",
-            "WR(T) ≤ WR(0.9·T) − 0.9 pp",
+            Tolerance::Margin { subject: "WR(T)", cmp: Cmp::AtMost, of: "WR(0.9·T)", margin: -0.009 },
             &setting,
-            wr90.zip(wr100).map(|(a, b)| (format!("WR(0.9·T) {}, WR(T) {}", pp(a), pp(b)), b <= a - 0.009)),
+            wr90.zip(wr100).map(|(a, b)| (format!("WR(0.9·T) {}, WR(T) {}", pp(a), pp(b)), b - a)),
         )
-        .with_noise(
-            wr90.zip(wr100).map_or(0.0, |(a, b)| b - (a - 0.009)),
-            Spread::of(&[&oneshot_all(Retrain::WeightRewind, 90), &oneshot_all(Retrain::WeightRewind, 100)]),
-        );
+        .with_spread(Spread::of(&[&oneshot_all(Retrain::WeightRewind, 90), &oneshot_all(Retrain::WeightRewind, 100)]));
         if net == Net::Lenet && wr90.is_some() {
             collapse.verdict =
                 Verdict::NotJudged("not applicable: a ResNet claim; on LeNet rewinding to θ_0 is the lottery ticket hypothesis, which holds there".into());
@@ -73,17 +77,14 @@ pub fn claims(results: &Results) -> anyhow::Result<Vec<Claim>> {
         out.push(collapse);
         let (lrr90, lrr100) = (oneshot(Retrain::LrRewind, 90), oneshot(Retrain::LrRewind, 100));
         out.push(
-            Claim::judged(
+            Claim::measured(
                 &format!("{label}, one-shot 4.77×: LRR does not collapse at t = T"),
                 "ResNet-56 −0.41 pp at t = T",
-                "LRR(T) ≥ LRR(0.9·T) − 0.5 pp",
+                Tolerance::Margin { subject: "LRR(T)", cmp: Cmp::AtLeast, of: "LRR(0.9·T)", margin: -0.005 },
                 &setting,
-                lrr90.zip(lrr100).map(|(a, b)| (format!("LRR(0.9·T) {}, LRR(T) {}", pp(a), pp(b)), b >= a - 0.005)),
+                lrr90.zip(lrr100).map(|(a, b)| (format!("LRR(0.9·T) {}, LRR(T) {}", pp(a), pp(b)), b - a)),
             )
-            .with_noise(
-                lrr90.zip(lrr100).map_or(0.0, |(a, b)| b - (a - 0.005)),
-                Spread::of(&[&oneshot_all(Retrain::LrRewind, 90), &oneshot_all(Retrain::LrRewind, 100)]),
-            ),
+            .with_spread(Spread::of(&[&oneshot_all(Retrain::LrRewind, 90), &oneshot_all(Retrain::LrRewind, 100)])),
         );
         let at_t: Vec<(Retrain, Option<f64>)> = [Retrain::FineTune, Retrain::WeightRewind, Retrain::LrRewind, Retrain::LowLrWeightRewind, Retrain::Reinit]
             .into_iter()
@@ -93,29 +94,28 @@ pub fn claims(results: &Results) -> anyhow::Result<Vec<Claim>> {
         let others = at_t.iter().filter(|(m, _)| *m != Retrain::LowLrWeightRewind).filter_map(|(_, v)| *v).fold(f64::INFINITY, f64::min);
         let methods_at_t: Vec<Vec<f64>> = at_t.iter().map(|(m, _)| oneshot_all(*m, 100)).collect();
         out.push(
-            Claim::judged(
+            Claim::measured(
                 &format!("{label}, one-shot 4.77×, t = T: low-LR weight rewinding is worst"),
                 "worst of the methods, very bad at large t",
-                "lowest mean change of the five methods",
+                Tolerance::Margin { subject: "low-LR WR", cmp: Cmp::AtMost, of: "the other four methods' lowest mean change", margin: 0.0 },
                 &setting,
                 (at_t.iter().all(|(_, v)| v.is_some())).then(|| {
                     let low = low.unwrap_or(f64::NAN);
-                    let worst = at_t.iter().filter_map(|(_, v)| *v).fold(f64::INFINITY, f64::min);
-                    (format!("low-LR WR {}, lowest {}", pp(low), pp(worst)), low <= worst)
+                    (format!("low-LR WR {}, the others' lowest {}", pp(low), pp(others)), low - others)
                 }),
             )
-            .with_noise(low.map_or(0.0, |l| others - l), Spread::of(&methods_at_t.iter().map(Vec::as_slice).collect::<Vec<_>>())),
+            .with_spread(Spread::of(&methods_at_t.iter().map(Vec::as_slice).collect::<Vec<_>>())),
         );
         let lrr_it = iterative(Retrain::LrRewind, 100, ITERATIVE_MATCH_LEVEL);
         out.push(
-            Claim::judged(
+            Claim::measured(
                 &format!("{label}, iterative LRR (t = T): matches the dense network through 4.77×"),
                 "ResNet-20 +0.57 … +0.17 pp from 1.95× to 4.77×, ResNet-56 ≥ +0.04 pp to 9.31×",
-                "change ≥ −0.25 pp at 4.77×",
+                Tolerance::Margin { subject: "LRR at 4.77×", cmp: Cmp::AtLeast, of: "dense", margin: -0.0025 },
                 &setting,
-                lrr_it.map(|d| (pp(d), d >= -0.0025)),
+                lrr_it.map(|d| (pp(d), d)),
             )
-            .with_noise(lrr_it.map_or(0.0, |d| d + 0.0025), Spread::of(&[&iterative_all(Retrain::LrRewind, 100, ITERATIVE_MATCH_LEVEL)])),
+            .with_spread(Spread::of(&[&iterative_all(Retrain::LrRewind, 100, ITERATIVE_MATCH_LEVEL)])),
         );
         let (l, w, f) = (
             iterative(Retrain::LrRewind, 100, ITERATIVE_LAST_LEVEL),
@@ -123,21 +123,18 @@ pub fn claims(results: &Results) -> anyhow::Result<Vec<Claim>> {
             iterative(Retrain::FineTune, 100, ITERATIVE_LAST_LEVEL),
         );
         out.push(
-            Claim::judged(
+            Claim::all_of(
                 &format!("{label}, iterative at 9.31×: LRR ≥ WR > FT"),
                 "LRR ≥ WR > FT (ResNet-56 at 9.31×: LRR +0.10, WR −0.08 pp; FT −1.48 already at 7.45×)",
-                "LRR ≥ WR and WR > FT",
+                &[Tolerance::Margin { subject: "LRR", cmp: Cmp::AtLeast, of: "WR", margin: 0.0 }, beats("WR", "FT")],
                 &setting,
-                l.zip(w).zip(f).map(|((l, w), f)| (format!("LRR {}, WR {}, FT {}", pp(l), pp(w), pp(f)), l >= w && w > f)),
+                l.zip(w).zip(f).map(|((l, w), f)| (format!("LRR {}, WR {}, FT {}", pp(l), pp(w), pp(f)), vec![l - w, w - f])),
             )
-            .with_noise(
-                l.zip(w).zip(f).map_or(0.0, |((l, w), f)| (l - w).abs().min((w - f).abs())),
-                Spread::of(&[
-                    &iterative_all(Retrain::LrRewind, 100, ITERATIVE_LAST_LEVEL),
-                    &iterative_all(Retrain::WeightRewind, 90, ITERATIVE_LAST_LEVEL),
-                    &iterative_all(Retrain::FineTune, 100, ITERATIVE_LAST_LEVEL),
-                ]),
-            ),
+            .with_spread(Spread::of(&[
+                &iterative_all(Retrain::LrRewind, 100, ITERATIVE_LAST_LEVEL),
+                &iterative_all(Retrain::WeightRewind, 90, ITERATIVE_LAST_LEVEL),
+                &iterative_all(Retrain::FineTune, 100, ITERATIVE_LAST_LEVEL),
+            ])),
         );
     }
     Ok(out)

@@ -29,8 +29,8 @@ use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::criteria::{Criterion, KeptValues};
 use common::ticket::PrunedValues;
-use harness::claims::{pct, pp};
-use harness::{Claim, Loaded, Results, Spread};
+use harness::claims::{pct, pp, Cmp};
+use harness::{Claim, Loaded, Results, Spread, Tolerance};
 
 const CLAIM_LEVEL: u32 = 12;
 
@@ -97,25 +97,29 @@ impl<'a> Runs<'a> {
             let acc = |c: Criterion| r.iter().find(|x| x.0 == c).map_or(f64::NAN, |x| x.1);
             let (lf, mi) = (rank(Criterion::LargeFinal), rank(Criterion::MagnitudeIncrease));
             let top: Vec<String> = r.iter().take(3).map(|(c, a)| format!("{} {}", Ablation::Criterion(*c).label(), pct(*a))).collect();
-            let ok = lf <= 3 && mi <= 3;
-            // How far the weaker of the two is from the rank-3 boundary: above the 4th best
-            // (agreeing) or below the 3rd best (disagreeing).
+            // Both are among the 3 best of 9 exactly when the weaker of the two is at least the
+            // second best of the other seven: that criterion is the boundary.
             let weaker = acc(Criterion::LargeFinal).min(acc(Criterion::MagnitudeIncrease));
-            let boundary = r.get(if ok { 3 } else { 2 }).copied();
+            let boundary = r.iter().filter(|(c, _)| ![Criterion::LargeFinal, Criterion::MagnitudeIncrease].contains(c)).nth(1).copied();
             // The spread of what decides the verdict: the two and the criterion at the boundary.
             let deciding: Vec<Ablation> =
                 [Criterion::LargeFinal, Criterion::MagnitudeIncrease].into_iter().chain(boundary.map(|b| b.0)).map(Ablation::Criterion).collect();
-            (format!("large_final #{lf}, magnitude_increase #{mi} of 9; top 3: {}", top.join(", ")), ok, weaker - boundary.map_or(weaker, |b| b.1), deciding)
+            (format!("large_final #{lf}, magnitude_increase #{mi} of 9; top 3: {}", top.join(", ")), weaker - boundary.map_or(f64::NAN, |b| b.1), deciding)
         });
-        let (distance, compared) = ours.as_ref().map_or((0.0, Vec::new()), |o| (o.2, o.3.clone()));
-        Claim::judged(
+        let compared = ours.as_ref().map_or(Vec::new(), |o| o.2.clone());
+        Claim::measured(
             &format!("{}: large_final and magnitude_increase are the best criteria", self.at()),
             "best of the criteria (papers.md §4.2)",
-            "both among the 3 best of 9",
+            Tolerance::Margin {
+                subject: "the weaker of large_final and magnitude_increase",
+                cmp: Cmp::AtLeast,
+                of: "the second best of the other seven (both among the 3 best of 9)",
+                margin: 0.0,
+            },
             &self.setting(),
-            ours.map(|(text, ok, ..)| (text, ok)),
+            ours.map(|(text, value, _)| (text, value)),
         )
-        .with_noise(distance, self.spread_at(&compared, self.level()))
+        .with_spread(self.spread_at(&compared, self.level()))
     }
 
     fn criteria_fail(&self) -> Claim {
@@ -132,17 +136,17 @@ impl<'a> Runs<'a> {
             // The criterion closest to the boundary decides the verdict; the spread is its and
             // large_final's.
             let (closest, gap) = gaps.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1))?;
-            Some((format!("{text} vs large_final"), gaps.iter().all(|(_, g)| *g <= -0.02), gap + 0.02, closest))
+            Some((format!("{text} vs large_final"), gap, closest))
         });
-        let (distance, compared) = ours.as_ref().map_or((0.0, vec![LOTTERY]), |o| (o.2, vec![LOTTERY, Ablation::Criterion(o.3)]));
-        Claim::judged(
+        let compared = ours.as_ref().map_or(vec![LOTTERY], |o| vec![LOTTERY, Ablation::Criterion(o.2)]);
+        Claim::measured(
             &format!("{}: small_final, small_init and random fail", self.at_level(level)),
             "far below large_final (papers.md §4.2)",
-            "each run ≥ 2 pp below large_final",
+            Tolerance::Margin { subject: "the best of them", cmp: Cmp::AtMost, of: "large_final", margin: -0.02 },
             &self.setting(),
-            ours.map(|(text, ok, ..)| (text, ok)),
+            ours.map(|(text, gap, _)| (text, gap)),
         )
-        .with_noise(distance, self.spread_at(&compared, level))
+        .with_spread(self.spread_at(&compared, level))
     }
 
     fn sign_matters(&self) -> Claim {
@@ -153,60 +157,55 @@ impl<'a> Runs<'a> {
             let (s, u, rewind) = (accs(&signed)?, accs(&unsigned)?, self.acc(LOTTERY)?);
             let (ms, mu) = (Stat::mean_of(&s)?, Stat::mean_of(&u)?);
             let worst = s.iter().copied().fold(f64::INFINITY, f64::min) - rewind;
-            Some((
-                format!("signed mean {}, unsigned {}, rewind {}; worst signed {} vs rewind", pct(ms), pct(mu), pct(rewind), pp(worst)),
-                ms - mu >= 0.01 && worst >= -0.02,
-                (ms - mu - 0.01).min(worst + 0.02),
-            ))
+            Some((format!("signed mean {}, unsigned {}, rewind {}; worst signed {} vs rewind", pct(ms), pct(mu), pct(rewind), pp(worst)), vec![ms - mu, worst]))
         })();
         let compared: Vec<Ablation> = std::iter::once(LOTTERY).chain(signed.iter().chain(&unsigned).map(|&k| Ablation::Kept(k))).collect();
-        let distance = ours.as_ref().map_or(0.0, |o| o.2);
-        Claim::judged(
+        Claim::all_of(
             &format!("{}: the kept weights' sign is what matters", self.at()),
             "unsigned reinit / reshuffle / constant do poorly; with the original sign all three recover most of the ticket (§4.3)",
-            "signed mean ≥ unsigned + 1 pp; each signed ≥ rewind − 2 pp",
+            &[
+                Tolerance::Margin { subject: "signed mean", cmp: Cmp::AtLeast, of: "unsigned mean", margin: 0.01 },
+                Tolerance::Margin { subject: "the worst signed", cmp: Cmp::AtLeast, of: "rewind", margin: -0.02 },
+            ],
             &self.setting(),
-            ours.map(|(text, ok, _)| (text, ok)),
+            ours,
         )
-        .with_noise(distance, self.spread_at(&compared, self.level()))
+        .with_spread(self.spread_at(&compared, self.level()))
     }
 
     fn freezing(&self) -> Claim {
         let ours = (|| {
             let (zero, freeze) = (self.acc(LOTTERY)?, self.acc(Ablation::Pruned(PrunedValues::FreezeInit))?);
-            Some((format!("freeze_init {} vs zero", pp(freeze - zero)), freeze - zero <= -0.01, freeze - zero + 0.01))
+            Some((format!("freeze_init {} vs zero", pp(freeze - zero)), freeze - zero))
         })();
-        let distance = ours.as_ref().map_or(0.0, |o| o.2);
-        Claim::judged(
+        Claim::measured(
             &format!("{}: freezing pruned weights at w_i is worse than zeroing them", self.at()),
             "much worse than zero (§4.4)",
-            "freeze_init ≤ zero − 1 pp",
+            Tolerance::Margin { subject: "freeze_init", cmp: Cmp::AtMost, of: "zero", margin: -0.01 },
             &self.setting(),
-            ours.map(|(text, ok, _)| (text, ok)),
+            ours,
         )
-        .with_noise(distance, self.spread_at(&[LOTTERY, Ablation::Pruned(PrunedValues::FreezeInit)], self.level()))
+        .with_spread(self.spread_at(&[LOTTERY, Ablation::Pruned(PrunedValues::FreezeInit)], self.level()))
     }
 
     fn zero_what_shrank(&self) -> Claim {
         let ours = (|| {
             let (freeze, v1) = (self.acc(Ablation::Pruned(PrunedValues::FreezeInit))?, self.acc(Ablation::Pruned(PrunedValues::FreezeInitZeroMask))?);
             let zero = self.acc(LOTTERY)?;
-            Some((
-                format!("zero-where-shrank {} vs freeze_init, {} vs zero", pp(v1 - freeze), pp(v1 - zero)),
-                v1 >= zero && v1 > freeze,
-                (v1 - zero).min(v1 - freeze),
-            ))
+            Some((format!("zero-where-shrank {} vs freeze_init, {} vs zero", pp(v1 - freeze), pp(v1 - zero)), vec![v1 - zero, v1 - freeze]))
         })();
         let compared = [LOTTERY, Ablation::Pruned(PrunedValues::FreezeInit), Ablation::Pruned(PrunedValues::FreezeInitZeroMask)];
-        let distance = ours.as_ref().map_or(0.0, |o| o.2);
-        Claim::judged(
+        Claim::all_of(
             &format!("{}: zeroing the pruned weights that moved toward zero recovers the ticket", self.at()),
             "masking is training: zeroing exactly those helps, even beats the dense net (§4.4)",
-            "freeze_init_zero_mask ≥ zero (the lottery ticket) and > freeze_init",
+            &[
+                Tolerance::Margin { subject: "freeze_init_zero_mask", cmp: Cmp::AtLeast, of: "zero (the lottery ticket)", margin: 0.0 },
+                Tolerance::Margin { subject: "freeze_init_zero_mask", cmp: Cmp::Over, of: "freeze_init", margin: 0.0 },
+            ],
             &self.setting(),
-            ours.map(|(text, ok, _)| (text, ok)),
+            ours,
         )
-        .with_noise(distance, self.spread_at(&compared, self.level()))
+        .with_spread(self.spread_at(&compared, self.level()))
     }
 
     fn untrained_supermask(&self) -> Claim {
@@ -220,26 +219,28 @@ impl<'a> Runs<'a> {
             let on = if best.1 == BranchKind::UNTRAINED { "w_i" } else { "signed constants" };
             let at = l.density(best.0).unwrap_or(f64::NAN);
             let trials = figures::untrained_accuracy(l, best.0, best.1);
-            Some((format!("{} (on {on}, {:.1} % remaining)", pct(best.2), 100.0 * at), best.2 >= 0.76, best.2 - 0.76, trials))
+            Some((format!("{} (on {on}, {:.1} % remaining)", pct(best.2), 100.0 * at), best.2 - 0.86, trials))
         });
-        let (distance, spread) = ours.as_ref().map_or((0.0, Spread::NotStated), |o| (o.2, Spread::of(&[&o.3])));
-        Claim::judged(
+        let spread = ours.as_ref().map_or(Spread::NotStated, |o| Spread::of(&[&o.2]));
+        Claim::measured(
             &format!("{}: an untrained large_final_same_sign supermask classifies", self.net.label()),
             "86 % on MNIST (abstract)",
-            "best ≥ 76 % (within 10 pp)",
+            Tolerance::Margin { subject: "the best", cmp: Cmp::AtLeast, of: "the paper's 86 %", margin: -0.10 },
             &self.setting(),
-            ours.map(|(text, ok, ..)| (text, ok)),
+            ours.map(|(text, value, _)| (text, value)),
         )
-        .with_noise(distance, spread)
+        .with_spread(spread)
     }
 
-    fn learned_supermask(&self, paper: &str, tolerance: &str, judge: impl Fn(f64, f64) -> bool) -> Claim {
+    /// The learned supermask's accuracy against `reference` (the paper's number), or against
+    /// the dense network where `None`, judged by `rule` on the difference.
+    fn learned_supermask(&self, paper: &str, rule: Tolerance, reference: Option<f64>) -> Claim {
         let ours = self.get(LOTTERY).and_then(|l| {
             let (mask, dense) = (Stat::mean_of(&figures::learned_supermask_accuracy(l))?, Stat::mean_of(&figures::trained_accuracy(l, 0))?);
-            Some((format!("{} (dense {})", pct(mask), pct(dense)), judge(mask, dense)))
+            Some((format!("{} (dense {})", pct(mask), pct(dense)), mask - reference.unwrap_or(dense)))
         });
         let spread = self.get(LOTTERY).map_or(Spread::NotStated, |l| Spread::of(&[&figures::learned_supermask_accuracy(l), &figures::trained_accuracy(l, 0)]));
-        Claim::judged(&format!("{}: a learned supermask over untrained weights", self.net.label()), paper, tolerance, &self.setting(), ours).with_spread(spread)
+        Claim::measured(&format!("{}: a learned supermask over untrained weights", self.net.label()), paper, rule, &self.setting(), ours).with_spread(spread)
     }
 }
 
@@ -260,7 +261,11 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
         match net {
             Net::Lenet => {
                 out.push(r.untrained_supermask());
-                out.push(r.learned_supermask("95.3 % on MNIST (papers.md §4.5, secondary)", "≥ 92.3 % (within 3 pp)", |mask, _| mask >= 0.923));
+                out.push(r.learned_supermask(
+                    "95.3 % on MNIST (papers.md §4.5, secondary)",
+                    Tolerance::Margin { subject: "", cmp: Cmp::AtLeast, of: "the paper's 95.3 %", margin: -0.03 },
+                    Some(0.953),
+                ));
             }
             _ => {
                 let paper = match net {
@@ -268,7 +273,7 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
                     Net::Conv4 => "72.5 % vs dense 75.4 % (CIFAR-10, DWR)",
                     _ => "76.5 % vs dense 78.3 % (CIFAR-10, DWR)",
                 };
-                out.push(r.learned_supermask(paper, "≥ dense − 5 pp", |mask, dense| mask >= dense - 0.05));
+                out.push(r.learned_supermask(paper, Tolerance::Margin { subject: "", cmp: Cmp::AtLeast, of: "dense", margin: -0.05 }, None));
             }
         }
     }
