@@ -14,8 +14,10 @@
 //! each cut into `eval_batch` streams, read in windows of `bptt` with the state carried and no
 //! dropout; `val_loss`/`test_loss` are the mean cross-entropy per predicted word in nats — the
 //! **log perplexity**, Yu et al.'s metric (perplexity = e^loss) — and `val_acc`/`test_acc` the
-//! next-word accuracy. A killed stage restarts from its start (no mid-stage checkpoints: the
-//! carried state would not survive one bit for bit).
+//! next-word accuracy. Checkpoints (`--checkpoint-every`) are taken only at evaluations that
+//! fall on an epoch's start, where the carried state is zero: a killed stage resumes from the
+//! last one bit for bit (the dropout masks are a function of the iteration); with evaluations
+//! only within epochs it restarts from its start.
 
 use super::Task;
 use crate::config::ExperimentConfig;
@@ -145,8 +147,8 @@ impl Task for LanguageModel {
         let (inputs, targets) = batchify(&data.train, cfg.batch_size as usize);
         let per_epoch = (inputs.size()[1] / p.bptt as i64) as u64;
         let started = Instant::now();
-        let mut log = EvalLog::default();
-        let (mut t, mut loss_sum, mut loss_count, mut stop) = (run.start, 0.0, 0u64, false);
+        let (mut t, mut log) = crate::train::resume(model, &mut opt, &run)?.unwrap_or((run.start, EvalLog::default()));
+        let (mut loss_sum, mut loss_count, mut stop) = (0.0, 0u64, false);
         let mut state: Option<LstmState> = None;
         loop {
             if log.iteration.last() != Some(&t) && (t == run.start || t.is_multiple_of(cfg.eval_every) || t == cfg.iterations || stop) {
@@ -162,6 +164,9 @@ impl Task for LanguageModel {
                 (loss_sum, loss_count) = (0.0, 0);
                 if !(vl.is_finite() && (train_loss.is_finite() || t == run.start)) {
                     return crate::train::end(&run, &opt, log, Status::Diverged { iteration: t }, started);
+                }
+                if t.is_multiple_of(per_epoch) {
+                    crate::train::save_if_due(&run, model, &opt, t, cfg.iterations, &log)?;
                 }
             }
             if t == cfg.iterations || stop {

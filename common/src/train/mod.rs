@@ -295,18 +295,7 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
         let state: Weights = state.iter().map(|(k, v)| (k.clone(), v.to_device(device))).collect();
         opt.load_state(&state, run.start)?;
     }
-    let mut log = EvalLog::default();
-    let mut t = run.start;
-    if let Some(ck) = run.checkpoint.and_then(|s| s.load(device)) {
-        let ck = ck?;
-        model.restore(&ck.weights)?;
-        opt.load_state(&ck.optimizer, ck.meta.optimizer_steps)?;
-        log = ck.meta.log;
-        t = ck.meta.iteration;
-        if let Some(slot) = run.checkpoint {
-            crate::progress::note(&format!("resuming {} from its checkpoint at iteration {t}", slot.dir.display()));
-        }
-    }
+    let (mut t, mut log) = resume(model, &mut opt, &run)?.unwrap_or((run.start, EvalLog::default()));
     mask.apply(model);
     tch::no_grad(|| {
         let params = model.parameters();
@@ -350,11 +339,7 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
             if !(vl.is_finite() && (train_loss.is_finite() || t == run.start)) {
                 return Ok(TrainOutcome { log, status: Status::Diverged { iteration: t }, wall_s: started.elapsed().as_secs_f64(), sparse: sparse.is_some() });
             }
-            if let Some(slot) = run.checkpoint {
-                if t != run.start && t < cfg.iterations && slot.due(log.iteration.len()) {
-                    slot.save(model, &opt, t, &log)?;
-                }
-            }
+            save_if_due(&run, model, &opt, t, cfg.iterations, &log)?;
         }
         if t == cfg.iterations || stop {
             break;
@@ -431,6 +416,28 @@ pub fn begin(model: &mut Model, mask: &Mask, cfg: &TrainConfig, run: &RunSpec, w
     }
     mask.apply(model);
     Ok(opt)
+}
+
+/// Where `run` holds a checkpoint of this stage: the model's weights and the optimizer's state
+/// restored from it, and the iteration and evaluation log to continue from (`None`: training
+/// starts at `run.start`). The resume of [`train`] and of every task loop.
+pub fn resume(model: &mut Model, opt: &mut Optimizer, run: &RunSpec) -> Result<Option<(u64, EvalLog)>> {
+    let Some(slot) = run.checkpoint else { return Ok(None) };
+    let Some(ck) = slot.load(model.device()) else { return Ok(None) };
+    let ck = ck?;
+    model.restore(&ck.weights)?;
+    opt.load_state(&ck.optimizer, ck.meta.optimizer_steps)?;
+    crate::progress::note(&format!("resuming {} from its checkpoint at iteration {}", slot.dir.display(), ck.meta.iteration));
+    Ok(Some((ck.meta.iteration, ck.meta.log)))
+}
+
+/// After the evaluation at iteration `t`: a checkpoint where `run` keeps them and one is due
+/// (every `every` evaluations, never at the stage's start or end).
+pub fn save_if_due(run: &RunSpec, model: &Model, opt: &Optimizer, t: u64, iterations: u64, log: &EvalLog) -> Result<()> {
+    match run.checkpoint {
+        Some(slot) if t != run.start && t < iterations && slot.due(log.iteration.len()) => slot.save(model, opt, t, log),
+        _ => Ok(()),
+    }
 }
 
 /// The end of a task's own training loop: its outcome, the optimizer's state saved where

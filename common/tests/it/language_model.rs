@@ -90,6 +90,17 @@ fn global_pruning_pools_embeddings_recurrent_weights_biases_and_the_decoder() {
 
 /// 300 iterations of a small LSTM on a repeating corpus, with `dropout` between its layers.
 fn train_repeating(dropout: f64) -> common::train::TrainOutcome {
+    train_repeating_with(dropout, 2, None, vec![]).0
+}
+
+/// The same with a checkpoint slot and hooks, evaluated every `epochs_per_eval` epochs of 15
+/// windows; also the final weights.
+fn train_repeating_with<'a>(
+    dropout: f64,
+    epochs_per_eval: u64,
+    checkpoint: Option<&'a common::train::checkpoint::Slot>,
+    hooks: Vec<&'a mut dyn common::train::hooks::Hook>,
+) -> (common::train::TrainOutcome, common::train::Weights) {
     let v = 12;
     let ids: Vec<i64> = (0..3_001).map(|i| [1, 5, 2, 9, 5, 3][i % 6]).collect();
     let data = Dataset {
@@ -107,28 +118,21 @@ fn train_repeating(dropout: f64) -> common::train::TrainOutcome {
         schedule: Schedule::constant(),
         batch_size: 10,
         iterations: 300,
-        eval_every: 150,
+        eval_every: 15 * epochs_per_eval,
         augment: false,
         test_eval: TestEval::Always,
     };
     let task = TaskConfig::new(TaskName::LANGUAGE_MODEL, &LmParams { bptt: 20, dropout, eval_batch: 5 }).unwrap();
     let mask = Mask::dense(&m);
-    let run = RunSpec {
-        data_seed: 0,
-        start: 0,
-        checkpoint: None,
-        hooks: vec![],
-        frozen: None,
-        optimizer: None,
-        keep_optimizer: None,
-        kernels: common::sparse::Kernels::Dense,
-    };
-    task.train(&mut m, &mask, &data, &train, run).unwrap()
+    let run =
+        RunSpec { data_seed: 0, start: 0, checkpoint, hooks, frozen: None, optimizer: None, keep_optimizer: None, kernels: common::sparse::Kernels::Dense };
+    let out = task.train(&mut m, &mask, &data, &train, run).unwrap();
+    (out, m.snapshot())
 }
 
 #[test]
 fn truncated_bptt_learns_a_repeating_corpus() {
-    let out = train_repeating(0.0);
+    let out = train_repeating_with(0.0, 10, None, vec![]).0;
     let (first, last) = (out.log.val_loss[0], *out.log.val_loss.last().unwrap());
     assert!((first - 12f64.ln()).abs() < 0.3, "an untrained model is near uniform: {first}");
     // The sequence is deterministic after one word of context but 5 (followed by 2 or 3).
@@ -141,6 +145,35 @@ fn dropout_between_lstm_layers_is_seeded_so_a_stage_replays_bit_for_bit() {
     let (a, b) = (train_repeating(0.5), train_repeating(0.5));
     assert_eq!(a.log, b.log, "two runs of one stage with dropout agree bit for bit");
     assert_ne!(a.log.train_loss, train_repeating(0.0).log.train_loss, "dropout changes training");
+}
+
+/// Stops the process (a panic) at the first step at or after `at`: a simulated kill.
+struct KillAt(u64);
+
+impl common::train::hooks::Hook for KillAt {
+    fn stepped(&mut self, t: u64) {
+        assert!(t < self.0, "simulated kill");
+    }
+}
+
+#[test]
+fn a_killed_language_model_stage_resumes_from_its_epoch_checkpoint_bit_for_bit() {
+    let (full, weights) = train_repeating_with(0.5, 2, None, vec![]);
+    let dir = tempfile::tempdir().unwrap();
+    let slot = common::train::checkpoint::Slot { dir: dir.path().to_path_buf(), config_hash: "h".into(), every: 1 };
+    // Killed mid-epoch at 100, after checkpoints at the epoch starts 30, 60 and 90.
+    let killed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut kill = KillAt(100);
+        train_repeating_with(0.5, 2, Some(&slot), vec![&mut kill]);
+    }));
+    assert!(killed.is_err());
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("checkpoint.json")).unwrap()).unwrap();
+    assert_eq!(saved["iteration"], 90);
+    let (resumed, resumed_weights) = train_repeating_with(0.5, 2, Some(&slot), vec![]);
+    assert_eq!(resumed.log, full.log, "the resumed stage's evaluations equal the uninterrupted ones");
+    for (k, v) in &weights {
+        assert!(v.equal(&resumed_weights[k]), "{k} differs after resume");
+    }
 }
 
 #[test]
