@@ -57,7 +57,7 @@ fn sparse_figures_train_imp_and_both_controls_at_the_last_level() {
     let o = s.ok(&["summary", "--headline"]);
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(table.contains("| Sparse subnetworks are matching only when stable |"), "{table}");
-    assert!(table.contains("the paper's 2 % barrier threshold"), "{table}");
+    assert!(table.contains("test-error barrier < the paper's 2 % threshold"), "{table}");
     assert!(table.contains("ResNet-20 IMP at 16.8 %, k = 0") && table.contains("not judged"), "{table}");
 }
 
