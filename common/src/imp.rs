@@ -193,6 +193,18 @@ pub fn close_under_dependencies(wanted: &[JobId], cfg: &ExperimentConfig) -> Vec
     out.into_iter().collect()
 }
 
+/// `jobs` less those whose stage `recorded` (a results file's records) already holds, unless a
+/// job still to train depends on it, transitively. A results file's stages are not trained
+/// again when the run folder that trained them is gone — trials added later train only
+/// themselves — while a recorded stage whose files a pending stage needs (a trunk level under a
+/// branch added later) is trained again into the run folder, to the same numbers.
+pub fn still_to_train(jobs: &[JobId], recorded: &[StageRecord], cfg: &ExperimentConfig) -> Vec<JobId> {
+    let held: BTreeSet<JobId> = recorded.iter().map(|r| JobId { replicate: r.replicate, level: r.level, stage: r.stage }).collect();
+    let pending: Vec<JobId> = jobs.iter().filter(|j| !held.contains(j)).copied().collect();
+    let needed: BTreeSet<JobId> = close_under_dependencies(&pending, cfg).into_iter().collect();
+    jobs.iter().filter(|j| needed.contains(j)).copied().collect()
+}
+
 /// Every job of `cfg`, in canonical order (replicate, level, stage).
 pub fn jobs(cfg: &ExperimentConfig) -> Vec<JobId> {
     let mut out = BTreeSet::new();

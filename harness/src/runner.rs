@@ -289,10 +289,14 @@ impl DataCache {
 fn prepare(plans: Vec<Plan>, o: &Opts, results_dir: &Path) -> Result<Vec<Prepared>> {
     let mut cache = DataCache::default();
     let mut out = Vec::new();
+    // A transfer source's stages are read from its run folder by its targets: never skipped.
+    let sources: Vec<ExperimentConfig> = plans.iter().filter_map(|p| Some((*p.config.transfer.as_ref()?.source).clone())).collect();
     for Plan { spec, config, jobs } in plans {
         let (data, dir, source) = cache.locate(&config, o)?;
         config.task.name.get().validate(&config, &data)?;
         let prior = results::existing(&results_dir.join(format!("{}.h5", spec.name)), &config, &data.provenance)?;
+        // Stages the results file holds are not trained again (unless a pending one needs them).
+        let jobs = if sources.contains(&config) { jobs } else { imp::still_to_train(&jobs, &prior, &config) };
         out.push(Prepared { spec, config, jobs, data, prior, dir, source });
     }
     Ok(out)

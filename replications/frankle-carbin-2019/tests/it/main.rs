@@ -68,3 +68,26 @@ fn make_claims_gathers_every_claim_row_from_the_results_files() {
     let o = std::process::Command::new("sh").arg(&script).args([bin_dir, &empty, &empty.join("C.md")]).arg("frankle-carbin-2019").output().unwrap();
     assert!(!o.status.success() && !empty.join("C.md").exists());
 }
+
+/// The results file is what a session commits; the run folder is not. A trial added once the
+/// run folder is gone trains that trial only, and keeps the recorded trial's numbers.
+#[test]
+fn a_trial_added_after_the_run_folder_is_gone_trains_only_itself() {
+    let s = Sandbox::new(&SUITE);
+    s.ok(&["run", "figure-3"]);
+    let h5 = s.results(&SUITE, "lenet");
+    let first = testkit::numbers(&h5);
+    std::fs::remove_dir_all(s.path("runs")).unwrap();
+    s.ok(&["--trials", "2", "run", "figure-3"]);
+    let folders: Vec<String> = std::fs::read_dir(s.path("runs"))
+        .unwrap()
+        .flat_map(|run| std::fs::read_dir(run.unwrap().path()).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("replicate_"))
+        .collect();
+    assert_eq!(folders, ["replicate_1"], "only the new trial trained");
+    let both = testkit::numbers(&h5);
+    let kept: Vec<(String, Vec<f64>)> = both.iter().filter(|(stage, _)| stage.starts_with("0/")).cloned().collect();
+    assert!(testkit::same_numbers(&first, &kept), "the first trial's numbers are kept");
+    assert!(both.len() > first.len(), "the second trial was added");
+}
