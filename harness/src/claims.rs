@@ -61,7 +61,7 @@ impl Spread {
             Spread::OneTrial => "1 trial".into(),
             Spread::Measured(s) => format!("{:.2} pp", 100.0 * s),
             Spread::Ratio(s) => format!("{s:.2}×"),
-            Spread::Units(s, unit) => format!("{s:.1} {unit}"),
+            Spread::Units(s, unit) => in_units(*s, unit),
         }
     }
 
@@ -262,7 +262,7 @@ impl Claim {
                 self.verdict = Verdict::WithinNoise(format!("{:.2}× from the rule's boundary < spread {s:.2}×", effect.abs()));
             }
             Spread::Units(s, unit) if judged && effect.abs() < s => {
-                self.verdict = Verdict::WithinNoise(format!("{:.1} {unit} from the rule's boundary < spread {s:.1} {unit}", effect.abs()));
+                self.verdict = Verdict::WithinNoise(format!("{} from the rule's boundary < spread {}", in_units(effect.abs(), unit), in_units(s, unit)));
             }
             _ => {}
         }
@@ -282,6 +282,16 @@ pub fn mark_single_trials(claims: &mut [Claim], results: &crate::Results) {
 /// (rounded to a millionth of a point: 100 × 0.003 is 0.30000000000000004 in binary).
 fn points(x: f64) -> f64 {
     (1e8 * x).round() / 1e6
+}
+
+/// A number in units of its own: one decimal from 1 up (a game's reward), two below (decades of
+/// compression, nats).
+fn in_units(x: f64, unit: &str) -> String {
+    if x >= 1.0 {
+        format!("{x:.1} {unit}")
+    } else {
+        format!("{x:.2} {unit}")
+    }
 }
 
 /// A fraction as a percentage in a claims row: `0.9812` → `98.12 %`.
