@@ -59,6 +59,13 @@ fn critical_spread(l: &Loaded, pruners: &[PrunerName]) -> Spread {
     }
 }
 
+/// The log–log slope of SNIP's mean score per weight against layer size, in network order.
+fn snip_slope(r: &common::imp::StageRecord, sums: &[f64]) -> Option<f64> {
+    let pts: Vec<(f64, f64)> =
+        network_order(&r.layers).into_iter().map(|i| ((r.layers[i].total as f64).log10(), (sums[i] / r.layers[i].total as f64).log10())).collect();
+    fit_slope(&pts)
+}
+
 fn decades(x: f64) -> String {
     format!("10^{x:.2}")
 }
@@ -112,29 +119,43 @@ fn collapse_claims(out: &mut Vec<Claim>, l: &Loaded, paper_gap: f64, paper_text:
 
 fn conservation_claims(out: &mut Vec<Claim>, l: &Loaded) {
     let sums = |p: PrunerName, n: u32| l.records(0, masks_of(p, n)).next().and_then(|r| r.metrics.get("score_sum").map(|s| (r, s.clone())));
-    out.push(Claim::measured(
-        &format!("{}: SynFlow's per-layer score sums are equal (conservation)", l.spec.label),
-        "equal in every layer (Theorem 2)",
-        Tolerance::Ratio { lo: 1.0, hi: 1.001, of: "the smallest layer's sum" },
-        &masks_setting(l),
-        sums(PrunerName::SYNFLOW, crate::presets::SYNFLOW_ROUNDS).map(|(_, s)| {
-            let (lo, hi) = s.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-            (format!("largest / smallest = {:.6} over {} layers", hi / lo, s.len()), hi / lo)
-        }),
-    ));
-    if l.spec.name == Net::Vgg16.name() {
-        out.push(Claim::measured(
-            "VGG-16: SNIP's mean score per weight ∝ 1 / layer size",
-            "inverse relation (Fig. 4)",
-            Tolerance::Ratio { lo: 0.75, hi: 1.25, of: "slope −1" },
+    // Largest over smallest layer sum of SynFlow's scores, per seed.
+    let ratio = |s: &[f64]| {
+        let (lo, hi) = s.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        hi / lo
+    };
+    let per_seed = |p: PrunerName, n: u32, f: &dyn Fn(&common::imp::StageRecord, &[f64]) -> Option<f64>| -> Spread {
+        let values: Vec<f64> = l.records(0, masks_of(p, n)).filter_map(|r| f(r, r.metrics.get("score_sum")?)).collect();
+        match Spread::of(&[&values]) {
+            Spread::Measured(range) => Spread::Ratio(range),
+            other => other,
+        }
+    };
+    out.push(
+        Claim::measured(
+            &format!("{}: SynFlow's per-layer score sums are equal (conservation)", l.spec.label),
+            "equal in every layer (Theorem 2)",
+            Tolerance::Ratio { lo: 1.0, hi: 1.001, of: "the smallest layer's sum" },
             &masks_setting(l),
-            sums(PrunerName::SNIP, 1).and_then(|(r, s)| {
-                let pts: Vec<(f64, f64)> =
-                    network_order(&r.layers).into_iter().map(|i| ((r.layers[i].total as f64).log10(), (s[i] / r.layers[i].total as f64).log10())).collect();
-                let slope = fit_slope(&pts)?;
-                Some((format!("log–log slope {slope:.2}"), -slope))
-            }),
-        ));
+            sums(PrunerName::SYNFLOW, crate::presets::SYNFLOW_ROUNDS)
+                .map(|(_, s)| (format!("largest / smallest = {:.6} over {} layers", ratio(&s), s.len()), ratio(&s))),
+        )
+        .with_spread(per_seed(PrunerName::SYNFLOW, crate::presets::SYNFLOW_ROUNDS, &|_, s| Some(ratio(s)))),
+    );
+    if l.spec.name == Net::Vgg16.name() {
+        out.push(
+            Claim::measured(
+                "VGG-16: SNIP's mean score per weight ∝ 1 / layer size",
+                "inverse relation (Fig. 4)",
+                Tolerance::Ratio { lo: 0.75, hi: 1.25, of: "slope −1" },
+                &masks_setting(l),
+                sums(PrunerName::SNIP, 1).and_then(|(r, s)| {
+                    let slope = snip_slope(r, &s)?;
+                    Some((format!("log–log slope {slope:.2}"), -slope))
+                }),
+            )
+            .with_spread(per_seed(PrunerName::SNIP, 1, &|r, s| snip_slope(r, s).map(|slope| -slope))),
+        );
     }
 }
 
@@ -184,13 +205,20 @@ fn accuracy_claims(out: &mut Vec<Claim>, l: &Loaded) {
     let chance = if l.config.dataset == common::data::DatasetName::Cifar100 { 0.01 } else { 0.1 };
     let levels: Vec<u32> =
         l.config.branches.iter().find(|b| b.kind.as_str() == BranchKind::PRUNE_AT_INIT.as_str()).map(|b| b.levels.clone()).unwrap_or_default();
-    let collapse = |p: PrunerName, n: u32| -> Option<f64> {
-        let seen: Vec<(u32, f64)> = levels.iter().filter_map(|&lv| accuracy(l, p, n, lv).map(|s| (lv, s.mean))).collect();
+    // The collapse point (decades) of accuracies `at(level)`: the first level at or below chance
+    // + 2 pp, or one grid step past the grid.
+    let collapse_of = |at: &dyn Fn(u32) -> Option<f64>| -> Option<f64> {
+        let seen: Vec<(u32, f64)> = levels.iter().filter_map(|&lv| at(lv).map(|a| (lv, a))).collect();
         if seen.len() < levels.len() {
             return None;
         }
         let beyond = log10_compression(*levels.last()?) + 1.0 / f64::from(LEVELS_PER_DECADE);
         Some(seen.iter().find(|(_, a)| *a <= chance + 0.02).map_or(beyond, |(lv, _)| log10_compression(*lv)))
+    };
+    let collapse = |p: PrunerName, n: u32| collapse_of(&|lv| accuracy(l, p, n, lv).map(|s| s.mean));
+    // Per seed, for the trials' spread.
+    let collapse_per_seed = |p: PrunerName, n: u32| -> Vec<f64> {
+        (0..l.config.replicates as usize).filter_map(|seed| collapse_of(&|lv| l.accuracies(lv, trained_of(p, n), Readout::Final).get(seed).copied())).collect()
     };
     let mag = collapse(PrunerName::MAGNITUDE, 1);
     let rest: Option<f64> = PRUNERS
@@ -199,13 +227,21 @@ fn accuracy_claims(out: &mut Vec<Claim>, l: &Loaded) {
         .map(|&(p, n)| collapse(p, n))
         .collect::<Option<Vec<_>>>()
         .and_then(|v| v.into_iter().reduce(f64::min));
-    out.push(Claim::measured(
-        &format!("{}: magnitude falls to chance first", l.spec.label),
-        "first to chance (VGG at 10^2.5, ResNet at 10^1.25)",
-        Tolerance::Margin { subject: "magnitude", cmp: Cmp::AtMost, of: "every other pruner's collapse point", margin: 0.0 },
-        &setting,
-        mag.zip(rest).map(|(m, r)| (format!("magnitude at {} vs others ≥ {} (past the grid: none)", decades(m), decades(r)), m - r)),
-    ));
+    out.push(
+        Claim::measured(
+            &format!("{}: magnitude falls to chance first", l.spec.label),
+            "first to chance (VGG at 10^2.5, ResNet at 10^1.25)",
+            Tolerance::Margin { subject: "magnitude", cmp: Cmp::AtMost, of: "every other pruner's collapse point", margin: 0.0 },
+            &setting,
+            mag.zip(rest).map(|(m, r)| (format!("magnitude at {} vs others ≥ {} (past the grid: none)", decades(m), decades(r)), m - r)),
+        )
+        .with_spread(
+            match Spread::of(&PRUNERS.iter().map(|&(p, n)| collapse_per_seed(p, n)).collect::<Vec<_>>().iter().map(Vec::as_slice).collect::<Vec<_>>()) {
+                Spread::Measured(range) => Spread::Units(range, "decades"),
+                other => other,
+            },
+        ),
+    );
     if l.config.replicates > 1 {
         // Mean min–max spread over seeds at ρ ≥ 10^1.5, as the paper's stability claim.
         let spread = |p: PrunerName, n: u32| -> Option<f64> {
