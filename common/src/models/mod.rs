@@ -20,6 +20,7 @@ mod actor_critic;
 mod conv;
 mod lenet;
 mod lstm;
+pub mod preresnet;
 mod resnet;
 
 pub use lstm::{Dropout, LstmState};
@@ -57,6 +58,13 @@ pub enum Arch {
     /// VGG-11/16/19 with its own channel count per convolution, in forward order: a
     /// channel-pruned VGG ([`crate::channels::prune`] builds it from a trained one).
     VggChannels { depth: usize, channels: Vec<i64> },
+    /// Network slimming's CIFAR PreResNet of bottleneck blocks, depth 9n + 2 (You et al.:
+    /// PreResNet-101), base width `width` (16 in the paper): [`preresnet`].
+    Preresnet { depth: usize, width: i64 },
+    /// A channel-pruned PreResNet ([`crate::channels::prune`]): per block the input channels
+    /// its first batch norm passes on and its two inner widths, and the channels the final
+    /// batch norm passes to the linear layer (indices, ascending).
+    PreresnetChannels { depth: usize, width: i64, blocks: Vec<preresnet::PrunedBlock>, output: Vec<i64> },
     /// An actor–critic MLP for a game with `classes` actions (Yu et al. 2020): ReLU trunk of
     /// the given widths, a policy head and a value head; biases prunable
     /// ([`LayerRole::Bias`]).
@@ -80,7 +88,7 @@ fn is_vgg_width(w: &i64) -> bool {
 
 impl Arch {
     /// Parses `lenet-300-100`, `conv-2|4|6`, `resnet-20` (or `resnet-20-wN`), `resnet-56`,
-    /// `resnet-18`, `vgg-11|16|19`.
+    /// `resnet-18`, `vgg-11|16|19`, `preresnet-101` (any depth 9n + 2).
     pub fn parse(s: &str) -> Result<Self> {
         let arch = if let Some(rest) = s.strip_prefix("lenet-") {
             let hidden: Result<Vec<i64>, _> = rest.split('-').map(str::parse).collect();
@@ -95,13 +103,15 @@ impl Arch {
             Some(Arch::Resnet56 { width: 16 })
         } else if s == "resnet-18" {
             Some(Arch::Resnet18 { width: 64 })
+        } else if let Some(d) = s.strip_prefix("preresnet-") {
+            d.parse().ok().filter(|&d| preresnet::blocks_per_stage(d).is_some()).map(|depth| Arch::Preresnet { depth, width: 16 })
         } else if let Some(d) = s.strip_prefix("vgg-") {
             d.parse().ok().filter(|d| [11, 16, 19].contains(d)).map(|depth| Arch::Vgg { depth, width: VGG_WIDTH })
         } else {
             None
         };
         arch.ok_or_else(|| {
-            anyhow::format_err!("unknown model `{s}`; choose lenet-300-100 (or lenet-W1-W2…), conv-2, conv-4, conv-6, resnet-20, resnet-20-wN, resnet-56, resnet-18, vgg-11, vgg-16 or vgg-19")
+            anyhow::format_err!("unknown model `{s}`; choose lenet-300-100 (or lenet-W1-W2…), conv-2, conv-4, conv-6, resnet-20, resnet-20-wN, resnet-56, resnet-18, vgg-11, vgg-16, vgg-19 or preresnet-N (N = 9n + 2: preresnet-101)")
         })
     }
 
@@ -126,9 +136,11 @@ impl Arch {
             Arch::VggChannels { depth, channels } => {
                 [11, 16, 19].contains(depth) && channels.len() == vgg::convolutions(*depth) && channels.iter().all(|&c| c > 0 && c <= 8_192)
             }
+            Arch::Preresnet { depth, width } => preresnet::blocks_per_stage(*depth).is_some() && *width > 0 && *width <= 1_024,
+            Arch::PreresnetChannels { depth, width, blocks, output } => preresnet::valid_pruning(*depth, *width, blocks, output),
         };
         if !ok {
-            bail!("invalid model {self:?}: LeNet and actor-critic widths must be positive (at most 16 layers of 65,536), Conv depth 2/4/6, VGG depth 11/16/19, ResNet and VGG width 1 to 1,024, a channel-pruned VGG one count of 1 to 8,192 per convolution");
+            bail!("invalid model {self:?}: LeNet and actor-critic widths must be positive (at most 16 layers of 65,536), Conv depth 2/4/6, VGG depth 11/16/19, ResNet and VGG width 1 to 1,024, a channel-pruned VGG one count of 1 to 8,192 per convolution, PreResNet depth 9n + 2, a channel-pruned PreResNet one non-empty ascending selection within the stream and two widths of 1 to 8,192 per block");
         }
         Ok(())
     }
@@ -253,6 +265,7 @@ enum Net {
     Conv(conv::ConvNet),
     Resnet(resnet::Resnet),
     Vgg(vgg::Vgg),
+    Preresnet(preresnet::Preresnet),
     ActorCritic(actor_critic::ActorCritic),
     Lstm(lstm::Lstm),
 }
@@ -293,6 +306,10 @@ impl Model {
                 Arch::Resnet18 { width } => Net::Resnet(resnet::Resnet::new(&root, &init, shape, *width, &[2, 2, 2, 2], classes)),
                 Arch::Vgg { depth, width } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, &vgg::widths(*depth, *width), classes)),
                 Arch::VggChannels { depth, channels } => Net::Vgg(vgg::Vgg::new(&root, &init, shape, &vgg::with_channels(*depth, channels), classes)),
+                Arch::Preresnet { depth, width } => Net::Preresnet(preresnet::Preresnet::new(&root, &init, shape, *depth, *width, None, classes)),
+                Arch::PreresnetChannels { depth, width, blocks, output } => {
+                    Net::Preresnet(preresnet::Preresnet::new(&root, &init, shape, *depth, *width, Some((blocks, output)), classes))
+                }
                 Arch::ActorCritic { hidden } => Net::ActorCritic(actor_critic::ActorCritic::new(&root, &init, shape.iter().product(), hidden, classes)),
                 Arch::Lstm { embedding, hidden, layers } => Net::Lstm(lstm::Lstm::new(&root, classes, *embedding, *hidden, *layers)),
             }
@@ -306,6 +323,7 @@ impl Model {
             Net::Conv(n) => n.layers(),
             Net::Resnet(n) => n.layers(),
             Net::Vgg(n) => n.layers(),
+            Net::Preresnet(n) => n.layers(),
             Net::ActorCritic(n) => n.layers(),
             Net::Lstm(n) => n.layers(),
         };
@@ -327,6 +345,7 @@ impl Model {
             Net::Conv(n) => n.forward_t(xs, train),
             Net::Resnet(n) => n.forward_t(xs, train),
             Net::Vgg(n) => n.forward_t(xs, train),
+            Net::Preresnet(n) => n.forward_t(xs, train),
             Net::ActorCritic(n) => n.forward_t(xs, train),
             Net::Lstm(n) => n.forward_t(xs, train),
         }

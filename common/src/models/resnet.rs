@@ -88,13 +88,14 @@ impl Resnet {
     }
 }
 
-/// The 1×1 projection shortcut `c` (stride `stride`, no padding or bias) on `h`. oneDNN 3.10.2 (libtorch 2.11) corrupts the heap in the
+/// The 1×1 projection shortcut `c` (stride `stride`, no padding or bias) on `h` (a PreResNet's
+/// downsampling too). oneDNN 3.10.2 (libtorch 2.11) corrupts the heap in the
 /// weight gradient of a channels-last 1×1 stride-2 convolution with fewer than 8 input channels
 /// on AVX2 CPUs (its `jit_1x1:avx2` backward-weights kernel; reproduced in PyTorch itself with
 /// input `[32, 4, 28, 28]`): such a projection — a ResNet narrower than 8 — runs in the standard
 /// layout on the CPU, on every machine alike, so the arithmetic does not depend on the CPU's
 /// instruction set. Wider projections (every committed result's) keep channels-last.
-fn project(c: &nn::Conv2D, stride: i64, h: &Tensor) -> Tensor {
+pub(super) fn project(c: &nn::Conv2D, stride: i64, h: &Tensor) -> Tensor {
     if c.ws.size()[1] >= 8 || h.device() != tch::Device::Cpu {
         return c.forward(h);
     }

@@ -218,9 +218,7 @@ impl Kind for Search {
 
     fn validate(&self, branch: &BranchConfig, cfg: &ExperimentConfig) -> Result<()> {
         only_level_zero(branch)?;
-        if cfg.model.arch.vgg_plan().is_none() {
-            bail!("branch {}: channel pruning is built for VGG networks only; use a vgg-11, vgg-16 or vgg-19 model", branch.kind);
-        }
+        channels::check_supported(&cfg.model.arch).with_context(|| format!("branch {}", branch.kind))?;
         Ok(())
     }
 

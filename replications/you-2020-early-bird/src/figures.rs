@@ -16,9 +16,9 @@ use common::stage::early_bird::{Draw, Retraining, SearchParams, TicketParams, SE
 use harness::{FigureSpec, Loaded, Readout, Results};
 
 pub static FIGURES: [FigureSpec; 3] = [
-    FigureSpec { name: "figure-mask-distance", experiments: &["vgg"] },
-    FigureSpec { name: "figure-1", experiments: &["vgg"] },
-    FigureSpec { name: "figure-cost", experiments: &["vgg"] },
+    FigureSpec { name: "figure-mask-distance", experiments: &["vgg", "preresnet-101"] },
+    FigureSpec { name: "figure-1", experiments: &["vgg", "preresnet-101"] },
+    FigureSpec { name: "figure-cost", experiments: &["vgg", "preresnet-101"] },
 ];
 
 /// Whether `figure` draws stage `j`: the mask distances need the search alone, Figure 1 the
@@ -145,38 +145,52 @@ pub fn step_costs(l: &Loaded, ratio: f64, epoch: Draw, retrain: Retraining) -> R
         .collect())
 }
 
-fn caption(figure: &str, l: &Loaded, note: &str) -> String {
-    let trials = match l.config.replicates {
-        1 => "1 trial".to_string(),
-        n => format!("{n} trials"),
-    };
-    format!(
-        "Reproduction of You et al. (ICLR 2020) {figure} {}; {note}\n{}, {trials}, {} epochs of {} iterations, {}",
-        l.provenance_clause(),
-        network(&l.config.model.arch),
-        epochs(&l.config),
-        l.config.train.eval_every,
-        l.dataset_line
-    )
+/// The caption of `figure` drawn from `drawn` (one line per network).
+fn caption(figure: &str, drawn: &[&Loaded], note: &str) -> String {
+    let mut provenance: Vec<String> = drawn.iter().map(|l| l.provenance_clause()).collect();
+    provenance.dedup();
+    let networks = drawn.iter().map(|l| {
+        let trials = match l.config.replicates {
+            1 => "1 trial".to_string(),
+            n => format!("{n} trials"),
+        };
+        format!("{}, {trials}, {} epochs of {} iterations, {}", network(&l.config.model.arch), epochs(&l.config), l.config.train.eval_every, l.dataset_line)
+    });
+    format!("Reproduction of You et al. (ICLR 2020) {figure} {}; {note}\n{}", provenance.join(" and "), networks.collect::<Vec<_>>().join("\n"))
 }
 
-/// `VGG-16`, `VGG-11 (width 8)`.
+/// `VGG-16`, `VGG-11 (width 8)`, `PreResNet-101`, `PreResNet-11 (width 2)`.
 pub fn network(arch: &Arch) -> String {
     match arch {
         Arch::Vgg { depth, width } if *width == common::models::VGG_WIDTH => format!("VGG-{depth}"),
         Arch::Vgg { depth, width } => format!("VGG-{depth} (width {width})"),
+        Arch::Preresnet { depth, width: 16 } => format!("PreResNet-{depth}"),
+        Arch::Preresnet { depth, width } => format!("PreResNet-{depth} (width {width})"),
         other => format!("{other:?}"),
     }
 }
 
-/// Draws `figure` from the results (the harness checked they hold every stage it needs).
+/// Draws `figure` from the results (the harness checked they hold every stage it needs): the
+/// figures of each network with results (VGG, then PreResNet-101).
 pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
-    let l = results.get("vgg").context("the figures need the vgg results")?;
+    let drawn: Vec<&Loaded> = crate::presets::EXPERIMENTS.iter().filter_map(|e| results.get(e.name)).collect();
+    if drawn.is_empty() {
+        bail!("the figures need the vgg or preresnet-101 results");
+    }
     match figure {
-        "figure-mask-distance" => mask_distance(l),
-        "figure-1" => figure1(l),
-        "figure-cost" => cost(l),
+        "figure-mask-distance" => mask_distance(&drawn),
+        "figure-1" => figure1(&drawn),
+        "figure-cost" => cost(&drawn),
         other => bail!("no figure `{other}`"),
+    }
+}
+
+/// `title`, prefixed with the network where a figure draws several.
+fn titled(title: String, l: &Loaded, several: bool) -> String {
+    if several {
+        format!("{}, {title}", network(&l.config.model.arch))
+    } else {
+        title
     }
 }
 
@@ -184,49 +198,65 @@ fn point(v: f64) -> Stat {
     Stat { mean: v, min: v, max: v }
 }
 
-/// The mask-distance matrices of replicate 0's search, one per ratio (early bird marked in the
-/// title), and each ratio's distance between consecutive epochs' masks.
-fn mask_distance(l: &Loaded) -> Result<Figure> {
-    let (_, params) = search_of(&l.config)?;
-    let search = *searches(l)?.first().context("no search recorded")?;
-    let scales = epoch_scales(search)?;
-    let found = &search.metrics["early_bird_epoch"];
+/// Per network (VGG's before PreResNet-101's, as the paper stacks them), the mask-distance
+/// matrices of replicate 0's search, one per ratio (early bird marked in the title), and each
+/// ratio's distance between consecutive epochs' masks.
+fn mask_distance(drawn: &[&Loaded]) -> Result<Figure> {
+    let several = drawn.len() > 1;
     let mut heatmaps = Vec::new();
-    let mut steps = Vec::new();
-    for (i, &ratio) in params.ratios.iter().enumerate() {
-        let matrix = distance_matrix(&scales, ratio);
-        let eb = if found[i].is_nan() { "no early bird".to_string() } else { format!("early bird at epoch {}", found[i]) };
-        heatmaps.push(Heatmap { title: format!("p = {ratio}: {eb}"), x_label: "Epoch".into(), y_label: "Epoch".into(), values: matrix.clone() });
-        let points = (1..matrix.len()).map(|e| (e as f64, point(matrix[e][e - 1]))).collect();
-        steps.push(Series { label: format!("p = {ratio}"), color: PALETTE[i % PALETTE.len()], dashed: false, spread: Spread::None, points });
+    let mut panels = Vec::new();
+    let mut detector = String::new();
+    for l in drawn {
+        let (_, params) = search_of(&l.config)?;
+        let search = *searches(l)?.first().context("no search recorded")?;
+        let scales = epoch_scales(search)?;
+        let found = &search.metrics["early_bird_epoch"];
+        let mut steps = Vec::new();
+        for (i, &ratio) in params.ratios.iter().enumerate() {
+            let matrix = distance_matrix(&scales, ratio);
+            let eb = if found[i].is_nan() { "no early bird".to_string() } else { format!("early bird at epoch {}", found[i]) };
+            let title = titled(format!("p = {ratio}: {eb}"), l, several);
+            heatmaps.push(Heatmap { title, x_label: "Epoch".into(), y_label: "Epoch".into(), values: matrix.clone() });
+            let points = (1..matrix.len()).map(|e| (e as f64, point(matrix[e][e - 1]))).collect();
+            steps.push(Series { label: format!("p = {ratio}"), color: PALETTE[i % PALETTE.len()], dashed: false, spread: Spread::None, points });
+        }
+        let rows = scales.len() as f64;
+        steps.push(Series::horizontal(&format!("ε = {}", params.epsilon), PALETTE[5], (0.0, rows - 1.0), params.epsilon));
+        panels.push(Panel {
+            title: titled("Mask distance to the previous epoch's".into(), l, several),
+            x_label: "Epoch".into(),
+            y_label: "Normalised Hamming distance".into(),
+            x: XAxis::Linear { min: 0.0, max: rows - 1.0 },
+            y_range: Some((0.0, 1.0)),
+            series: steps,
+        });
+        detector = format!("window {}, ε = {}", params.window, params.epsilon);
     }
-    let rows = scales.len() as f64;
-    steps.push(Series::horizontal(&format!("ε = {}", params.epsilon), PALETTE[5], (0.0, rows - 1.0), params.epsilon));
-    let panel = Panel {
-        title: "Mask distance to the previous epoch's".into(),
-        x_label: "Epoch".into(),
-        y_label: "Normalised Hamming distance".into(),
-        x: XAxis::Linear { min: 0.0, max: rows - 1.0 },
-        y_range: Some((0.0, 1.0)),
-        series: steps,
-    };
     Ok(Figure {
         title: "Mask distance between the channel masks of every two epochs (0: equal, 1: complements)".into(),
-        caption: caption(
-            "mask-distance figure",
-            l,
-            &format!("replicate 0's search; a mask at each epoch start (epoch E = the end); window {}, ε = {}", params.window, params.epsilon),
-        ),
-        panels: vec![panel],
+        caption: caption("mask-distance figure", drawn, &format!("replicate 0's search; a mask at each epoch start (epoch E = the end); {detector}")),
+        panels,
         heatmaps,
         columns: 2,
         panel_size: (560, 480),
     })
 }
 
-/// Figure 1: test accuracy of tickets drawn at each epoch and fine-tuned, at the curve's
-/// ratio, the early bird at its mean epoch; the unpruned network's as a line.
-fn figure1(l: &Loaded) -> Result<Figure> {
+/// Figure 1: per network, test accuracy of tickets drawn at each epoch and fine-tuned, at the
+/// curve's ratio, the early bird at its mean epoch; the unpruned network's as a line.
+fn figure1(drawn: &[&Loaded]) -> Result<Figure> {
+    let panels = drawn.iter().map(|l| figure1_panel(l)).collect::<Result<Vec<_>>>()?;
+    Ok(Figure {
+        title: "Figure 1: retraining accuracy of tickets drawn at each epoch".into(),
+        caption: caption("Figure 1", drawn, "mean of trials, bars = min..max; every ticket fine-tuned on the whole schedule"),
+        columns: panels.len(),
+        panels,
+        heatmaps: Vec::new(),
+        panel_size: (720, 480),
+    })
+}
+
+fn figure1_panel(l: &Loaded) -> Result<Panel> {
     let scale = harness::Scale::named(&l.results.scale).context("a known scale")?;
     let mut curve: Vec<(f64, Stat)> = curve_epochs(scale)
         .into_iter()
@@ -255,21 +285,13 @@ fn figure1(l: &Loaded) -> Result<Figure> {
     if let Some(dense) = Stat::mean_of(&l.accuracies(0, StageKind::Main, Readout::Final)) {
         series.push(Series::horizontal("unpruned network", PALETTE[5], (0.0, last), dense));
     }
-    let panel = Panel {
+    Ok(Panel {
         title: format!("{} on {}: p = {CURVE_RATIO}", network(&l.config.model.arch), l.config.dataset.as_str()),
         x_label: "Epoch the ticket is drawn at".into(),
         y_label: "Test accuracy after retraining".into(),
         x: XAxis::Linear { min: 0.0, max: last },
         y_range: None,
         series,
-    };
-    Ok(Figure {
-        title: "Figure 1: retraining accuracy of tickets drawn at each epoch".into(),
-        caption: caption("Figure 1", l, "mean of trials, bars = min..max; every ticket fine-tuned on the whole schedule"),
-        panels: vec![panel],
-        heatmaps: Vec::new(),
-        columns: 1,
-        panel_size: (720, 480),
     })
 }
 
@@ -277,9 +299,28 @@ fn figure1(l: &Loaded) -> Result<Figure> {
 const PIPELINES: [(&str, Retraining, bool); 3] =
     [("EB Train", Retraining::Continue, true), ("EB Train (re-init)", Retraining::Scratch, true), ("train → prune → retrain", Retraining::FineTune, false)];
 
-/// Accuracy against training FLOPs and against wall time (both relative to one dense training),
-/// and each ratio's cost per step against the dense network's.
-fn cost(l: &Loaded) -> Result<Figure> {
+/// Per network, accuracy against training FLOPs and against wall time (both relative to one
+/// dense training), and each ratio's cost per step against the dense network's.
+fn cost(drawn: &[&Loaded]) -> Result<Figure> {
+    let mut panels = Vec::new();
+    for l in drawn {
+        panels.extend(cost_panels(l, drawn.len() > 1)?);
+    }
+    Ok(Figure {
+        title: "Table 2 as a figure: accuracy against training cost, EB Train vs train → prune → retrain".into(),
+        caption: caption(
+            "Table 2",
+            drawn,
+            "mean of trials, bars = min..max; FLOPs counted as the authors' compute_flops.py (training = 3 forward passes); wall time measured on this machine",
+        ),
+        panels,
+        heatmaps: Vec::new(),
+        columns: 3,
+        panel_size: (560, 440),
+    })
+}
+
+fn cost_panels(l: &Loaded, several: bool) -> Result<Vec<Panel>> {
     let (_, params) = search_of(&l.config)?;
     let last = Draw::Epoch(epochs(&l.config));
     let mut by_flops = Vec::new();
@@ -323,9 +364,9 @@ fn cost(l: &Loaded) -> Result<Figure> {
         let hi = xs.fold(1.0f64, f64::max);
         XAxis::Linear { min: 0.0, max: hi * 1.1 }
     };
-    let panels = vec![
+    Ok(vec![
         Panel {
-            title: "Accuracy vs training FLOPs".into(),
+            title: titled("Accuracy vs training FLOPs".into(), l, several),
             x_label: "Training FLOPs (one dense training = 1)".into(),
             y_label: "Test accuracy (end of training)".into(),
             x: axis(&by_flops),
@@ -333,7 +374,7 @@ fn cost(l: &Loaded) -> Result<Figure> {
             series: by_flops,
         },
         Panel {
-            title: "Accuracy vs measured wall time".into(),
+            title: titled("Accuracy vs measured wall time".into(), l, several),
             x_label: "Wall time (one dense training = 1)".into(),
             y_label: "Test accuracy (end of training)".into(),
             x: axis(&by_wall),
@@ -341,24 +382,12 @@ fn cost(l: &Loaded) -> Result<Figure> {
             series: by_wall,
         },
         Panel {
-            title: "Cost of the pruned network per step".into(),
+            title: titled("Cost of the pruned network per step".into(), l, several),
             x_label: "Pruning ratio p (of channels)".into(),
             y_label: "Relative to the dense network".into(),
             x: XAxis::Linear { min: 0.0, max: 1.0 },
             y_range: Some((0.0, 1.1)),
             series: per_step,
         },
-    ];
-    Ok(Figure {
-        title: "Table 2 as a figure: accuracy against training cost, EB Train vs train → prune → retrain".into(),
-        caption: caption(
-            "Table 2",
-            l,
-            "mean of trials, bars = min..max; FLOPs counted as the authors' compute_flops.py (training = 3 forward passes); wall time measured on this machine",
-        ),
-        panels,
-        heatmaps: Vec::new(),
-        columns: 3,
-        panel_size: (560, 440),
-    })
+    ])
 }

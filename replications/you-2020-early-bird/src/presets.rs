@@ -16,15 +16,17 @@
 //! 0.5, linear N(0, 0.01)); SGD lr 0.1, momentum 0.9, weight decay 1e-4, batch 256, 160 epochs
 //! with ×0.1 at epochs 80 and 120, pad-4 crop and flip; s = 1e-4; detectors at p ∈ {0.1, 0.3,
 //! 0.5, 0.7} (Table 2's 10/30/50 % and the 70 %), FIFO 5, ε = 0.1; Figure 1's tickets
-//! at epochs 10, 20, 40, 80 and 160. Not built: PreResNet-101 (no such network here), the
-//! low-precision variants (LF, LL) and ImageNet; energy is not measured, FLOPs are counted.
+//! at epochs 10, 20, 40, 80 and 160. PreResNet-101 (experiment `preresnet-101`, network
+//! slimming's `preresnet.py` at depth 101: `common::models::preresnet`) runs the same protocol
+//! and branches. Not built: the low-precision variants (LF, LL) and ImageNet; energy is not
+//! measured, FLOPs are counted.
 //!
 //! `small` (this CPU, under an hour): VGG-11 at width 8 (8–64 channels) on Fashion-MNIST padded
 //! to 32×32 (CIFAR cannot be had here: one input channel, 10 classes), the schedule compressed
 //! proportionally to [`SMALL_EPOCHS`] epochs (drops at ½ and ¾), no augmentation, the paper's
 //! optimizer, penalty and detectors at p ∈ {0.3, 0.5, 0.7}; Figure 1's tickets at epochs 1, 2,
 //! 4, the early bird and the last, at p = 0.5. `smoke` is tiny (a detector window of 2 and ε
-//! = 1, so a ticket is found at once).
+//! = 1, so a ticket is found at once), its PreResNet a PreResNet-11 of width 2.
 
 use common::config::{BranchConfig, BranchKind, ExperimentConfig};
 use common::data::DatasetName;
@@ -36,8 +38,16 @@ use common::train::schedule::Schedule;
 use common::train::{TestEval, TrainConfig};
 use harness::{ExperimentSpec, Scale};
 
-pub static EXPERIMENTS: [ExperimentSpec; 1] =
-    [ExperimentSpec { name: "vgg", label: "VGG", dataset: DatasetName::Cifar100, fallback: Some(DatasetName::FashionMnist) }];
+pub static EXPERIMENTS: [ExperimentSpec; 2] = [
+    ExperimentSpec { name: "vgg", label: "VGG", dataset: DatasetName::Cifar100, fallback: Some(DatasetName::FashionMnist) },
+    ExperimentSpec { name: "preresnet-101", label: "PreResNet-101", dataset: DatasetName::Cifar100, fallback: Some(DatasetName::FashionMnist) },
+];
+
+/// Whether `scale` includes the experiment called `name`: PreResNet-101 is the paper's second
+/// network, run at `paper` (and, tiny, at `smoke`); `small` is VGG only (papers-round3.md §4.5).
+pub fn included(name: &str, scale: Scale) -> bool {
+    name == "vgg" || scale != Scale::Small
+}
 
 /// Epochs of the `small` schedule (the paper's 160, compressed).
 pub const SMALL_EPOCHS: u64 = 20;
@@ -91,13 +101,16 @@ pub fn ticket(ratio: f64, epoch: Draw, retrain: Retraining) -> BranchConfig {
 /// The early bird at `ratio`.
 pub const EARLY_BIRD: Draw = Draw::Named(Detected::EarlyBird);
 
-/// The preset of the experiment called `name` (`vgg`).
-pub fn preset(_name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    let arch = match scale {
-        Scale::Paper => Arch::Vgg { depth: 16, width: 64 },
-        Scale::Small => Arch::Vgg { depth: 11, width: 8 },
-        Scale::Smoke => Arch::Vgg { depth: 11, width: 4 },
+/// The preset of the experiment called `name` (`vgg`, `preresnet-101`).
+pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    let arch = match (name, scale) {
+        ("preresnet-101", Scale::Smoke) => Arch::Preresnet { depth: 11, width: 2 },
+        ("preresnet-101", _) => Arch::Preresnet { depth: 101, width: 16 },
+        (_, Scale::Paper) => Arch::Vgg { depth: 16, width: 64 },
+        (_, Scale::Small) => Arch::Vgg { depth: 11, width: 8 },
+        (_, Scale::Smoke) => Arch::Vgg { depth: 11, width: 4 },
     };
+    let file = if name == "preresnet-101" { "preresnet-101" } else { "vgg" };
     let cifar = matches!(dataset, DatasetName::Cifar10 | DatasetName::Cifar100);
     // Training examples after the 5,000-example validation split (synthetic: 1,100).
     let train_examples: u64 = match dataset {
@@ -136,6 +149,6 @@ pub fn preset(_name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConf
         input_padding: if dataset == DatasetName::FashionMnist || dataset == DatasetName::Mnist { 2 } else { 0 },
         // The trunk is the unpruned network, level 0 only: its weight-pruning rule (which a
         // config must state) is never applied; tickets remove channels by their own rule.
-        ..ExperimentConfig::new(format!("vgg-{}", dataset.as_str()), scale.as_str(), dataset, model, train, PruneConfig::layer_wise(0.2, 0.2, 0.1), 0)
+        ..ExperimentConfig::new(format!("{file}-{}", dataset.as_str()), scale.as_str(), dataset, model, train, PruneConfig::layer_wise(0.2, 0.2, 0.1), 0)
     }
 }
