@@ -26,6 +26,9 @@ struct Cli {
     /// Measure only the sparse kernels against dense (kernels, stages, the Figure 3 estimate)
     #[arg(long)]
     sparse_only: bool,
+    /// Measure only channel-pruned networks against dense (VGG-11, PreResNet-20)
+    #[arg(long)]
+    channels_only: bool,
 }
 
 fn random_dataset(shape: [i64; 3], n: i64, eval_n: i64) -> Dataset {
@@ -197,28 +200,46 @@ fn run_path_sparse(data: &Dataset) -> Result<Vec<(f64, f64, bool)>> {
     Ok(imp::collect(&exp)?.into_iter().map(|r| (r.density, r.outcome.wall_s, r.outcome.sparse)).collect())
 }
 
-/// Early-bird tickets train the channel-pruned network itself: seconds per step of VGG-11
-/// (width 8, batch 256, SGD, 32×32 inputs as You et al.'s `small` runs) with every layer keeping
-/// `1 − p` of its channels, against the dense one, on one thread, median of three.
-fn channel_pruned_steps(steps: u64) -> Vec<(f64, f64, f64)> {
+/// Early-bird tickets train the channel-pruned network itself: seconds per step of `dense`
+/// (SGD, batch `batch`, `shape` inputs) with every channel layer keeping its first `1 − p` of
+/// channels (at least one), against the dense network, on one thread, median of three.
+fn channel_pruned_steps(dense: &Arch, shape: [i64; 3], batch: i64, steps: u64) -> Vec<(f64, f64, f64)> {
     let sgd = OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: false, weight_decay: 1e-4 };
-    let shape = [1, 32, 32];
-    let dense_arch = Arch::Vgg { depth: 11, width: 8 };
-    let (depth, plan) = dense_arch.vgg_plan().expect("a VGG");
     let timed = |arch: &Arch| {
         let mc = ModelConfig { arch: arch.clone(), init: InitKind::NetworkSlimming };
-        let per_s = median_of_3(|| engine_run(&mc, shape, sgd.clone(), 256, 3, steps, 1, 1));
-        (common::channels::forward_flops(arch, shape, 10).expect("a VGG") as f64, 1.0 / per_s)
+        let per_s = median_of_3(|| engine_run(&mc, shape, sgd.clone(), batch, 3, steps, 1, 1));
+        (common::channels::forward_flops(arch, shape, 10).expect("a slimmable network") as f64, 1.0 / per_s)
     };
-    let (dense_flops, dense_s) = timed(&dense_arch);
+    let (dense_flops, dense_s) = timed(dense);
+    let model = Model::new(&ModelConfig { arch: dense.clone(), init: InitKind::NetworkSlimming }, shape, 10, 0, tch::Device::Cpu).expect("the dense network");
+    let layers = common::channels::bn_scales(&model).expect("a slimmable network");
     [0.3, 0.5, 0.7]
         .into_iter()
         .map(|p| {
-            let channels = plan.iter().filter(|&&c| c > 0).map(|&c| ((1.0 - p) * c as f64).round().max(1.0) as i64).collect();
-            let (flops, s) = timed(&Arch::VggChannels { depth, channels });
+            let keep = layers.iter().map(|l| (0..l.len()).map(|c| c < ((1.0 - p) * l.len() as f64).round().max(1.0) as usize).collect()).collect();
+            let pruned = common::channels::prune(&model, &common::channels::ChannelMask(keep)).expect("every layer keeps one");
+            let (flops, s) = timed(&pruned.config.arch);
             (p, flops / dense_flops, s / dense_s)
         })
         .collect()
+}
+
+/// The channel-pruned tables: VGG-11 at width 8 as You et al.'s `small` trains it (batch 256,
+/// 32×32, 20 steps) and PreResNet-20 at the paper's width 16 (batch 64, 32×32, 5 steps).
+fn channel_section() {
+    let tables = [
+        ("VGG-11 (width 8, batch 256", Arch::Vgg { depth: 11, width: 8 }, [1, 32, 32], 256, 20),
+        ("PreResNet-20 (width 16, batch 64", Arch::Preresnet { depth: 20, width: 16 }, [3, 32, 32], 64, 5),
+    ];
+    for (label, arch, shape, batch, steps) in tables {
+        let rows = channel_pruned_steps(&arch, shape, batch, steps);
+        println!("\nChannel-pruned {label}, 32×32, 1 thread; each channel layer keeps 1 − p of its channels) against the dense one, as early-bird tickets train it:\n");
+        println!("| pruning ratio p | FLOPs per example | seconds per step |");
+        println!("|---|---|---|");
+        for (p, flops, seconds) in rows {
+            println!("| {p} | {flops:.2}× | {seconds:.2}× |");
+        }
+    }
 }
 
 /// Densities of the sparse-kernel tables (fraction of every layer's weights kept).
@@ -478,6 +499,10 @@ fn main() -> Result<()> {
         sparse_section(None, None);
         return Ok(());
     }
+    if cli.channels_only {
+        channel_section();
+        return Ok(());
+    }
     eprintln!("measuring PyTorch eager baselines ({}) ...", cli.python);
     // `allocator`: run PyTorch with the glibc settings our binaries make (device::keep_freed_memory).
     let py = |threads: usize, allocator: bool| -> Result<serde_json::Value> {
@@ -504,7 +529,6 @@ fn main() -> Result<()> {
     let res_all = engine_steps_per_s("resnet-20", [3, 32, 32], sgd.clone(), 128, 2, 10, 1, cores as i32);
     let res_machine = engine_steps_per_s("resnet-20", [3, 32, 32], sgd, 128, 2, 10, cores, 1);
     let eval_1 = eval_examples_per_s(1);
-    let channel_pruned = channel_pruned_steps(20);
     let peak = sgemm_gflops(cores as i32);
     // The path `run` takes, at each (jobs, threads): whole IMP stages on worker threads.
     let stage_1x1 = run_path(1, 1)?;
@@ -575,12 +599,7 @@ fn main() -> Result<()> {
         flop / 1e12,
         flop / (peak * 1e9) / 60.0
     );
-    println!("\nChannel-pruned VGG-11 (width 8, batch 256, 32×32, 1 thread; each layer keeps 1 − p of its channels) against the dense one, as early-bird tickets train it:\n");
-    println!("| pruning ratio p | FLOPs per example | seconds per step |");
-    println!("|---|---|---|");
-    for (p, flops, seconds) in channel_pruned {
-        println!("| {p} | {flops:.2}× | {seconds:.2}× |");
-    }
+    channel_section();
     sparse_section(Some((train_s + eval_s) / 60.0), Some(f(&py1, "lenet_steps_per_s")));
     Ok(())
 }
