@@ -74,6 +74,22 @@ impl Spread {
             None => Spread::OneTrial,
         }
     }
+
+    /// The same spread of numbers that are ratios, not fractions ([`Spread::Ratio`]).
+    pub fn as_ratio(self) -> Spread {
+        match self {
+            Spread::Measured(range) => Spread::Ratio(range),
+            other => other,
+        }
+    }
+
+    /// The same spread of numbers in `unit`s of their own ([`Spread::Units`]: decades, nats).
+    pub fn in_units(self, unit: &'static str) -> Spread {
+        match self {
+            Spread::Measured(range) => Spread::Units(range, unit),
+            other => other,
+        }
+    }
 }
 
 /// A judging rule that states itself: [`Tolerance::text`] is what a claims row prints, and

@@ -53,10 +53,7 @@ fn criticals(l: &Loaded) -> Vec<(PrunerName, Option<f64>)> {
 /// seeds among them.
 fn critical_spread(l: &Loaded, pruners: &[PrunerName]) -> Spread {
     let per_seed: Vec<Vec<f64>> = PRUNERS.iter().filter(|(p, _)| pruners.contains(p)).map(|&(p, n)| critical_compressions(l, masks_of(p, n))).collect();
-    match Spread::of(&per_seed.iter().map(Vec::as_slice).collect::<Vec<_>>()) {
-        Spread::Measured(range) => Spread::Units(range, "decades"),
-        other => other,
-    }
+    Spread::of(&per_seed.iter().map(Vec::as_slice).collect::<Vec<_>>()).in_units("decades")
 }
 
 /// The log–log slope of SNIP's mean score per weight against layer size, in network order.
@@ -126,10 +123,7 @@ fn conservation_claims(out: &mut Vec<Claim>, l: &Loaded) {
     };
     let per_seed = |p: PrunerName, n: u32, f: &dyn Fn(&common::imp::StageRecord, &[f64]) -> Option<f64>| -> Spread {
         let values: Vec<f64> = l.records(0, masks_of(p, n)).filter_map(|r| f(r, r.metrics.get("score_sum")?)).collect();
-        match Spread::of(&[&values]) {
-            Spread::Measured(range) => Spread::Ratio(range),
-            other => other,
-        }
+        Spread::of(&[&values]).as_ratio()
     };
     out.push(
         Claim::measured(
@@ -236,10 +230,8 @@ fn accuracy_claims(out: &mut Vec<Claim>, l: &Loaded) {
             mag.zip(rest).map(|(m, r)| (format!("magnitude at {} vs others ≥ {} (past the grid: none)", decades(m), decades(r)), m - r)),
         )
         .with_spread(
-            match Spread::of(&PRUNERS.iter().map(|&(p, n)| collapse_per_seed(p, n)).collect::<Vec<_>>().iter().map(Vec::as_slice).collect::<Vec<_>>()) {
-                Spread::Measured(range) => Spread::Units(range, "decades"),
-                other => other,
-            },
+            Spread::of(&PRUNERS.iter().map(|&(p, n)| collapse_per_seed(p, n)).collect::<Vec<_>>().iter().map(Vec::as_slice).collect::<Vec<_>>())
+                .in_units("decades"),
         ),
     );
     if l.config.replicates > 1 {

@@ -86,20 +86,6 @@ fn network_claims(l: &Loaded, r: &Reference) -> Result<Vec<Claim>> {
     Ok(out)
 }
 
-/// The range of `v` (0 for fewer than two values).
-fn range(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::NEG_INFINITY, f64::max) - v.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-/// A ratio's spread between trials.
-fn ratio_spread(v: &[f64]) -> Spread {
-    if v.len() > 1 {
-        Spread::Ratio(range(v))
-    } else {
-        Spread::OneTrial
-    }
-}
-
 /// The paper's reading of its Table 2 at `p` (VGG-16, CIFAR-100), or `—` where it has none.
 fn table2(r: &Reference, p: f64, values: [&str; 2]) -> String {
     match p {
@@ -124,7 +110,7 @@ fn emergence(l: &Loaded, r: &Reference, p: f64, epochs: u64) -> Result<Claim> {
         &l.setting(),
         ours,
     )
-    .with_spread(ratio_spread(&fractions)))
+    .with_spread(Spread::of(&[&fractions]).as_ratio()))
 }
 
 /// A difference of mean accuracies `a − b` with both shown, judged by `rule`.
@@ -199,7 +185,7 @@ fn cost_claims(l: &Loaded, r: &Reference, p: f64, last: Draw) -> Result<Vec<Clai
                 &l.setting(),
                 ours,
             )
-            .with_spread(ratio_spread(&ratios)),
+            .with_spread(Spread::of(&[&ratios]).as_ratio()),
         );
     }
     Ok(out)

@@ -127,13 +127,8 @@ fn language_model_rows(results: &Results) -> Vec<Claim> {
     // The widest range over trials among the log perplexities a row compares (every level).
     let spread = |compared: &[(Option<&Loaded>, StageKind)]| -> Spread {
         let sides: Vec<(&Loaded, StageKind)> = compared.iter().filter_map(|(l, k)| Some(((*l)?, *k))).collect();
-        let widest = sides
-            .iter()
-            .flat_map(|(l, k)| levels(l).into_iter().map(|lv| log_perplexities(l, lv, *k)))
-            .filter(|v| v.len() > 1)
-            .map(|v| range(&v))
-            .reduce(f64::max);
-        widest.map_or(Spread::OneTrial, |w| Spread::Units(w, "nats"))
+        let per_level: Vec<Vec<f64>> = sides.iter().flat_map(|(l, k)| levels(l).into_iter().map(|lv| log_perplexities(l, lv, *k))).collect();
+        Spread::of(&per_level.iter().map(Vec::as_slice).collect::<Vec<_>>()).in_units("nats")
     };
     let shown = |g: Option<(f64, usize, usize)>| g.map(|(m, n, above)| (format!("{m:+.3} nats (mean of {n} pruned levels; above 0 at {above})"), m));
     let mut out = vec![row(
@@ -232,10 +227,6 @@ fn compare(claim: &str, paper: &str, pair: Option<(&Loaded, StageKind, &Loaded, 
     let c = &a.config;
     let setting = format!("{}, {} trials, {} games, {} levels, {}", a.results.scale, c.replicates, c.train.iterations, c.levels, c.dataset.as_str());
     let ours = Stat::mean_of(&per_trial).map(|m| (format!("{m:+.1} reward (mean of {} pruned levels; above 0 at {above})", diffs.len()), m));
-    let spread = if trials > 1 { Spread::Units(range(&per_trial), "reward") } else { Spread::OneTrial };
+    let spread = Spread::of(&[&per_trial]).in_units("reward");
     Claim::measured(claim, paper, rule, &setting, ours).with_spread(spread)
-}
-
-fn range(v: &[f64]) -> f64 {
-    v.iter().copied().fold(f64::NEG_INFINITY, f64::max) - v.iter().copied().fold(f64::INFINITY, f64::min)
 }
