@@ -26,7 +26,11 @@ pub use crate::stage::BranchKind;
 /// How instability analysis evaluates the line between two spawned copies (Frankle et al.
 /// 2020): `points` evenly spaced α in [0, 1] (the paper's 30), test error on the whole test set
 /// and train error on the first `train_examples` training examples (all when absent, as the
-/// paper). Part of the run identity when not the default, like every field that changes numbers.
+/// paper). `recompute_batch_norm = N`: at each α the batch-norm running statistics are
+/// recomputed from the first N training examples instead of interpolated with the weights
+/// ([`crate::interpolate::recompute_norm_statistics`]; absent: interpolated, what the paper's
+/// text leaves unsaid and open_lth's state-dict interpolation does). Part of the run identity
+/// when not the default, like every field that changes numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Interpolation {
@@ -34,6 +38,8 @@ pub struct Interpolation {
     pub points: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_examples: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recompute_batch_norm: Option<u64>,
 }
 
 fn paper_points() -> u32 {
@@ -42,7 +48,7 @@ fn paper_points() -> u32 {
 
 impl Interpolation {
     /// The paper's: 30 points, the whole training set.
-    pub const PAPER: Interpolation = Interpolation { points: crate::interpolate::PAPER_POINTS as u32, train_examples: None };
+    pub const PAPER: Interpolation = Interpolation { points: crate::interpolate::PAPER_POINTS as u32, train_examples: None, recompute_batch_norm: None };
 }
 
 impl Default for Interpolation {
@@ -383,6 +389,9 @@ impl ExperimentConfig {
         }
         if !(2..=1_000).contains(&self.interpolation.points) {
             bail!("interpolation.points is {}; choose 2 to 1000 (the paper uses 30)", self.interpolation.points);
+        }
+        if self.interpolation.recompute_batch_norm == Some(0) {
+            bail!("interpolation.recompute_batch_norm is 0; give the number of training examples to recompute batch-norm statistics from (e.g. 5000), or leave it out to interpolate them");
         }
         if self.interpolation.train_examples == Some(0) {
             bail!("interpolation.train_examples is 0; leave it out to use the whole training set");

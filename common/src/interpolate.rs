@@ -4,7 +4,10 @@
 //!
 //! Every variable is interpolated — weights, biases, batch-norm affine parameters and batch-norm
 //! running statistics (the whole state dict, which is what open_lth's interpolation does; the
-//! network is then evaluated in eval mode with the interpolated running statistics). Pruned
+//! network is then evaluated in eval mode with the interpolated running statistics) — unless
+//! the config asks to recompute the running statistics at each α from training data
+//! ([`recompute_norm_statistics`], `interpolation.recompute_batch_norm`), as later work on mode
+//! connectivity does (the statistics of a mixed network are not the mix of its ends'). Pruned
 //! weights are zero in both ends and so stay zero along the path.
 
 use crate::config::Interpolation;
@@ -13,6 +16,7 @@ use crate::models::Model;
 use crate::train::{evaluate, Weights};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
+use tch::Tensor;
 
 /// The paper's grid: 30 evenly spaced α in [0, 1].
 pub const PAPER_POINTS: usize = 30;
@@ -35,6 +39,12 @@ pub fn alphas(points: usize) -> Vec<f64> {
 /// Evaluates `model` on `split` at `points` evenly spaced α between `a` (α = 0) and `b` (α = 1).
 /// The model's own weights are left as they were.
 pub fn path(model: &mut Model, a: &Weights, b: &Weights, points: usize, split: &Split) -> Result<Vec<PathPoint>> {
+    Ok(paths(model, a, b, points, &[split], None)?.remove(0))
+}
+
+/// [`path`] on each of `splits` at once; with `statistics`, the batch-norm running statistics
+/// at each α are recomputed from it ([`recompute_norm_statistics`]) before the evaluations.
+pub fn paths(model: &mut Model, a: &Weights, b: &Weights, points: usize, splits: &[&Split], statistics: Option<&Split>) -> Result<Vec<Vec<PathPoint>>> {
     if points < 2 {
         bail!("an interpolation path needs at least 2 points, got {points}");
     }
@@ -42,15 +52,56 @@ pub fn path(model: &mut Model, a: &Weights, b: &Weights, points: usize, split: &
         bail!("the two weight vectors to interpolate belong to different architectures");
     }
     let saved = model.snapshot();
-    let mut out = Vec::with_capacity(points);
+    let mut out = vec![Vec::with_capacity(points); splits.len()];
     for alpha in alphas(points) {
         let mixed: Weights = tch::no_grad(|| a.iter().map(|(k, ta)| (k.clone(), ta * (1.0 - alpha) + &b[k] * alpha)).collect());
         model.restore(&mixed)?;
-        let (loss, acc) = evaluate(model, split);
-        out.push(PathPoint { alpha, loss, error: 1.0 - acc });
+        if let Some(data) = statistics {
+            recompute_norm_statistics(model, data);
+        }
+        for (split, points) in splits.iter().zip(out.iter_mut()) {
+            let (loss, acc) = evaluate(model, split);
+            points.push(PathPoint { alpha, loss, error: 1.0 - acc });
+        }
     }
     model.restore(&saved)?;
     Ok(out)
+}
+
+/// Examples per batch of [`recompute_norm_statistics`].
+pub const STATISTICS_BATCH: i64 = 128;
+
+/// Replaces every batch norm's running mean and variance in `model` by what PyTorch computes
+/// with `momentum = None` over `split`: train-mode forward passes (no gradients) over its
+/// batches of [`STATISTICS_BATCH`] examples in order, each batch's mean and unbiased variance
+/// averaged with equal weight over the batches. Every batch norm here updates with momentum
+/// 0.1 (`models::Init::bn`), so a forward pass from zeroed statistics leaves 0.1× the batch's
+/// own, which is read back and accumulated. A network without batch norm is left as it is.
+pub fn recompute_norm_statistics(model: &Model, split: &Split) {
+    let stats: Vec<Tensor> =
+        model.parameters().into_iter().filter(|(n, _)| n.ends_with(".running_mean") || n.ends_with(".running_var")).map(|(_, t)| t).collect();
+    if stats.is_empty() {
+        return;
+    }
+    let _guard = tch::no_grad_guard();
+    let mut sums: Vec<Tensor> = stats.iter().map(Tensor::zeros_like).collect();
+    let (n, mut batches) = (split.len() as i64, 0);
+    let mut start = 0;
+    while start < n {
+        let len = (n - start).min(STATISTICS_BATCH);
+        for s in &stats {
+            let _ = s.shallow_clone().zero_();
+        }
+        let _ = model.forward_t(&split.images.narrow(0, start, len), true);
+        for (sum, s) in sums.iter_mut().zip(&stats) {
+            *sum += s * 10.0;
+        }
+        batches += 1;
+        start += len;
+    }
+    for (s, sum) in stats.iter().zip(sums) {
+        s.shallow_clone().copy_(&(sum / batches as f64));
+    }
 }
 
 /// Linear interpolation instability: the highest error on the path minus the mean error of its
@@ -94,5 +145,11 @@ pub fn compare(model: &mut Model, partner: u32, a: &Weights, b: &Weights, data: 
     let train = Split { images: data.train.images.narrow(0, 0, n as i64), labels: data.train.labels.narrow(0, 0, n as i64) };
     let distance =
         tch::no_grad(|| model.layers().iter().map(|l| (&a[&l.name] - &b[&l.name]).square().sum(tch::Kind::Double).double_value(&[])).sum::<f64>().sqrt());
-    Ok(PairRecord { partner, test: path(model, a, b, points, &data.test)?, train: path(model, a, b, points, &train)?, train_examples: n as u64, distance })
+    let statistics = how.recompute_batch_norm.map(|m| {
+        let m = (m as usize).min(data.train.len()) as i64;
+        Split { images: data.train.images.narrow(0, 0, m), labels: data.train.labels.narrow(0, 0, m) }
+    });
+    let [test, train]: [Vec<PathPoint>; 2] =
+        paths(model, a, b, points, &[&data.test, &train], statistics.as_ref())?.try_into().map_err(|_| anyhow::format_err!("two paths"))?;
+    Ok(PairRecord { partner, test, train, train_examples: n as u64, distance })
 }

@@ -144,6 +144,37 @@ fn interpolating_a_network_with_itself_is_flat() {
     assert_eq!(interpolate::instability(&path), 0.0);
 }
 
+#[test]
+fn recomputed_batch_norm_statistics_are_the_average_over_batches_of_each_batchs_own() {
+    let d = data();
+    let size = d.train.images.size();
+    let shape = [size[1], size[2], size[3]];
+    let m = Model::new(&ModelConfig { arch: Arch::Resnet20 { width: 8 }, init: InitKind::KaimingNormal }, shape, 10, 1, Device::Cpu).unwrap();
+    interpolate::recompute_norm_statistics(&m, &d.train);
+    let p = m.parameters();
+    // The stem's batch norm sees the stem convolution's output: per channel, each batch's mean
+    // and unbiased variance over (examples, rows, columns), averaged over the batches of 128
+    // (the last one shorter, weighing as much as the others).
+    let conv = d.train.images.conv2d(&p["conv.weight"].contiguous(), None::<&Tensor>, [1, 1], [1, 1], [1, 1], 1);
+    let n = size[0];
+    let starts: Vec<i64> = (0..n).step_by(interpolate::STATISTICS_BATCH as usize).collect();
+    assert!(n % interpolate::STATISTICS_BATCH != 0, "the test covers a short last batch");
+    let (mut mean, mut var) = (Tensor::zeros([8], (Kind::Float, Device::Cpu)), Tensor::zeros([8], (Kind::Float, Device::Cpu)));
+    for &start in &starts {
+        let batch = conv.narrow(0, start, (n - start).min(interpolate::STATISTICS_BATCH));
+        mean += batch.mean_dim([0i64, 2, 3].as_slice(), false, Kind::Float) / starts.len() as f64;
+        var += batch.var_dim([0i64, 2, 3].as_slice(), true, false) / starts.len() as f64;
+    }
+    let close = |a: &Tensor, b: &Tensor| (a - b).abs().max().double_value(&[]) < 1e-4 * (1.0 + b.abs().max().double_value(&[]));
+    assert!(close(&p["bn.running_mean"], &mean), "{} vs {}", p["bn.running_mean"], mean);
+    assert!(close(&p["bn.running_var"], &var), "{} vs {}", p["bn.running_var"], var);
+    // A network without batch norm is left exactly as it is.
+    let lenet = model(&config(0), &d, 1);
+    let before = lenet.snapshot();
+    interpolate::recompute_norm_statistics(&lenet, &d.train);
+    assert!(lenet.parameters().iter().all(|(k, v)| v.equal(&before[k])));
+}
+
 fn layer(v: &[f32]) -> BTreeMap<String, Tensor> {
     BTreeMap::from([("w".to_string(), Tensor::from_slice(v))])
 }
