@@ -248,7 +248,7 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
         // `paper`, where LMC's 30 points on the whole training set are kept.
         interpolation: match scale {
             Scale::Paper => Interpolation::PAPER,
-            _ => Interpolation { points: 5, train_examples: Some(1_000) },
+            _ => Interpolation { points: 5, train_examples: Some(1_000), ..Interpolation::PAPER },
         },
         ..ExperimentConfig::new(format!("{}-{}", name(v, k), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
     }

@@ -207,7 +207,7 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
         branches,
         interpolation: match scale {
             Scale::Paper => Interpolation::PAPER,
-            _ => Interpolation { points: Interpolation::PAPER.points, train_examples: Some(10_000) },
+            _ => Interpolation { train_examples: Some(10_000), ..Interpolation::PAPER },
         },
         ..ExperimentConfig::new(format!("{}-{}", name(v, k), dataset.as_str()), scale.as_str(), dataset, model, train, prune, sparse)
     }
