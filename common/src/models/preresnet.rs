@@ -121,8 +121,8 @@ impl Preresnet {
         let mut names = Vec::new();
         for (i, (inplanes, planes, stride)) in block_plan(depth, width).into_iter().enumerate() {
             let name = block_name(depth, i);
-            let n = blocks_per_stage(depth).unwrap_or(1);
-            let q = p / format!("layer{}", i / n + 1) / (i % n).to_string();
+            let (layer, b) = name.split_once('.').expect("layer{s}.{b}");
+            let q = p / layer / b;
             let (select, [c1, c2]) = match pruned {
                 Some((b, _)) => (Some(index(&b[i].select)), b[i].inner),
                 None => (None, [planes, planes]),
@@ -145,7 +145,8 @@ impl Preresnet {
         let out = 16 * width;
         let select = pruned.map(|(_, last)| index(last));
         let kept = pruned.map_or(out, |(_, last)| last.len() as i64);
-        let head = if init.0 == InitKind::NetworkSlimming { Init(InitKind::TorchDefault) } else { Init(init.0) };
+        let torch_default = Init(InitKind::TorchDefault);
+        let head = if init.0 == InitKind::NetworkSlimming { &torch_default } else { init };
         Preresnet { conv1, blocks, names, bn: init.bn(p / "bn", out), select, fc: head.linear(p / "fc", kept, classes) }
     }
 
