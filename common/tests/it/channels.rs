@@ -87,29 +87,36 @@ fn a_physically_pruned_vgg_computes_what_the_channel_masked_dense_one_computes()
     let keep = ChannelMask::global(&scales, 0.5).with_every_layer(&scales);
     let small = channels::prune(&dense, &keep).unwrap();
     assert_eq!(small.config.arch, Arch::VggChannels { depth: 11, channels: keep.kept() });
-    // The dense network with the removed channels' γ and β zeroed: their outputs are 0.
-    let mut masked = vgg(InitKind::NetworkSlimming, 3);
+    let batch_norms: Vec<String> = (0..keep.0.len()).map(|i| format!("layers.{i}.bn")).collect();
+    let x = Tensor::randn([6, 1, 32, 32], (Kind::Float, Device::Cpu));
+    assert_removal_is_masking(&dense, vgg(InitKind::NetworkSlimming, 3), &small, &keep, &batch_norms, &x);
+    assert!(channels::prune(&dense, &ChannelMask::global(&scales, 0.99)).is_err(), "an emptied layer is refused");
+}
+
+/// `small`, the physical removal of `keep` from `dense`, computes on `x` (eval and train mode)
+/// what `masked` — a network of `dense`'s architecture given its values — computes with every
+/// removed channel's γ and β zeroed in `batch_norms` (the channel layers in order), and the
+/// removal stated as a weight mask of `dense` counts what `small` holds.
+fn assert_removal_is_masking(dense: &Model, mut masked: Model, small: &Model, keep: &ChannelMask, batch_norms: &[String], x: &Tensor) {
     masked.vs.copy(&dense.vs).unwrap();
     tch::no_grad(|| {
         let params = masked.parameters();
-        for (i, layer) in keep.0.iter().enumerate() {
+        for (bn, layer) in batch_norms.iter().zip(&keep.0) {
             let m = Tensor::from_slice(&layer.iter().map(|&k| f32::from(u8::from(k))).collect::<Vec<_>>());
             for what in ["weight", "bias"] {
-                let _ = params[&format!("layers.{i}.bn.{what}")].shallow_clone().g_mul_(&m);
+                let _ = params[&format!("{bn}.{what}")].shallow_clone().g_mul_(&m);
             }
         }
     });
-    let x = Tensor::randn([6, 1, 32, 32], (Kind::Float, Device::Cpu));
     for train in [false, true] {
-        let (a, b) = (small.forward_t(&x, train), masked.forward_t(&x, train));
+        let (a, b) = (small.forward_t(x, train), masked.forward_t(x, train));
         let diff = (a - &b).abs().max().double_value(&[]);
         assert!(diff < 1e-4 * b.abs().max().double_value(&[]).max(1.0), "train mode {train}: outputs differ by {diff}");
     }
-    // The removal as a weight mask of the dense network counts what the small network holds.
-    let mask = channels::element_mask(&dense, &keep).unwrap();
+    let mask = channels::element_mask(dense, keep).unwrap();
     let kept: i64 = mask.report().iter().map(|l| l.kept).sum();
     assert_eq!(kept, small.prunable_count());
-    assert!(channels::prune(&dense, &ChannelMask::global(&scales, 0.99)).is_err(), "an emptied layer is refused");
+    assert!(kept < dense.prunable_count());
 }
 
 fn preresnet(depth: usize, width: i64, shape: [i64; 3]) -> Model {
@@ -133,28 +140,9 @@ fn a_physically_pruned_preresnet_computes_what_the_channel_masked_dense_one_comp
     assert_eq!(blocks[3].inner, [keep.kept()[10], keep.kept()[11]]);
     assert_eq!(*output, indices(&keep.0[18]));
     assert!(keep.kept()[9] < 16 && keep.kept()[18] < 32, "the test removes stream channels: {:?}", keep.kept());
-    // The dense network with every removed channel's γ and β zeroed, residual streams included.
-    let mut masked = preresnet(20, 2, [3, 16, 16]);
-    masked.vs.copy(&dense.vs).unwrap();
-    tch::no_grad(|| {
-        let params = masked.parameters();
-        for (bn, layer) in common::models::preresnet::batch_norms(20).iter().zip(&keep.0) {
-            let m = Tensor::from_slice(&layer.iter().map(|&k| f32::from(u8::from(k))).collect::<Vec<_>>());
-            for what in ["weight", "bias"] {
-                let _ = params[&format!("{bn}.{what}")].shallow_clone().g_mul_(&m);
-            }
-        }
-    });
+    // Every removed channel's γ and β zeroed, the residual streams' batch norms included.
     let x = Tensor::randn([6, 3, 16, 16], (Kind::Float, Device::Cpu));
-    for train in [false, true] {
-        let (a, b) = (small.forward_t(&x, train), masked.forward_t(&x, train));
-        let diff = (a - &b).abs().max().double_value(&[]);
-        assert!(diff < 1e-4 * b.abs().max().double_value(&[]).max(1.0), "train mode {train}: outputs differ by {diff}");
-    }
-    let mask = channels::element_mask(&dense, &keep).unwrap();
-    let kept: i64 = mask.report().iter().map(|l| l.kept).sum();
-    assert_eq!(kept, small.prunable_count());
-    assert!(kept < dense.prunable_count());
+    assert_removal_is_masking(&dense, preresnet(20, 2, [3, 16, 16]), &small, &keep, &common::models::preresnet::batch_norms(20), &x);
     // The pruned network trains (selection indices and all) and is not pruned twice.
     let loss = small.forward_t(&x, true).sum(Kind::Float);
     loss.backward();
