@@ -407,7 +407,11 @@ impl Model {
     pub fn init_std(&self, name: &str) -> Option<f64> {
         self.layers.iter().find(|l| l.name == name)?;
         let size = self.vs.variables().get(name)?.size();
-        let init = Init(self.config.init);
+        let init = match (&self.config.arch, self.config.init) {
+            // A PreResNet's linear layer keeps PyTorch's default under network slimming's.
+            (Arch::Preresnet { .. } | Arch::PreresnetChannels { .. }, InitKind::NetworkSlimming) if name == "fc.weight" => Init(InitKind::TorchDefault),
+            (_, kind) => Init(kind),
+        };
         match size.as_slice() {
             [out, inp] => Some(init.std(*inp, *out, false)),
             [out, inp, kh, kw] => Some(init.std(inp * kh * kw, out * kh * kw, true)),

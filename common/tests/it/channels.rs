@@ -240,4 +240,6 @@ fn network_slimmings_initialiser_and_penalty_are_the_authors() {
     assert!(channels::bn_scales(&net).unwrap().iter().flatten().all(|&g| g == 0.5));
     let fc = net.parameters()["fc.weight"].abs().max().double_value(&[]);
     assert!(fc <= 0.25 && fc > 0.1, "{fc}");
+    let stated = net.init_std("fc.weight").unwrap();
+    assert!((stated - 0.25 / 3f64.sqrt()).abs() < 1e-12, "U(±1/4) has std 1/(4√3), not {stated}");
 }
