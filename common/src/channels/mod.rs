@@ -195,7 +195,8 @@ pub fn prune(model: &Model, keep: &ChannelMask) -> Result<Model> {
     let mut values = BTreeMap::new();
     for (name, v) in model.parameters() {
         let axes = net.axes(&name, layers)?;
-        let mut v = v.detach().copy();
+        // `restore` copies into the small network's own variables: no copy here.
+        let mut v = v.detach();
         if let Some(i) = axes.out {
             v = v.index_select(0, &index(i));
         }
