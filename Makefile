@@ -1,7 +1,7 @@
 # Entry points of the lottery-ticket replication workspace. Every target sets up what it needs
 # (project-local venv with PyTorch 2.11 + CMake, release build, datasets) and reuses it on the
 # next call. Variables: SCALE=smoke|small|paper (default small), DEVICE=auto|cpu|cuda,
-# TRIALS=N, SEED=N, JOBS=N.
+# TRIALS=N, SEED=N, JOBS=N, TORCH_CUDA=pypi|cu130|cu128|cu126|cpu (the PyTorch wheel, below).
 
 SCALE  ?= small
 DEVICE ?= auto
@@ -13,6 +13,13 @@ PYTHON ?= python3
 VENV   := .venv
 STAMPS := .stamps
 TORCH  := torch==2.11.0
+# Which build of PyTorch 2.11 the venv holds (libtorch for every binary): `pypi` (default) is
+# PyPI's, the CUDA 13.0 build (NVIDIA driver 580 or newer; Turing to Blackwell GPUs); cu130 is
+# the same from PyTorch's index; cu128 (CUDA 12.8: Turing to Blackwell) and cu126 (CUDA 12.6:
+# Maxwell to Hopper) run on drivers 525 and newer; cpu is the small CPU-only build. Changing it
+# reinstalls torch only: the binaries link the same libtorch 2.11 and need no rebuild.
+TORCH_CUDA ?= pypi
+TORCH_FROM := $(if $(filter-out pypi,$(TORCH_CUDA)),--index-url https://download.pytorch.org/whl/$(TORCH_CUDA))
 CMAKE  := cmake==4.4.5
 # cargo finds the venv's cmake (static HDF5 build) through PATH; libtorch through .cargo/config.toml.
 CARGO  := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo
@@ -32,10 +39,16 @@ help:
 	@echo "make claims                   every headline.md, results/CLAIMS.md and the pages and README counts quoting them, from results/"
 	@echo "make data | test | lint | bench | gpu-check"
 
-$(STAMPS)/venv:
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --disable-pip-version-check --quiet $(TORCH) $(CMAKE) numpy h5py
-	@mkdir -p $(STAMPS) && touch $@
+$(STAMPS)/venv: $(STAMPS)/torch-$(TORCH_CUDA)
+	$(VENV)/bin/pip install --disable-pip-version-check --quiet $(CMAKE) numpy h5py
+	@touch $@
+
+$(STAMPS)/torch-%:
+	@case "$*" in pypi|cu130|cu128|cu126|cpu) ;; *) echo "TORCH_CUDA=$* is not a PyTorch 2.11 build; choose pypi, cu130, cu128, cu126 or cpu"; exit 2;; esac
+	[ -x $(VENV)/bin/pip ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --disable-pip-version-check --quiet --force-reinstall --no-deps $(TORCH_FROM) $(TORCH)
+	$(VENV)/bin/pip install --disable-pip-version-check --quiet $(TORCH_FROM) $(TORCH)
+	@mkdir -p $(STAMPS) && rm -f $(STAMPS)/torch-* && touch $@
 
 build: $(STAMPS)/venv
 	$(CARGO) build --release --workspace

@@ -27,13 +27,40 @@ impl DeviceChoice {
     pub fn resolve(self) -> Result<Device> {
         match self {
             Self::Cpu => Ok(Device::Cpu),
-            Self::Auto => Ok(Device::cuda_if_available()),
+            Self::Auto => {
+                let device = Device::cuda_if_available();
+                if let Some(line) = cpu_fallback_note(device, nvidia_driver().as_deref()) {
+                    crate::progress::warn(&line);
+                }
+                Ok(device)
+            }
             Self::Cuda if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
             Self::Cuda => bail!(
                 "--device cuda was requested but libtorch sees no CUDA GPU; run with --device cpu (or auto), or check the driver and that libtorch_cuda is loadable"
             ),
         }
     }
+}
+
+/// The NVIDIA kernel driver's version line (`/proc/driver/nvidia/version`), present on a
+/// machine with an NVIDIA GPU whether or not libtorch can use it.
+fn nvidia_driver() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/driver/nvidia/version").ok()?;
+    Some(text.lines().next().unwrap_or_default().trim().to_string())
+}
+
+/// What `--device auto` says when it settles on the CPU although the machine has an NVIDIA
+/// driver (`driver`: its version line): most often a wheel built for a newer driver than the
+/// machine's (PyPI's `torch==2.11.0` is CUDA 13.0, which needs driver 580 or newer). `None`
+/// when `auto` got a GPU or the machine has no NVIDIA driver.
+pub fn cpu_fallback_note(device: Device, driver: Option<&str>) -> Option<String> {
+    if device != Device::Cpu {
+        return None;
+    }
+    let driver = driver?;
+    Some(format!(
+        "an NVIDIA driver is loaded ({driver}) but libtorch sees no usable CUDA GPU, so --device auto trains on the CPU; PyPI's torch 2.11 needs driver 580+ (CUDA 13.0): rebuild with `make build TORCH_CUDA=cu128` or `cu126` for an older driver (README, \"GPU builds\"), or pass --device cpu to silence this"
+    ))
 }
 
 /// A stage's device as its record stores it: `cpu` or `cuda:N`.
@@ -107,5 +134,19 @@ pub fn keep_freed_memory() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_on_the_cpu_explains_itself_only_where_an_nvidia_driver_is_loaded() {
+        let driver = "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15";
+        let line = cpu_fallback_note(Device::Cpu, Some(driver)).expect("a driver without a usable GPU is explained");
+        assert!(line.contains("550.54.15") && line.contains("TORCH_CUDA=cu128") && !line.contains('\n'), "{line}");
+        assert_eq!(cpu_fallback_note(Device::Cpu, None), None, "no NVIDIA driver: the CPU is expected");
+        assert_eq!(cpu_fallback_note(Device::Cuda(0), Some(driver)), None, "auto got the GPU");
     }
 }
