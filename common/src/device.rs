@@ -63,6 +63,24 @@ pub fn cpu_fallback_note(device: Device, driver: Option<&str>) -> Option<String>
     ))
 }
 
+/// CUDA devices a run on `base` spreads its stages over: every visible one on a GPU, 1 on the CPU.
+pub fn visible_gpus(base: Device) -> usize {
+    match base {
+        Device::Cuda(_) => usize::try_from(tch::Cuda::device_count()).unwrap_or(1).max(1),
+        _ => 1,
+    }
+}
+
+/// The device training slot `slot` trains on in a run on `base` with `gpus` visible GPUs:
+/// cuda:(slot mod gpus), so the stages of one machine spread over all of its GPUs; `base` itself
+/// on the CPU or with one GPU.
+pub fn placement(base: Device, slot: usize, gpus: usize) -> Device {
+    match base {
+        Device::Cuda(_) if gpus > 1 => Device::Cuda(slot % gpus),
+        other => other,
+    }
+}
+
 /// A stage's device as its record stores it: `cpu` or `cuda:N`.
 pub fn name(d: Device) -> String {
     match d {
@@ -148,5 +166,15 @@ mod tests {
         assert!(line.contains("550.54.15") && line.contains("TORCH_CUDA=cu128") && !line.contains('\n'), "{line}");
         assert_eq!(cpu_fallback_note(Device::Cpu, None), None, "no NVIDIA driver: the CPU is expected");
         assert_eq!(cpu_fallback_note(Device::Cuda(0), Some(driver)), None, "auto got the GPU");
+    }
+
+    #[test]
+    fn slots_spread_over_every_visible_gpu_and_the_cpu_stays_the_cpu() {
+        let on_three: Vec<Device> = (0..7).map(|slot| placement(Device::Cuda(0), slot, 3)).collect();
+        let expected: Vec<Device> = [0, 1, 2, 0, 1, 2, 0].into_iter().map(Device::Cuda).collect();
+        assert_eq!(on_three, expected);
+        assert!((0..4).all(|slot| placement(Device::Cuda(0), slot, 1) == Device::Cuda(0)), "one GPU: every slot on it");
+        assert!((0..4).all(|slot| placement(Device::Cpu, slot, 1) == Device::Cpu));
+        assert_eq!(visible_gpus(Device::Cpu), 1);
     }
 }

@@ -394,8 +394,11 @@ pub fn run(ctx: &Experiment, all: &[JobId], workers: usize, progress: &Progress)
 /// holds one, so `n` slots bound the stages training at once over all of them, and an
 /// experiment whose other stages wait on a trunk level leaves its slot to another's ready
 /// stages instead of a core idling.
+///
+/// Slots are numbered `0..n`; a stage trains on its slot's device
+/// ([`crate::device::placement`]: on a machine with several GPUs, slot i on cuda:(i mod GPUs)).
 pub struct Slots {
-    free: Mutex<usize>,
+    free: Mutex<Vec<usize>>,
     cv: Condvar,
     total: usize,
 }
@@ -403,7 +406,7 @@ pub struct Slots {
 impl Slots {
     pub fn new(n: usize) -> Slots {
         let n = n.max(1);
-        Slots { free: Mutex::new(n), cv: Condvar::new(), total: n }
+        Slots { free: Mutex::new((0..n).rev().collect()), cv: Condvar::new(), total: n }
     }
 
     /// How many there are.
@@ -411,17 +414,19 @@ impl Slots {
         self.total
     }
 
-    /// Runs `f` holding a slot (waiting for one to be free).
-    fn with<T>(&self, f: impl FnOnce() -> T) -> T {
-        {
+    /// Runs `f` holding a slot (waiting for one to be free), with the slot's number.
+    fn with<T>(&self, f: impl FnOnce(usize) -> T) -> T {
+        let slot = {
             let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-            while *free == 0 {
-                free = self.cv.wait(free).unwrap_or_else(|e| e.into_inner());
+            loop {
+                match free.pop() {
+                    Some(slot) => break slot,
+                    None => free = self.cv.wait(free).unwrap_or_else(|e| e.into_inner()),
+                }
             }
-            *free -= 1;
-        }
-        let out = f();
-        *self.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        };
+        let out = f(slot);
+        self.free.lock().unwrap_or_else(|e| e.into_inner()).push(slot);
         self.cv.notify_one();
         out
     }
@@ -446,14 +451,25 @@ pub fn run_sharing(ctx: &Experiment, all: &[JobId], slots: &Slots, progress: &Pr
     }
     let state = Mutex::new(State { pending: all.clone(), done: BTreeMap::new(), failed: BTreeMap::new() });
     let cv = Condvar::new();
+    let gpus = crate::device::visible_gpus(ctx.device);
     std::thread::scope(|s| {
         for _ in 0..workers {
             let data = ctx.data.shallow_clone();
             let (state, cv) = (&state, &cv);
-            let (config, dir, device, checkpoint_every, source, kernels) =
+            let (config, dir, base, checkpoint_every, source, kernels) =
                 (ctx.config, ctx.dir.clone(), ctx.device, ctx.checkpoint_every, ctx.source.clone(), ctx.kernels);
             s.spawn(move || {
-                let local = Experiment { config, dir, data: &data, device, checkpoint_every, source, kernels };
+                // The data on every other GPU this worker's stages land on, copied there once.
+                let mut copies: BTreeMap<usize, crate::data::Dataset> = BTreeMap::new();
+                let mut train = |slot: usize, job: JobId| {
+                    let device = crate::device::placement(base, slot, gpus);
+                    let data = match device {
+                        Device::Cuda(i) if device != base => &*copies.entry(i).or_insert_with(|| data.to_device(device)),
+                        _ => &data,
+                    };
+                    let local = Experiment { config, dir: dir.clone(), data, device, checkpoint_every, source: source.clone(), kernels };
+                    local.run_job(job, progress)
+                };
                 loop {
                     let job = {
                         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -477,7 +493,7 @@ pub fn run_sharing(ctx: &Experiment, all: &[JobId], slots: &Slots, progress: &Pr
                             }
                         }
                     };
-                    let result = slots.with(|| local.run_job(job, progress));
+                    let result = slots.with(|slot| train(slot, job));
                     let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
                     match result {
                         Ok(rec) if matches!(rec.outcome.status, Status::Diverged { .. }) && job.stage == Stage::Main => {
@@ -610,7 +626,7 @@ mod tests {
         std::thread::scope(|s| {
             for _ in 0..8 {
                 s.spawn(|| {
-                    slots.with(|| {
+                    slots.with(|_| {
                         let now = active.fetch_add(1, Ordering::SeqCst) + 1;
                         peak.fetch_max(now, Ordering::SeqCst);
                         std::thread::sleep(std::time::Duration::from_millis(5));

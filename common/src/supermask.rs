@@ -99,7 +99,8 @@ pub fn train(model: &mut Model, data: &Dataset, cfg: &SupermaskConfig, seed: u64
     let n = data.train.len();
     let per_epoch = (n / cfg.batch_size as usize) as u64;
     let mut log = SupermaskLog::default();
-    let mut perm: (u64, Vec<i64>) = (u64::MAX, vec![]);
+    // The epoch's order, on the data's device once per epoch; each batch is a view of it.
+    let mut perm: (u64, Tensor) = (u64::MAX, Tensor::new());
     for t in 0..=cfg.iterations {
         if t % cfg.eval_every == 0 || t == cfg.iterations {
             sample_into(model, &st, cfg, &mut rng::stream(seed, "supermask-eval", &[t]));
@@ -112,10 +113,10 @@ pub fn train(model: &mut Model, data: &Dataset, cfg: &SupermaskConfig, seed: u64
         }
         let epoch = t / per_epoch;
         if perm.0 != epoch {
-            perm = (epoch, rng::permutation(&mut rng::stream(seed, "supermask-data", &[epoch]), n));
+            let order = rng::permutation(&mut rng::stream(seed, "supermask-data", &[epoch]), n);
+            perm = (epoch, Tensor::from_slice(&order).to_device(data.train.images.device()));
         }
-        let b = (t % per_epoch) as usize * cfg.batch_size as usize;
-        let ix = Tensor::from_slice(&perm.1[b..b + cfg.batch_size as usize]).to_device(data.train.images.device());
+        let ix = perm.1.narrow(0, (t % per_epoch) as i64 * cfg.batch_size, cfg.batch_size);
         let (x, y) = (data.train.images.index_select(0, &ix).to_device(device), data.train.labels.index_select(0, &ix).to_device(device));
         let scales = sample_into(model, &st, cfg, &mut rng::stream(seed, "supermask-sample", &[t]));
         for p in model.parameters().values() {

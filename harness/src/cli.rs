@@ -64,7 +64,7 @@ pub struct Opts {
     /// Folder holding (or receiving) the datasets
     #[arg(long, default_value = "data", global = true)]
     pub data_dir: PathBuf,
-    /// Independent stages (replicates, branches) trained concurrently [default: CPU cores, 1 on a GPU]
+    /// Independent stages (replicates, branches) trained concurrently [default: CPU cores; on CUDA one per visible GPU, 4 per GPU when every network is a LeNet; stages spread over every visible GPU]
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
     /// libtorch intra-op threads per job [default: 1, so a run's numbers are the same on any

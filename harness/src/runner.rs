@@ -196,13 +196,29 @@ pub(crate) fn dataset_for(o: &Opts, spec: &ExperimentSpec) -> Result<DatasetName
     Ok(spec.dataset)
 }
 
-/// Jobs and intra-op threads per job: `--jobs` (default: the CPU cores, 1 on a GPU) and
-/// `--threads` (default 1: measured fastest per core for these models, and the numbers of a run
-/// depend on the intra-op thread count, so a fixed default keeps them machine-independent).
-fn parallelism(o: &Opts, device: tch::Device) -> (usize, i32) {
+/// Jobs and intra-op threads per job: `--jobs` (default [`default_jobs`]) and `--threads`
+/// (default 1: measured fastest per core for these models, and the numbers of a run depend on
+/// the intra-op thread count, so a fixed default keeps them machine-independent).
+fn parallelism(o: &Opts, device: tch::Device, small_models: bool) -> (usize, i32) {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let workers = o.jobs.map(usize::from).unwrap_or(if device == tch::Device::Cpu { cores } else { 1 });
+    let workers = o.jobs.map(usize::from).unwrap_or_else(|| default_jobs(device, cores, common::device::visible_gpus(device), small_models));
     (workers, o.threads.map(i32::from).unwrap_or(1))
+}
+
+/// Stages a GPU trains at once by default when every network of the run is a small fully
+/// connected one (LeNet): its steps are a few tiny kernels each, so one stage alone leaves the
+/// GPU idle between launches. Not yet measured on a GPU (none has run this code); `--jobs`
+/// overrides it.
+const SMALL_MODEL_JOBS_PER_GPU: usize = 4;
+
+/// `--jobs` by default: one stage per CPU core; on CUDA one per visible GPU (stages spread over
+/// them, [`common::device::placement`]), [`SMALL_MODEL_JOBS_PER_GPU`] per GPU for small models.
+fn default_jobs(device: tch::Device, cores: usize, gpus: usize, small_models: bool) -> usize {
+    match device {
+        tch::Device::Cpu => cores,
+        _ if small_models => gpus * SMALL_MODEL_JOBS_PER_GPU,
+        _ => gpus,
+    }
 }
 
 /// An experiment to run: its resolved config and the stages to train (closed under
@@ -347,7 +363,8 @@ pub(crate) fn waves(prepared: Vec<Prepared>) -> Vec<Vec<Prepared>> {
 /// experiment is left, all the slots are its). After an error no further experiment starts;
 /// those under way finish, and the first error in the paper's order is returned.
 fn train_all<P: Paper>(o: &Opts, prepared: Vec<Prepared>, device: tch::Device, results_dir: &Path) -> Result<()> {
-    let (workers, _) = parallelism(o, device);
+    let small = prepared.iter().all(|p| matches!(p.config.model.arch, common::models::Arch::Lenet { .. }));
+    let (workers, _) = parallelism(o, device, small);
     let lanes = workers.min(prepared.len()).max(1);
     let slots = imp::Slots::new(workers);
     let queue = Mutex::new(prepared.into_iter().enumerate().collect::<std::collections::VecDeque<_>>());
@@ -378,7 +395,7 @@ fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, result
     let Prepared { spec, config, jobs, data, prior, dir, source } = p;
     let (spec, cfg) = (&spec, &config);
     let path = results_dir.join(format!("{}.h5", spec.name));
-    let threads = parallelism(o, device).1;
+    let threads = parallelism(o, device, false).1;
     tch::set_num_threads(threads);
     let _lock = FolderLock::acquire(&dir, "experiment")?;
     common::util::write_atomic(&dir.join(common::paths::CONFIG), serde_json::to_string_pretty(cfg)?.as_bytes())?;
@@ -444,7 +461,7 @@ pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) ->
     let (data, dir, source) = DataCache::default().locate(&cfg, o)?;
     cfg.task.name.get().validate(&cfg, &data)?;
     let device = DeviceChoice::parse(&o.device)?.resolve()?;
-    tch::set_num_threads(parallelism(o, device).1);
+    tch::set_num_threads(parallelism(o, device, false).1);
     // Its own parents, and a transferred level's source level.
     let mut parents: Vec<(PathBuf, JobId, String)> = imp::dependencies(job, &cfg).into_iter().map(|d| (dir.clone(), d, String::new())).collect();
     if let (Some(source), imp::Stage::Main) = (&source, job.stage) {
@@ -572,4 +589,18 @@ pub fn load_results<P: Paper>(paper: &P, dir: &Path) -> Result<Results> {
         out.insert(spec.name, Loaded { spec: *spec, results, config, dataset_line });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_jobs;
+    use tch::Device;
+
+    #[test]
+    fn jobs_default_to_the_cores_on_the_cpu_and_fill_every_gpu() {
+        assert_eq!(default_jobs(Device::Cpu, 16, 1, true), 16, "the CPU: a stage per core, whatever the model");
+        assert_eq!(default_jobs(Device::Cuda(0), 16, 1, false), 1, "one GPU, a convolutional network: one stage");
+        assert_eq!(default_jobs(Device::Cuda(0), 16, 4, false), 4, "a stage per visible GPU");
+        assert_eq!(default_jobs(Device::Cuda(0), 16, 2, true), 8, "LeNet: several stages per GPU");
+    }
 }

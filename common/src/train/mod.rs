@@ -314,7 +314,7 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
     let started = Instant::now();
     let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
     let mut loss_count = 0u64;
-    let mut cached_epoch: Option<(u64, Vec<i64>)> = None;
+    let mut cached_epoch: Option<(u64, Tensor)> = None;
     let per_epoch = (n / cfg.batch_size as usize) as u64;
     let mut stop = false;
     loop {
@@ -354,11 +354,13 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
         // One step.
         let epoch = t / per_epoch;
         if cached_epoch.as_ref().map(|c| c.0) != Some(epoch) {
-            cached_epoch = Some((epoch, rng::permutation(&mut rng::stream(run.data_seed, "data-order", &[epoch]), n)));
+            // The epoch's order goes to the data's device once (on a GPU, one copy per epoch
+            // instead of a blocking one per step); each batch is a view of it.
+            let perm = rng::permutation(&mut rng::stream(run.data_seed, "data-order", &[epoch]), n);
+            cached_epoch = Some((epoch, Tensor::from_slice(&perm).to_device(data.train.images.device())));
         }
         let perm = &cached_epoch.as_ref().expect("set above").1;
-        let b = (t % per_epoch) as usize * cfg.batch_size as usize;
-        let ix = Tensor::from_slice(&perm[b..b + cfg.batch_size as usize]).to_device(data.train.images.device());
+        let ix = perm.narrow(0, (t % per_epoch) as i64 * cfg.batch_size, cfg.batch_size);
         let mut xb = data.train.images.index_select(0, &ix);
         let yb = data.train.labels.index_select(0, &ix);
         if cfg.augment {
