@@ -5,7 +5,7 @@
 //! `torch/lib` (binaries start without `LD_LIBRARY_PATH`) and `--no-as-needed -ltorch`, so that
 //! `libtorch_cuda` is loaded and a GPU is found where one exists. It also records the libtorch
 //! version built against (`LIBTORCH_VERSION`) for the results' provenance.
-fn main() {
+pub fn main() {
     if let Some(lib) = std::env::var_os("DEP_TCH_LIBTORCH_LIB") {
         println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.to_string_lossy());
     }

@@ -63,6 +63,54 @@ pub fn cpu_fallback_note(device: Device, driver: Option<&str>) -> Option<String>
     ))
 }
 
+extern "C" {
+    fn lt_set_gpu_determinism(deterministic: libc::c_int);
+    fn lt_gpu_numerics_state() -> libc::c_int;
+}
+
+/// How CUDA kernels may compute (`--gpu-numerics`): `deterministic` (the default) makes a GPU
+/// run repeat itself bit for bit, as a CPU run does; `fast` lets libtorch choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GpuNumerics {
+    /// cuDNN's deterministic algorithms only, libtorch's deterministic implementations
+    /// (warning where an operation has none), TF32 off for cuBLAS and cuDNN, and cuBLAS's fixed
+    /// workspace (`CUBLAS_WORKSPACE_CONFIG=:4096:8`, the setting cuBLAS documents for
+    /// reproducibility).
+    Deterministic,
+    /// libtorch's defaults: cuDNN may pick nondeterministic algorithms, so two runs can differ
+    /// in the last bits and drift apart over training.
+    Fast,
+}
+
+impl GpuNumerics {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deterministic => "deterministic",
+            Self::Fast => "fast",
+        }
+    }
+
+    /// Sets libtorch's global switches for this process, before its first CUDA work (cuBLAS
+    /// reads its workspace setting when it starts). Only for CUDA runs: on the CPU, libtorch's
+    /// deterministic mode would fill every new tensor (`empty`) for nothing.
+    pub fn apply(self) {
+        if self == Self::Deterministic && std::env::var_os("CUBLAS_WORKSPACE_CONFIG").is_none() {
+            std::env::set_var("CUBLAS_WORKSPACE_CONFIG", ":4096:8");
+        }
+        // SAFETY: plain setters on libtorch's global context, no pointers cross.
+        unsafe { lt_set_gpu_determinism(libc::c_int::from(self == Self::Deterministic)) }
+    }
+}
+
+/// libtorch's switches as [`GpuNumerics::apply`] left them: (cuDNN deterministic, deterministic
+/// algorithms, TF32 allowed in cuBLAS, TF32 allowed in cuDNN).
+pub fn gpu_numerics_state() -> (bool, bool, bool, bool) {
+    // SAFETY: a plain getter on libtorch's global context.
+    let bits = unsafe { lt_gpu_numerics_state() };
+    (bits & 1 != 0, bits & 2 != 0, bits & 4 != 0, bits & 8 != 0)
+}
+
 /// CUDA devices a run on `base` spreads its stages over: every visible one on a GPU, 1 on the CPU.
 pub fn visible_gpus(base: Device) -> usize {
     match base {
@@ -166,6 +214,18 @@ mod tests {
         assert!(line.contains("550.54.15") && line.contains("TORCH_CUDA=cu128") && !line.contains('\n'), "{line}");
         assert_eq!(cpu_fallback_note(Device::Cpu, None), None, "no NVIDIA driver: the CPU is expected");
         assert_eq!(cpu_fallback_note(Device::Cuda(0), Some(driver)), None, "auto got the GPU");
+    }
+
+    /// The shim reaches libtorch's context: deterministic turns cuDNN's and libtorch's
+    /// determinism on and TF32 off; fast turns determinism off again.
+    #[test]
+    fn gpu_numerics_set_libtorchs_switches() {
+        GpuNumerics::Deterministic.apply();
+        assert_eq!(gpu_numerics_state(), (true, true, false, false));
+        assert_eq!(std::env::var("CUBLAS_WORKSPACE_CONFIG").as_deref(), Ok(":4096:8"));
+        GpuNumerics::Fast.apply();
+        let (cudnn, algorithms, _, _) = gpu_numerics_state();
+        assert!(!cudnn && !algorithms);
     }
 
     #[test]

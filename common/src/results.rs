@@ -57,6 +57,9 @@ pub struct RunInfo {
     #[serde(default = "dense_kernels")]
     pub kernels: String,
     pub workers: usize,
+    /// `--gpu-numerics` of a run on CUDA (`deterministic` or `fast`); absent for CPU runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_numerics: Option<String>,
     pub started_at: String,
     pub finished_at: String,
     pub tool: String,

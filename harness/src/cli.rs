@@ -77,6 +77,12 @@ pub struct Opts {
     /// run folder's identity and of the results' run information
     #[arg(long, value_enum, default_value = "auto", global = true)]
     pub kernels: KernelChoice,
+    /// How CUDA kernels may compute: `deterministic` = cuDNN's deterministic algorithms, TF32
+    /// off, cuBLAS's fixed workspace (a GPU run repeats itself bit for bit); `fast` = libtorch's
+    /// defaults (nondeterministic cuDNN algorithms allowed). No effect on the CPU; recorded in
+    /// the results' run information
+    #[arg(long, value_enum, default_value = "deterministic", global = true)]
+    pub gpu_numerics: GpuNumericsChoice,
     /// Save a resumable checkpoint every N evaluations (0 = never)
     #[arg(long, default_value_t = 10, global = true, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub checkpoint_every: u32,
@@ -89,6 +95,22 @@ pub struct Opts {
     pub executor: Executor,
     #[command(flatten)]
     pub slurm: crate::slurm::SlurmOpts,
+}
+
+/// `--gpu-numerics` ([`common::device::GpuNumerics`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GpuNumericsChoice {
+    Deterministic,
+    Fast,
+}
+
+impl GpuNumericsChoice {
+    pub fn get(self) -> common::device::GpuNumerics {
+        match self {
+            Self::Deterministic => common::device::GpuNumerics::Deterministic,
+            Self::Fast => common::device::GpuNumerics::Fast,
+        }
+    }
 }
 
 /// `--kernels` ([`common::sparse::Kernels`]).

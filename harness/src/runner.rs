@@ -105,6 +105,9 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
         return crate::slurm::submit::<P>(o, &ordered, figures);
     }
     let device = choice.resolve()?;
+    if device.is_cuda() {
+        o.gpu_numerics.get().apply();
+    }
     for p in &prepared {
         same_device(p, o, device, &results_dir)?;
     }
@@ -430,6 +433,7 @@ fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, result
         intra_op_threads: threads as i64,
         kernels: o.kernels.kernels().as_str().into(),
         workers,
+        gpu_numerics: device.is_cuda().then(|| o.gpu_numerics.get().as_str().into()),
         started_at: started,
         finished_at: results::now_utc(),
         tool: format!("{} {}", P::ID, env!("CARGO_PKG_VERSION")),
@@ -461,6 +465,9 @@ pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) ->
     let (data, dir, source) = DataCache::default().locate(&cfg, o)?;
     cfg.task.name.get().validate(&cfg, &data)?;
     let device = DeviceChoice::parse(&o.device)?.resolve()?;
+    if device.is_cuda() {
+        o.gpu_numerics.get().apply();
+    }
     tch::set_num_threads(parallelism(o, device, false).1);
     // Its own parents, and a transferred level's source level.
     let mut parents: Vec<(PathBuf, JobId, String)> = imp::dependencies(job, &cfg).into_iter().map(|d| (dir.clone(), d, String::new())).collect();

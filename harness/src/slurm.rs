@@ -72,6 +72,7 @@ fn common_args<P: Paper>(o: &Opts, dataset: Option<&str>) -> Result<Vec<String>>
     a.extend(["--data-dir".into(), absolute(&o.data_dir)?.display().to_string()]);
     a.extend(["--threads".into(), o.threads.unwrap_or(1).to_string(), "--checkpoint-every".into(), o.checkpoint_every.to_string()]);
     a.extend(["--kernels".into(), o.kernels.kernels().as_str().into()]);
+    a.extend(["--gpu-numerics".into(), o.gpu_numerics.get().as_str().into()]);
     Ok(a)
 }
 

@@ -210,6 +210,7 @@ fn run_info() -> results::RunInfo {
         intra_op_threads: 1,
         kernels: "dense".into(),
         workers: 2,
+        gpu_numerics: None,
         started_at: results::now_utc(),
         finished_at: results::now_utc(),
         tool: "test".into(),
