@@ -3,6 +3,8 @@
 The loops a researcher would write: data as one tensor, batches gathered by a per-epoch
 permutation, forward / cross-entropy / backward / optimizer step, then the pruning mask
 multiplied into every weight (as the LTH harnesses do). Prints one JSON object.
+
+    python bench/pytorch_baseline.py THREADS [DEVICE]   (DEVICE: cpu, the default, or cuda)
 """
 import json, sys, time
 import torch
@@ -44,7 +46,7 @@ def train_steps(model, opt, x, y, batch, steps):
     masks = [torch.ones_like(p) for p in model.parameters() if p.dim() > 1]
     weights = [p for p in model.parameters() if p.dim() > 1]
     n = x.shape[0]
-    perm = torch.randperm(n)
+    perm = torch.randperm(n, device=x.device)
     for t in range(steps):
         b = (t * batch) % (n - batch)
         idx = perm[b:b + batch]
@@ -56,24 +58,32 @@ def train_steps(model, opt, x, y, batch, steps):
             for w, m in zip(weights, masks):
                 w.mul_(m)
 
+def sync():
+    """Waits for queued GPU work (a no-op on the CPU), so that a timer sees it done."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
 def timed(fn, warmup, steps, repeats=3):
     """Median rate of `repeats` timed runs of `steps`, after `warmup` untimed steps (this
     machine is shared and noisy; lt-bench takes the median of as many runs)."""
     fn(warmup)
     rates = []
     for _ in range(repeats):
+        sync()
         t = time.perf_counter()
         fn(steps)
+        sync()
         rates.append(steps / (time.perf_counter() - t))
     return sorted(rates)[len(rates) // 2]
 
 def main():
     threads = int(sys.argv[1]); torch.set_num_threads(threads); torch.manual_seed(0)
-    out = {"threads": threads, "torch": torch.__version__}
-    x = torch.randn(6000, 1, 28, 28); y = torch.randint(0, 10, (6000,))
-    m = lenet(); o = torch.optim.Adam(m.parameters(), 1.2e-3)
+    dev = torch.device(sys.argv[2] if len(sys.argv) > 2 else "cpu")
+    out = {"threads": threads, "torch": torch.__version__, "device": str(dev)}
+    x = torch.randn(6000, 1, 28, 28, device=dev); y = torch.randint(0, 10, (6000,), device=dev)
+    m = lenet().to(dev); o = torch.optim.Adam(m.parameters(), 1.2e-3)
     out["lenet_steps_per_s"] = timed(lambda s: train_steps(m, o, x, y, 60, s), 50, 600)
-    xe = torch.randn(15000, 1, 28, 28)
+    xe = torch.randn(15000, 1, 28, 28, device=dev)
     with torch.no_grad():
         m.eval()
         def evaluate(reps):
@@ -81,11 +91,13 @@ def main():
                 for i in range(0, 15000, 2500):
                     m(xe[i:i + 2500]).argmax(-1)
         out["lenet_eval_examples_per_s"] = 15000 * timed(evaluate, 1, 3); m.train()
-    xc = torch.randn(2000, 3, 32, 32); yc = torch.randint(0, 10, (2000,))
-    m = conv4(); o = torch.optim.Adam(m.parameters(), 3e-4)
-    out["conv4_steps_per_s"] = timed(lambda s: train_steps(m, o, xc, yc, 60, s), 3, 20)
-    m = ResNet20(); o = torch.optim.SGD(m.parameters(), 0.1, momentum=0.9, weight_decay=1e-4)
-    out["resnet20_steps_per_s"] = timed(lambda s: train_steps(m, o, xc, yc, 128, s), 2, 10)
+    xc = torch.randn(2000, 3, 32, 32, device=dev); yc = torch.randint(0, 10, (2000,), device=dev)
+    # On a GPU the convolutional steps take milliseconds: time more of them.
+    gpu = dev.type != "cpu"
+    m = conv4().to(dev); o = torch.optim.Adam(m.parameters(), 3e-4)
+    out["conv4_steps_per_s"] = timed(lambda s: train_steps(m, o, xc, yc, 60, s), *((20, 200) if gpu else (3, 20)))
+    m = ResNet20().to(dev); o = torch.optim.SGD(m.parameters(), 0.1, momentum=0.9, weight_decay=1e-4)
+    out["resnet20_steps_per_s"] = timed(lambda s: train_steps(m, o, xc, yc, 128, s), *((20, 200) if gpu else (2, 10)))
     print(json.dumps(out))
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@
 # (LeNet-300-100) and the stabilizing paper's Figure 1 (ResNet-20) on synthetic data — twice, and
 # compares them bit for bit (determinism); then a third copy killed partway and resumed, against
 # the first (resume); then prints each stage kind's seconds per iteration from the stored wall
-# times. `DEVICE=cpu tools/gpu-check.sh` exercises the same steps on the CPU.
+# times, and training steps per second of LeNet, Conv-4 and ResNet-20, ours against PyTorch eager
+# on the same device (`lt-bench --speed-on`). `DEVICE=cpu tools/gpu-check.sh` exercises the same
+# steps on the CPU (SPEED=0 skips the speed table, minutes on a CPU).
 set -eu
 DEVICE=${DEVICE:-cuda}
 BIN=${BIN:-target/release}
@@ -54,3 +56,6 @@ for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.h5")):
         if rows:
             print(f"  {path.parent.name}/{path.name} on {run['device']}: {sum(rows) / len(rows) * 1e3:.2f} ms per iteration (evaluation included), {len(rows)} stages")
 PY
+if [ "${SPEED:-1}" != 0 ]; then
+  "$BIN/lt-bench" --speed-on "$DEVICE" --python "$PY"
+fi

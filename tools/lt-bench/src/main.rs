@@ -29,6 +29,10 @@ struct Cli {
     /// Measure only channel-pruned networks against dense (VGG-11, PreResNet-20)
     #[arg(long)]
     channels_only: bool,
+    /// Measure only training steps per second of LeNet-300-100, Conv-4 and ResNet-20 on this
+    /// device (`cpu` or `cuda`), ours against PyTorch eager on the same device (`make gpu-check`)
+    #[arg(long)]
+    speed_on: Option<String>,
 }
 
 fn random_dataset(shape: [i64; 3], n: i64, eval_n: i64) -> Dataset {
@@ -77,15 +81,33 @@ fn median_of_3(f: impl Fn() -> f64) -> f64 {
 /// is not timed.
 #[allow(clippy::too_many_arguments)]
 fn engine_steps_per_s(arch: &str, shape: [i64; 3], opt: OptimizerConfig, batch: i64, warmup: u64, steps: u64, jobs: usize, threads: i32) -> f64 {
-    let init = if arch.starts_with("lenet") || arch.starts_with("conv") { InitKind::GlorotNormal } else { InitKind::KaimingNormal };
-    let mc = model_cfg(arch, init);
-    median_of_3(|| engine_run(&mc, shape, opt.clone(), batch, warmup, steps, jobs, threads))
+    engine_steps_per_s_on(Device::Cpu, arch, shape, opt, batch, warmup, steps, jobs, threads)
 }
 
+/// [`engine_steps_per_s`] on `device`.
 #[allow(clippy::too_many_arguments)]
-fn engine_run(mc: &ModelConfig, shape: [i64; 3], opt: OptimizerConfig, batch: i64, warmup: u64, steps: u64, jobs: usize, threads: i32) -> f64 {
+fn engine_steps_per_s_on(
+    device: Device,
+    arch: &str,
+    shape: [i64; 3],
+    opt: OptimizerConfig,
+    batch: i64,
+    warmup: u64,
+    steps: u64,
+    jobs: usize,
+    threads: i32,
+) -> f64 {
+    let init = if arch.starts_with("lenet") || arch.starts_with("conv") { InitKind::GlorotNormal } else { InitKind::KaimingNormal };
+    let mc = model_cfg(arch, init);
+    median_of_3(|| engine_run(device, &mc, shape, opt.clone(), batch, warmup, steps, jobs, threads))
+}
+
+/// Steps per second of `jobs` trainings on `device` (see [`engine_steps_per_s`]); on a GPU the
+/// timer waits for the queued work at both ends of the window.
+#[allow(clippy::too_many_arguments)]
+fn engine_run(device: Device, mc: &ModelConfig, shape: [i64; 3], opt: OptimizerConfig, batch: i64, warmup: u64, steps: u64, jobs: usize, threads: i32) -> f64 {
     tch::set_num_threads(threads);
-    let data = random_dataset(shape, 6000.max(batch * 4), 60);
+    let data = random_dataset(shape, 6000.max(batch * 4), 60).to_device(device);
     let total = warmup + steps;
     // One evaluation at the start and one after the last step, both outside the timed window.
     let cfg = TrainConfig {
@@ -103,10 +125,13 @@ fn engine_run(mc: &ModelConfig, shape: [i64; 3], opt: OptimizerConfig, batch: i6
                 let data = data.shallow_clone();
                 let cfg = &cfg;
                 s.spawn(move || {
-                    let mut m = Model::new(mc, shape, 10, j as u64, Device::Cpu).expect("model");
+                    let mut m = Model::new(mc, shape, 10, j as u64, device).expect("model");
                     let mask = Mask::dense(&m);
                     let window = std::sync::Mutex::new((None::<Instant>, None::<Instant>));
                     let on_step = |t: u64| {
+                        if let (Device::Cuda(i), true) = (device, t == warmup || t == total) {
+                            tch::Cuda::synchronize(i as i64);
+                        }
                         if t == warmup {
                             window.lock().expect("timer").0 = Some(Instant::now());
                         } else if t == total {
@@ -207,7 +232,7 @@ fn channel_pruned_steps(dense: &Arch, shape: [i64; 3], batch: i64, steps: u64) -
     let sgd = OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: false, weight_decay: 1e-4 };
     let timed = |arch: &Arch| {
         let mc = ModelConfig { arch: arch.clone(), init: InitKind::NetworkSlimming };
-        let per_s = median_of_3(|| engine_run(&mc, shape, sgd.clone(), batch, 3, steps, 1, 1));
+        let per_s = median_of_3(|| engine_run(Device::Cpu, &mc, shape, sgd.clone(), batch, 3, steps, 1, 1));
         (common::channels::forward_flops(arch, shape, 10).expect("a slimmable network") as f64, 1.0 / per_s)
     };
     let (dense_flops, dense_s) = timed(dense);
@@ -489,6 +514,39 @@ fn eval_examples_per_s(threads: i32) -> f64 {
     })
 }
 
+/// `--speed-on`: steps per second of one training of each model on `device`, ours and PyTorch
+/// eager's (`bench/pytorch_baseline.py`) in the same run, as a table.
+fn speed_on(device: &str, python: &str) -> Result<()> {
+    let dev = common::device::DeviceChoice::parse(device)?.resolve()?;
+    if dev.is_cuda() {
+        common::device::GpuNumerics::Deterministic.apply();
+    }
+    let out = std::process::Command::new(python)
+        .args(["bench/pytorch_baseline.py", "1", &common::device::name(dev)])
+        .output()
+        .with_context(|| format!("cannot run {python} (make the venv first: `make build`)"))?;
+    anyhow::ensure!(out.status.success(), "baseline failed: {}", String::from_utf8_lossy(&out.stderr));
+    let py: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let (warm, steps) = if dev.is_cuda() { (20, 200) } else { (2, 10) };
+    let sgd = OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, nesterov: false, weight_decay: 1e-4 };
+    let rows = [
+        ("LeNet-300-100", "lenet_steps_per_s", engine_steps_per_s_on(dev, "lenet-300-100", [1, 28, 28], OptimizerConfig::adam(1.2e-3), 60, 50, 600, 1, 1)),
+        ("Conv-4", "conv4_steps_per_s", engine_steps_per_s_on(dev, "conv-4", [3, 32, 32], OptimizerConfig::adam(3e-4), 60, warm, steps, 1, 1)),
+        ("ResNet-20", "resnet20_steps_per_s", engine_steps_per_s_on(dev, "resnet-20", [3, 32, 32], sgd, 128, warm, steps, 1, 1)),
+    ];
+    println!(
+        "training steps per second on {} (one job, one intra-op thread; PyTorch {}):\n",
+        common::device::describe(dev),
+        py["torch"].as_str().unwrap_or("?")
+    );
+    println!("| model | ours | PyTorch eager | ratio |\n|---|---|---|---|");
+    for (name, key, ours) in rows {
+        let theirs = py[key].as_f64().unwrap_or(f64::NAN);
+        println!("| {name} | {ours:.1} | {theirs:.1} | {:.2}× |", ours / theirs);
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     common::device::keep_freed_memory();
@@ -502,6 +560,9 @@ fn main() -> Result<()> {
     if cli.channels_only {
         channel_section();
         return Ok(());
+    }
+    if let Some(device) = &cli.speed_on {
+        return speed_on(device, &cli.python);
     }
     eprintln!("measuring PyTorch eager baselines ({}) ...", cli.python);
     // `allocator`: run PyTorch with the glibc settings our binaries make (device::keep_freed_memory).
