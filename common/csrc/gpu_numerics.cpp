@@ -1,6 +1,7 @@
 // The few libtorch settings tch does not expose: how CUDA kernels may round and reorder.
 // Called from common::device (Rust); each is a plain C function over ATen's global context.
 #include <ATen/Context.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 
 extern "C" {
 
@@ -25,6 +26,22 @@ int lt_gpu_numerics_state() {
   auto& ctx = at::globalContext();
   return (ctx.deterministicCuDNN() ? 1 : 0) | (ctx.deterministicAlgorithms() ? 2 : 0) | (ctx.allowTF32CuBLAS() ? 4 : 0) |
       (ctx.allowTF32CuDNN() ? 8 : 0);
+}
+
+// The CUDA runtime's and cuDNN's versions of the libtorch build (e.g. 13000 and 91900), known
+// without a GPU; returns 0 and leaves both untouched for a CPU-only build.
+int lt_cuda_versions(long* cudart, long* cudnn) {
+  try {
+    const auto& hooks = at::detail::getCUDAHooks();
+    if (!hooks.hasCUDART()) {
+      return 0;
+    }
+    *cudart = hooks.versionCUDART();
+    *cudnn = at::globalContext().hasCuDNN() ? hooks.versionCuDNN() : 0;
+    return 1;
+  } catch (...) {
+    return 0;
+  }
 }
 
 }  // extern "C"

@@ -66,6 +66,17 @@ pub fn cpu_fallback_note(device: Device, driver: Option<&str>) -> Option<String>
 extern "C" {
     fn lt_set_gpu_determinism(deterministic: libc::c_int);
     fn lt_gpu_numerics_state() -> libc::c_int;
+    fn lt_cuda_versions(cudart: *mut libc::c_long, cudnn: *mut libc::c_long) -> libc::c_int;
+}
+
+/// The CUDA runtime's and cuDNN's versions of the libtorch build (e.g. 13000, 91900; cuDNN 0
+/// where it has none), or `None` for a CPU-only build. Known without a GPU.
+pub fn cuda_versions() -> Option<(i64, i64)> {
+    let (mut cudart, mut cudnn): (libc::c_long, libc::c_long) = (0, 0);
+    // SAFETY: the shim writes two longs through pointers to these locals and catches every C++
+    // exception before returning.
+    let found = unsafe { lt_cuda_versions(&mut cudart, &mut cudnn) };
+    (found != 0).then_some((cudart as i64, cudnn as i64))
 }
 
 /// How CUDA kernels may compute (`--gpu-numerics`): `deterministic` (the default) makes a GPU
@@ -157,7 +168,10 @@ pub fn class(name: &str) -> &str {
 pub fn describe(d: Device) -> String {
     match d {
         Device::Cpu => format!("cpu ({} logical cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
-        Device::Cuda(i) => format!("cuda:{i}"),
+        Device::Cuda(i) => match cuda_versions() {
+            Some((cudart, cudnn)) => format!("cuda:{i} of {} (CUDA runtime {cudart}, cuDNN {cudnn})", tch::Cuda::device_count()),
+            None => format!("cuda:{i}"),
+        },
         other => format!("{other:?}"),
     }
 }
@@ -236,5 +250,15 @@ mod tests {
         assert!((0..4).all(|slot| placement(Device::Cuda(0), slot, 1) == Device::Cuda(0)), "one GPU: every slot on it");
         assert!((0..4).all(|slot| placement(Device::Cpu, slot, 1) == Device::Cpu));
         assert_eq!(visible_gpus(Device::Cpu), 1);
+    }
+
+    /// The shim answers without throwing through C, GPU or not: a CUDA build of libtorch (PyPI's
+    /// is one) names its CUDA runtime, 12.6 or newer for PyTorch 2.11; a CPU-only build none.
+    #[test]
+    fn cuda_versions_are_read_without_a_gpu() {
+        match cuda_versions() {
+            Some((cudart, cudnn)) => assert!(cudart >= 12_060 && cudnn >= 0, "{cudart} {cudnn}"),
+            None => assert!(!tch::Cuda::is_available()),
+        }
     }
 }
