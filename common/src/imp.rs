@@ -485,8 +485,7 @@ pub fn run_sharing(ctx: &Experiment, all: &[JobId], slots: &Slots, progress: &Pr
                                 st.failed.insert(j, "skipped: a stage it depends on failed".into());
                                 cv.notify_all();
                             }
-                            let ready = st.pending.iter().position(|j| dependencies(*j, config).iter().all(|d| st.done.contains_key(d)));
-                            match ready {
+                            match next_ready(&st.pending, |d| st.done.contains_key(d), config) {
                                 Some(i) => break st.pending.remove(i),
                                 None if st.pending.is_empty() => return,
                                 None => st = cv.wait(st).unwrap_or_else(|e| e.into_inner()),
@@ -516,6 +515,14 @@ pub fn run_sharing(ctx: &Experiment, all: &[JobId], slots: &Slots, progress: &Pr
     let st = state.into_inner().unwrap_or_else(|e| e.into_inner());
     let failures = st.failed.into_iter().filter(|(j, _)| !st.done.contains_key(j)).collect();
     Ok(RunReport { failures })
+}
+
+/// The index in `pending` of the job to train next: the first whose dependencies are all `done`,
+/// trunk levels before branches — every later level and its branches wait on the trunk, so a
+/// free slot never leaves it queued behind a branch (the order changes wall time, not numbers).
+fn next_ready(pending: &[JobId], done: impl Fn(&JobId) -> bool, cfg: &ExperimentConfig) -> Option<usize> {
+    let ready = |j: &JobId| dependencies(*j, cfg).iter().all(&done);
+    pending.iter().position(|j| j.stage == Stage::Main && ready(j)).or_else(|| pending.iter().position(ready))
 }
 
 /// Where a stage stands, from its folder alone (for `status`).
@@ -614,8 +621,41 @@ impl FolderLock {
 
 #[cfg(test)]
 mod tests {
-    use super::Slots;
+    use super::{jobs, next_ready, JobId, Slots, Stage};
+    use crate::config::{BranchConfig, BranchKind, ExperimentConfig};
+    use crate::data::DatasetName;
+    use crate::models::{Arch, InitKind, ModelConfig};
+    use crate::prune::PruneConfig;
+    use crate::train::TrainConfig;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Once a trunk level is done, the next trunk level trains before that level's branches,
+    /// which nothing else waits on; branches fill the slots the trunk leaves.
+    #[test]
+    fn the_next_trunk_level_goes_before_branches() {
+        let model = ModelConfig { arch: Arch::Lenet { hidden: vec![8] }, init: InitKind::GlorotNormal };
+        let cfg = ExperimentConfig {
+            branches: vec![BranchConfig::new(BranchKind::REINIT, vec![1, 2], 2)],
+            ..ExperimentConfig::new(
+                "t".into(),
+                "smoke",
+                DatasetName::Synthetic,
+                model,
+                TrainConfig::lenet_adam(10, 5),
+                PruneConfig::layer_wise(0.0, 0.2, 0.1),
+                2,
+            )
+        };
+        let all = jobs(&cfg);
+        let trunk = |level| JobId { replicate: 0, level, stage: Stage::Main };
+        let done = [trunk(0), trunk(1)];
+        let mut pending: Vec<JobId> = all.iter().copied().filter(|j| !done.contains(j)).collect();
+        let first = next_ready(&pending, |d| done.contains(d), &cfg).map(|i| pending[i]);
+        assert_eq!(first, Some(trunk(2)), "level 1's reinitialisations are ready too, but the trunk comes first");
+        pending.retain(|j| *j != trunk(2));
+        let second = next_ready(&pending, |d| done.contains(d), &cfg).map(|i| pending[i]);
+        assert!(second.is_some_and(|j| j.level == 1 && j.stage != Stage::Main), "then a branch of level 1: {second:?}");
+    }
 
     /// However many workers wait, no more stages train at once than there are slots, and every
     /// one of them gets to train.
