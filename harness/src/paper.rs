@@ -85,6 +85,11 @@ impl Readout {
     }
 }
 
+/// "1 trial", "3 trials": a trial count as captions and claims rows write it.
+pub fn trials(n: u32) -> String {
+    format!("{n} trial{}", if n == 1 { "" } else { "s" })
+}
+
 /// A results file read back, with what captions need.
 pub struct Loaded {
     pub spec: ExperimentSpec,
@@ -125,9 +130,9 @@ impl Loaded {
     pub fn setting(&self) -> String {
         let p = self.results.provenance().ok();
         format!(
-            "{}, {} trials, {} it, {}{}",
+            "{}, {}, {} it, {}{}",
             self.results.scale,
-            self.config.replicates,
+            trials(self.config.replicates),
             self.config.train.iterations,
             self.config.dataset.as_str(),
             p.map(|p| format!(" ({} train)", p.train_examples)).unwrap_or_default()

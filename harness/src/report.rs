@@ -47,7 +47,7 @@ pub fn summary_json(results: &Results) -> Result<serde_json::Value> {
 pub fn summary_text(results: &Results) -> Result<String> {
     let mut s = String::new();
     for l in results.values() {
-        s += &format!("\n{} — {} (scale {}, {} trials)\n", l.spec.label, l.dataset_line, l.results.scale, l.config.replicates);
+        s += &format!("\n{} — {} (scale {}, {})\n", l.spec.label, l.dataset_line, l.results.scale, crate::trials(l.config.replicates));
         // Branches with parameters are labelled by their hash (open_lth's rule): say what each is.
         for b in l.config.branches.iter().filter(|b| !b.params.is_empty()) {
             s += &format!("  {} = {} {}\n", b.kind, b.kind.as_str(), serde_json::Value::Object(b.params.clone()));

@@ -407,13 +407,13 @@ fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, result
         Experiment { config: cfg, dir: dir.clone(), data: &data, device, checkpoint_every: o.checkpoint_every as usize, source, kernels: o.kernels.kernels() };
     if !o.quiet {
         eprintln!(
-            "{}: {} on {} ({}), {} stages, {} trials, {} iterations, {workers} jobs (shared by the experiments training at once) x {threads} threads on {}; runs in {}",
+            "{}: {} on {} ({}), {} stages, {}, {} iterations, {workers} jobs (shared by the experiments training at once) x {threads} threads on {}; runs in {}",
             cfg.name,
             spec.label,
             cfg.dataset.as_str(),
             data.provenance.source,
             jobs.len(),
-            cfg.replicates,
+            crate::trials(cfg.replicates),
             cfg.train.iterations,
             device::describe(device),
             dir.display()

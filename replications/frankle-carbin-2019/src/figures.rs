@@ -57,7 +57,7 @@ fn caption(figure: &str, loaded: &[&Loaded]) -> String {
     let mut lines =
         vec![format!("Reproduction of Frankle & Carbin (ICLR 2019) {figure} {}; mean of trials, bars/bands = min..max.", first.provenance_clause())];
     for l in loaded {
-        lines.push(format!("{}: {} trials, {} iterations, {}", l.spec.label, l.config.replicates, l.config.train.iterations, l.dataset_line));
+        lines.push(format!("{}: {}, {} iterations, {}", l.spec.label, harness::trials(l.config.replicates), l.config.train.iterations, l.dataset_line));
     }
     lines.join("\n")
 }

@@ -225,7 +225,7 @@ fn compare(claim: &str, paper: &str, pair: Option<(&Loaded, StageKind, &Loaded, 
     let per_trial: Vec<f64> = (0..trials).map(|t| diffs.iter().map(|d| d.1[t]).sum::<f64>() / diffs.len() as f64).collect();
     let above = diffs.iter().filter(|d| Stat::mean_of(&d.1).is_some_and(|m| m > 0.0)).count();
     let c = &a.config;
-    let setting = format!("{}, {} trials, {} games, {} levels, {}", a.results.scale, c.replicates, c.train.iterations, c.levels, c.dataset.as_str());
+    let setting = format!("{}, {}, {} games, {} levels, {}", a.results.scale, harness::trials(c.replicates), c.train.iterations, c.levels, c.dataset.as_str());
     let ours = Stat::mean_of(&per_trial).map(|m| (format!("{m:+.1} reward (mean of {} pruned levels; above 0 at {above})", diffs.len()), m));
     let spread = Spread::of(&[&per_trial]).in_units("reward");
     Claim::measured(claim, paper, rule, &setting, ours).with_spread(spread)

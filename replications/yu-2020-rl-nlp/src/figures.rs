@@ -96,8 +96,13 @@ fn caption(figure: &str, loaded: &[&Loaded]) -> String {
     for l in loaded {
         let (unit, c) = (if games { "games" } else { "iterations" }, &l.config);
         lines.push(format!(
-            "{}: {} trials, {} {unit} ({} per evaluation), rewound to {} {unit}; {}",
-            l.spec.label, c.replicates, c.train.iterations, c.train.eval_every, c.rewind_iteration, l.dataset_line
+            "{}: {}, {} {unit} ({} per evaluation), rewound to {} {unit}; {}",
+            l.spec.label,
+            harness::trials(c.replicates),
+            c.train.iterations,
+            c.train.eval_every,
+            c.rewind_iteration,
+            l.dataset_line
         ));
     }
     lines.join("\n")

@@ -61,7 +61,7 @@ fn make_claims_gathers_every_claim_row_from_the_results_files() {
     assert_eq!(table.matches("| Paper | Claim |").count(), 1, "one header: {table}");
     let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| Frankle & Carbin 2019 |")).collect();
     assert_eq!(rows.len(), 7, "the seven LeNet claims at smoke scale: {table}");
-    assert!(rows.iter().all(|r| r.contains("smoke, 1 trials, 200 it, synthetic")), "{table}");
+    assert!(rows.iter().all(|r| r.contains("smoke, 1 trial, 200 it, synthetic")), "{table}");
     // Without results the script fails and leaves no table behind.
     let empty = s.path("empty");
     std::fs::create_dir_all(&empty).unwrap();
