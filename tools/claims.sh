@@ -6,7 +6,7 @@
 set -eu
 bin=$1; results=$2; out=$3; shift 3
 tmp="$out.tmp.$$"
-trap 'rm -f "$tmp"' EXIT
+trap 'rm -f "$tmp" "$tmp".*' EXIT
 {
   echo "# Every paper's headline claims beside ours"
   echo
@@ -22,16 +22,21 @@ trap 'rm -f "$tmp"' EXIT
       [ -d "$d" ] || continue
       s=$(basename "$d")
       ls "$d"*.h5 >/dev/null 2>&1 || continue
-      if [ $first = 1 ]; then
-        "$bin/$p" --results-dir "$results/$p" --scale "$s" summary --headline
-        first=0
-      else
-        "$bin/$p" --results-dir "$results/$p" --scale "$s" summary --headline | tail -n +3
-      fi
+      "$bin/$p" --results-dir "$results/$p" --scale "$s" summary --headline > "$tmp.one"
+      tail -n +3 "$tmp.one" >> "$tmp.$s"
+      if [ $first = 1 ]; then cat "$tmp.one"; first=0; else tail -n +3 "$tmp.one"; fi
     done
   done
   if [ $first = 1 ]; then echo "error: no results in $results/; run make <paper> first" >&2; exit 1; fi
 } > "$tmp"
-mv "$tmp" "$out"
+# One line of verdict counts per scale, above the table (the rows of each scale were kept apart).
+counts=""
+for f in "$tmp".*; do
+  s=${f##*.}
+  case $s in one|counts) continue ;; esac
+  counts="$counts \`$s\`: $(grep -c '| agrees |$' "$f") agree, $(grep -c '| \*\*disagrees\*\* |$' "$f") disagree, $(grep -c '| within noise (' "$f") within noise, $(grep -c '| not judged' "$f") not judged;"
+done
+awk -v counts="Verdicts by scale:${counts%;}." 'NR == 8 { print counts } { print }' "$tmp" > "$out"
+rm -f "$tmp" "$tmp".*
 trap - EXIT
 echo "wrote $out"
