@@ -544,25 +544,26 @@ pub fn synthetic(seed: u64, n_train: usize, n_test: usize, classes: i64) -> Data
 }
 
 /// CIFAR augmentation of one batch `[B, C, H, W]`: zero-pad 4 pixels, take a random `H×W`
-/// crop, flip horizontally with probability ½. Offsets and flips come from `rng`.
+/// crop, flip horizontally with probability ½. Offsets and flips come from `rng` (per example:
+/// row offset, column offset, flip). One gather moves every pixel, so a GPU runs a few kernels
+/// per batch rather than three per example.
 pub fn augment(batch: &Tensor, rng: &mut impl rand_core::RngCore) -> Tensor {
     let size = batch.size();
-    let (b, h, w) = (size[0], size[2], size[3]);
-    let padded = batch.constant_pad_nd([4, 4, 4, 4]);
-    let crops: Vec<Tensor> = (0..b)
-        .map(|i| {
-            let dy = rng::below(rng, 9) as i64;
-            let dx = rng::below(rng, 9) as i64;
-            let flip = rng::below(rng, 2) == 1;
-            let c = padded.get(i).narrow(1, dy, h).narrow(2, dx, w);
-            if flip {
-                c.flip([2])
-            } else {
-                c
-            }
-        })
-        .collect();
-    Tensor::stack(&crops, 0)
+    let (b, c, h, w) = (size[0], size[1], size[2], size[3]);
+    let (ph, pw) = (h + 8, w + 8);
+    // For example i, output pixel (r, x) reads padded pixel (dy + r, dx + x), or (dy + r,
+    // dx + w − 1 − x) when flipped: its flat offset in the padded H+8 × W+8 plane.
+    let mut index = Vec::with_capacity((b * h * w) as usize);
+    for _ in 0..b {
+        let dy = rng::below(rng, 9) as i64;
+        let dx = rng::below(rng, 9) as i64;
+        let flip = rng::below(rng, 2) == 1;
+        for r in 0..h {
+            index.extend((0..w).map(|x| (dy + r) * pw + dx + if flip { w - 1 - x } else { x }));
+        }
+    }
+    let index = Tensor::from_slice(&index).to_device(batch.device()).view([b, 1, h * w]).expand([b, c, h * w], false);
+    batch.constant_pad_nd([4, 4, 4, 4]).reshape([b, c, ph * pw]).gather(2, &index, false).view([b, c, h, w])
 }
 
 impl Dataset {

@@ -268,3 +268,30 @@ fn a_damaged_mnist_file_in_data_is_named_and_left_untouched() {
     assert_eq!(std::fs::read(&bad).unwrap(), before, "the damaged file is the user's to delete");
     assert_eq!(std::fs::read_dir(&mnist).unwrap().count(), 1, "nothing else written beside it");
 }
+
+/// The one-gather augmentation moves exactly the pixels a per-example crop and flip of the
+/// padded batch would (the definition it replaced), with the same draws from the stream.
+#[test]
+fn augmentation_is_a_random_crop_and_flip_of_the_padded_batch() {
+    use common::rng;
+    use tch::{Device, Kind, Tensor};
+    let batch = Tensor::randn([7, 3, 8, 6], (Kind::Float, Device::Cpu));
+    for seed in 0..5 {
+        let ours = data::augment(&batch, &mut rng::stream(seed, "augment", &[0]));
+        let mut g = rng::stream(seed, "augment", &[0]);
+        let padded = batch.constant_pad_nd([4, 4, 4, 4]);
+        let reference: Vec<Tensor> = (0..7)
+            .map(|i| {
+                let (dy, dx, flip) = (rng::below(&mut g, 9) as i64, rng::below(&mut g, 9) as i64, rng::below(&mut g, 2) == 1);
+                let crop = padded.get(i).narrow(1, dy, 8).narrow(2, dx, 6);
+                if flip {
+                    crop.flip([2])
+                } else {
+                    crop
+                }
+            })
+            .collect();
+        assert!(ours.equal(&Tensor::stack(&reference, 0)), "seed {seed}");
+        assert_eq!(ours.size(), [7, 3, 8, 6]);
+    }
+}
