@@ -34,7 +34,8 @@ counts=""
 for f in "$tmp".*; do
   s=${f##*.}
   case $s in one|counts) continue ;; esac
-  counts="$counts \`$s\`: $(grep -c '| agrees |$' "$f") agree, $(grep -c '| \*\*disagrees\*\* |$' "$f") disagree, $(grep -c '| within noise (' "$f") within noise, $(grep -c '| not judged' "$f") not judged;"
+  n() { grep -c "$1" "$f" || true; } # grep -c exits 1 on a count of 0
+  counts="$counts \`$s\`: $(n '| agrees |$') agree, $(n '| \*\*disagrees\*\* |$') disagree, $(n '| within noise (') within noise, $(n '| not judged') not judged;"
 done
 awk -v counts="Verdicts by scale:${counts%;}." 'NR == 8 { print counts } { print }' "$tmp" > "$out"
 rm -f "$tmp" "$tmp".*
