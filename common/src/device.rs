@@ -76,13 +76,12 @@ pub fn cuda_versions() -> Option<(i64, i64)> {
     // SAFETY: the shim writes two longs through pointers to these locals and catches every C++
     // exception before returning.
     let found = unsafe { lt_cuda_versions(&mut cudart, &mut cudnn) };
-    (found != 0).then_some((cudart as i64, cudnn as i64))
+    (found != 0).then_some((cudart, cudnn))
 }
 
 /// How CUDA kernels may compute (`--gpu-numerics`): `deterministic` (the default) makes a GPU
 /// run repeat itself bit for bit, as a CPU run does; `fast` lets libtorch choose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GpuNumerics {
     /// cuDNN's deterministic algorithms only, libtorch's deterministic implementations
     /// (warning where an operation has none), TF32 off for cuBLAS and cuDNN, and cuBLAS's fixed
