@@ -101,10 +101,14 @@ impl GpuNumerics {
         }
     }
 
-    /// Sets libtorch's global switches for this process, before its first CUDA work (cuBLAS
-    /// reads its workspace setting when it starts). Only for CUDA runs: on the CPU, libtorch's
-    /// deterministic mode would fill every new tensor (`empty`) for nothing.
-    pub fn apply(self) {
+    /// Sets libtorch's global switches for this process when it trains on `device` and that is a
+    /// GPU, before its first CUDA work (cuBLAS reads its workspace setting when it starts). On
+    /// the CPU nothing changes: libtorch's deterministic mode would fill every new tensor
+    /// (`empty`) for nothing.
+    pub fn apply(self, device: Device) {
+        if !device.is_cuda() {
+            return;
+        }
         if self == Self::Deterministic && std::env::var_os("CUBLAS_WORKSPACE_CONFIG").is_none() {
             std::env::set_var("CUBLAS_WORKSPACE_CONFIG", ":4096:8");
         }
@@ -233,10 +237,12 @@ mod tests {
     /// determinism on and TF32 off; fast turns determinism off again.
     #[test]
     fn gpu_numerics_set_libtorchs_switches() {
-        GpuNumerics::Deterministic.apply();
+        GpuNumerics::Deterministic.apply(Device::Cpu);
+        assert!(!gpu_numerics_state().0, "nothing changes on the CPU");
+        GpuNumerics::Deterministic.apply(Device::Cuda(0));
         assert_eq!(gpu_numerics_state(), (true, true, false, false));
         assert_eq!(std::env::var("CUBLAS_WORKSPACE_CONFIG").as_deref(), Ok(":4096:8"));
-        GpuNumerics::Fast.apply();
+        GpuNumerics::Fast.apply(Device::Cuda(0));
         let (cudnn, algorithms, _, _) = gpu_numerics_state();
         assert!(!cudnn && !algorithms);
     }

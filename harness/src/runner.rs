@@ -105,9 +105,7 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
         return crate::slurm::submit::<P>(o, &ordered, figures);
     }
     let device = choice.resolve()?;
-    if device.is_cuda() {
-        o.gpu_numerics.get().apply();
-    }
+    o.gpu_numerics.get().apply(device);
     for p in &prepared {
         same_device(p, o, device, &results_dir)?;
     }
@@ -199,13 +197,17 @@ pub(crate) fn dataset_for(o: &Opts, spec: &ExperimentSpec) -> Result<DatasetName
     Ok(spec.dataset)
 }
 
-/// Jobs and intra-op threads per job: `--jobs` (default [`default_jobs`]) and `--threads`
-/// (default 1: measured fastest per core for these models, and the numbers of a run depend on
-/// the intra-op thread count, so a fixed default keeps them machine-independent).
-fn parallelism(o: &Opts, device: tch::Device, small_models: bool) -> (usize, i32) {
+/// Stages trained at once: `--jobs`, default [`default_jobs`].
+fn workers(o: &Opts, device: tch::Device, small_models: bool) -> usize {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let workers = o.jobs.map(usize::from).unwrap_or_else(|| default_jobs(device, cores, common::device::visible_gpus(device), small_models));
-    (workers, o.threads.map(i32::from).unwrap_or(1))
+    o.jobs.map(usize::from).unwrap_or_else(|| default_jobs(device, cores, common::device::visible_gpus(device), small_models))
+}
+
+/// Intra-op threads per job: `--threads` (default 1: measured fastest per core for these
+/// models, and the numbers of a run depend on the intra-op thread count, so a fixed default
+/// keeps them machine-independent).
+fn threads(o: &Opts) -> i32 {
+    o.threads.map(i32::from).unwrap_or(1)
 }
 
 /// Stages a GPU trains at once by default when every network of the run is a small fully
@@ -367,7 +369,7 @@ pub(crate) fn waves(prepared: Vec<Prepared>) -> Vec<Vec<Prepared>> {
 /// those under way finish, and the first error in the paper's order is returned.
 fn train_all<P: Paper>(o: &Opts, prepared: Vec<Prepared>, device: tch::Device, results_dir: &Path) -> Result<()> {
     let small = prepared.iter().all(|p| matches!(p.config.model.arch, common::models::Arch::Lenet { .. }));
-    let (workers, _) = parallelism(o, device, small);
+    let workers = self::workers(o, device, small);
     let lanes = workers.min(prepared.len()).max(1);
     let slots = imp::Slots::new(workers);
     let queue = Mutex::new(prepared.into_iter().enumerate().collect::<std::collections::VecDeque<_>>());
@@ -398,7 +400,7 @@ fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, result
     let Prepared { spec, config, jobs, data, prior, dir, source } = p;
     let (spec, cfg) = (&spec, &config);
     let path = results_dir.join(format!("{}.h5", spec.name));
-    let threads = parallelism(o, device, false).1;
+    let threads = threads(o);
     tch::set_num_threads(threads);
     let _lock = FolderLock::acquire(&dir, "experiment")?;
     common::util::write_atomic(&dir.join(common::paths::CONFIG), serde_json::to_string_pretty(cfg)?.as_bytes())?;
@@ -465,10 +467,8 @@ pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) ->
     let (data, dir, source) = DataCache::default().locate(&cfg, o)?;
     cfg.task.name.get().validate(&cfg, &data)?;
     let device = DeviceChoice::parse(&o.device)?.resolve()?;
-    if device.is_cuda() {
-        o.gpu_numerics.get().apply();
-    }
-    tch::set_num_threads(parallelism(o, device, false).1);
+    o.gpu_numerics.get().apply(device);
+    tch::set_num_threads(threads(o));
     // Its own parents, and a transferred level's source level.
     let mut parents: Vec<(PathBuf, JobId, String)> = imp::dependencies(job, &cfg).into_iter().map(|d| (dir.clone(), d, String::new())).collect();
     if let (Some(source), imp::Stage::Main) = (&source, job.stage) {

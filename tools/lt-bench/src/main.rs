@@ -518,9 +518,7 @@ fn eval_examples_per_s(threads: i32) -> f64 {
 /// eager's (`bench/pytorch_baseline.py`) in the same run, as a table.
 fn speed_on(device: &str, python: &str) -> Result<()> {
     let dev = common::device::DeviceChoice::parse(device)?.resolve()?;
-    if dev.is_cuda() {
-        common::device::GpuNumerics::Deterministic.apply();
-    }
+    common::device::GpuNumerics::Deterministic.apply(dev);
     let out = std::process::Command::new(python)
         .args(["bench/pytorch_baseline.py", "1", &common::device::name(dev)])
         .output()
