@@ -49,7 +49,8 @@ pub struct Opts {
     #[arg(long, global = true)]
     pub config: Vec<PathBuf>,
     /// Train (or report) only these of the figures' experiments, comma-separated (e.g. `conv-2,conv-4`);
-    /// figures are then drawn from the results files as they stand [default: all of them]
+    /// figures are then drawn from the results files as they stand, a figure lacking some of its
+    /// experiments' files from those present, its caption saying so [default: all of them]
     #[arg(long, global = true, value_delimiter = ',')]
     pub experiments: Vec<String>,
     /// Folder for run caches and checkpoints (resumable; safe to delete once results exist)

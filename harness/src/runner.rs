@@ -127,18 +127,29 @@ pub fn plot<P: Paper>(paper: &P, o: &Opts, figures: &[&str], named: bool) -> Res
 }
 
 /// Draws `figures` from `results`; a figure missing stages is an error when `strict`, else
-/// skipped with a note saying what it lacks.
+/// skipped with a note saying what it lacks. A figure with some of its experiments absent from
+/// the results (not trained at this scale, or left out by `--experiments`) is drawn from those
+/// present, and its caption says which it lacks.
 fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results, strict: bool) -> Result<()> {
     let dir = o.figures_dir::<P>();
     for &f in figures {
-        if let Err(e) = complete(paper, o, f, results) {
-            if strict {
-                return Err(e);
+        let drawn = coverage(paper, o, f, results).and_then(|c| {
+            let mut figure = paper.draw(f, results).with_context(|| format!("{f} cannot be drawn from {} alone", c.present.join(", ")))?;
+            if let Some(line) = c.partial_line(paper, o) {
+                figure.caption.push('\n');
+                figure.caption.push_str(&line);
             }
-            eprintln!("skipping {f}: {e:#}");
-            continue;
-        }
-        paper.draw(f, results)?.save(&dir.join(f))?;
+            Ok(figure)
+        });
+        let figure = match drawn {
+            Ok(figure) => figure,
+            Err(e) if strict => return Err(e),
+            Err(e) => {
+                eprintln!("skipping {f}: {e:#}");
+                continue;
+            }
+        };
+        figure.save(&dir.join(f))?;
         if !o.quiet {
             eprintln!("wrote {}.png and .svg", dir.join(f).display());
         }
@@ -146,20 +157,43 @@ fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results, stri
     Ok(())
 }
 
-/// Checks that the results hold every stage `figure` draws; the error names what is missing.
-pub fn complete<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) -> Result<()> {
+/// Which of a figure's experiments (those it draws at this scale) the results hold.
+pub struct Coverage {
+    pub present: Vec<&'static str>,
+    pub absent: Vec<&'static str>,
+}
+
+impl Coverage {
+    /// The caption line of a figure drawn from part of its experiments (`None` when complete):
+    /// "Partial figure: LeNet-300-100 only; Conv-2, Conv-4 are not in the results at scale `paper`."
+    pub fn partial_line<P: Paper>(&self, paper: &P, o: &Opts) -> Option<String> {
+        if self.absent.is_empty() {
+            return None;
+        }
+        let labels = |names: &[&str]| -> String { names.iter().map(|n| spec(paper, n).map(|s| s.label).unwrap_or(n)).collect::<Vec<_>>().join(", ") };
+        let verb = if self.absent.len() == 1 { "is" } else { "are" };
+        Some(format!("Partial figure: {} only; {} {verb} not in the results at scale `{}`.", labels(&self.present), labels(&self.absent), o.scale.as_str()))
+    }
+}
+
+/// Checks that the results hold every stage `figure` draws from each of its experiments they
+/// hold, and at least one of them; the error names what is missing and the command to train it.
+pub fn coverage<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) -> Result<Coverage> {
     let spec = paper.figures().iter().find(|f| f.name == figure).context("unknown figure")?;
     let rerun = |trials: Option<u32>| {
         let t = trials.map(|t| format!(" --trials {t}")).unwrap_or_default();
         format!("run `{} --scale {}{t} run {figure}` to train them", P::ID, o.scale.as_str())
     };
+    let mut c = Coverage { present: Vec::new(), absent: Vec::new() };
     for &e in spec.experiments {
         if !draws(paper, o, &[figure], &self::spec(paper, e)?)? {
             continue;
         }
         let Some(l) = results.get(e) else {
-            bail!("{figure} needs the {e} results, which are not in {}; {}", o.results_dir::<P>().display(), rerun(None));
+            c.absent.push(e);
+            continue;
         };
+        c.present.push(e);
         let rerun = rerun(Some(l.config.replicates));
         let have: BTreeSet<(u32, u32, imp::Stage)> = l.results.records.iter().map(|r| (r.replicate, r.level, r.stage)).collect();
         let missing: Vec<JobId> =
@@ -174,7 +208,11 @@ pub fn complete<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) 
             );
         }
     }
-    Ok(())
+    if c.present.is_empty() {
+        let names = c.absent.join(", ");
+        bail!("{figure} needs the {names} results, which are not in {}; {}", o.results_dir::<P>().display(), rerun(None));
+    }
+    Ok(c)
 }
 
 /// The dataset an experiment runs on: the user's, else the paper's, else (with a note) the

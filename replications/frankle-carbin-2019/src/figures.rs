@@ -71,14 +71,23 @@ fn pm_axis(rows: &[&[LevelSummary]]) -> XAxis {
     XAxis::PercentRemaining { min: (min * 0.8).max(0.01), max: 110.0 }
 }
 
-/// Draws `figure` from the results (the harness checked they hold every stage it needs).
+/// Draws `figure` from the results (the harness checked they hold every stage it needs of each
+/// experiment present, and at least one). Figures 1 and 5 draw the networks present: at `paper`
+/// the LeNet part of Figure 1 trains on its own (the harness's caption line says so).
 pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
     let get = |n: Net| -> Result<&Loaded> { results.get(n.name()).ok_or_else(|| anyhow::format_err!("{figure} needs the {} results", n.label())) };
+    let present = |nets: &[Net]| -> Result<Vec<&Loaded>> {
+        let v: Vec<&Loaded> = nets.iter().filter_map(|n| results.get(n.name())).collect();
+        if v.is_empty() {
+            bail!("{figure} needs the results of one of {}", nets.iter().map(|n| n.label()).collect::<Vec<_>>().join(", "));
+        }
+        Ok(v)
+    };
     match figure {
         "figure-3" => figure3(get(Net::Lenet)?),
         "figure-4" => figure4(get(Net::Lenet)?),
-        "figure-5" => figure5(&Net::CONVS.iter().map(|&n| get(n)).collect::<Result<Vec<_>>>()?),
-        "figure-1" => figure1(&Net::ALL.iter().map(|&n| get(n)).collect::<Result<Vec<_>>>()?),
+        "figure-5" => figure5(&present(&Net::CONVS)?),
+        "figure-1" => figure1(&present(&Net::ALL)?),
         other => bail!("no figure `{other}`"),
     }
 }

@@ -48,6 +48,24 @@ fn plot_names_what_an_incomplete_figure_lacks() {
     testkit::rejects(&s, &["plot", "figure-4"], "figure-4 is incomplete: lenet.h5 lacks");
 }
 
+/// Figure 1's LeNet part alone (how it trains at `paper`, where the Conv networks would take
+/// days): drawn from LeNet with a caption line naming the networks it lacks, and redrawn so by
+/// `plot` from the results alone; a figure none of whose experiments are present is refused.
+#[test]
+fn figure_1_draws_its_lenet_part_alone_and_says_so() {
+    let s = Sandbox::new(&SUITE);
+    s.ok(&["--experiments", "lenet", "run", "figure-1"]);
+    let svg = s.path("figures/frankle-carbin-2019/smoke/figure-1.svg");
+    let first = std::fs::read_to_string(&svg).unwrap();
+    let line = "Partial figure: LeNet-300-100 only; Conv-2, Conv-4, Conv-6 are not in the results at scale `smoke`.";
+    assert!(first.contains(line), "the caption says the figure is partial");
+    std::fs::remove_file(&svg).unwrap();
+    let o = s.ok(&["plot"]);
+    assert_eq!(std::fs::read_to_string(&svg).unwrap(), first, "plot redraws the partial figure from the results alone");
+    assert!(testkit::stderr(&o).contains("skipping figure-5: figure-5 needs the conv-2, conv-4, conv-6 results"), "{}", testkit::stderr(&o));
+    testkit::rejects(&s, &["plot", "figure-5"], "run `frankle-carbin-2019 --scale smoke run figure-5` to train them");
+}
+
 #[test]
 fn make_claims_gathers_every_claim_row_from_the_results_files() {
     let s = Sandbox::new(&SUITE);
