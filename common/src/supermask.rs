@@ -101,8 +101,16 @@ pub fn train(model: &mut Model, data: &Dataset, cfg: &SupermaskConfig, seed: u64
     let mut log = SupermaskLog::default();
     // The epoch's order, on the data's device once per epoch; each batch is a view of it.
     let mut perm: (u64, Tensor) = (u64::MAX, Tensor::new());
+    // Whether every loss so far was finite, kept on the device and read only at evaluations, so
+    // that a step waits for nothing from the device.
+    let mut finite = Tensor::scalar_tensor(1, (Kind::Bool, device));
+    let mut checked_at = 0;
     for t in 0..=cfg.iterations {
         if t % cfg.eval_every == 0 || t == cfg.iterations {
+            if !bool::try_from(&finite)? {
+                bail!("supermask training diverged between iterations {checked_at} and {t} (non-finite loss); lower the learning rate");
+            }
+            checked_at = t;
             sample_into(model, &st, cfg, &mut rng::stream(seed, "supermask-eval", &[t]));
             log.iteration.push(t);
             log.val_acc.push(accuracy(model, &data.validation));
@@ -126,9 +134,7 @@ pub fn train(model: &mut Model, data: &Dataset, cfg: &SupermaskConfig, seed: u64
             }
         }
         let loss = model.forward_t(&x, true).cross_entropy_for_logits(&y);
-        if !loss.double_value(&[]).is_finite() {
-            bail!("supermask training diverged at iteration {t} (non-finite loss); lower the learning rate");
-        }
+        finite = finite.logical_and(&loss.isfinite());
         loss.backward();
         let params = model.parameters();
         tch::no_grad(|| {
@@ -136,7 +142,10 @@ pub fn train(model: &mut Model, data: &Dataset, cfg: &SupermaskConfig, seed: u64
                 let g_eff = params[name].grad();
                 let p = st.logits[name].sigmoid();
                 // Straight-through: d(effective)/d(σ(s)) = w · scale; dσ/ds = σ(1 − σ).
-                let grad = g_eff * w * scales[name] * (&p * (1.0 - &p));
+                let grad = match &scales[name] {
+                    Some(scale) => g_eff * w * scale,
+                    None => g_eff * w,
+                } * (&p * (1.0 - &p));
                 let mut v = st.velocity[name].shallow_clone();
                 let _ = v.g_mul_scalar_(cfg.momentum).g_add_(&grad);
                 let mut s = st.logits[name].shallow_clone();
@@ -149,19 +158,29 @@ pub fn train(model: &mut Model, data: &Dataset, cfg: &SupermaskConfig, seed: u64
 }
 
 /// Samples a mask from the logits and writes the effective weights into the model; returns
-/// each layer's rescaling factor (1 without dynamic scaling).
-fn sample_into(model: &Model, st: &Scores, cfg: &SupermaskConfig, g: &mut impl rand_core::RngCore) -> BTreeMap<String, f64> {
+/// each layer's rescaling factor `numel / kept` (1 where nothing is kept) as an `f32` scalar
+/// tensor on the model's device, `None` without dynamic scaling. The uniforms come from `g` on
+/// the host, in the weights' order, and are uploaded; the comparison with σ(s), the count and
+/// the factor stay on the device (nothing is read back), with the bits of a host comparison.
+fn sample_into(model: &Model, st: &Scores, cfg: &SupermaskConfig, g: &mut impl rand_core::RngCore) -> BTreeMap<String, Option<Tensor>> {
     let params = model.parameters();
     let mut scales = BTreeMap::new();
     tch::no_grad(|| {
         for (name, w) in &st.frozen {
-            let p = crate::prune::to_vec(&st.logits[name].sigmoid());
-            let m: Vec<f32> = p.iter().map(|&p| if (rng::uniform(g) as f32) < p { 1.0 } else { 0.0 }).collect();
-            let kept: f32 = m.iter().sum();
-            let scale = if cfg.dynamic_scaling && kept > 0.0 { m.len() as f64 / kept as f64 } else { 1.0 };
-            let m = Tensor::from_slice(&m).view(w.size().as_slice()).to_device(w.device());
+            let u: Vec<f32> = (0..w.numel()).map(|_| rng::uniform(g) as f32).collect();
+            let u = Tensor::from_slice(&u).view(w.size().as_slice()).to_device(w.device());
+            let m = u.lt_tensor(&st.logits[name].sigmoid()).to_kind(Kind::Float);
+            let scale = cfg.dynamic_scaling.then(|| {
+                // In f64 and then rounded to f32, as the factor a host would compute.
+                let kept = m.sum(Kind::Double);
+                (Tensor::scalar_tensor(w.numel() as f64, (Kind::Double, w.device())) / &kept).where_scalarother(&kept.gt(0.0), 1.0).to_kind(Kind::Float)
+            });
+            let effective = match &scale {
+                Some(s) => w * m * s,
+                None => w * m,
+            };
             let mut target = params[name].shallow_clone();
-            target.copy_(&(w * m * scale));
+            target.copy_(&effective);
             scales.insert(name.clone(), scale);
         }
     });
@@ -170,4 +189,59 @@ fn sample_into(model: &Model, st: &Scores, cfg: &SupermaskConfig, g: &mut impl r
 
 fn accuracy(model: &Model, split: &Split) -> f64 {
     evaluate(model, split).1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{Arch, InitKind, ModelConfig};
+
+    /// The mask and factor a host computes from the same uniforms: `u < σ(s)` elementwise, then
+    /// `numel / kept` in f64 (1 where nothing is kept).
+    fn on_the_host(w: &Tensor, logits: &Tensor, g: &mut impl rand_core::RngCore) -> (Tensor, f64) {
+        let p = crate::prune::to_vec(&logits.sigmoid());
+        let m: Vec<f32> = p.iter().map(|&p| if (rng::uniform(g) as f32) < p { 1.0 } else { 0.0 }).collect();
+        let kept: f32 = m.iter().sum();
+        let scale = if kept > 0.0 { m.len() as f64 / kept as f64 } else { 1.0 };
+        (w * Tensor::from_slice(&m).view(w.size().as_slice()) * scale, scale)
+    }
+
+    #[test]
+    fn sampling_on_the_device_gives_the_hosts_mask_and_factor_bit_for_bit() {
+        let model =
+            Model::new(&ModelConfig { arch: Arch::Lenet { hidden: vec![12, 8] }, init: InitKind::GlorotNormal }, [1, 4, 4], 10, 3, Device::Cpu).unwrap();
+        let params = model.parameters();
+        let mut st = Scores { frozen: BTreeMap::new(), logits: BTreeMap::new(), velocity: BTreeMap::new() };
+        for (i, l) in model.layers().iter().enumerate() {
+            let w = params[&l.name].detach().copy();
+            // Logits spread around 0, and one layer that keeps nothing.
+            let s = if i == 1 {
+                Tensor::full(w.size(), -1e4, (Kind::Float, Device::Cpu))
+            } else {
+                rng::with_torch_seed(i as u64, || Tensor::randn(w.size(), (Kind::Float, Device::Cpu)))
+            };
+            st.logits.insert(l.name.clone(), s);
+            st.frozen.insert(l.name.clone(), w);
+        }
+        let cfg = SupermaskConfig {
+            lr: 1.0,
+            momentum: 0.9,
+            batch_size: 1,
+            iterations: 1,
+            eval_every: 1,
+            score_init: 0.0,
+            signed_constant: false,
+            dynamic_scaling: true,
+        };
+        let scales = sample_into(&model, &st, &cfg, &mut rng::stream(9, "t", &[]));
+        let mut g = rng::stream(9, "t", &[]);
+        let params = model.parameters();
+        for (name, w) in &st.frozen {
+            let (expected, scale) = on_the_host(w, &st.logits[name], &mut g);
+            assert!(params[name].equal(&expected), "{name}: the effective weights differ from the host's");
+            let got = f32::try_from(scales[name].as_ref().expect("dynamic scaling")).unwrap();
+            assert_eq!(got.to_bits(), (scale as f32).to_bits(), "{name}: factor");
+        }
+        assert_eq!(f32::try_from(scales[&model.layers()[1].name].as_ref().unwrap()).unwrap(), 1.0, "nothing kept: factor 1");
+    }
 }
