@@ -3,6 +3,7 @@
 //! resumable checkpoints.
 
 pub mod checkpoint;
+mod foreach;
 mod fused;
 pub mod hooks;
 pub mod optim;

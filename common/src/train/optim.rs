@@ -6,7 +6,7 @@
 //! `torch.optim.RMSprop` (not centred, no momentum: FLARE's, Yu et al.'s games); see
 //! [`super::fused`] for the element-wise form. Every update runs in place under `no_grad`.
 
-use super::fused;
+use super::{foreach, fused};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -132,6 +132,20 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// The rule as the multi-tensor shim takes it ([`super::foreach`]): its number and scalars.
+    fn shim_args(&self) -> (i32, Vec<f64>) {
+        let f = f64::from;
+        match *self {
+            Rule::Sgd { neg_lr, momentum, nesterov, weight_decay } => (0, vec![f(neg_lr), f(momentum), if nesterov { 1.0 } else { 0.0 }, f(weight_decay)]),
+            Rule::Adam { one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt, eps, neg_step, weight_decay } => {
+                (1, vec![f(one_minus_beta1), f(beta2), f(one_minus_beta2), f(bias2_sqrt), f(eps), f(neg_step), f(weight_decay)])
+            }
+            Rule::Rmsprop { alpha, one_minus_alpha, eps, neg_lr, weight_decay } => (2, vec![f(alpha), f(one_minus_alpha), f(eps), f(neg_lr), f(weight_decay)]),
+        }
+    }
+}
+
 /// A gradient computed outside autograd, for [`Optimizer::step_with`].
 pub struct Gradient<'a> {
     /// The parameter's name.
@@ -158,7 +172,9 @@ struct Slot {
 /// Optimizer state over a fixed list of parameters (sorted by name). Each step masks the
 /// gradients of pruned parameters, updates, and re-masks their weights, so pruned weights stay
 /// exactly zero. On the CPU one fused pass per parameter does all of it ([`super::fused`]);
-/// elsewhere (GPU, unusual layouts) tensor ops compute the same formula.
+/// elsewhere (GPU, unusual layouts) multi-tensor operations compute the same formula over all
+/// those parameters at once ([`super::foreach`]), and per-parameter tensor ops for parameters
+/// holding frozen pruned values.
 pub struct Optimizer {
     config: OptimizerConfig,
     slots: Vec<Slot>,
@@ -205,15 +221,29 @@ impl Optimizer {
         self.steps += 1;
         let rule = Rule::new(&self.config, lr, self.steps);
         tch::no_grad(|| {
+            let mut together = Vec::new();
             for s in &mut self.slots {
                 let grad = s.param.grad();
                 if !grad.defined() {
                     continue;
                 }
-                let operands = fused::Operands { param: &s.param, grad: &grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() };
-                if s.frozen.is_some() || crate::device::generic_path() || !fused::try_update(rule, &operands) {
+                if s.frozen.is_some() {
                     s.update_with_tensor_ops(&rule, grad);
+                    continue;
                 }
+                let operands = fused::Operands { param: &s.param, grad: &grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() };
+                if crate::device::generic_path() || !fused::try_update(rule, &operands) {
+                    together.push((&*s, grad));
+                }
+            }
+            if !together.is_empty() {
+                let batch: Vec<foreach::Operands> = together
+                    .iter()
+                    .map(|(s, grad)| foreach::Operands { param: &s.param, grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() })
+                    .collect();
+                let (id, scalars) = rule.shim_args();
+                // As tch's tensor operations do, a libtorch failure here (out of memory) panics.
+                foreach::update(id, &scalars, &batch).unwrap_or_else(|e| panic!("{e:#}"));
             }
         });
     }
@@ -391,6 +421,62 @@ mod tests {
         let (fused, ops) = (run(true), run(false));
         assert!(!fused.equal(&(&p0 * &mask)), "the update moved the weights");
         (fused, ops, mask)
+    }
+
+    /// Two masked parameters and an unmasked one, updated `steps` times per parameter with
+    /// tensor ops, or all together by the multi-tensor shim; returns the final weights.
+    fn per_tensor_and_together(config: &OptimizerConfig, steps: u64) -> (Vec<Tensor>, Vec<Tensor>) {
+        let shapes: [&[i64]; 3] = [&[8, 5], &[6], &[3, 2, 3, 3]];
+        let (p0, grads, masks) = crate::rng::with_torch_seed(4, || {
+            let p0: Vec<Tensor> = shapes.iter().map(|s| Tensor::randn(*s, (Kind::Float, Device::Cpu))).collect();
+            let grads: Vec<Vec<Tensor>> = (0..steps).map(|_| shapes.iter().map(|s| Tensor::randn(*s, (Kind::Float, Device::Cpu))).collect()).collect();
+            let masks: Vec<Tensor> = [0, 2].iter().map(|&i| Tensor::rand(shapes[i], (Kind::Float, Device::Cpu)).ge(0.4).to_kind(Kind::Float)).collect();
+            (p0, grads, masks)
+        });
+        let run = |together: bool| {
+            let names = ["a", "b", "c"];
+            let params: Vec<(String, Tensor)> = names.iter().zip(&p0).map(|(n, p)| (n.to_string(), p.copy())).collect();
+            let masks = BTreeMap::from([("a".to_string(), masks[0].shallow_clone()), ("c".to_string(), masks[1].shallow_clone())]);
+            let mut opt = Optimizer::new(config, params, &masks);
+            for (t, g) in grads.iter().enumerate() {
+                let rule = Rule::new(config, 0.01, t as u64 + 1);
+                tch::no_grad(|| {
+                    if together {
+                        let batch: Vec<foreach::Operands> = opt
+                            .slots
+                            .iter()
+                            .zip(g)
+                            .map(|(s, grad)| foreach::Operands { param: &s.param, grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() })
+                            .collect();
+                        let (id, scalars) = rule.shim_args();
+                        foreach::update(id, &scalars, &batch).unwrap();
+                    } else {
+                        for (s, grad) in opt.slots.iter_mut().zip(g) {
+                            s.update_with_tensor_ops(&rule, grad.copy());
+                        }
+                    }
+                });
+            }
+            opt.slots.iter().map(|s| s.param.copy()).collect::<Vec<_>>()
+        };
+        (run(false), run(true))
+    }
+
+    #[test]
+    fn the_multi_tensor_update_equals_the_per_tensor_update_bit_for_bit() {
+        let configs = [
+            OptimizerConfig::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-4 },
+            OptimizerConfig::Sgd { lr: 0.01, momentum: 0.9, nesterov: true, weight_decay: 1e-4 },
+            OptimizerConfig::Sgd { lr: 0.01, momentum: 0.9, nesterov: false, weight_decay: 0.0 },
+            OptimizerConfig::Sgd { lr: 0.01, momentum: 0.0, nesterov: false, weight_decay: 5e-4 },
+            OptimizerConfig::Rmsprop { lr: 0.01, alpha: 0.99, eps: 1e-8, weight_decay: 1e-4 },
+        ];
+        for config in configs {
+            let (per_tensor, together) = per_tensor_and_together(&config, 5);
+            for (i, (a, b)) in per_tensor.iter().zip(&together).enumerate() {
+                assert!(a.equal(b), "{config:?}: parameter {i} differs");
+            }
+        }
     }
 
     #[test]
