@@ -4,6 +4,7 @@
 //! kernel or a few per operation, instead of a few per parameter tensor); the arithmetic is
 //! the per-tensor update's, operation for operation.
 
+use super::fused::Operands;
 use anyhow::{bail, Result};
 use std::ffi::{c_char, c_int, c_void, CStr};
 use tch::Tensor;
@@ -21,16 +22,6 @@ extern "C" {
         err: *mut c_char,
         err_len: usize,
     ) -> c_int;
-}
-
-/// One parameter's operands: its weights, gradient, state and mask (`None`: unmasked; `second`
-/// only for Adam).
-pub(super) struct Operands<'a> {
-    pub param: &'a Tensor,
-    pub grad: &'a Tensor,
-    pub first: &'a Tensor,
-    pub second: Option<&'a Tensor>,
-    pub mask: Option<&'a Tensor>,
 }
 
 /// Applies `rule` (0 SGD, 1 Adam, 2 RMSprop, with the shim's `scalars`) to every parameter of

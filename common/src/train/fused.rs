@@ -10,7 +10,8 @@
 use super::optim::Rule;
 use tch::{Device, Kind, Tensor};
 
-/// The tensors of one parameter's update. `second` is Adam's second moment (absent for SGD).
+/// The tensors of one parameter's update (here and in [`super::foreach`]). `second` is Adam's second
+/// moment (absent for SGD); `mask` is absent for an unmasked parameter.
 pub(crate) struct Operands<'a> {
     pub param: &'a Tensor,
     pub grad: &'a Tensor,

@@ -237,9 +237,9 @@ impl Optimizer {
                 }
             }
             if !together.is_empty() {
-                let batch: Vec<foreach::Operands> = together
+                let batch: Vec<fused::Operands> = together
                     .iter()
-                    .map(|(s, grad)| foreach::Operands { param: &s.param, grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() })
+                    .map(|(s, grad)| fused::Operands { param: &s.param, grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() })
                     .collect();
                 let (id, scalars) = rule.shim_args();
                 // As tch's tensor operations do, a libtorch failure here (out of memory) panics.
@@ -442,11 +442,11 @@ mod tests {
                 let rule = Rule::new(config, 0.01, t as u64 + 1);
                 tch::no_grad(|| {
                     if together {
-                        let batch: Vec<foreach::Operands> = opt
+                        let batch: Vec<fused::Operands> = opt
                             .slots
                             .iter()
                             .zip(g)
-                            .map(|(s, grad)| foreach::Operands { param: &s.param, grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() })
+                            .map(|(s, grad)| fused::Operands { param: &s.param, grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() })
                             .collect();
                         let (id, scalars) = rule.shim_args();
                         foreach::update(id, &scalars, &batch).unwrap();
@@ -462,16 +462,20 @@ mod tests {
         (run(false), run(true))
     }
 
-    #[test]
-    fn the_multi_tensor_update_equals_the_per_tensor_update_bit_for_bit() {
-        let configs = [
+    /// Every update rule and SGD variant: momentum with and without Nesterov, none.
+    fn every_rule() -> [OptimizerConfig; 5] {
+        [
             OptimizerConfig::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-4 },
             OptimizerConfig::Sgd { lr: 0.01, momentum: 0.9, nesterov: true, weight_decay: 1e-4 },
             OptimizerConfig::Sgd { lr: 0.01, momentum: 0.9, nesterov: false, weight_decay: 0.0 },
             OptimizerConfig::Sgd { lr: 0.01, momentum: 0.0, nesterov: false, weight_decay: 5e-4 },
             OptimizerConfig::Rmsprop { lr: 0.01, alpha: 0.99, eps: 1e-8, weight_decay: 1e-4 },
-        ];
-        for config in configs {
+        ]
+    }
+
+    #[test]
+    fn the_multi_tensor_update_equals_the_per_tensor_update_bit_for_bit() {
+        for config in every_rule() {
             let (per_tensor, together) = per_tensor_and_together(&config, 5);
             for (i, (a, b)) in per_tensor.iter().zip(&together).enumerate() {
                 assert!(a.equal(b), "{config:?}: parameter {i} differs");
@@ -481,13 +485,7 @@ mod tests {
 
     #[test]
     fn the_fused_cpu_update_equals_the_tensor_op_update_and_keeps_pruned_weights_zero() {
-        let configs = [
-            OptimizerConfig::Adam { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-4 },
-            OptimizerConfig::Sgd { lr: 0.01, momentum: 0.9, nesterov: true, weight_decay: 1e-4 },
-            OptimizerConfig::Sgd { lr: 0.01, momentum: 0.0, nesterov: false, weight_decay: 0.0 },
-            OptimizerConfig::Rmsprop { lr: 0.01, alpha: 0.99, eps: 1e-8, weight_decay: 1e-4 },
-        ];
-        for config in configs {
+        for config in every_rule() {
             let (fused, ops, mask) = both_paths(config.clone(), 6);
             // Same formula; the tensor kernels may fuse a multiply-add, so allow a few ulps.
             let diff = (&fused - &ops).abs().max().double_value(&[]);
