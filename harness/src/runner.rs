@@ -133,13 +133,14 @@ pub fn plot<P: Paper>(paper: &P, o: &Opts, figures: &[&str], named: bool) -> Res
 fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results, strict: bool) -> Result<()> {
     let dir = o.figures_dir::<P>();
     for &f in figures {
-        let drawn = coverage(paper, o, f, results).and_then(|c| {
-            let mut figure = paper.draw(f, results).with_context(|| format!("{f} cannot be drawn from {} alone", c.present.join(", ")))?;
-            if let Some(line) = c.partial_line(paper, o) {
+        let drawn = coverage(paper, o, f, results).and_then(|c| match c.partial_line(paper, o) {
+            None => paper.draw(f, results),
+            Some(line) => {
+                let mut figure = paper.draw(f, results).with_context(|| format!("{f} cannot be drawn from {} alone", c.present.join(", ")))?;
                 figure.caption.push('\n');
                 figure.caption.push_str(&line);
+                Ok(figure)
             }
-            Ok(figure)
         });
         let figure = match drawn {
             Ok(figure) => figure,
