@@ -136,7 +136,9 @@ fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results, stri
         let drawn = coverage(paper, o, f, results).and_then(|c| match c.partial_line(paper, o) {
             None => paper.draw(f, results),
             Some(line) => {
-                let mut figure = paper.draw(f, results).with_context(|| format!("{f} cannot be drawn from {} alone", c.present.join(", ")))?;
+                let mut figure = paper
+                    .draw(f, results)
+                    .with_context(|| format!("{f} cannot be drawn from {} alone ({} absent); {}", c.present.join(", "), c.absent.join(", "), c.train_rest))?;
                 figure.caption.push('\n');
                 figure.caption.push_str(&line);
                 Ok(figure)
@@ -159,15 +161,17 @@ fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results, stri
 }
 
 /// Which of a figure's experiments (those it draws at this scale) the results hold.
-pub struct Coverage {
-    pub present: Vec<&'static str>,
-    pub absent: Vec<&'static str>,
+struct Coverage {
+    present: Vec<&'static str>,
+    absent: Vec<&'static str>,
+    /// "run `<paper> --scale S run FIGURE` to train them": how to train the absent ones.
+    train_rest: String,
 }
 
 impl Coverage {
     /// The caption line of a figure drawn from part of its experiments (`None` when complete):
     /// "Partial figure: LeNet-300-100 only; Conv-2, Conv-4 are not in the results at scale `paper`."
-    pub fn partial_line<P: Paper>(&self, paper: &P, o: &Opts) -> Option<String> {
+    fn partial_line<P: Paper>(&self, paper: &P, o: &Opts) -> Option<String> {
         if self.absent.is_empty() {
             return None;
         }
@@ -179,13 +183,13 @@ impl Coverage {
 
 /// Checks that the results hold every stage `figure` draws from each of its experiments they
 /// hold, and at least one of them; the error names what is missing and the command to train it.
-pub fn coverage<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) -> Result<Coverage> {
+fn coverage<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) -> Result<Coverage> {
     let spec = paper.figures().iter().find(|f| f.name == figure).context("unknown figure")?;
     let rerun = |trials: Option<u32>| {
         let t = trials.map(|t| format!(" --trials {t}")).unwrap_or_default();
         format!("run `{} --scale {}{t} run {figure}` to train them", P::ID, o.scale.as_str())
     };
-    let mut c = Coverage { present: Vec::new(), absent: Vec::new() };
+    let mut c = Coverage { present: Vec::new(), absent: Vec::new(), train_rest: rerun(None) };
     for &e in spec.experiments {
         if !draws(paper, o, &[figure], &self::spec(paper, e)?)? {
             continue;
@@ -210,8 +214,7 @@ pub fn coverage<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) 
         }
     }
     if c.present.is_empty() {
-        let names = c.absent.join(", ");
-        bail!("{figure} needs the {names} results, which are not in {}; {}", o.results_dir::<P>().display(), rerun(None));
+        bail!("{figure} needs the {} results, which are not in {}; {}", c.absent.join(", "), o.results_dir::<P>().display(), c.train_rest);
     }
     Ok(c)
 }
