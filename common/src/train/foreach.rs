@@ -24,7 +24,12 @@ extern "C" {
     ) -> c_int;
 }
 
-/// Applies `rule` (0 SGD, 1 Adam, 2 RMSprop, with the shim's `scalars`) to every parameter of
+/// The shim's rule numbers.
+pub(super) const SGD: c_int = 0;
+pub(super) const ADAM: c_int = 1;
+pub(super) const RMSPROP: c_int = 2;
+
+/// Applies `rule` ([`SGD`], [`ADAM`] or [`RMSPROP`], with the shim's `scalars`) to every parameter of
 /// `batch` in place.
 pub(super) fn update(rule: c_int, scalars: &[f64], batch: &[Operands]) -> Result<()> {
     let handle = |t: &Tensor| t.as_ptr() as *mut c_void;
@@ -34,7 +39,7 @@ pub(super) fn update(rule: c_int, scalars: &[f64], batch: &[Operands]) -> Result
     let first: Vec<_> = batch.iter().map(|o| handle(o.first)).collect();
     let second: Vec<_> = batch.iter().map(|o| optional(o.second)).collect();
     let masks: Vec<_> = batch.iter().map(|o| optional(o.mask)).collect();
-    if rule == 1 && second.iter().any(|p| p.is_null()) {
+    if rule == ADAM && second.iter().any(|p| p.is_null()) {
         bail!("Adam's update needs every parameter's second moments");
     }
     let mut err = [0 as c_char; 512];

@@ -134,14 +134,18 @@ impl Rule {
 
 impl Rule {
     /// The rule as the multi-tensor shim takes it ([`super::foreach`]): its number and scalars.
-    fn shim_args(&self) -> (i32, Vec<f64>) {
+    fn shim_args(&self) -> (std::ffi::c_int, Vec<f64>) {
         let f = f64::from;
         match *self {
-            Rule::Sgd { neg_lr, momentum, nesterov, weight_decay } => (0, vec![f(neg_lr), f(momentum), if nesterov { 1.0 } else { 0.0 }, f(weight_decay)]),
-            Rule::Adam { one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt, eps, neg_step, weight_decay } => {
-                (1, vec![f(one_minus_beta1), f(beta2), f(one_minus_beta2), f(bias2_sqrt), f(eps), f(neg_step), f(weight_decay)])
+            Rule::Sgd { neg_lr, momentum, nesterov, weight_decay } => {
+                (foreach::SGD, vec![f(neg_lr), f(momentum), if nesterov { 1.0 } else { 0.0 }, f(weight_decay)])
             }
-            Rule::Rmsprop { alpha, one_minus_alpha, eps, neg_lr, weight_decay } => (2, vec![f(alpha), f(one_minus_alpha), f(eps), f(neg_lr), f(weight_decay)]),
+            Rule::Adam { one_minus_beta1, beta2, one_minus_beta2, bias2_sqrt, eps, neg_step, weight_decay } => {
+                (foreach::ADAM, vec![f(one_minus_beta1), f(beta2), f(one_minus_beta2), f(bias2_sqrt), f(eps), f(neg_step), f(weight_decay)])
+            }
+            Rule::Rmsprop { alpha, one_minus_alpha, eps, neg_lr, weight_decay } => {
+                (foreach::RMSPROP, vec![f(alpha), f(one_minus_alpha), f(eps), f(neg_lr), f(weight_decay)])
+            }
         }
     }
 }
@@ -231,16 +235,12 @@ impl Optimizer {
                     s.update_with_tensor_ops(&rule, grad);
                     continue;
                 }
-                let operands = fused::Operands { param: &s.param, grad: &grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() };
-                if crate::device::generic_path() || !fused::try_update(rule, &operands) {
+                if crate::device::generic_path() || !fused::try_update(rule, &s.operands(&grad)) {
                     together.push((&*s, grad));
                 }
             }
             if !together.is_empty() {
-                let batch: Vec<fused::Operands> = together
-                    .iter()
-                    .map(|(s, grad)| fused::Operands { param: &s.param, grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() })
-                    .collect();
+                let batch: Vec<fused::Operands> = together.iter().map(|(s, grad)| s.operands(grad)).collect();
                 let (id, scalars) = rule.shim_args();
                 // As tch's tensor operations do, a libtorch failure here (out of memory) panics.
                 foreach::update(id, &scalars, &batch).unwrap_or_else(|e| panic!("{e:#}"));
@@ -329,6 +329,11 @@ fn laid_out_like(like: &Tensor, t: &Tensor) -> Tensor {
 }
 
 impl Slot {
+    /// This parameter's operands for an update from `grad`.
+    fn operands<'a>(&'a self, grad: &'a Tensor) -> fused::Operands<'a> {
+        fused::Operands { param: &self.param, grad, first: &self.first, second: self.second.as_ref(), mask: self.mask.as_ref() }
+    }
+
     /// The update of [`super::fused`] as tensor ops (same formula; may differ in the last bit
     /// where libtorch's kernels fuse a multiply-add).
     fn update_with_tensor_ops(&mut self, rule: &Rule, grad: Tensor) {
@@ -408,7 +413,7 @@ mod tests {
                 let rule = Rule::new(&config, 0.01, t as u64 + 1);
                 tch::no_grad(|| {
                     let s = &mut opt.slots[0];
-                    let operands = fused::Operands { param: &s.param, grad: g, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() };
+                    let operands = s.operands(g);
                     if fused_path {
                         assert!(fused::try_update(rule, &operands), "a dense CPU tensor takes the fused loop");
                     } else {
@@ -442,12 +447,7 @@ mod tests {
                 let rule = Rule::new(config, 0.01, t as u64 + 1);
                 tch::no_grad(|| {
                     if together {
-                        let batch: Vec<fused::Operands> = opt
-                            .slots
-                            .iter()
-                            .zip(g)
-                            .map(|(s, grad)| fused::Operands { param: &s.param, grad, first: &s.first, second: s.second.as_ref(), mask: s.mask.as_ref() })
-                            .collect();
+                        let batch: Vec<fused::Operands> = opt.slots.iter().zip(g).map(|(s, grad)| s.operands(grad)).collect();
                         let (id, scalars) = rule.shim_args();
                         foreach::update(id, &scalars, &batch).unwrap();
                     } else {
