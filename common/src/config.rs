@@ -4,10 +4,11 @@
 //! named from [`ExperimentConfig::hash`], the *trunk identity*: a SHA-256 of the canonical JSON
 //! of every field except `replicates` and `branches`. Raising the number of trials reuses the
 //! finished replicates, and asking for another branch or copy reuses the trunk (a branch stage's
-//! folder, `<kind>_<copy>`, names it within the run folder). Two branch settings still sit at
-//! the top level, and so in the trunk identity: `interpolation` (spawned pairs) and `supermask`
-//! (`learned-supermask`) — moving them into their branches would change the committed hashes of
-//! the LMC, stabilizing and Zhou results. Fields added later (listed in [`AddedLater`]) are
+//! folder, `<kind>_<copy>`, names it within the run folder). A branch's settings are its
+//! `params`, out of the trunk identity (the learned supermask's moved there from a top-level
+//! `[supermask]` table; committed files were rewritten by
+//! [`crate::results::migrate_supermask_params`]). One branch setting still sits at the top
+//! level, and so in the trunk identity: `interpolation` (spawned pairs). Fields added later (listed in [`AddedLater`]) are
 //! left out of the hash while they hold their default, so configs that do not use them keep
 //! their hash and their cached runs — the rule open_lth follows by hashing only non-default
 //! hyperparameters.
@@ -248,9 +249,6 @@ pub struct ExperimentConfig {
     /// Take every level's ticket from another experiment instead of pruning (Morcos et al.).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer: Option<crate::transfer::TransferConfig>,
-    /// How `learned-supermask` branches learn their masks (required by them, unused otherwise).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supermask: Option<crate::supermask::SupermaskConfig>,
     /// What the network is trained to do (default: image classification, left out of configs
     /// and of the trunk hash; [`crate::task`]).
     #[serde(default, skip_serializing_if = "crate::task::TaskConfig::is_default")]
@@ -268,6 +266,10 @@ fn is_zero(v: &i64) -> bool {
 /// the identity hash, so stages cached by an older engine are never resumed or mixed with new
 /// ones: they sit in a folder with another hash.
 pub const NUMERICS_VERSION: u32 = 2;
+
+/// The top-level key that held the learned supermask's settings before they became its branch's
+/// parameters (read by the migration and the hint for old config files).
+pub const MOVED_SUPERMASK_KEY: &str = "supermask";
 
 /// Upper bounds on counts a user can ask for (a typo must get an error, not exhaust memory).
 pub const MAX_REPLICATES: u32 = 1_000;
@@ -289,7 +291,7 @@ pub struct AddedLater {
 impl ExperimentConfig {
     /// A config with everything but the protocol's core at its default: rewinding to k = 0 with
     /// weight rewinding (the LTH), one replicate, no branches, the paper's interpolation, the
-    /// lottery ticket, the whole training split, no transfer or supermask, seed 0. A preset
+    /// lottery ticket, the whole training split, no transfer, seed 0. A preset
     /// states only what differs (`ExperimentConfig { replicates: 5, ..ExperimentConfig::new(…) }`),
     /// so a field added to the engine later never touches a paper's presets.
     pub fn new(name: String, scale: &str, dataset: DatasetName, model: ModelConfig, train: TrainConfig, prune: PruneConfig, levels: u32) -> Self {
@@ -312,7 +314,6 @@ impl ExperimentConfig {
             train_subset: crate::data::TrainSubset::All,
             input_padding: 0,
             transfer: None,
-            supermask: None,
             task: crate::task::TaskConfig::default(),
             seed: 0,
         }
@@ -360,6 +361,12 @@ impl ExperimentConfig {
     /// Reads a TOML config, with the file named in any error.
     pub fn from_toml_file(path: &std::path::Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+        if toml::from_str::<toml::Table>(&text).is_ok_and(|t| t.contains_key(MOVED_SUPERMASK_KEY)) {
+            bail!(
+                "config {} has a top-level [supermask] table, which is now the learned-supermask branch's params; move its keys into that branch (params = {{ lr = …, batch_size = …, iterations = …, eval_every = … }})",
+                path.display()
+            );
+        }
         toml::from_str(&text).map_err(|e| {
             let msg = e.to_string().lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
             anyhow::format_err!("config {} is invalid: {msg}", path.display())

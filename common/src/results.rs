@@ -30,7 +30,7 @@
 //! ```
 //!
 //! Root attribute `migrations_json` (only in files a migration rewrote): a JSON list of
-//! `{name, at}`, e.g. `dataset-folder-relative-to-data` ([`migrate_data_paths`]).
+//! `{name, at}`, e.g. `dataset-folder-relative-to-data` ([`MIGRATIONS`]).
 //!
 //! Files are written to a temporary sibling and renamed into place.
 
@@ -82,7 +82,11 @@ pub struct ExperimentResults {
 
 impl ExperimentResults {
     pub fn config(&self) -> Result<crate::config::ExperimentConfig> {
-        serde_json::from_str(&self.config_json).context("results file holds an unreadable config")
+        let config: serde_json::Value = serde_json::from_str(&self.config_json).context("results file holds an unreadable config")?;
+        if config.get(crate::config::MOVED_SUPERMASK_KEY).is_some() {
+            bail!("results file predates the learned supermask's branch params; migrate it with `lt-data --migrate-results <its folder>`");
+        }
+        serde_json::from_value(config).context("results file holds an unreadable config")
     }
     pub fn provenance(&self) -> Result<crate::data::Provenance> {
         serde_json::from_str(&self.provenance_json).context("results file holds unreadable provenance")
@@ -357,32 +361,77 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
 /// The migration that names dataset folders relative to the data folder.
 pub const DATA_PATHS_MIGRATION: &str = "dataset-folder-relative-to-data";
 
+/// The migration that moves the learned supermask's settings into its branch's parameters.
+pub const SUPERMASK_PARAMS_MIGRATION: &str = "supermask-settings-into-branch-params";
+
+/// A migration: rewrites the file at the path if it needs it, returning whether it did.
+pub type Migration = fn(&Path) -> Result<bool>;
+
+/// Every migration by name, in the order they were introduced (and are applied).
+pub const MIGRATIONS: [(&str, Migration); 2] = [(DATA_PATHS_MIGRATION, migrate_data_paths), (SUPERMASK_PARAMS_MIGRATION, migrate_supermask_params)];
+
 /// Rewrites the results file at `path` so that its provenance names the dataset folder
-/// relative to the data folder (`found in /home/x/data/mnist` → `found in data/mnist`), and
-/// records the migration in the root attribute `migrations_json` (a list of `{name, at}`). Every
-/// other attribute and dataset is copied unchanged; the file is replaced atomically. Returns
+/// relative to the data folder (`found in /home/x/data/mnist` → `found in data/mnist`). Returns
 /// whether anything changed (a second call changes nothing).
 pub fn migrate_data_paths(path: &Path) -> Result<bool> {
     let results = read(path)?;
     let mut provenance: serde_json::Value = serde_json::from_str(&results.provenance_json)?;
     let Some(source) = provenance["source"].as_str().and_then(crate::data::sources::relative_source) else { return Ok(false) };
     provenance["source"] = source.into();
+    rewrite(path, ExperimentResults { provenance_json: serde_json::to_string(&provenance)?, ..results }, DATA_PATHS_MIGRATION)?;
+    Ok(true)
+}
+
+/// Rewrites the results file at `path` written when the learned supermask's settings were the
+/// config's top-level `supermask` table: the table becomes the `learned-supermask` branch's
+/// `params`, that branch's stages take the name of the kind with those parameters
+/// (`learned-supermask_0` → `learned-supermask-<8 hex digits>_0`, as a run writes them now),
+/// and `config_hash` becomes the trunk hash without the settings. Every number is copied
+/// unchanged. Returns whether anything changed (a file without the table is left alone).
+pub fn migrate_supermask_params(path: &Path) -> Result<bool> {
+    use crate::config::{BranchKind, ExperimentConfig, MOVED_SUPERMASK_KEY};
+    let results = read(path)?;
+    let mut config: serde_json::Value = serde_json::from_str(&results.config_json)?;
+    let Some(settings) = config.as_object_mut().and_then(|c| c.remove(MOVED_SUPERMASK_KEY)) else { return Ok(false) };
+    let learned = BranchKind::LEARNED_SUPERMASK;
+    for branch in config["branches"].as_array_mut().into_iter().flatten() {
+        if branch["kind"] == learned.as_str() {
+            branch["params"] = settings.clone();
+        }
+    }
+    let config: ExperimentConfig = serde_json::from_value(config).context("its config does not read with the supermask settings as branch params")?;
+    let with_params = config.branches.iter().map(|b| b.kind).find(|k| k.as_str() == learned.as_str());
+    let mut records = results.records;
+    for r in &mut records {
+        if let (Stage::Branch(kind, copy), Some(with_params)) = (r.stage, with_params) {
+            if kind == learned {
+                r.stage = Stage::Branch(with_params, copy);
+            }
+        }
+    }
+    let migrated = ExperimentResults { config_json: serde_json::to_string(&config)?, config_hash: config.hash(), records, ..results };
+    rewrite(path, migrated, SUPERMASK_PARAMS_MIGRATION)?;
+    Ok(true)
+}
+
+/// Writes `results` to `path` as a fresh file (HDF5 keeps a replaced attribute's old bytes),
+/// atomically, recording `migration` in the root attribute `migrations_json` (a list of
+/// `{name, at}`).
+fn rewrite(path: &Path, results: ExperimentResults, migration: &str) -> Result<()> {
     let mut migrations: Vec<serde_json::Value> = match read_migrations(path)? {
         Some(json) => serde_json::from_str(&json)?,
         None => vec![],
     };
-    migrations.push(serde_json::json!({ "name": DATA_PATHS_MIGRATION, "at": now_utc() }));
-    // A fresh file, not an edited one: HDF5 keeps a replaced attribute's old bytes.
+    migrations.push(serde_json::json!({ "name": migration, "at": now_utc() }));
     let root = [
         ("config_json", results.config_json),
         ("config_hash", results.config_hash),
-        ("provenance_json", serde_json::to_string(&provenance)?),
+        ("provenance_json", results.provenance_json),
         ("run_json", serde_json::to_string(&results.run)?),
         ("scale", results.scale),
         ("migrations_json", serde_json::to_string(&migrations)?),
     ];
-    write_file(path, &root, &results.records)?;
-    Ok(true)
+    write_file(path, &root, &results.records)
 }
 
 /// The root attribute `migrations_json` of the file at `path`, when it has one.

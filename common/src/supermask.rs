@@ -18,30 +18,67 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tch::{Device, Kind, Tensor};
 
-/// How a supermask is learned.
+/// How a supermask is learned: the `learned-supermask` branch's parameters
+/// (`params = { lr = 100.0, batch_size = 250, iterations = 10000, eval_every = 500, … }`).
+/// Serialised canonically: a field at its default is left out, so stating a default keeps the
+/// branch's folder name ([`crate::stage::Kind::params`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SupermaskConfig {
     /// SGD learning rate on the logits (the authors' MNIST FC example: 100).
     pub lr: f64,
-    #[serde(default = "momentum")]
+    #[serde(default = "momentum", skip_serializing_if = "is_default_momentum")]
     pub momentum: f64,
     pub batch_size: i64,
     pub iterations: u64,
     pub eval_every: u64,
     /// Initial logit of every weight (0: keep probability ½).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub score_init: f64,
     /// Replace each frozen weight by sign(w)·std of its layer's initial weights.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub signed_constant: bool,
     /// Dynamic weight rescaling: scale each layer's effective weights by numel / kept.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub dynamic_scaling: bool,
 }
 
 fn momentum() -> f64 {
     0.9
+}
+
+fn is_default_momentum(m: &f64) -> bool {
+    *m == momentum()
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl SupermaskConfig {
+    /// Checks the values that need no dataset (the batch is checked against the data when
+    /// training starts).
+    pub fn check(&self) -> Result<()> {
+        if !(self.lr.is_finite() && self.lr > 0.0) || self.iterations == 0 || self.eval_every == 0 {
+            bail!(
+                "supermask lr must be positive and iterations, eval_every at least 1 (got lr {}, iterations {}, eval_every {})",
+                self.lr,
+                self.iterations,
+                self.eval_every
+            );
+        }
+        if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
+            bail!("supermask momentum {} is out of range; use 0 to below 1", self.momentum);
+        }
+        if !self.score_init.is_finite() {
+            bail!("supermask score_init {} is not finite; use a finite logit (0: keep probability 1/2)", self.score_init);
+        }
+        Ok(())
+    }
 }
 
 /// Evaluations of a supermask run: entry `i` after `iteration[i]` steps.
@@ -80,9 +117,7 @@ struct Scores {
 /// Learns a supermask over `model`'s current (initial) weights; the model ends holding the
 /// effective weights of the last sampled mask. Returns the evaluation log and the logits.
 pub fn train(model: &mut Model, data: &Dataset, cfg: &SupermaskConfig, seed: u64) -> Result<(SupermaskLog, Weights)> {
-    if !(cfg.lr.is_finite() && cfg.lr > 0.0) || cfg.iterations == 0 || cfg.eval_every == 0 {
-        bail!("supermask training needs a positive learning rate, iteration count and evaluation interval");
-    }
+    cfg.check()?;
     if cfg.batch_size <= 0 || cfg.batch_size as usize > data.train.len() {
         bail!("batch size {} does not fit the {} training examples", cfg.batch_size, data.train.len());
     }

@@ -2,7 +2,7 @@
 
 use crate::claims::Claim;
 use anyhow::Result;
-use common::config::ExperimentConfig;
+use common::config::{BranchKind, ExperimentConfig};
 use common::data::DatasetName;
 use common::imp::{JobId, StageKind, StageRecord};
 use common::plot::Figure;
@@ -103,6 +103,12 @@ impl Loaded {
     /// Every stage of `kind` at `level` (all replicates and copies), in stored order.
     pub fn records(&self, level: u32, kind: StageKind) -> impl Iterator<Item = &StageRecord> {
         self.results.records.iter().filter(move |r| r.level == level && r.stage.kind() == kind)
+    }
+
+    /// The config's branch of `kind` with the parameters it ran with (`kind` itself when the
+    /// config has no such branch): how a figure finds a kind whose parameters vary by scale.
+    pub fn branch(&self, kind: BranchKind) -> BranchKind {
+        self.config.branches.iter().map(|b| b.kind).find(|k| k.same_kind(kind)).unwrap_or(kind)
     }
 
     /// The test accuracy of every sample (replicate × copy) of `kind` at `level`, read at

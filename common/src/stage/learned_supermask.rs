@@ -1,29 +1,44 @@
 //! `learned-supermask` (Zhou et al. 2019 §4.5): a mask learned over the level's θ_k ⊙ m, frozen,
-//! as the config's `supermask` table says — one logit per prunable weight, Bernoulli masks with
-//! a straight-through estimator; no weight changes. The logits are kept in the stage folder.
+//! as the branch's parameters say ([`SupermaskConfig`]: `params = { lr, batch_size, iterations,
+//! eval_every, … }`) — one logit per prunable weight, Bernoulli masks with a straight-through
+//! estimator; no weight changes. The logits are kept in the stage folder. The parameters name
+//! the branch's folders (`learned-supermask-<8 hex digits>_0`) and stay out of the trunk's hash.
 
-use super::{Kind, StageCx, Start};
+use super::{Kind, Params, StageCx, Start};
 use crate::config::{BranchConfig, ExperimentConfig};
 use crate::paths;
+use crate::supermask::SupermaskConfig;
 use crate::train::TrainOutcome;
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 
 pub struct LearnedSupermask;
+
+fn parse(params: &Params) -> Result<SupermaskConfig> {
+    let how: SupermaskConfig = super::from_params(params).map_err(|e| {
+        anyhow::format_err!(
+            "learned-supermask params: {e}; state lr, batch_size, iterations, eval_every (optional momentum, score_init, signed_constant, dynamic_scaling)"
+        )
+    })?;
+    how.check()?;
+    Ok(how)
+}
 
 impl Kind for LearnedSupermask {
     fn name(&self) -> &'static str {
         "learned-supermask"
     }
 
+    /// Canonical: the four required settings, and the optional ones where not at their default.
+    fn params(&self, params: &Params) -> Result<Params> {
+        Ok(super::to_params(&parse(params)?))
+    }
+
     fn trains_weights(&self) -> bool {
         false
     }
 
-    fn validate(&self, _branch: &BranchConfig, cfg: &ExperimentConfig) -> Result<()> {
-        if cfg.supermask.is_none() {
-            bail!("branch learned-supermask needs a [supermask] table (lr, batch_size, iterations, eval_every)");
-        }
-        Ok(())
+    fn validate(&self, branch: &BranchConfig, _cfg: &ExperimentConfig) -> Result<()> {
+        parse(&branch.params).map(|_| ())
     }
 
     fn start(&self, cx: &StageCx) -> Result<Start> {
@@ -34,10 +49,10 @@ impl Kind for LearnedSupermask {
     }
 
     fn run(&self, cx: &StageCx, start: &mut Start) -> Result<TrainOutcome> {
-        let how = cx.config().supermask.as_ref().context("learned-supermask needs the config's supermask table")?;
+        let how: SupermaskConfig = cx.params()?;
         let started = std::time::Instant::now();
         start.mask.to_device(cx.exp.device).apply(&start.model);
-        let (log, logits) = crate::supermask::train(&mut start.model, cx.exp.data, how, cx.copy_seed("learned-supermask", cx.job.stage.copy()))?;
+        let (log, logits) = crate::supermask::train(&mut start.model, cx.exp.data, &how, cx.copy_seed("learned-supermask", cx.job.stage.copy()))?;
         crate::util::write_tensors(&cx.dir.join(paths::LOGITS), &logits.into_iter().collect::<Vec<_>>())?;
         Ok(log.outcome(started.elapsed().as_secs_f64()))
     }

@@ -103,6 +103,11 @@ impl BranchKind {
         BranchKind { params, ..self }
     }
 
+    /// Whether `self` and `other` are the same kind, whatever their parameters.
+    pub fn same_kind(self, other: BranchKind) -> bool {
+        self.name == other.name
+    }
+
     /// The kind's name (`spawn`), whatever its parameters.
     pub fn as_str(self) -> &'static str {
         self.name.as_str()

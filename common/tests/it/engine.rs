@@ -202,7 +202,7 @@ pub fn run_imp(cfg: &ExperimentConfig, d: &Dataset, workers: usize, runs: &std::
     imp::collect(&exp).unwrap()
 }
 
-fn run_info() -> results::RunInfo {
+pub fn run_info() -> results::RunInfo {
     results::RunInfo {
         git_commit: "test".into(),
         libtorch_version: common::device::LIBTORCH_VERSION.into(),

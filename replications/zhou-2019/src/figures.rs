@@ -46,7 +46,7 @@ pub fn needs(figure: &str, experiment: &str, _cfg: &ExperimentConfig, j: &JobId)
     match (figure, j.stage.kind()) {
         ("figure-2" | "figure-3" | "figure-4", StageKind::Main) => true,
         ("figure-5", StageKind::Branch(kind)) => matches!(kind, BranchKind::UNTRAINED | BranchKind::UNTRAINED_SIGNED_CONSTANT),
-        ("figure-6", StageKind::Branch(BranchKind::LEARNED_SUPERMASK)) => true,
+        ("figure-6", StageKind::Branch(kind)) => kind.same_kind(BranchKind::LEARNED_SUPERMASK),
         ("figure-6", StageKind::Main) => j.level == 0,
         _ => false,
     }
@@ -64,7 +64,7 @@ pub fn untrained_accuracy(l: &Loaded, level: u32, kind: BranchKind) -> Vec<f64> 
 
 /// Final test accuracy of the learned supermasks (sampled masks), per sample.
 pub fn learned_supermask_accuracy(l: &Loaded) -> Vec<f64> {
-    l.accuracies(0, StageKind::Branch(BranchKind::LEARNED_SUPERMASK), Readout::Final)
+    l.accuracies(0, StageKind::Branch(l.branch(BranchKind::LEARNED_SUPERMASK)), Readout::Final)
 }
 
 /// The experiments of `net` that `figure` draws, in the paper's order.
@@ -153,7 +153,7 @@ fn untrained_panel(results: &Results, net: Net, kind: BranchKind) -> Panel {
 /// The learned supermask's test accuracy over mask training, with the dense network's.
 fn learned_panel(results: &Results, net: Net) -> Option<Panel> {
     let (_, l) = of(results, net, "figure-6").into_iter().next()?;
-    let runs: Vec<&StageRecord> = l.records(0, StageKind::Branch(BranchKind::LEARNED_SUPERMASK)).collect();
+    let runs: Vec<&StageRecord> = l.records(0, StageKind::Branch(l.branch(BranchKind::LEARNED_SUPERMASK))).collect();
     let n = runs.iter().map(|r| r.outcome.log.iteration.len()).min()?;
     let points: Vec<(f64, Stat)> = (0..n)
         .filter_map(|i| Some((runs[0].outcome.log.iteration[i] as f64, Stat::of(&runs.iter().map(|r| r.outcome.log.test_acc[i]).collect::<Vec<_>>())?)))

@@ -233,7 +233,18 @@ pub fn experiment(net: Net, a: Ablation, scale: Scale, dataset: DatasetName) -> 
         }
     }
     if a == LOTTERY {
-        branches.push(BranchConfig::new(BranchKind::LEARNED_SUPERMASK, vec![0], 1));
+        let how = SupermaskConfig {
+            lr: 100.0,
+            momentum: 0.9,
+            batch_size: if scale == Scale::Smoke { 32 } else { 250 },
+            iterations: mask_steps,
+            eval_every: mask_eval,
+            score_init: 0.0,
+            signed_constant: false,
+            dynamic_scaling: true,
+        };
+        let learned = BranchConfig::new(BranchKind::LEARNED_SUPERMASK, vec![0], 1).with_params(common::stage::to_params(&how));
+        branches.push(learned.expect("the preset's supermask settings are valid"));
     }
     let arch = match net {
         Net::Lenet => Arch::Lenet { hidden: vec![300, 100] },
@@ -254,16 +265,6 @@ pub fn experiment(net: Net, a: Ablation, scale: Scale, dataset: DatasetName) -> 
     ExperimentConfig {
         branches,
         ticket: a.ticket(),
-        supermask: (a == LOTTERY).then_some(SupermaskConfig {
-            lr: 100.0,
-            momentum: 0.9,
-            batch_size: if scale == Scale::Smoke { 32 } else { 250 },
-            iterations: mask_steps,
-            eval_every: mask_eval,
-            score_init: 0.0,
-            signed_constant: false,
-            dynamic_scaling: true,
-        }),
         ..ExperimentConfig::new(format!("{}-{}", name(net, a), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
     }
 }

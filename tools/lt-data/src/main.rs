@@ -21,9 +21,9 @@ struct Cli {
     /// Seed of the validation split shown in the provenance
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Instead of fetching: rewrite every results file under this folder whose provenance names
-    /// its dataset folder by an absolute path, naming it relative to the data folder (recorded
-    /// in the file's `migrations_json`)
+    /// Instead of fetching: bring every results file under this folder to today's layout
+    /// (dataset folders named relative to the data folder; the learned supermask's settings as
+    /// its branch's params), recording each rewrite in the file's `migrations_json`
     #[arg(long)]
     migrate_results: Option<PathBuf>,
 }
@@ -82,8 +82,14 @@ fn migrate(dir: &Path) -> Result<()> {
     files.sort();
     let mut changed = 0;
     for f in &files {
-        if common::results::migrate_data_paths(f)? {
-            println!("migrated {}", f.display());
+        let mut applied = Vec::new();
+        for (name, migrate) in common::results::MIGRATIONS {
+            if migrate(f).with_context(|| format!("migration {name} of {}", f.display()))? {
+                applied.push(name);
+            }
+        }
+        if !applied.is_empty() {
+            println!("migrated {} ({})", f.display(), applied.join(", "));
             changed += 1;
         }
     }

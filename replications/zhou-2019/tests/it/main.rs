@@ -29,10 +29,11 @@ fn every_ablation_is_a_ticket_of_large_final_or_of_its_criterion() {
     let toml = |e: &str| String::from_utf8_lossy(&s.ok(&["config", e]).stdout).into_owned();
     let lottery = toml("lenet-large-final");
     assert!(lottery.contains("[ticket]\ncriterion = \"large_final\"\nkept = \"rewind\"\npruned = \"zero\""), "{lottery}");
-    assert!(lottery.contains("kind = \"learned-supermask\"") && lottery.contains("[supermask]\nlr = 100.0"), "{lottery}");
+    let learned = "kind = \"learned-supermask\"\nlevels = [0]\ncopies = 1\n\n[branches.params]\nbatch_size = 32\ndynamic_scaling = true\n";
+    assert!(lottery.contains(learned) && lottery.contains("lr = 100.0"), "{lottery}");
     let freeze = toml("lenet-pruned-freeze-init-zero-mask");
     assert!(freeze.contains("criterion = \"large_final\"\nkept = \"rewind\"\npruned = \"freeze_init_zero_mask\""), "{freeze}");
-    assert!(!freeze.contains("untrained") && !freeze.contains("[supermask]"), "{freeze}");
+    assert!(!freeze.contains("untrained") && !freeze.contains("learned-supermask"), "{freeze}");
     let signed = toml("conv-2-kept-signed-constant");
     assert!(signed.contains("kept = \"signed_constant\""), "{signed}");
     let criterion = toml("lenet-large-init-large-final");
@@ -82,4 +83,18 @@ fn a_config_file_replaces_only_its_own_experiment() {
     cfg["name"] = toml::Value::String("lenet-large-finale-synthetic".into());
     let stray = s.write_config("stray.toml", &cfg);
     harness::testkit::rejects(&s, &["--config", &stray, "config", "lenet-large-final"], "is no experiment of zhou-2019");
+}
+
+/// A config file written before the learned supermask's settings became its branch's params
+/// (a top-level `[supermask]` table) is refused with where the settings go now.
+#[test]
+fn an_old_supermask_table_is_refused_with_where_it_moved() {
+    let s = Sandbox::new(&SUITE);
+    let mut cfg = s.config("lenet-large-final");
+    let branches = cfg["branches"].as_array_mut().unwrap();
+    let learned = branches.iter_mut().find(|b| b["kind"].as_str() == Some("learned-supermask")).unwrap();
+    let settings = learned.as_table_mut().unwrap().remove("params").unwrap();
+    cfg.as_table_mut().unwrap().insert("supermask".into(), settings);
+    let old = s.write_config("old.toml", &cfg);
+    harness::testkit::rejects(&s, &["--config", &old, "config", "lenet-large-final"], "is now the learned-supermask branch's params");
 }
