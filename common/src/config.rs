@@ -5,10 +5,10 @@
 //! of every field except `replicates` and `branches`. Raising the number of trials reuses the
 //! finished replicates, and asking for another branch or copy reuses the trunk (a branch stage's
 //! folder, `<kind>_<copy>`, names it within the run folder). A branch's settings are its
-//! `params`, out of the trunk identity (the learned supermask's moved there from a top-level
-//! `[supermask]` table; committed files were rewritten by
-//! [`crate::results::migrate_supermask_params`]). One branch setting still sits at the top
-//! level, and so in the trunk identity: `interpolation` (spawned pairs). Fields added later (listed in [`AddedLater`]) are
+//! `params`, out of the trunk identity: the learned supermask's and the spawned pairs'
+//! interpolation moved there from top-level tables ([`MovedSetting`]; stored configs holding
+//! them at their default still read, [`upgrade_stored`]; committed files holding other values
+//! were rewritten by [`crate::results::MIGRATIONS`]). Fields added later (listed in [`AddedLater`]) are
 //! left out of the hash while they hold their default, so configs that do not use them keep
 //! their hash and their cached runs — the rule open_lth follows by hashing only non-default
 //! hyperparameters.
@@ -23,40 +23,6 @@ use serde::{Deserialize, Serialize};
 /// A branch off an IMP level: a registered stage kind (`reinit`, `spawn`, …; each is one module
 /// of [`crate::stage`], which documents what it does).
 pub use crate::stage::BranchKind;
-
-/// How instability analysis evaluates the line between two spawned copies (Frankle et al.
-/// 2020): `points` evenly spaced α in [0, 1] (the paper's 30), test error on the whole test set
-/// and train error on the first `train_examples` training examples (all when absent, as the
-/// paper). `recompute_batch_norm = N`: at each α the batch-norm running statistics are
-/// recomputed from the first N training examples instead of interpolated with the weights
-/// ([`crate::interpolate::recompute_norm_statistics`]; absent: interpolated, what the paper's
-/// text leaves unsaid and open_lth's state-dict interpolation does). Part of the run identity
-/// when not the default, like every field that changes numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Interpolation {
-    #[serde(default = "paper_points")]
-    pub points: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub train_examples: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recompute_batch_norm: Option<u64>,
-}
-
-fn paper_points() -> u32 {
-    crate::interpolate::PAPER_POINTS as u32
-}
-
-impl Interpolation {
-    /// The paper's: 30 points, the whole training set.
-    pub const PAPER: Interpolation = Interpolation { points: crate::interpolate::PAPER_POINTS as u32, train_examples: None, recompute_batch_norm: None };
-}
-
-impl Default for Interpolation {
-    fn default() -> Self {
-        Self::PAPER
-    }
-}
 
 /// How a pruned network retrains (Renda, Frankle & Carbin 2020): for every IMP level after the
 /// dense one and for one-shot branches. Each trains from the rewind iteration k to the end
@@ -232,9 +198,6 @@ pub struct ExperimentConfig {
     pub replicates: u32,
     #[serde(default)]
     pub branches: Vec<BranchConfig>,
-    /// How spawned pairs are compared (default: the paper's 30 points on the whole data).
-    #[serde(default)]
-    pub interpolation: Interpolation,
     /// How each pruned level builds its subnetwork: mask criterion, survivors' values, pruned
     /// weights' values (Zhou et al.; default: the lottery ticket).
     #[serde(default)]
@@ -267,9 +230,61 @@ fn is_zero(v: &i64) -> bool {
 /// ones: they sit in a folder with another hash.
 pub const NUMERICS_VERSION: u32 = 2;
 
-/// The top-level key that held the learned supermask's settings before they became its branch's
-/// parameters (read by the migration and the hint for old config files).
-pub const MOVED_SUPERMASK_KEY: &str = "supermask";
+/// A branch setting that configs once held at their top level (and so in the trunk hash) and
+/// that is now its branches' `params`.
+pub struct MovedSetting {
+    /// The top-level key that held it.
+    pub key: &'static str,
+    /// The kinds whose params hold it now.
+    pub kinds: &'static [BranchKind],
+    /// Its value when it was left at its default (it then named nothing and is dropped on
+    /// reading); `None`: it had no default.
+    pub default: Option<fn() -> serde_json::Value>,
+}
+
+/// The learned supermask's settings (no default: every config with the branch stated them).
+pub const MOVED_SUPERMASK: MovedSetting = MovedSetting { key: "supermask", kinds: &[BranchKind::LEARNED_SUPERMASK], default: None };
+
+/// The spawned pairs' interpolation (every config stated it, mostly at the paper's default).
+pub const MOVED_INTERPOLATION: MovedSetting = MovedSetting {
+    key: "interpolation",
+    kinds: &[BranchKind::SPAWN, BranchKind::SPAWN_REINIT, BranchKind::SPAWN_RANDOM_PRUNE],
+    default: Some(|| serde_json::json!({ "points": crate::interpolate::PAPER_POINTS })),
+};
+
+impl MovedSetting {
+    /// Whether `value` (the old top-level entry) is its default, and so droppable.
+    pub fn is_default(&self, value: &serde_json::Value) -> bool {
+        self.default.is_some_and(|d| *value == d() || value.as_object().is_some_and(|o| o.is_empty()))
+    }
+
+    /// The kinds' names, as messages list them.
+    fn kind_names(&self) -> String {
+        self.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Brings a stored config (JSON, as a results file or run folder holds it) written before
+/// settings moved from its top level into branch params to today's form: a moved setting at
+/// its default named nothing and is dropped; one with other values is refused, naming the
+/// migration that moves it into its branches and renames their stages.
+pub fn upgrade_stored(config: &mut serde_json::Value) -> Result<()> {
+    let Some(fields) = config.as_object_mut() else { return Ok(()) };
+    for moved in [MOVED_SUPERMASK, MOVED_INTERPOLATION] {
+        match fields.get(moved.key) {
+            Some(v) if moved.is_default(v) => {
+                fields.remove(moved.key);
+            }
+            Some(_) => bail!(
+                "it predates the move of `{}` into the params of its {} branches; migrate it with `lt-data --migrate-results <its folder>`",
+                moved.key,
+                moved.kind_names()
+            ),
+            None => {}
+        }
+    }
+    Ok(())
+}
 
 /// Upper bounds on counts a user can ask for (a typo must get an error, not exhaust memory).
 pub const MAX_REPLICATES: u32 = 1_000;
@@ -282,7 +297,6 @@ pub const MAX_COPIES: u32 = 100;
 pub struct AddedLater {
     pub pruner: crate::pruners::PrunerName,
     pub retrain: Retrain,
-    pub interpolation: Interpolation,
     pub ticket: crate::ticket::TicketConfig,
     pub train_subset: crate::data::TrainSubset,
     pub optimizer_start: OptimizerStart,
@@ -290,7 +304,7 @@ pub struct AddedLater {
 
 impl ExperimentConfig {
     /// A config with everything but the protocol's core at its default: rewinding to k = 0 with
-    /// weight rewinding (the LTH), one replicate, no branches, the paper's interpolation, the
+    /// weight rewinding (the LTH), one replicate, no branches, the
     /// lottery ticket, the whole training split, no transfer, seed 0. A preset
     /// states only what differs (`ExperimentConfig { replicates: 5, ..ExperimentConfig::new(…) }`),
     /// so a field added to the engine later never touches a paper's presets.
@@ -309,7 +323,6 @@ impl ExperimentConfig {
             optimizer_start: OptimizerStart::Fresh,
             replicates: 1,
             branches: Vec::new(),
-            interpolation: Interpolation::PAPER,
             ticket: crate::ticket::TicketConfig::LOTTERY,
             train_subset: crate::data::TrainSubset::All,
             input_padding: 0,
@@ -322,7 +335,6 @@ impl ExperimentConfig {
     const ADDED_LATER_DEFAULTS: AddedLater = AddedLater {
         pruner: crate::pruners::PrunerName::MAGNITUDE,
         retrain: Retrain::WeightRewind,
-        interpolation: Interpolation::PAPER,
         ticket: crate::ticket::TicketConfig::LOTTERY,
         train_subset: crate::data::TrainSubset::All,
         optimizer_start: OptimizerStart::Fresh,
@@ -354,18 +366,34 @@ impl ExperimentConfig {
         crate::util::sha256_hex(v.to_string().as_bytes())[..12].to_string()
     }
 
+    /// Reads a config as a results file or run folder stores it (JSON), written by this version
+    /// or an earlier one ([`upgrade_stored`]).
+    pub fn from_stored_json(json: &str) -> Result<Self> {
+        let mut config: serde_json::Value = serde_json::from_str(json).context("unreadable config")?;
+        upgrade_stored(&mut config)?;
+        serde_json::from_value(config).context("unreadable config")
+    }
+
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("config serialises to TOML")
     }
 
     /// Reads a TOML config, with the file named in any error.
     pub fn from_toml_file(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
-        if toml::from_str::<toml::Table>(&text).is_ok_and(|t| t.contains_key(MOVED_SUPERMASK_KEY)) {
-            bail!(
-                "config {} has a top-level [supermask] table, which is now the learned-supermask branch's params; move its keys into that branch (params = {{ lr = …, batch_size = …, iterations = …, eval_every = … }})",
-                path.display()
-            );
+        let mut text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+        if let Ok(mut table) = toml::from_str::<toml::Table>(&text) {
+            for moved in [MOVED_SUPERMASK, MOVED_INTERPOLATION] {
+                let Some(value) = table.remove(moved.key) else { continue };
+                if !serde_json::to_value(&value).is_ok_and(|v| moved.is_default(&v)) {
+                    bail!(
+                        "config {} has a top-level [{}] table, which is now the params of its {} branches; move its keys into those branches (params = {{ … }})",
+                        path.display(),
+                        moved.key,
+                        moved.kind_names()
+                    );
+                }
+                text = toml::to_string(&table).expect("a table read from TOML writes back");
+            }
         }
         toml::from_str(&text).map_err(|e| {
             let msg = e.to_string().lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
@@ -393,15 +421,6 @@ impl ExperimentConfig {
         }
         if self.levels > MAX_LEVELS {
             bail!("{} pruning levels requested; at most {MAX_LEVELS} are allowed (0.8^{MAX_LEVELS} already leaves 1e-10 of the weights)", self.levels);
-        }
-        if !(2..=1_000).contains(&self.interpolation.points) {
-            bail!("interpolation.points is {}; choose 2 to 1000 (the paper uses 30)", self.interpolation.points);
-        }
-        if self.interpolation.recompute_batch_norm == Some(0) {
-            bail!("interpolation.recompute_batch_norm is 0; give the number of training examples to recompute batch-norm statistics from (e.g. 5000), or leave it out to interpolate them");
-        }
-        if self.interpolation.train_examples == Some(0) {
-            bail!("interpolation.train_examples is 0; leave it out to use the whole training set");
         }
         self.ticket.validate(self)?;
         if self.ticket.criterion.is_some() && self.pruner != crate::pruners::PrunerName::MAGNITUDE {

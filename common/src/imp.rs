@@ -61,6 +61,11 @@ impl StageKind {
         }
     }
 
+    /// Whether this is a branch of `kind`'s kind, whatever its parameters.
+    pub fn is(self, kind: BranchKind) -> bool {
+        matches!(self, StageKind::Branch(k) if k.same_kind(kind))
+    }
+
     pub fn parse(s: &str) -> Result<Self> {
         if s == "main" {
             return Ok(StageKind::Main);

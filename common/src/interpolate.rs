@@ -5,12 +5,11 @@
 //! Every variable is interpolated — weights, biases, batch-norm affine parameters and batch-norm
 //! running statistics (the whole state dict, which is what open_lth's interpolation does; the
 //! network is then evaluated in eval mode with the interpolated running statistics) — unless
-//! the config asks to recompute the running statistics at each α from training data
-//! ([`recompute_norm_statistics`], `interpolation.recompute_batch_norm`), as later work on mode
+//! the spawned branch's parameters ask to recompute the running statistics at each α from
+//! training data ([`recompute_norm_statistics`], `recompute_batch_norm`), as later work on mode
 //! connectivity does (the statistics of a mixed network are not the mix of its ends'). Pruned
 //! weights are zero in both ends and so stay zero along the path.
 
-use crate::config::Interpolation;
 use crate::data::{Dataset, Split};
 use crate::models::Model;
 use crate::train::{evaluate, Weights};
@@ -20,6 +19,59 @@ use tch::Tensor;
 
 /// The paper's grid: 30 evenly spaced α in [0, 1].
 pub const PAPER_POINTS: usize = 30;
+
+/// How instability analysis evaluates the line between two spawned copies (Frankle et al.
+/// 2020): the spawned branches' parameters (`params = { points = 5, train_examples = 1000 }`).
+/// `points` evenly spaced α in [0, 1] (the paper's 30), test error on the whole test set and
+/// train error on the first `train_examples` training examples (all when absent, as the paper).
+/// `recompute_batch_norm = N`: at each α the batch-norm running statistics are recomputed from
+/// the first N training examples instead of interpolated with the weights
+/// ([`recompute_norm_statistics`]; absent: interpolated, what the paper's text leaves unsaid and
+/// open_lth's state-dict interpolation does). Serialised canonically (a field at its default is
+/// left out), so the paper's settings leave the branch's folder name bare (`spawn_1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interpolation {
+    #[serde(default = "paper_points", skip_serializing_if = "is_paper_points")]
+    pub points: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_examples: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recompute_batch_norm: Option<u64>,
+}
+
+fn paper_points() -> u32 {
+    PAPER_POINTS as u32
+}
+
+fn is_paper_points(points: &u32) -> bool {
+    *points == paper_points()
+}
+
+impl Interpolation {
+    /// The paper's: 30 points, the whole training set.
+    pub const PAPER: Interpolation = Interpolation { points: PAPER_POINTS as u32, train_examples: None, recompute_batch_norm: None };
+
+    /// Checks the settings (the counts against the data are checked when comparing).
+    pub fn check(&self) -> Result<()> {
+        if !(2..=1_000).contains(&self.points) {
+            bail!("interpolation points is {}; choose 2 to 1000 (the paper uses 30)", self.points);
+        }
+        if self.recompute_batch_norm == Some(0) {
+            bail!("interpolation recompute_batch_norm is 0; give the number of training examples to recompute batch-norm statistics from (e.g. 5000), or leave it out to interpolate them");
+        }
+        if self.train_examples == Some(0) {
+            bail!("interpolation train_examples is 0; leave it out to use the whole training set");
+        }
+        Ok(())
+    }
+}
+
+impl Default for Interpolation {
+    fn default() -> Self {
+        Self::PAPER
+    }
+}
 
 /// One point on the path θ(α) = (1 − α)·θ_a + α·θ_b.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

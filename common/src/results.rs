@@ -82,11 +82,7 @@ pub struct ExperimentResults {
 
 impl ExperimentResults {
     pub fn config(&self) -> Result<crate::config::ExperimentConfig> {
-        let config: serde_json::Value = serde_json::from_str(&self.config_json).context("results file holds an unreadable config")?;
-        if config.get(crate::config::MOVED_SUPERMASK_KEY).is_some() {
-            bail!("results file predates the learned supermask's branch params; migrate it with `lt-data --migrate-results <its folder>`");
-        }
-        serde_json::from_value(config).context("results file holds an unreadable config")
+        crate::config::ExperimentConfig::from_stored_json(&self.config_json).context("the results file's config")
     }
     pub fn provenance(&self) -> Result<crate::data::Provenance> {
         serde_json::from_str(&self.provenance_json).context("results file holds unreadable provenance")
@@ -364,11 +360,19 @@ pub const DATA_PATHS_MIGRATION: &str = "dataset-folder-relative-to-data";
 /// The migration that moves the learned supermask's settings into its branch's parameters.
 pub const SUPERMASK_PARAMS_MIGRATION: &str = "supermask-settings-into-branch-params";
 
+/// The migration that moves the spawned pairs' interpolation settings into their branches'
+/// parameters.
+pub const INTERPOLATION_PARAMS_MIGRATION: &str = "interpolation-settings-into-branch-params";
+
 /// A migration: rewrites the file at the path if it needs it, returning whether it did.
 pub type Migration = fn(&Path) -> Result<bool>;
 
 /// Every migration by name, in the order they were introduced (and are applied).
-pub const MIGRATIONS: [(&str, Migration); 2] = [(DATA_PATHS_MIGRATION, migrate_data_paths), (SUPERMASK_PARAMS_MIGRATION, migrate_supermask_params)];
+pub const MIGRATIONS: [(&str, Migration); 3] = [
+    (DATA_PATHS_MIGRATION, migrate_data_paths),
+    (SUPERMASK_PARAMS_MIGRATION, |p| move_into_branch_params(p, &crate::config::MOVED_SUPERMASK, SUPERMASK_PARAMS_MIGRATION)),
+    (INTERPOLATION_PARAMS_MIGRATION, |p| move_into_branch_params(p, &crate::config::MOVED_INTERPOLATION, INTERPOLATION_PARAMS_MIGRATION)),
+];
 
 /// Rewrites the results file at `path` so that its provenance names the dataset folder
 /// relative to the data folder (`found in /home/x/data/mnist` → `found in data/mnist`). Returns
@@ -382,35 +386,36 @@ pub fn migrate_data_paths(path: &Path) -> Result<bool> {
     Ok(true)
 }
 
-/// Rewrites the results file at `path` written when the learned supermask's settings were the
-/// config's top-level `supermask` table: the table becomes the `learned-supermask` branch's
-/// `params`, that branch's stages take the name of the kind with those parameters
-/// (`learned-supermask_0` → `learned-supermask-<8 hex digits>_0`, as a run writes them now),
-/// and `config_hash` becomes the trunk hash without the settings. Every number is copied
-/// unchanged. Returns whether anything changed (a file without the table is left alone).
-pub fn migrate_supermask_params(path: &Path) -> Result<bool> {
-    use crate::config::{BranchKind, ExperimentConfig, MOVED_SUPERMASK_KEY};
+/// Rewrites the results file at `path` written when `moved` was a top-level setting of the
+/// config (`supermask`, `interpolation`) holding other values than its default: the setting
+/// becomes the `params` of each branch of its kinds, those branches' stages take the name of
+/// the kind with those parameters (`spawn_1` → `spawn-<8 hex digits>_1`, as a run writes them
+/// now), and `config_hash` becomes the trunk hash without the setting. Every number is copied
+/// unchanged. Returns whether anything changed: a file without the setting, or with it at its
+/// default (dropped on reading, [`crate::config::upgrade_stored`]), is left alone.
+pub fn move_into_branch_params(path: &Path, moved: &crate::config::MovedSetting, migration: &str) -> Result<bool> {
     let results = read(path)?;
     let mut config: serde_json::Value = serde_json::from_str(&results.config_json)?;
-    let Some(settings) = config.as_object_mut().and_then(|c| c.remove(MOVED_SUPERMASK_KEY)) else { return Ok(false) };
-    let learned = BranchKind::LEARNED_SUPERMASK;
+    let Some(settings) = config.get(moved.key).cloned().filter(|s| !moved.is_default(s)) else { return Ok(false) };
+    config.as_object_mut().expect("a config is a table").remove(moved.key);
     for branch in config["branches"].as_array_mut().into_iter().flatten() {
-        if branch["kind"] == learned.as_str() {
+        if moved.kinds.iter().any(|k| branch["kind"] == k.as_str()) {
             branch["params"] = settings.clone();
         }
     }
-    let config: ExperimentConfig = serde_json::from_value(config).context("its config does not read with the supermask settings as branch params")?;
-    let with_params = config.branches.iter().map(|b| b.kind).find(|k| k.as_str() == learned.as_str());
+    crate::config::upgrade_stored(&mut config)?;
+    let config: crate::config::ExperimentConfig =
+        serde_json::from_value(config).with_context(|| format!("its config does not read with `{}` as branch params", moved.key))?;
     let mut records = results.records;
     for r in &mut records {
-        if let (Stage::Branch(kind, copy), Some(with_params)) = (r.stage, with_params) {
-            if kind == learned {
+        if let Stage::Branch(kind, copy) = r.stage {
+            if let Some(with_params) = config.branches.iter().map(|b| b.kind).find(|k| moved.kinds.contains(&kind) && k.same_kind(kind)) {
                 r.stage = Stage::Branch(with_params, copy);
             }
         }
     }
     let migrated = ExperimentResults { config_json: serde_json::to_string(&config)?, config_hash: config.hash(), records, ..results };
-    rewrite(path, migrated, SUPERMASK_PARAMS_MIGRATION)?;
+    rewrite(path, migrated, migration)?;
     Ok(true)
 }
 

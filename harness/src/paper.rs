@@ -153,7 +153,7 @@ impl Loaded {
 /// accuracy is a single draw of the SGD noise.
 pub fn dense_accuracies(runs: &[&Loaded]) -> Vec<f64> {
     let trunk = runs.first().map(|l| l.accuracies(0, StageKind::Main, Readout::Final)).unwrap_or_default();
-    let spawned = runs.iter().flat_map(|l| l.accuracies(0, StageKind::Branch(common::config::BranchKind::SPAWN), Readout::Final));
+    let spawned = runs.iter().flat_map(|l| l.accuracies(0, StageKind::Branch(l.branch(BranchKind::SPAWN)), Readout::Final));
     trunk.into_iter().chain(spawned).collect()
 }
 

@@ -609,9 +609,9 @@ fn run_folders(runs: &Path, cfg: &ExperimentConfig) -> Vec<PathBuf> {
         .filter(|p| {
             let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             name.strip_prefix(&format!("{}-", cfg.name)).is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-                && std::fs::read(p.join(common::paths::CONFIG))
+                && std::fs::read_to_string(p.join(common::paths::CONFIG))
                     .ok()
-                    .and_then(|b| serde_json::from_slice::<ExperimentConfig>(&b).ok())
+                    .and_then(|json| ExperimentConfig::from_stored_json(&json).ok())
                     .is_some_and(|c| c.hash() == cfg.hash())
         })
         .collect();

@@ -2,7 +2,8 @@
 //! (2, 3), … — each trained from the same start with its own data order and augmentation
 //! (purpose `spawn-data-order` at (replicate, level, copy), the same for every spawned kind);
 //! the second of a pair depends on the first and records the error along the straight line
-//! between them ([`crate::interpolate`], as the config's `interpolation` says).
+//! between them ([`crate::interpolate`], as the branch's parameters say: [`Interpolation`],
+//! the paper's 30 points on the whole data by default, which leaves the folder name bare).
 //!
 //! - `spawn`: the level's mask and θ_k;
 //! - `spawn-reinit`: pair p starts as `reinit_p` (the level's mask, new weights);
@@ -10,10 +11,10 @@
 
 use super::random_prune::RandomPrune;
 use super::reinit::Reinit;
-use super::{Kind, StageCx, Start};
-use crate::config::ExperimentConfig;
+use super::{Kind, Params, StageCx, Start};
+use crate::config::{BranchConfig, ExperimentConfig};
 use crate::imp::{JobId, Stage};
-use crate::interpolate::PairRecord;
+use crate::interpolate::{Interpolation, PairRecord};
 use crate::models::Model;
 use crate::paths;
 use crate::rng::derive_seed;
@@ -40,9 +41,26 @@ pub const SPAWN: Spawn = Spawn { name: "spawn", from: From::Ticket };
 pub const SPAWN_REINIT: Spawn = Spawn { name: "spawn-reinit", from: From::Reinit };
 pub const SPAWN_RANDOM_PRUNE: Spawn = Spawn { name: "spawn-random-prune", from: From::RandomPrune };
 
+fn parse(params: &Params) -> Result<Interpolation> {
+    let how: Interpolation = super::from_params(params).map_err(|e| {
+        anyhow::format_err!("spawned pairs' params: {e}; use points (2 to 1000), train_examples, recompute_batch_norm, or none for the paper's interpolation")
+    })?;
+    how.check()?;
+    Ok(how)
+}
+
 impl Kind for Spawn {
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// Canonical: the interpolation's settings that differ from the paper's.
+    fn params(&self, params: &Params) -> Result<Params> {
+        Ok(super::to_params(&parse(params)?))
+    }
+
+    fn validate(&self, branch: &BranchConfig, _cfg: &ExperimentConfig) -> Result<()> {
+        parse(&branch.params).map(|_| ())
     }
 
     /// The second copy of a pair compares itself with the first.
@@ -84,6 +102,7 @@ impl Kind for Spawn {
         let partner = JobId { stage: Stage::Branch(kind, c - 1), ..cx.job };
         let first = checkpoint::load_weights(&cx.exp.stage_dir(partner).join(paths::FINAL))?;
         let own = model.snapshot();
-        Ok(Some(crate::interpolate::compare(model, c - 1, &first, &own, cx.exp.data, &cx.config().interpolation)?))
+        let how: Interpolation = cx.params()?;
+        Ok(Some(crate::interpolate::compare(model, c - 1, &first, &own, cx.exp.data, &how)?))
     }
 }

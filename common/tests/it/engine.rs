@@ -394,7 +394,7 @@ fn the_hash_of_a_committed_config_is_pinned() {
     // a change altered the trunk identity: every cached run would be retrained. Give a new field
     // a default and list it in `AddedLater` instead, or bump NUMERICS_VERSION on purpose.
     let text = include_str!("committed-lenet-config.json");
-    let cfg: ExperimentConfig = serde_json::from_str(text).unwrap();
+    let cfg = ExperimentConfig::from_stored_json(text).unwrap();
     assert_eq!(cfg.hash(), include_str!("committed-lenet-config.hash").trim());
 }
 

@@ -12,6 +12,7 @@ mod generic_path;
 mod hooks;
 mod language_model;
 mod locks;
+mod migrations;
 mod models;
 mod new_pruner;
 mod new_stage_kind;

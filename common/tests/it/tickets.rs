@@ -1,7 +1,7 @@
 //! Zhou et al.'s tickets in the IMP trunk: a mask criterion, the survivors' start values and the
 //! pruned weights' treatments, checked on the stored weights of a real run.
 
-use crate::engine::{config, data, model, run_imp, run_info};
+use crate::engine::{config, data, model, run_imp};
 use common::config::ExperimentConfig;
 use common::criteria::{self, Criterion, KeptValues};
 use common::paths;
@@ -212,7 +212,7 @@ fn a_learned_supermask_branch_learns_logits_over_the_levels_frozen_weights() {
 
 /// A learned supermask's settings as branch params (dynamic weight rescaling, the rest at the
 /// authors' MNIST values but for a short run).
-fn learned_supermask_params() -> common::stage::Params {
+pub fn learned_supermask_params() -> common::stage::Params {
     common::stage::to_params(&common::supermask::SupermaskConfig {
         lr: 100.0,
         momentum: 0.9,
@@ -223,50 +223,4 @@ fn learned_supermask_params() -> common::stage::Params {
         signed_constant: false,
         dynamic_scaling: true,
     })
-}
-
-#[test]
-fn the_supermask_migration_moves_the_old_top_level_settings_into_the_branch_and_keeps_every_number() {
-    let d = data();
-    let mut cfg = config(1);
-    cfg.replicates = 1;
-    let settings = learned_supermask_params();
-    cfg.branches = vec![common::config::BranchConfig::new(common::config::BranchKind::LEARNED_SUPERMASK, vec![0], 1).with_params(settings.clone()).unwrap()];
-    let dir = tempfile::tempdir().unwrap();
-    let recs = run_imp(&cfg, &d, 2, &dir.path().join("runs"));
-    let path = dir.path().join("r.h5");
-    common::results::write(&path, &cfg, &d.provenance, &run_info(), &recs).unwrap();
-    let today = common::results::read(&path).unwrap();
-    // Age the file to the layout of before the move: the settings a top-level `supermask`
-    // table, the branch without params, its stages named after the bare kind.
-    {
-        let f = hdf5::File::open_rw(&path).unwrap();
-        let mut old: serde_json::Value = serde_json::from_str(&today.config_json).unwrap();
-        old["branches"][0].as_object_mut().unwrap().remove("params");
-        old["supermask"] = serde_json::Value::Object(settings);
-        for (name, value) in [("config_json", old.to_string()), ("config_hash", "0123456789ab".to_string())] {
-            f.delete_attr(name).unwrap();
-            let v: hdf5::types::VarLenUnicode = value.parse().unwrap();
-            f.new_attr::<hdf5::types::VarLenUnicode>().create(name).unwrap().write_scalar(&v).unwrap();
-        }
-        let level = f.group("replicate_0/level_0").unwrap();
-        level.relink(&format!("{}_0", cfg.branches[0].kind.label()), "learned-supermask_0").unwrap();
-    }
-    let aged = common::results::read(&path).unwrap();
-    assert!(aged.records.iter().any(|r| r.stage.to_string() == "learned-supermask_0"));
-    let e = format!("{:#}", aged.config().unwrap_err());
-    assert!(e.contains("lt-data --migrate-results"), "an old file names its migration: {e}");
-    assert!(common::results::migrate_supermask_params(&path).unwrap());
-    let after = common::results::read(&path).unwrap();
-    assert_eq!(after.config().unwrap(), cfg);
-    assert_eq!(after.config_hash, cfg.hash());
-    assert_eq!(
-        (after.records, after.provenance_json, after.run),
-        (today.records, today.provenance_json, today.run),
-        "every stage under today's name, every number unchanged"
-    );
-    let migrations = common::results::read_migrations(&path).unwrap().expect("the migration is recorded");
-    assert!(migrations.contains(common::results::SUPERMASK_PARAMS_MIGRATION), "{migrations}");
-    assert!(!common::results::migrate_supermask_params(&path).unwrap(), "a second migration changes nothing");
-    common::results::existing(&path, &cfg, &d.provenance).unwrap();
 }

@@ -51,7 +51,7 @@ pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) 
         ("figure-1", StageKind::Branch(kind)) => CONTROLS.iter().any(|(k, _)| *k == kind),
         ("figure-2", StageKind::Main) => j.level == 0 || analysed,
         ("figure-3", StageKind::Main) => analysed,
-        ("figure-3", StageKind::Branch(BranchKind::SPAWN)) => analysed,
+        ("figure-3", StageKind::Branch(kind)) => analysed && kind.same_kind(BranchKind::SPAWN),
         _ => false,
     }
 }
@@ -83,7 +83,7 @@ pub fn pruning_stability(l: &Loaded, level: u32, normalised: bool) -> Vec<f64> {
 /// Stability to data order at `level`: the distance between each spawned pair's copies, divided
 /// by the same full-network travel as [`pruning_stability`] when `normalised`.
 pub fn data_order_stability(l: &Loaded, level: u32, normalised: bool) -> Vec<f64> {
-    l.records(level, StageKind::Branch(BranchKind::SPAWN))
+    l.records(level, StageKind::Branch(l.branch(BranchKind::SPAWN)))
         .filter_map(|r| {
             let d = r.pair.as_ref()?.distance;
             Some(if normalised { d / r.pruning?.travel } else { d })

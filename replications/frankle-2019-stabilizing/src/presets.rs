@@ -32,10 +32,12 @@
 //! training). A ResNet step costs ~0.2 s on one core here at width 4 or 8 alike, so this grid
 //! (~30K steps) is what fits the hour. `smoke` is tiny (k / 25).
 
-use common::config::{BranchConfig, BranchKind, ExperimentConfig, Interpolation};
+use common::config::{BranchConfig, BranchKind, ExperimentConfig};
 use common::data::DatasetName;
+use common::interpolate::Interpolation;
 use common::models::{Arch, InitKind, LayerRole, ModelConfig};
 use common::prune::PruneConfig;
+use common::stage::to_params;
 use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
 use common::train::{TestEval, TrainConfig};
@@ -229,7 +231,15 @@ pub fn included(name: &str, scale: Scale) -> bool {
 pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
     let levels = v.levels(scale);
     let analysed = v.analysed_levels(scale).to_vec();
-    let mut branches = vec![BranchConfig::new(BranchKind::SPAWN, v.pair_levels(scale), 2)];
+    // Only the distance between the pair's copies is analysed here; the path's ends (and three
+    // points between) come with it, on the test set and 1,000 training examples below `paper`,
+    // where LMC's 30 points on the whole training set are kept.
+    let interpolation = match scale {
+        Scale::Paper => Interpolation::PAPER,
+        _ => Interpolation { points: 5, train_examples: Some(1_000), ..Interpolation::PAPER },
+    };
+    let spawn = BranchConfig::new(BranchKind::SPAWN, v.pair_levels(scale), 2).with_params(to_params(&interpolation)).expect("valid interpolation settings");
+    let mut branches = vec![spawn];
     if k == 0 {
         // The controls at every level where the paper draws them; at `small` where we analyse.
         let control_levels = if scale == Scale::Paper { (1..=levels).collect() } else { analysed };
@@ -243,13 +253,6 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
         rewind_iteration: if scale == Scale::Smoke { k / 25 } else { k },
         replicates: if scale == Scale::Paper { 3 } else { 1 },
         branches,
-        // Only the distance between the pair's copies is analysed here; the path's ends (and
-        // three points between) come with it, on the test set and 1,000 training examples below
-        // `paper`, where LMC's 30 points on the whole training set are kept.
-        interpolation: match scale {
-            Scale::Paper => Interpolation::PAPER,
-            _ => Interpolation { points: 5, train_examples: Some(1_000), ..Interpolation::PAPER },
-        },
         ..ExperimentConfig::new(format!("{}-{}", name(v, k), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
     }
 }

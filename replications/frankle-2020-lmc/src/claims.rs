@@ -209,10 +209,11 @@ mod tests {
         let mut results = committed_small(&crate::LinearModeConnectivity, env!("CARGO_MANIFEST_DIR"));
         for (name, l) in results.iter_mut().filter(|(name, _)| name.starts_with("lenet-")) {
             set_accuracy(l, 0, StageKind::Main, &[trunk]);
-            set_accuracy(l, 0, StageKind::Branch(BranchKind::SPAWN), &[copies]);
+            let spawn = StageKind::Branch(l.branch(BranchKind::SPAWN));
+            set_accuracy(l, 0, spawn, &[copies]);
             if *name == "lenet-k0" {
                 let level = l.config.levels;
-                set_accuracy(l, level, StageKind::Branch(BranchKind::SPAWN), &[imp]);
+                set_accuracy(l, level, spawn, &[imp]);
             }
         }
         results

@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
 use common::imp::{JobId, Stage, StageKind};
-use common::interpolate::PairRecord;
+use common::interpolate::{Interpolation, PairRecord};
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
 use harness::Readout;
 use harness::{FigureSpec, Loaded, Results};
@@ -33,9 +33,9 @@ pub const SPARSE_KINDS: [(BranchKind, &str); 3] =
 /// Whether `figure` draws stage `j` of `experiment`.
 pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
     let (variant, _) = presets::parse(experiment);
-    let dense_pair = j.level == 0 && j.stage.kind() == StageKind::Branch(BranchKind::SPAWN);
+    let dense_pair = j.level == 0 && j.stage.kind().is(BranchKind::SPAWN);
     let sparse = j.level == cfg.levels && j.level > 0 && variant.sparse_at(&cfg.scale);
-    let sparse_pair = sparse && SPARSE_KINDS.iter().any(|(k, _)| j.stage.kind() == StageKind::Branch(*k));
+    let sparse_pair = sparse && SPARSE_KINDS.iter().any(|(k, _)| j.stage.kind().is(*k));
     match figure {
         "figure-2" | "figure-3" => dense_pair,
         "figure-5" => sparse_pair,
@@ -47,12 +47,12 @@ pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) 
 
 /// The compared pairs of `kind` at `level`.
 pub fn pairs(l: &Loaded, level: u32, kind: BranchKind) -> Vec<&PairRecord> {
-    l.records(level, StageKind::Branch(kind)).filter_map(|r| r.pair.as_ref()).collect()
+    l.records(level, StageKind::Branch(l.branch(kind))).filter_map(|r| r.pair.as_ref()).collect()
 }
 
 /// Final test accuracy of every copy of `kind` at `level`.
 pub fn accuracies(l: &Loaded, level: u32, kind: BranchKind) -> Vec<f64> {
-    l.accuracies(level, StageKind::Branch(kind), Readout::Final)
+    l.accuracies(level, StageKind::Branch(l.branch(kind)), Readout::Final)
 }
 
 /// Final test accuracy of the dense network (the trunk's level 0).
@@ -74,14 +74,16 @@ fn caption(figure: &str, results: &Results) -> String {
         vec![format!("Reproduction of Frankle, Dziugaite, Roy & Carbin (ICML 2020) {figure} {}; mean over pairs, bars = min..max.", first.provenance_clause())];
     for variant in Variant::ALL {
         if let Some((_, l)) = by_k(results, variant).first() {
-            let spawn = l.config.branches.iter().find(|b| b.kind == BranchKind::SPAWN).map_or(0, |b| b.copies / 2);
+            let spawn = l.config.branches.iter().find(|b| b.kind.same_kind(BranchKind::SPAWN));
+            let points = spawn.and_then(|b| common::stage::from_params::<Interpolation>(&b.params).ok()).unwrap_or_default().points;
+            let spawn = spawn.map_or(0, |b| b.copies / 2);
             let train_examples = l.results.records.iter().find_map(|r| r.pair.as_ref()).map_or(0, |p| p.train_examples);
             lines.push(format!(
                 "{}: {} trial(s) × {spawn} pair(s), {} it, {} path points (train error on {train_examples} examples)",
                 variant.label(),
                 l.config.replicates,
                 l.config.train.iterations,
-                l.config.interpolation.points,
+                points,
             ));
             lines.push(format!("    {}", l.dataset_line));
         }
@@ -169,7 +171,7 @@ fn sparse_panel(results: &Results, net: Variant, accuracy: bool) -> Option<Panel
     let runs: Vec<(u64, &Loaded)> = by_k(results, net).into_iter().filter(|(_, l)| net.sparse_at(&l.config.scale)).collect();
     let (_, first) = runs.first()?;
     let level = first.config.levels;
-    let density = first.results.records.iter().find(|r| r.level == level && r.stage.kind() == StageKind::Branch(BranchKind::SPAWN))?.density;
+    let density = first.results.records.iter().find(|r| r.level == level && r.stage.kind().is(BranchKind::SPAWN))?.density;
     let ks: Vec<u64> = runs.iter().map(|(k, _)| *k).collect();
     let x_max = ks.iter().copied().max().unwrap_or(1) as f64;
     let mut series: Vec<Series> = SPARSE_KINDS

@@ -24,10 +24,12 @@
 //! per k, dense only — its IMP analysis needs `paper` on a GPU; the train-error path on the
 //! first 10,000 training examples. `smoke` is tiny (k divided by 50).
 
-use common::config::{BranchConfig, BranchKind, ExperimentConfig, Interpolation};
+use common::config::{BranchConfig, BranchKind, ExperimentConfig};
 use common::data::DatasetName;
+use common::interpolate::Interpolation;
 use common::models::{Arch, InitKind, LayerRole, ModelConfig};
 use common::prune::PruneConfig;
+use common::stage::to_params;
 use common::train::optim::OptimizerConfig;
 use common::train::schedule::Schedule;
 use common::train::{TestEval, TrainConfig};
@@ -192,10 +194,15 @@ pub fn included(name: &str, scale: Scale) -> bool {
 pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
     let (spawn_pairs, control_pairs) = pairs(v, scale);
     let sparse = if scale == Scale::Smoke { 2 } else { v.sparse_level() };
+    let interpolation = match scale {
+        Scale::Paper => Interpolation::PAPER,
+        _ => Interpolation { train_examples: Some(10_000), ..Interpolation::PAPER },
+    };
+    let spawned = |kind, levels, copies| BranchConfig::new(kind, levels, copies).with_params(to_params(&interpolation)).expect("valid interpolation settings");
     let branches = vec![
-        BranchConfig::new(BranchKind::SPAWN, vec![0, sparse], 2 * spawn_pairs),
-        BranchConfig::new(BranchKind::SPAWN_REINIT, vec![sparse], 2 * control_pairs),
-        BranchConfig::new(BranchKind::SPAWN_RANDOM_PRUNE, vec![sparse], 2 * control_pairs),
+        spawned(BranchKind::SPAWN, vec![0, sparse], 2 * spawn_pairs),
+        spawned(BranchKind::SPAWN_REINIT, vec![sparse], 2 * control_pairs),
+        spawned(BranchKind::SPAWN_RANDOM_PRUNE, vec![sparse], 2 * control_pairs),
     ];
     let (model, train, prune) = match v.net {
         Net::Lenet => lenet(scale),
@@ -205,10 +212,6 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
         rewind_iteration: if scale == Scale::Smoke { k / 50 } else { k },
         replicates: if scale == Scale::Paper { 3 } else { 1 },
         branches,
-        interpolation: match scale {
-            Scale::Paper => Interpolation::PAPER,
-            _ => Interpolation { train_examples: Some(10_000), ..Interpolation::PAPER },
-        },
         ..ExperimentConfig::new(format!("{}-{}", name(v, k), dataset.as_str()), scale.as_str(), dataset, model, train, prune, sparse)
     }
 }

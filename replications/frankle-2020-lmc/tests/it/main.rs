@@ -17,9 +17,18 @@ const SUITE: Suite = Suite {
 
 harness::cli_suite!(SUITE);
 
+/// `level/stage` of every stored stage, a branch named by its kind alone (`2/spawn_1`; the
+/// smoke presets' interpolation parameters store it as `spawn-<8 hex digits>_1`).
 fn stages(s: &Sandbox, experiment: &str) -> Vec<String> {
     let r = common::results::read(&s.results(&SUITE, experiment)).unwrap();
-    r.records.iter().map(|x| format!("{}/{}", x.level, x.stage)).collect()
+    r.records.iter().map(|x| format!("{}/{}", x.level, bare(x.stage))).collect()
+}
+
+fn bare(stage: common::imp::Stage) -> String {
+    match stage {
+        common::imp::Stage::Branch(kind, copy) => format!("{}_{copy}", kind.as_str()),
+        main => main.to_string(),
+    }
 }
 
 #[test]
@@ -31,7 +40,8 @@ fn dense_figures_train_only_level_zero_pairs_and_store_their_paths() {
     assert!(s.results(&SUITE, "resnet-20-k100").exists());
     assert!(!s.results(&SUITE, "resnet-20-k250").exists(), "not part of smoke");
     let r = common::results::read(&s.results(&SUITE, "lenet-k500")).unwrap();
-    let copy = |c: u32| r.records.iter().find(|x| x.stage.to_string() == format!("spawn_{c}")).unwrap();
+    let copy = |c: u32| r.records.iter().find(|x| bare(x.stage) == format!("spawn_{c}")).unwrap();
+    assert!(copy(1).stage.to_string().starts_with("spawn-"), "the interpolation's parameters name the stage: {}", copy(1).stage);
     assert_eq!(copy(0).outcome.log.iteration[0], 10, "k = 500 is iteration 10 at smoke");
     let pair = copy(1).pair.as_ref().expect("the pair's path is in the results file");
     let own_error = |c: u32| 1.0 - copy(c).outcome.log.test_acc.last().unwrap();
