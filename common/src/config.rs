@@ -264,26 +264,54 @@ impl MovedSetting {
     }
 }
 
-/// Brings a stored config (JSON, as a results file or run folder holds it) written before
-/// settings moved from its top level into branch params to today's form: a moved setting at
-/// its default named nothing and is dropped; one with other values is refused, naming the
-/// migration that moves it into its branches and renames their stages.
+/// Every setting that left the config's top level, oldest first.
+static MOVED: [MovedSetting; 2] = [MOVED_SUPERMASK, MOVED_INTERPOLATION];
+
+/// Removes the moved settings from a config's top-level fields (`take` removes a key and
+/// returns its value as JSON) while each is at its default, where it named nothing; returns the
+/// first holding other values, which must move into its branches instead.
+fn take_moved(mut take: impl FnMut(&str) -> Option<serde_json::Value>) -> Option<&'static MovedSetting> {
+    MOVED.iter().find(|m| take(m.key).is_some_and(|v| !m.is_default(&v)))
+}
+
+/// Brings a stored config (JSON, as a results file or run folder holds it; a transfer
+/// experiment's source config within it too) written before settings moved from its top level
+/// into branch params to today's form: a moved setting at its default is dropped; one with
+/// other values is refused, naming the migration that moves it into its branches and renames
+/// their stages.
 pub fn upgrade_stored(config: &mut serde_json::Value) -> Result<()> {
     let Some(fields) = config.as_object_mut() else { return Ok(()) };
-    for moved in [MOVED_SUPERMASK, MOVED_INTERPOLATION] {
-        match fields.get(moved.key) {
-            Some(v) if moved.is_default(v) => {
-                fields.remove(moved.key);
-            }
-            Some(_) => bail!(
-                "it predates the move of `{}` into the params of its {} branches; migrate it with `lt-data --migrate-results <its folder>`",
-                moved.key,
-                moved.kind_names()
-            ),
-            None => {}
-        }
+    if let Some(moved) = take_moved(|key| fields.remove(key)) {
+        bail!(
+            "it predates the move of `{}` into the params of its {} branches; migrate it with `lt-data --migrate-results <its folder>`",
+            moved.key,
+            moved.kind_names()
+        );
     }
-    Ok(())
+    match fields.get_mut("transfer").and_then(|t| t.get_mut("source")) {
+        Some(source) => upgrade_stored(source),
+        None => Ok(()),
+    }
+}
+
+/// [`upgrade_stored`] for a config file's table (`path` names it in the error); returns
+/// whether it dropped anything.
+fn upgrade_file(table: &mut toml::Table, path: &std::path::Path) -> Result<bool> {
+    let fields = table.len();
+    if let Some(moved) = take_moved(|key| table.remove(key).map(|v| serde_json::to_value(v).unwrap_or_default())) {
+        bail!(
+            "config {} has a top-level [{}] table, which is now the params of its {} branches; move its keys into those branches (params = {{ … }})",
+            path.display(),
+            moved.key,
+            moved.kind_names()
+        );
+    }
+    let source = table.get_mut("transfer").and_then(|t| t.get_mut("source")).and_then(|s| s.as_table_mut());
+    let in_source = match source {
+        Some(source) => upgrade_file(source, path)?,
+        None => false,
+    };
+    Ok(table.len() < fields || in_source)
 }
 
 /// Upper bounds on counts a user can ask for (a typo must get an error, not exhaust memory).
@@ -304,9 +332,9 @@ pub struct AddedLater {
 
 impl ExperimentConfig {
     /// A config with everything but the protocol's core at its default: rewinding to k = 0 with
-    /// weight rewinding (the LTH), one replicate, no branches, the
-    /// lottery ticket, the whole training split, no transfer, seed 0. A preset
-    /// states only what differs (`ExperimentConfig { replicates: 5, ..ExperimentConfig::new(…) }`),
+    /// weight rewinding (the LTH), one replicate, no branches, the lottery ticket, the whole
+    /// training split, no transfer, seed 0. A preset states only what differs
+    /// (`ExperimentConfig { replicates: 5, ..ExperimentConfig::new(…) }`),
     /// so a field added to the engine later never touches a paper's presets.
     pub fn new(name: String, scale: &str, dataset: DatasetName, model: ModelConfig, train: TrainConfig, prune: PruneConfig, levels: u32) -> Self {
         ExperimentConfig {
@@ -382,16 +410,7 @@ impl ExperimentConfig {
     pub fn from_toml_file(path: &std::path::Path) -> Result<Self> {
         let mut text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
         if let Ok(mut table) = toml::from_str::<toml::Table>(&text) {
-            for moved in [MOVED_SUPERMASK, MOVED_INTERPOLATION] {
-                let Some(value) = table.remove(moved.key) else { continue };
-                if !serde_json::to_value(&value).is_ok_and(|v| moved.is_default(&v)) {
-                    bail!(
-                        "config {} has a top-level [{}] table, which is now the params of its {} branches; move its keys into those branches (params = {{ … }})",
-                        path.display(),
-                        moved.key,
-                        moved.kind_names()
-                    );
-                }
+            if upgrade_file(&mut table, path)? {
                 text = toml::to_string(&table).expect("a table read from TOML writes back");
             }
         }

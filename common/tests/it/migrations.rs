@@ -108,3 +108,14 @@ fn the_interpolation_moves_into_every_spawned_branch_and_at_its_default_reads_as
     assert_eq!(results::read(&path).unwrap().config().unwrap(), cfg);
     assert!(migrate_all(&path).is_empty(), "nothing to move");
 }
+
+#[test]
+fn a_transfer_experiments_stored_source_config_is_upgraded_too() {
+    let paper = serde_json::json!({ "points": 30 });
+    let mut stored = serde_json::json!({ "interpolation": paper, "seed": 1, "transfer": { "source": { "interpolation": paper, "seed": 2 } } });
+    common::config::upgrade_stored(&mut stored).unwrap();
+    assert_eq!(stored, serde_json::json!({ "seed": 1, "transfer": { "source": { "seed": 2 } } }));
+    let mut other = serde_json::json!({ "transfer": { "source": { "interpolation": { "points": 5 } } } });
+    let e = format!("{:#}", common::config::upgrade_stored(&mut other).unwrap_err());
+    assert!(e.contains("`interpolation`") && e.contains("lt-data --migrate-results"), "{e}");
+}

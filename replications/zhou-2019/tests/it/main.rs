@@ -86,15 +86,21 @@ fn a_config_file_replaces_only_its_own_experiment() {
 }
 
 /// A config file written before the learned supermask's settings became its branch's params
-/// (a top-level `[supermask]` table) is refused with where the settings go now.
+/// (a top-level `[supermask]` table) is refused with where the settings go now; the top-level
+/// `[interpolation]` every printed config once held, at the paper's default, still reads.
 #[test]
 fn an_old_supermask_table_is_refused_with_where_it_moved() {
     let s = Sandbox::new(&SUITE);
     let mut cfg = s.config("lenet-large-final");
+    let mut printed_before = cfg.clone();
+    let paper_interpolation = toml::Table::from_iter([("points".to_string(), toml::Value::Integer(30))]);
+    printed_before.as_table_mut().unwrap().insert("interpolation".into(), paper_interpolation.into());
+    let file = s.write_config("printed-before.toml", &printed_before);
+    assert_eq!(toml::from_str::<toml::Value>(&String::from_utf8_lossy(&s.ok(&["--config", &file, "config", "lenet-large-final"]).stdout)).unwrap(), cfg);
     let branches = cfg["branches"].as_array_mut().unwrap();
     let learned = branches.iter_mut().find(|b| b["kind"].as_str() == Some("learned-supermask")).unwrap();
     let settings = learned.as_table_mut().unwrap().remove("params").unwrap();
     cfg.as_table_mut().unwrap().insert("supermask".into(), settings);
     let old = s.write_config("old.toml", &cfg);
-    harness::testkit::rejects(&s, &["--config", &old, "config", "lenet-large-final"], "is now the learned-supermask branch's params");
+    harness::testkit::rejects(&s, &["--config", &old, "config", "lenet-large-final"], "which is now the params of its learned-supermask branches");
 }
