@@ -14,11 +14,8 @@ use anyhow::Result;
 pub struct LearnedSupermask;
 
 fn parse(params: &Params) -> Result<SupermaskConfig> {
-    let how: SupermaskConfig = super::from_params(params).map_err(|e| {
-        anyhow::format_err!(
-            "learned-supermask params: {e}; state lr, batch_size, iterations, eval_every (optional momentum, score_init, signed_constant, dynamic_scaling)"
-        )
-    })?;
+    let usage = "state lr, batch_size, iterations, eval_every (optional momentum, score_init, signed_constant, dynamic_scaling)";
+    let how: SupermaskConfig = super::read_params(params, "learned-supermask", usage)?;
     how.check()?;
     Ok(how)
 }

@@ -42,6 +42,12 @@ pub fn from_params<T: serde::de::DeserializeOwned>(params: &Params) -> serde_jso
     serde_json::from_value(serde_json::Value::Object(params.clone()))
 }
 
+/// [`from_params`] for a kind's [`Kind::params`]: an error reads "`<whose>` params: <what serde
+/// found>; <usage>", `usage` saying what the kind takes.
+pub fn read_params<T: serde::de::DeserializeOwned>(params: &Params, whose: &str, usage: &str) -> Result<T> {
+    from_params(params).map_err(|e| anyhow::format_err!("{whose} params: {e}; {usage}"))
+}
+
 use crate::config::{BranchConfig, ExperimentConfig, OptimizerStart, RetrainStart};
 use crate::imp::{Experiment, JobId, Stage, StageRecord};
 use crate::interpolate::PairRecord;

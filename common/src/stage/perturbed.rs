@@ -79,9 +79,8 @@ impl Perturbation {
 }
 
 fn parse(params: &Params) -> Result<Perturbation> {
-    let p: Perturbation = super::from_params(params).map_err(|e| {
-        anyhow::format_err!("rewind-perturbed params: {e}; use perturbation = \"sign-kept-reinit\", \"init-signs\", \"init-magnitudes\", \"permute\" (with scope = \"global\", \"layer\" or \"filter\", optional same_sign) or \"noise\" (with scale)")
-    })?;
+    let usage = "use perturbation = \"sign-kept-reinit\", \"init-signs\", \"init-magnitudes\", \"permute\" (with scope = \"global\", \"layer\" or \"filter\", optional same_sign) or \"noise\" (with scale)";
+    let p: Perturbation = super::read_params(params, "rewind-perturbed", usage)?;
     p.check()?;
     Ok(p)
 }

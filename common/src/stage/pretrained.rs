@@ -51,8 +51,7 @@ impl PretrainParams {
 }
 
 fn parse(params: &Params) -> Result<PretrainParams> {
-    let p: PretrainParams = super::from_params(params)
-        .map_err(|e| anyhow::format_err!("pretraining params: {e}; set pretext = \"random-labels\", \"rotation\" or \"blur\" and iterations (P ≥ 1)"))?;
+    let p: PretrainParams = super::read_params(params, "pretraining", "set pretext = \"random-labels\", \"rotation\" or \"blur\" and iterations (P ≥ 1)")?;
     if p.iterations == 0 {
         bail!("pretraining needs iterations ≥ 1");
     }

@@ -42,9 +42,8 @@ pub const SPAWN_REINIT: Spawn = Spawn { name: "spawn-reinit", from: From::Reinit
 pub const SPAWN_RANDOM_PRUNE: Spawn = Spawn { name: "spawn-random-prune", from: From::RandomPrune };
 
 fn parse(params: &Params) -> Result<Interpolation> {
-    let how: Interpolation = super::from_params(params).map_err(|e| {
-        anyhow::format_err!("spawned pairs' params: {e}; use points (2 to 1000), train_examples, recompute_batch_norm, or none for the paper's interpolation")
-    })?;
+    let usage = "use points (2 to 1000), train_examples, recompute_batch_norm, or none for the paper's interpolation";
+    let how: Interpolation = super::read_params(params, "spawned pairs'", usage)?;
     how.check()?;
     Ok(how)
 }

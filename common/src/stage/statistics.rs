@@ -50,8 +50,7 @@ impl StatisticsParams {
 }
 
 fn parse(params: &Params) -> Result<StatisticsParams> {
-    let p: StatisticsParams = super::from_params(params)
-        .map_err(|e| anyhow::format_err!("early-statistics params: {e}; set iterations (how many of the first) and every (the recording interval)"))?;
+    let p: StatisticsParams = super::read_params(params, "early-statistics", "set iterations (how many of the first) and every (the recording interval)")?;
     if p.every == 0 || p.iterations == 0 {
         bail!("early-statistics needs iterations ≥ 1 and every ≥ 1 (got iterations = {}, every = {})", p.iterations, p.every);
     }
