@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
 use common::imp::{JobId, Stage, StageKind};
-use common::interpolate::{Interpolation, PairRecord};
+use common::interpolate::PairRecord;
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
 use harness::Readout;
 use harness::{FigureSpec, Loaded, Results};
@@ -74,10 +74,9 @@ fn caption(figure: &str, results: &Results) -> String {
         vec![format!("Reproduction of Frankle, Dziugaite, Roy & Carbin (ICML 2020) {figure} {}; mean over pairs, bars = min..max.", first.provenance_clause())];
     for variant in Variant::ALL {
         if let Some((_, l)) = by_k(results, variant).first() {
-            let spawn = l.config.branches.iter().find(|b| b.kind.same_kind(BranchKind::SPAWN));
-            let points = spawn.and_then(|b| common::stage::from_params::<Interpolation>(&b.params).ok()).unwrap_or_default().points;
-            let spawn = spawn.map_or(0, |b| b.copies / 2);
-            let train_examples = l.results.records.iter().find_map(|r| r.pair.as_ref()).map_or(0, |p| p.train_examples);
+            let spawn = l.config.branches.iter().find(|b| b.kind.same_kind(BranchKind::SPAWN)).map_or(0, |b| b.copies / 2);
+            let pair = l.results.records.iter().find_map(|r| r.pair.as_ref());
+            let (points, train_examples) = pair.map_or((0, 0), |p| (p.test.len(), p.train_examples));
             lines.push(format!(
                 "{}: {} trial(s) × {spawn} pair(s), {} it, {} path points (train error on {train_examples} examples)",
                 variant.label(),
