@@ -288,7 +288,7 @@ impl Claim {
 
 /// Where every experiment of `results` ran one trial, no number has a spread: the rows that
 /// state none say "1 trial".
-pub fn mark_single_trials(claims: &mut [Claim], results: &crate::Results) {
+pub fn mark_single_trials<E>(claims: &mut [Claim], results: &crate::Results<E>) {
     if results.values().all(|l| l.config.replicates <= 1) {
         claims.iter_mut().filter(|c| c.spread == Spread::NotStated).for_each(|c| c.spread = Spread::OneTrial);
     }

@@ -3,7 +3,7 @@
 //! Exit codes: 0 success; 2 bad input or a failed run (one line `error: …` naming the problem
 //! and the fix); 101 an internal failure (a bug: one line, no backtrace).
 
-use crate::paper::{Paper, Scale};
+use crate::paper::{ExperimentSpec, Paper, Scale};
 use crate::{report, runner};
 use anyhow::{bail, Result};
 use clap::builder::PossibleValuesParser;
@@ -251,10 +251,10 @@ fn dispatch<P: Paper>(paper: &P, cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Config { experiment } => {
             let spec = runner::spec(paper, experiment)?;
-            if !paper.runs_at(spec.name, o.scale) {
+            if !paper.runs_at(spec.id, o.scale) {
                 bail!("experiment `{experiment}` is not part of scale {}; try --scale paper", o.scale.as_str());
             }
-            let cfg = resolve_config(paper, o, spec.name, o.dataset_override()?.unwrap_or(spec.dataset))?;
+            let cfg = resolve_config(paper, o, &spec, o.dataset_override()?.unwrap_or(spec.dataset))?;
             print!("{}", cfg.to_toml());
             Ok(())
         }
@@ -313,11 +313,11 @@ fn config_files<P: Paper>(paper: &P, o: &Opts) -> Result<Vec<(ExperimentConfig, 
 
 /// The preset of `experiment` (or the user's `--config` file for it), with `--seed`, `--trials`
 /// and `--dataset` applied, validated.
-pub fn resolve_config<P: Paper>(paper: &P, o: &Opts, experiment: &str, dataset: DatasetName) -> Result<ExperimentConfig> {
-    let from_file = config_files(paper, o)?.into_iter().find(|(cfg, _)| config_is_for(cfg, experiment));
+pub fn resolve_config<P: Paper>(paper: &P, o: &Opts, experiment: &ExperimentSpec<P::Experiment>, dataset: DatasetName) -> Result<ExperimentConfig> {
+    let from_file = config_files(paper, o)?.into_iter().find(|(cfg, _)| config_is_for(cfg, experiment.name));
     let (mut cfg, origin) = match from_file {
         Some((cfg, path)) => (cfg, format!("config {}", path.display())),
-        None => (paper.preset(experiment, o.scale, dataset), format!("preset {experiment}")),
+        None => (paper.preset(experiment.id, o.scale, dataset), format!("preset {}", experiment.name)),
     };
     if let Some(seed) = o.seed {
         cfg.seed = seed;
@@ -331,7 +331,7 @@ pub fn resolve_config<P: Paper>(paper: &P, o: &Opts, experiment: &str, dataset: 
     // A transfer source is the named experiment exactly as this run resolves it.
     if let Some(t) = cfg.transfer.as_mut() {
         let source = crate::runner::spec(paper, &t.experiment).map_err(|e| anyhow::format_err!("{origin}: transfer source: {e:#}"))?;
-        *t.source = resolve_config(paper, o, source.name, crate::runner::dataset_for(o, &source)?)?;
+        *t.source = resolve_config(paper, o, &source, crate::runner::dataset_for(o, &source)?)?;
     }
     cfg.validate().map_err(|e| anyhow::format_err!("{origin}: {e:#}"))?;
     Ok(cfg)

@@ -36,10 +36,20 @@ impl Scale {
     }
 }
 
+/// A paper's experiment as a value of the paper's own type — a network, a (variant, k) pair, a
+/// network × ablation — what its presets, figures and claims take, so that nothing parses a name
+/// back. Its name (`ExperimentSpec::name`) belongs to the command line and the files.
+pub trait ExperimentId: Copy + PartialEq + std::fmt::Debug + Send + Sync + 'static {}
+
+impl<T: Copy + PartialEq + std::fmt::Debug + Send + Sync + 'static> ExperimentId for T {}
+
 /// One experiment of a paper: a network on a dataset, stored as `<results>/<scale>/<name>.h5`.
 #[derive(Debug, Clone, Copy)]
-pub struct ExperimentSpec {
-    /// File and `config NAME` name, e.g. `lenet`.
+pub struct ExperimentSpec<E> {
+    /// The experiment as the paper's value (what `Paper::preset`, `needs` and the figures see).
+    pub id: E,
+    /// File and `config NAME` name, e.g. `lenet`: an API boundary (results files, run folders,
+    /// `--experiments`, `--config` files).
     pub name: &'static str,
     /// Human name in captions, e.g. `LeNet-300-100`.
     pub label: &'static str,
@@ -91,15 +101,15 @@ pub fn trials(n: u32) -> String {
 }
 
 /// A results file read back, with what captions need.
-pub struct Loaded {
-    pub spec: ExperimentSpec,
+pub struct Loaded<E> {
+    pub spec: ExperimentSpec<E>,
     pub results: ExperimentResults,
     pub config: ExperimentConfig,
     /// "mnist from <source> (train/val/test 55000/5000/10000)".
     pub dataset_line: String,
 }
 
-impl Loaded {
+impl<E> Loaded<E> {
     /// Every stage of `kind` at `level` (all replicates and copies), in stored order.
     pub fn records(&self, level: u32, kind: StageKind) -> impl Iterator<Item = &StageRecord> {
         self.results.records.iter().filter(move |r| r.level == level && r.stage.kind() == kind)
@@ -151,14 +161,14 @@ impl Loaded {
 /// (its dense training does not depend on k), and every dense copy spawned at level 0 from any
 /// k, over all trials. The reference a "matching" claim compares with: one network's final
 /// accuracy is a single draw of the SGD noise.
-pub fn dense_accuracies(runs: &[&Loaded]) -> Vec<f64> {
+pub fn dense_accuracies<E>(runs: &[&Loaded<E>]) -> Vec<f64> {
     let trunk = runs.first().map(|l| l.accuracies(0, StageKind::Main, Readout::Final)).unwrap_or_default();
     let spawned = runs.iter().flat_map(|l| l.accuracies(0, StageKind::Branch(l.branch(BranchKind::SPAWN)), Readout::Final));
     trunk.into_iter().chain(spawned).collect()
 }
 
 /// Every results file of a paper at one scale, by experiment name.
-pub type Results = BTreeMap<&'static str, Loaded>;
+pub type Results<E> = BTreeMap<&'static str, Loaded<E>>;
 
 /// A paper binary: the protocol as data, the figures and the claims. Everything else (flags,
 /// subcommands, errors, locks, progress, resume, results files, summaries, claims tables) is the
@@ -170,35 +180,37 @@ pub trait Paper: Sync {
     const ABOUT: &'static str;
     /// Short citation used in captions and claims, e.g. `Frankle & Carbin (ICLR 2019)`.
     const CITATION: &'static str;
+    /// The paper's experiment type (see [`ExperimentId`]).
+    type Experiment: ExperimentId;
 
-    fn experiments(&self) -> &'static [ExperimentSpec];
+    fn experiments(&self) -> &'static [ExperimentSpec<Self::Experiment>];
     fn figures(&self) -> &'static [FigureSpec];
 
     /// The preset of `experiment` at `scale` on `dataset` (seed 0; the harness applies `--seed`
     /// and `--trials`).
-    fn preset(&self, experiment: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig;
+    fn preset(&self, experiment: Self::Experiment, scale: Scale, dataset: DatasetName) -> ExperimentConfig;
 
     /// Whether `experiment` is part of the paper at `scale` (default: always). A scale may leave
     /// out experiments it cannot afford (a rewind point beyond its shortened training); `run`
     /// skips them and figures draw the experiments present.
-    fn runs_at(&self, _experiment: &str, _scale: Scale) -> bool {
+    fn runs_at(&self, _experiment: Self::Experiment, _scale: Scale) -> bool {
         true
     }
 
     /// Whether `figure` draws stage `job` of `experiment` (the harness adds what it depends on).
-    fn needs(&self, figure: &str, experiment: &str, cfg: &ExperimentConfig, job: &JobId) -> bool;
+    fn needs(&self, figure: &str, experiment: Self::Experiment, cfg: &ExperimentConfig, job: &JobId) -> bool;
 
     /// Draws `figure` from the results (all of its experiments are present and complete).
-    fn draw(&self, figure: &str, results: &Results) -> Result<Figure>;
+    fn draw(&self, figure: &str, results: &Results<Self::Experiment>) -> Result<Figure>;
 
     /// The paper's headline claims beside ours, from whatever results are present.
-    fn claims(&self, results: &Results) -> Result<Vec<Claim>>;
+    fn claims(&self, results: &Results<Self::Experiment>) -> Result<Vec<Claim>>;
 }
 
 /// A paper binary's whole `main.rs` below its doc comment: the [`Paper`] impl of a crate laid out
-/// as ARCHITECTURE.md's "Adding a paper binary" says — `presets::{EXPERIMENTS, preset}`,
-/// `figures::{FIGURES, needs, draw}`, `claims::claims`, and, when a scale leaves experiments out,
-/// `presets::included` (named last: `Paper::runs_at` by experiment name) — and `fn main`.
+/// as ARCHITECTURE.md's "Adding a paper binary" says — `presets::{Experiment, EXPERIMENTS,
+/// preset}`, `figures::{FIGURES, needs, draw}`, `claims::claims`, and, when a scale leaves
+/// experiments out, `presets::included` (named last: `Paper::runs_at`) — and `fn main`.
 ///
 /// ```ignore
 /// harness::paper! {
@@ -215,8 +227,9 @@ macro_rules! paper {
             const ID: &'static str = $id;
             const ABOUT: &'static str = $about;
             const CITATION: &'static str = $citation;
+            type Experiment = presets::Experiment;
 
-            fn experiments(&self) -> &'static [$crate::ExperimentSpec] {
+            fn experiments(&self) -> &'static [$crate::ExperimentSpec<presets::Experiment>] {
                 presets::EXPERIMENTS.as_slice()
             }
 
@@ -224,25 +237,25 @@ macro_rules! paper {
                 figures::FIGURES.as_slice()
             }
 
-            fn preset(&self, experiment: &str, scale: $crate::Scale, dataset: common::data::DatasetName) -> common::config::ExperimentConfig {
+            fn preset(&self, experiment: presets::Experiment, scale: $crate::Scale, dataset: common::data::DatasetName) -> common::config::ExperimentConfig {
                 presets::preset(experiment, scale, dataset)
             }
 
             $(
-                fn runs_at(&self, experiment: &str, scale: $crate::Scale) -> bool {
+                fn runs_at(&self, experiment: presets::Experiment, scale: $crate::Scale) -> bool {
                     presets::$included(experiment, scale)
                 }
             )?
 
-            fn needs(&self, figure: &str, experiment: &str, cfg: &common::config::ExperimentConfig, job: &common::imp::JobId) -> bool {
+            fn needs(&self, figure: &str, experiment: presets::Experiment, cfg: &common::config::ExperimentConfig, job: &common::imp::JobId) -> bool {
                 figures::needs(figure, experiment, cfg, job)
             }
 
-            fn draw(&self, figure: &str, results: &$crate::Results) -> anyhow::Result<common::plot::Figure> {
+            fn draw(&self, figure: &str, results: &$crate::Results<presets::Experiment>) -> anyhow::Result<common::plot::Figure> {
                 figures::draw(figure, results)
             }
 
-            fn claims(&self, results: &$crate::Results) -> anyhow::Result<Vec<$crate::Claim>> {
+            fn claims(&self, results: &$crate::Results<presets::Experiment>) -> anyhow::Result<Vec<$crate::Claim>> {
                 claims::claims(results)
             }
         }

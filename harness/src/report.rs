@@ -8,7 +8,7 @@ use serde_json::json;
 /// `summary --json`: `{experiment: {scale, dataset, dataset_source, trials, iterations, levels:
 /// [{level, percent_remaining, kind, samples, diverged, early_stop_iteration,
 /// early_stop_test_accuracy, final_test_accuracy}]}}`, each statistic `{mean, min, max}`.
-pub fn summary_json(results: &Results) -> Result<serde_json::Value> {
+pub fn summary_json<E>(results: &Results<E>) -> Result<serde_json::Value> {
     let mut out = serde_json::Map::new();
     for (name, l) in results {
         let levels: Vec<serde_json::Value> = l
@@ -44,7 +44,7 @@ pub fn summary_json(results: &Results) -> Result<serde_json::Value> {
 }
 
 /// The same numbers as a table for people.
-pub fn summary_text(results: &Results) -> Result<String> {
+pub fn summary_text<E>(results: &Results<E>) -> Result<String> {
     let mut s = String::new();
     for l in results.values() {
         s += &format!("\n{} — {} (scale {}, {})\n", l.spec.label, l.dataset_line, l.results.scale, crate::trials(l.config.replicates));

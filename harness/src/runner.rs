@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// The experiment called `name`, or an error listing the paper's experiments.
-pub fn spec<P: Paper>(paper: &P, name: &str) -> Result<ExperimentSpec> {
+pub fn spec<P: Paper>(paper: &P, name: &str) -> Result<ExperimentSpec<P::Experiment>> {
     paper.experiments().iter().copied().find(|e| e.name == name).ok_or_else(|| {
         let names: Vec<&str> = paper.experiments().iter().map(|e| e.name).collect();
         anyhow::format_err!("unknown experiment `{name}`; choose one of {}", names.join(", "))
@@ -26,10 +26,10 @@ pub fn spec<P: Paper>(paper: &P, name: &str) -> Result<ExperimentSpec> {
 /// Experiments of which `figures` draw some stage at this scale, in the paper's order (a scale
 /// may leave an experiment out, or a figure draw none of its stages at this scale).
 /// `--experiments` narrows them to the named ones (each must be an experiment of the paper).
-fn experiments_of<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<Vec<ExperimentSpec>> {
+fn experiments_of<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<Vec<ExperimentSpec<P::Experiment>>> {
     let mut wanted: BTreeSet<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name)).flat_map(|f| f.experiments.iter().copied()).collect();
     if !o.experiments.is_empty() {
-        let only: Vec<ExperimentSpec> = o.experiments.iter().map(|name| spec(paper, name)).collect::<Result<_>>()?;
+        let only: Vec<ExperimentSpec<P::Experiment>> = o.experiments.iter().map(|name| spec(paper, name)).collect::<Result<_>>()?;
         if let Some(e) = only.iter().find(|e| !wanted.contains(e.name)) {
             bail!(
                 "--experiments names `{}`, which {} does not draw; name one of {}",
@@ -51,18 +51,18 @@ fn experiments_of<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<Vec
 
 /// Whether `figures` draw any stage of experiment `e` at this scale (the paper's dataset stands
 /// in for a fallback: which stages a figure draws does not depend on the data).
-fn draws<P: Paper>(paper: &P, o: &Opts, figures: &[&str], e: &ExperimentSpec) -> Result<bool> {
-    if !paper.runs_at(e.name, o.scale) {
+fn draws<P: Paper>(paper: &P, o: &Opts, figures: &[&str], e: &ExperimentSpec<P::Experiment>) -> Result<bool> {
+    if !paper.runs_at(e.id, o.scale) {
         return Ok(false);
     }
-    let cfg = resolve_config(paper, o, e.name, o.dataset_override()?.unwrap_or(e.dataset))?;
-    Ok(!needed_jobs(paper, figures, e.name, &cfg).is_empty())
+    let cfg = resolve_config(paper, o, e, o.dataset_override()?.unwrap_or(e.dataset))?;
+    Ok(!needed_jobs(paper, figures, e, &cfg).is_empty())
 }
 
 /// The stages `figures` draw from `experiment`, closed under dependencies.
-pub fn needed_jobs<P: Paper>(paper: &P, figures: &[&str], experiment: &str, cfg: &ExperimentConfig) -> Vec<JobId> {
-    let drawn: Vec<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name) && f.experiments.contains(&experiment)).map(|f| f.name).collect();
-    let wanted: Vec<JobId> = imp::jobs(cfg).into_iter().filter(|j| drawn.iter().any(|f| paper.needs(f, experiment, cfg, j))).collect();
+pub fn needed_jobs<P: Paper>(paper: &P, figures: &[&str], experiment: &ExperimentSpec<P::Experiment>, cfg: &ExperimentConfig) -> Vec<JobId> {
+    let drawn: Vec<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name) && f.experiments.contains(&experiment.name)).map(|f| f.name).collect();
+    let wanted: Vec<JobId> = imp::jobs(cfg).into_iter().filter(|j| drawn.iter().any(|f| paper.needs(f, experiment.id, cfg, j))).collect();
     imp::close_under_dependencies(&wanted, cfg)
 }
 
@@ -86,8 +86,8 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     let mut plans = Vec::new();
     for spec in experiments_of(paper, o, figures)? {
         let dataset = dataset_for(o, &spec)?;
-        let config = resolve_config(paper, o, spec.name, dataset)?;
-        let jobs = needed_jobs(paper, figures, spec.name, &config);
+        let config = resolve_config(paper, o, &spec, dataset)?;
+        let jobs = needed_jobs(paper, figures, &spec, &config);
         plans.push(Plan { spec, config, jobs });
     }
     add_sources(paper, &mut plans)?;
@@ -101,7 +101,7 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     // all first, so that a bad input refuses the run before anything is trained or written.
     let prepared = prepare(plans, o, &results_dir)?;
     if o.executor == Executor::Slurm {
-        let ordered: Vec<Prepared> = waves(prepared).into_iter().flatten().collect();
+        let ordered: Vec<Prepared<P::Experiment>> = waves(prepared).into_iter().flatten().collect();
         return crate::slurm::submit::<P>(o, &ordered, figures);
     }
     let device = choice.resolve()?;
@@ -130,7 +130,7 @@ pub fn plot<P: Paper>(paper: &P, o: &Opts, figures: &[&str], named: bool) -> Res
 /// skipped with a note saying what it lacks. A figure with some of its experiments absent from
 /// the results (not trained at this scale, or left out by `--experiments`) is drawn from those
 /// present, and its caption says which it lacks.
-fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results, strict: bool) -> Result<()> {
+fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results<P::Experiment>, strict: bool) -> Result<()> {
     let dir = o.figures_dir::<P>();
     for &f in figures {
         let drawn = coverage(paper, o, f, results).and_then(|c| match c.partial_line(paper, o) {
@@ -183,7 +183,7 @@ impl Coverage {
 
 /// Checks that the results hold every stage `figure` draws from each of its experiments they
 /// hold, and at least one of them; the error names what is missing and the command to train it.
-fn coverage<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) -> Result<Coverage> {
+fn coverage<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results<P::Experiment>) -> Result<Coverage> {
     let spec = paper.figures().iter().find(|f| f.name == figure).context("unknown figure")?;
     let rerun = |trials: Option<u32>| {
         let t = trials.map(|t| format!(" --trials {t}")).unwrap_or_default();
@@ -191,7 +191,8 @@ fn coverage<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) -> R
     };
     let mut c = Coverage { present: Vec::new(), absent: Vec::new(), train_rest: rerun(None) };
     for &e in spec.experiments {
-        if !draws(paper, o, &[figure], &self::spec(paper, e)?)? {
+        let experiment = self::spec(paper, e)?;
+        if !draws(paper, o, &[figure], &experiment)? {
             continue;
         }
         let Some(l) = results.get(e) else {
@@ -202,7 +203,7 @@ fn coverage<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) -> R
         let rerun = rerun(Some(l.config.replicates));
         let have: BTreeSet<(u32, u32, imp::Stage)> = l.results.records.iter().map(|r| (r.replicate, r.level, r.stage)).collect();
         let missing: Vec<JobId> =
-            needed_jobs(paper, &[figure], e, &l.config).into_iter().filter(|j| !have.contains(&(j.replicate, j.level, j.stage))).collect();
+            needed_jobs(paper, &[figure], &experiment, &l.config).into_iter().filter(|j| !have.contains(&(j.replicate, j.level, j.stage))).collect();
         if let Some(m) = missing.first() {
             bail!(
                 "{figure} is incomplete: {e}.h5 lacks {} of the stages it draws (e.g. replicate {} level {} {}); {rerun}",
@@ -221,7 +222,7 @@ fn coverage<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results) -> R
 
 /// The dataset an experiment runs on: the user's, else the paper's, else (with a note) the
 /// experiment's fallback when the paper's cannot be had.
-pub(crate) fn dataset_for(o: &Opts, spec: &ExperimentSpec) -> Result<DatasetName> {
+pub(crate) fn dataset_for<E>(o: &Opts, spec: &ExperimentSpec<E>) -> Result<DatasetName> {
     if let Some(d) = o.dataset_override()? {
         return Ok(d);
     }
@@ -270,15 +271,15 @@ fn default_jobs(device: tch::Device, cores: usize, gpus: usize, small_models: bo
 
 /// An experiment to run: its resolved config and the stages to train (closed under
 /// dependencies).
-pub struct Plan {
-    pub spec: ExperimentSpec,
+pub struct Plan<E> {
+    pub spec: ExperimentSpec<E>,
     pub config: ExperimentConfig,
     pub jobs: Vec<JobId>,
 }
 
 /// Adds to `plans` what their transfer experiments take tickets from: each source experiment's
 /// trunk up to the levels and trials its targets train, planned before them.
-fn add_sources<P: Paper>(paper: &P, plans: &mut Vec<Plan>) -> Result<()> {
+fn add_sources<P: Paper>(paper: &P, plans: &mut Vec<Plan<P::Experiment>>) -> Result<()> {
     let wanted: Vec<(ExperimentConfig, String, Vec<JobId>)> = plans
         .iter()
         .filter_map(|p| {
@@ -305,8 +306,8 @@ fn add_sources<P: Paper>(paper: &P, plans: &mut Vec<Plan>) -> Result<()> {
 /// An experiment checked and ready to train: its config and stages, its data (one load per
 /// dataset and validation split, shared between the experiments on it; its training subset
 /// applied), the stages its results file holds, its run folder and a transfer source's.
-pub struct Prepared {
-    pub spec: ExperimentSpec,
+pub struct Prepared<E> {
+    pub spec: ExperimentSpec<E>,
     pub config: ExperimentConfig,
     pub jobs: Vec<JobId>,
     pub data: data::Dataset,
@@ -349,7 +350,7 @@ impl DataCache {
 
 /// Loads and checks every planned experiment: its data against its training config, its results
 /// file (an error when it holds another experiment or is damaged).
-fn prepare(plans: Vec<Plan>, o: &Opts, results_dir: &Path) -> Result<Vec<Prepared>> {
+fn prepare<E>(plans: Vec<Plan<E>>, o: &Opts, results_dir: &Path) -> Result<Vec<Prepared<E>>> {
     let mut cache = DataCache::default();
     let mut out = Vec::new();
     // A transfer source's stages are read from its run folder by its targets: never skipped.
@@ -368,7 +369,7 @@ fn prepare(plans: Vec<Plan>, o: &Opts, results_dir: &Path) -> Result<Vec<Prepare
 /// Refuses to train `p` on `device` when its results file or its run folder holds stages trained
 /// on another kind of device (CPU and GPU arithmetic never mix in one file or folder), before
 /// anything is written.
-fn same_device(p: &Prepared, o: &Opts, device: tch::Device, results_dir: &Path) -> Result<()> {
+fn same_device<E>(p: &Prepared<E>, o: &Opts, device: tch::Device, results_dir: &Path) -> Result<()> {
     let this = common::device::name(device);
     let differs = |r: &&imp::StageRecord| common::device::class(&r.device) != common::device::class(&this);
     let exp = Experiment {
@@ -399,8 +400,8 @@ fn same_device(p: &Prepared, o: &Opts, device: tch::Device, results_dir: &Path) 
 /// `prepared` in the order they can train: every experiment that transfers no ticket first
 /// (the sources among them), then the transfer experiments (chained transfers are refused by
 /// the config's validation, so two waves suffice).
-pub(crate) fn waves(prepared: Vec<Prepared>) -> Vec<Vec<Prepared>> {
-    let (transfers, others): (Vec<Prepared>, Vec<Prepared>) = prepared.into_iter().partition(|p| p.source.is_some());
+pub(crate) fn waves<E>(prepared: Vec<Prepared<E>>) -> Vec<Vec<Prepared<E>>> {
+    let (transfers, others): (Vec<Prepared<E>>, Vec<Prepared<E>>) = prepared.into_iter().partition(|p| p.source.is_some());
     [others, transfers].into_iter().filter(|w| !w.is_empty()).collect()
 }
 
@@ -409,7 +410,7 @@ pub(crate) fn waves(prepared: Vec<Prepared>) -> Vec<Vec<Prepared>> {
 /// so one experiment alone leaves cores idle when a paper has many; and when the last
 /// experiment is left, all the slots are its). After an error no further experiment starts;
 /// those under way finish, and the first error in the paper's order is returned.
-fn train_all<P: Paper>(o: &Opts, prepared: Vec<Prepared>, device: tch::Device, results_dir: &Path) -> Result<()> {
+fn train_all<P: Paper>(o: &Opts, prepared: Vec<Prepared<P::Experiment>>, device: tch::Device, results_dir: &Path) -> Result<()> {
     let small = prepared.iter().all(|p| matches!(p.config.model.arch, common::models::Arch::Lenet { .. }));
     let workers = self::workers(o, device, small);
     let lanes = workers.min(prepared.len()).max(1);
@@ -437,7 +438,7 @@ fn train_all<P: Paper>(o: &Opts, prepared: Vec<Prepared>, device: tch::Device, r
     }
 }
 
-fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, results_dir: &Path, slots: &imp::Slots) -> Result<()> {
+fn train_experiment<P: Paper>(o: &Opts, p: Prepared<P::Experiment>, device: tch::Device, results_dir: &Path, slots: &imp::Slots) -> Result<()> {
     let workers = slots.total();
     let Prepared { spec, config, jobs, data, prior, dir, source } = p;
     let (spec, cfg) = (&spec, &config);
@@ -502,7 +503,7 @@ fn train_experiment<P: Paper>(o: &Opts, p: Prepared, device: tch::Device, result
 /// would (its own lock, its checkpoints); the stages it depends on must be done.
 pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) -> Result<()> {
     let spec = spec(paper, experiment)?;
-    let cfg = resolve_config(paper, o, spec.name, dataset_for(o, &spec)?)?;
+    let cfg = resolve_config(paper, o, &spec, dataset_for(o, &spec)?)?;
     if !imp::jobs(&cfg).contains(&job) {
         bail!("{experiment} has no stage replicate {} level {} {}; see `config {experiment}`", job.replicate, job.level, job.stage);
     }
@@ -560,10 +561,10 @@ pub fn status<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
         };
         let mut found = false;
         for dataset in datasets {
-            let cfg = resolve_config(paper, o, spec.name, dataset)?;
+            let cfg = resolve_config(paper, o, &spec, dataset)?;
             for dir in run_folders(&o.runs_dir, &cfg) {
                 found = true;
-                let jobs = needed_jobs(paper, figures, spec.name, &cfg);
+                let jobs = needed_jobs(paper, figures, &spec, &cfg);
                 let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
                 let (mut running, mut failed) = (Vec::new(), Vec::new());
                 for j in &jobs {
@@ -620,7 +621,7 @@ fn run_folders(runs: &Path, cfg: &ExperimentConfig) -> Vec<PathBuf> {
 }
 
 /// Every results file of the paper present in `dir`.
-pub fn load_results<P: Paper>(paper: &P, dir: &Path) -> Result<Results> {
+pub fn load_results<P: Paper>(paper: &P, dir: &Path) -> Result<Results<P::Experiment>> {
     let mut out = Results::new();
     for spec in paper.experiments() {
         let path: PathBuf = dir.join(format!("{}.h5", spec.name));

@@ -133,7 +133,7 @@ fn alive(id: &str) -> bool {
 /// Submits (or, with `--dry-run`, prints) one job per stage that is not done, then the final
 /// job; prints the job ids. `plans` come transfer sources first: a transferred level waits for
 /// its source's level.
-pub fn submit<P: Paper>(o: &Opts, plans: &[Prepared], figures: &[&str]) -> Result<()> {
+pub fn submit<P: Paper>(o: &Opts, plans: &[Prepared<P::Experiment>], figures: &[&str]) -> Result<()> {
     let mut all_ids = Vec::new();
     let mut submitted = 0;
     // Every stage job of this submission, by its experiment's run folder.

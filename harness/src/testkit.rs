@@ -544,7 +544,7 @@ macro_rules! cli_suite {
 /// The committed `small` results of `paper` (from `results/<id>/small` of the repository that
 /// holds `manifest_dir`, a paper crate's `CARGO_MANIFEST_DIR`), for claims tests on hand-made
 /// numbers: load, [`set_accuracy`], judge.
-pub fn committed_small<P: crate::Paper>(paper: &P, manifest_dir: &str) -> crate::Results {
+pub fn committed_small<P: crate::Paper>(paper: &P, manifest_dir: &str) -> crate::Results<P::Experiment> {
     let dir = Path::new(manifest_dir).join("../../results").join(P::ID).join("small");
     crate::runner::load_results(paper, &dir).expect("committed results load")
 }
@@ -552,7 +552,7 @@ pub fn committed_small<P: crate::Paper>(paper: &P, manifest_dir: &str) -> crate:
 /// Hand-made accuracies: every evaluation of the `i`-th stage of `kind` at `level` (stored
 /// order) of `l` reads `values[i]` as its test accuracy (so every readout, early stop or final,
 /// gives it); stages beyond `values` take its last value.
-pub fn set_accuracy(l: &mut crate::Loaded, level: u32, kind: common::imp::StageKind, values: &[f64]) {
+pub fn set_accuracy<E>(l: &mut crate::Loaded<E>, level: u32, kind: common::imp::StageKind, values: &[f64]) {
     let mut i = 0;
     for r in l.results.records.iter_mut().filter(|r| r.level == level && r.stage.kind() == kind) {
         let v = values[i.min(values.len() - 1)];

@@ -18,13 +18,13 @@
 //! A verdict closer to its rule's boundary than the trials' spread is "within noise".
 
 use crate::figures::{self, MATCHING};
-use crate::presets::{Recipe, Variant};
+use crate::presets::{Loaded, Recipe, Results, Variant};
 use anyhow::Result;
 use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::imp::StageKind;
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Loaded, Results, Scale, Spread, Tolerance};
+use harness::{Claim, Scale, Spread, Tolerance};
 
 /// One variant's experiments, by k.
 struct Runs<'a> {
@@ -189,9 +189,10 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
 #[cfg(test)]
 mod tests {
     use super::claims;
+    use crate::presets::Results;
     use common::imp::StageKind;
     use harness::testkit::{committed_small, set_accuracy};
-    use harness::{Results, Verdict};
+    use harness::Verdict;
 
     /// ResNet-20's IMP at the claim level at `at0` when rewound to k = 0 and `late` at k = 100
     /// (the committed L2 distances kept: to pruning 10.43 → 7.19, to data order 7.21 → 6.29).

@@ -8,13 +8,13 @@
 //! (`common::stability`: the paper's normaliser is not confirmed, and a later k shortens the
 //! travel, so the two forms can disagree).
 
-use crate::presets::{self, Variant};
+use crate::presets::{self, Experiment, Loaded, Results, Variant};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
 use common::imp::{JobId, StageKind};
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
-use harness::{FigureSpec, Loaded, Readout, Results, Scale};
+use harness::{FigureSpec, Readout, Scale};
 use std::sync::LazyLock;
 
 /// Every figure draws from every experiment present at the scale.
@@ -39,12 +39,12 @@ pub fn scale_of(cfg: &ExperimentConfig) -> Scale {
 }
 
 /// The levels an experiment analyses at every k (its variant's at its scale).
-pub fn analysed_levels(experiment: &str, cfg: &ExperimentConfig) -> Vec<u32> {
-    presets::parse(experiment).0.analysed_levels(scale_of(cfg)).iter().copied().filter(|&l| l <= cfg.levels).collect()
+pub fn analysed_levels(experiment: Experiment, cfg: &ExperimentConfig) -> Vec<u32> {
+    experiment.variant.analysed_levels(scale_of(cfg)).iter().copied().filter(|&l| l <= cfg.levels).collect()
 }
 
 /// Whether `figure` draws stage `j` of `experiment` (the harness adds its dependencies).
-pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
+pub fn needs(figure: &str, experiment: Experiment, cfg: &ExperimentConfig, j: &JobId) -> bool {
     let analysed = analysed_levels(experiment, cfg).contains(&j.level);
     match (figure, j.stage.kind()) {
         ("figure-1", StageKind::Main) => true,
@@ -58,8 +58,7 @@ pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) 
 
 /// The experiments of `variant` present in the results, by k.
 pub fn by_k(results: &Results, variant: Variant) -> Vec<(u64, &Loaded)> {
-    let mut v: Vec<(u64, &Loaded)> =
-        results.iter().filter(|(name, _)| presets::parse(name).0 == variant).map(|(_, l)| (l.config.rewind_iteration, l)).collect();
+    let mut v: Vec<(u64, &Loaded)> = results.values().filter(|l| l.spec.id.variant == variant).map(|l| (l.config.rewind_iteration, l)).collect();
     v.sort_by_key(|(k, _)| *k);
     v
 }
@@ -182,7 +181,7 @@ fn k_axis(runs: &[(u64, &Loaded)]) -> XAxis {
 
 /// The analysed levels of a variant (its first experiment's).
 fn analysed(runs: &[(u64, &Loaded)]) -> Vec<u32> {
-    runs.first().map(|(_, l)| analysed_levels(l.spec.name, &l.config)).unwrap_or_default()
+    runs.first().map(|(_, l)| analysed_levels(l.spec.id, &l.config)).unwrap_or_default()
 }
 
 /// Figure 2: accuracy vs k at each analysed sparsity, with the dense network's accuracy.

@@ -165,31 +165,50 @@ impl Variant {
     }
 }
 
-/// Every (variant, k) of every scale, in the paper's order (the grid of `small` and `paper`).
-fn grid() -> Vec<(Variant, u64)> {
-    let mut out: Vec<(Variant, u64)> = Vec::new();
-    for v in Variant::ALL {
-        for scale in [Scale::Paper, Scale::Small] {
-            for &k in v.ks(scale) {
-                if !out.contains(&(v, k)) {
-                    out.push((v, k));
+/// An experiment: one variant rewound to step k (a k of `small`'s or `paper`'s grid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Experiment {
+    pub variant: Variant,
+    pub k: u64,
+}
+
+/// Its results files read back.
+pub type Loaded = harness::Loaded<Experiment>;
+pub type Results = harness::Results<Experiment>;
+
+impl Experiment {
+    /// `resnet-20-k500`: the results file's and the command line's name.
+    pub fn name(self) -> String {
+        format!("{}-k{}", self.variant.name(), self.k)
+    }
+
+    /// Every (variant, k) of every scale, in the paper's order (the grid of `small` and `paper`).
+    fn grid() -> Vec<Experiment> {
+        let mut out: Vec<Experiment> = Vec::new();
+        for variant in Variant::ALL {
+            for scale in [Scale::Paper, Scale::Small] {
+                for &k in variant.ks(scale) {
+                    if !out.contains(&Experiment { variant, k }) {
+                        out.push(Experiment { variant, k });
+                    }
                 }
             }
         }
+        out.sort_by_key(|e| (Variant::ALL.iter().position(|x| *x == e.variant), e.k));
+        out
     }
-    out.sort_by_key(|(w, k)| (Variant::ALL.iter().position(|x| x == w), *k));
-    out
 }
 
 /// The experiment `<variant>-k<k>` for every variant and k of either grid.
-pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec>> = LazyLock::new(|| {
-    grid()
+pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec<Experiment>>> = LazyLock::new(|| {
+    Experiment::grid()
         .into_iter()
-        .map(|(v, k)| {
+        .map(|e| {
             let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
             ExperimentSpec {
-                name: leak(name(v, k)),
-                label: leak(format!("{}, k = {k}", v.label())),
+                id: e,
+                name: leak(e.name()),
+                label: leak(format!("{}, k = {}", e.variant.label(), e.k)),
                 dataset: DatasetName::Cifar10,
                 fallback: Some(DatasetName::FashionMnist),
             }
@@ -200,35 +219,14 @@ pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec>> = LazyLock::new(|| {
 /// Every experiment name (what each figure may draw from).
 pub static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.name).collect());
 
-/// The variant and k of an experiment name (the harness only passes names it listed).
-pub fn parse(experiment: &str) -> (Variant, u64) {
-    grid().into_iter().find(|(v, k)| name(*v, *k) == experiment).unwrap_or_else(|| panic!("no experiment `{experiment}`"))
+/// Whether `scale` runs experiment `e` (smoke runs small's grid).
+pub fn included(e: Experiment, scale: Scale) -> bool {
+    e.variant.ks(scale).contains(&e.k)
 }
 
-/// The experiment name of `variant` rewound to `k` (the k of `small` or `paper`).
-pub fn name(variant: Variant, k: u64) -> String {
-    format!("{}-k{k}", variant.name())
-}
-
-/// Whether `scale` runs `variant` at `k` (smoke runs small's grid).
-pub fn runs_at(variant: Variant, k: u64, scale: Scale) -> bool {
-    variant.ks(scale).contains(&k)
-}
-
-/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
-pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    let (variant, k) = parse(name);
-    experiment(variant, k, scale, dataset)
-}
-
-/// Whether `scale` includes the experiment called `name`.
-pub fn included(name: &str, scale: Scale) -> bool {
-    let (variant, k) = parse(name);
-    runs_at(variant, k, scale)
-}
-
-/// The config of `v` rewound to `k` at `scale` on `dataset` (seed 0).
-pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+/// The config of experiment `e` at `scale` on `dataset` (seed 0).
+pub fn preset(e: Experiment, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    let Experiment { variant: v, k } = e;
     let levels = v.levels(scale);
     let analysed = v.analysed_levels(scale).to_vec();
     // Only the distance between the pair's copies is analysed here; the path's ends (and three
@@ -253,7 +251,7 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
         rewind_iteration: if scale == Scale::Smoke { k / 25 } else { k },
         replicates: if scale == Scale::Paper { 3 } else { 1 },
         branches,
-        ..ExperimentConfig::new(format!("{}-{}", name(v, k), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
+        ..ExperimentConfig::new(format!("{}-{}", e.name(), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
     }
 }
 

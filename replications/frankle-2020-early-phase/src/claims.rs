@@ -21,13 +21,13 @@
 //! spread is "within noise".
 
 use crate::figures::Pair;
-use crate::presets::{self, Arm, Net, NOISE, PERMUTATIONS, SIGN_KEPT};
+use crate::presets::{self, Arm, Net, Results, NOISE, PERMUTATIONS, SIGN_KEPT};
 use anyhow::Result;
 use common::aggregate::Stat;
 use common::data::pretext::Pretext;
 use common::stage::pretrained::PretrainParams;
 use harness::claims::{pp, Cmp};
-use harness::{Claim, Results, Spread, Tolerance, Verdict};
+use harness::{Claim, Spread, Tolerance, Verdict};
 
 /// The least gain of rewinding to the late k over k = 0 that makes the perturbation claims
 /// testable.
@@ -181,12 +181,12 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
 #[cfg(test)]
 mod tests {
     use super::{claims, GATE};
-    use crate::presets::{Net, SIGN_KEPT};
+    use crate::presets::{Net, Results, SIGN_KEPT};
     use common::config::BranchKind;
     use common::imp::StageKind;
     use common::stage::ParamsId;
     use harness::testkit::{committed_small, set_accuracy};
-    use harness::{Results, Verdict};
+    use harness::Verdict;
 
     /// ResNet-20 at its claim level rewound to 0 at `k0`, to the late k at `late`, and every
     /// perturbation at `perturbed`.

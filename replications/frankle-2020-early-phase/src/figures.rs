@@ -9,7 +9,7 @@
 //! or blurred inputs instead of θ_k, vs P. One panel per
 //! network (per statistic in Figure 4); final test accuracy, mean over trials, bars min–max.
 
-use crate::presets::{self, Arm, Net, NOISE, PERMUTATIONS, SIGNS};
+use crate::presets::{self, Arm, Experiment, Loaded, Net, Results, NOISE, PERMUTATIONS, SIGNS};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
@@ -17,7 +17,7 @@ use common::imp::{JobId, StageKind};
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
 use common::stage::pretrained::PretrainParams;
 use common::stage::ParamsId;
-use harness::{FigureSpec, Loaded, Readout, Results, Scale};
+use harness::{FigureSpec, Readout, Scale};
 use std::sync::LazyLock;
 
 /// Every figure draws from every experiment present at the scale.
@@ -25,15 +25,15 @@ use std::sync::LazyLock;
 /// statistics), Figure 5 from ResNet-20's (the pretraining arms).
 pub static FIGURES: LazyLock<[FigureSpec; 5]> = LazyLock::new(|| {
     let all: &'static [&'static str] = presets::NAMES.as_slice();
-    let only = |keep: fn(Net, u64) -> bool| -> &'static [&'static str] {
-        Box::leak(all.iter().copied().filter(|name| keep(presets::parse(name).0, presets::parse(name).1)).collect::<Vec<_>>().into_boxed_slice())
+    let only = |keep: fn(Experiment) -> bool| -> &'static [&'static str] {
+        Box::leak(presets::EXPERIMENTS.iter().filter(|e| keep(e.id)).map(|e| e.name).collect::<Vec<_>>().into_boxed_slice())
     };
     [
         FigureSpec { name: "figure-1", experiments: all },
         FigureSpec { name: "figure-2", experiments: all },
         FigureSpec { name: "figure-3", experiments: all },
-        FigureSpec { name: "figure-4", experiments: only(|_, k| k == 0) },
-        FigureSpec { name: "figure-5", experiments: only(|net, _| net == Net::Resnet20) },
+        FigureSpec { name: "figure-4", experiments: only(|e| e.k == 0) },
+        FigureSpec { name: "figure-5", experiments: only(|e| e.net == Net::Resnet20) },
     ]
 });
 
@@ -48,7 +48,7 @@ fn arms_of(figure: &str) -> &'static [Arm] {
 }
 
 /// Whether `figure` draws stage `j` of `experiment` (the harness adds its dependencies).
-pub fn needs(figure: &str, _experiment: &str, _cfg: &ExperimentConfig, j: &JobId) -> bool {
+pub fn needs(figure: &str, _experiment: Experiment, _cfg: &ExperimentConfig, j: &JobId) -> bool {
     match j.stage.kind() {
         StageKind::Main => figure != "figure-4",
         StageKind::Branch(BranchKind::REINIT) => figure == "figure-1",
@@ -77,8 +77,8 @@ pub struct Pair<'a> {
 impl<'a> Pair<'a> {
     pub fn of(results: &'a Results, net: Net) -> Pair<'a> {
         let mut pair = Pair { net, k0: None, late: None };
-        for (name, l) in results.iter().filter(|(name, _)| presets::parse(name).0 == net) {
-            if presets::parse(name).1 == 0 {
+        for l in results.values().filter(|l| l.spec.id.net == net) {
+            if l.spec.id.k == 0 {
                 pair.k0 = Some(l);
             } else {
                 pair.late = Some(l);

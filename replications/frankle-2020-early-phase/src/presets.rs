@@ -213,37 +213,50 @@ pub fn pretraining(net: Net, scale: Scale) -> Vec<PretrainParams> {
     PRETEXTS.iter().flat_map(|&pretext| pretraining_lengths(net, scale).iter().map(move |&iterations| PretrainParams { pretext, iterations })).collect()
 }
 
-/// Every (network, k) of either grid, in the paper's order.
-fn grid() -> Vec<(Net, u64)> {
-    let mut out: Vec<(Net, u64)> = Vec::new();
-    for net in Net::ALL {
-        for scale in [Scale::Paper, Scale::Small] {
-            for k in net.ks(scale) {
-                if !out.contains(&(net, k)) {
-                    out.push((net, k));
+/// An experiment: one network rewound to step k (a k of `small`'s or `paper`'s grid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Experiment {
+    pub net: Net,
+    pub k: u64,
+}
+
+/// Its results files read back.
+pub type Loaded = harness::Loaded<Experiment>;
+pub type Results = harness::Results<Experiment>;
+
+impl Experiment {
+    /// `resnet-20-k100`: the results file's and the command line's name.
+    pub fn name(self) -> String {
+        format!("{}-k{}", self.net.name(), self.k)
+    }
+
+    /// Every (network, k) of either grid, in the paper's order.
+    fn grid() -> Vec<Experiment> {
+        let mut out: Vec<Experiment> = Vec::new();
+        for net in Net::ALL {
+            for scale in [Scale::Paper, Scale::Small] {
+                for k in net.ks(scale) {
+                    if !out.contains(&Experiment { net, k }) {
+                        out.push(Experiment { net, k });
+                    }
                 }
             }
         }
+        out
     }
-    out
-}
-
-/// The experiment name of `net` rewound to `k` (as `small` or `paper` states k).
-pub fn name(net: Net, k: u64) -> String {
-    format!("{}-k{k}", net.name())
 }
 
 /// The experiment `<net>-k<k>` for every network and k of either grid.
-pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec>> = LazyLock::new(|| {
-    grid()
+pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec<Experiment>>> = LazyLock::new(|| {
+    Experiment::grid()
         .into_iter()
-        .map(|(net, k)| {
+        .map(|e| {
             let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-            let (dataset, fallback) = match net {
+            let (dataset, fallback) = match e.net {
                 Net::Resnet20 => (DatasetName::Cifar10, Some(DatasetName::FashionMnist)),
                 Net::Lenet => (DatasetName::Mnist, None),
             };
-            ExperimentSpec { name: leak(name(net, k)), label: leak(format!("{}, k = {k}", net.label())), dataset, fallback }
+            ExperimentSpec { id: e, name: leak(e.name()), label: leak(format!("{}, k = {}", e.net.label(), e.k)), dataset, fallback }
         })
         .collect()
 });
@@ -251,26 +264,15 @@ pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec>> = LazyLock::new(|| {
 /// Every experiment name (what each figure may draw from).
 pub static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.name).collect());
 
-/// The network and k (as `small` or `paper` names it) of an experiment name.
-pub fn parse(experiment: &str) -> (Net, u64) {
-    grid().into_iter().find(|(n, k)| name(*n, *k) == experiment).unwrap_or_else(|| panic!("no experiment `{experiment}`"))
-}
-
-/// Whether `scale` includes the experiment called `name` (smoke runs small's grid).
-pub fn included(name: &str, scale: Scale) -> bool {
-    let (net, k) = parse(name);
+/// Whether `scale` includes experiment `e` (smoke runs small's grid).
+pub fn included(e: Experiment, scale: Scale) -> bool {
     let grid_scale = if scale == Scale::Paper { Scale::Paper } else { Scale::Small };
-    net.ks(grid_scale).contains(&k)
+    e.net.ks(grid_scale).contains(&e.k)
 }
 
-/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
-pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    let (net, k) = parse(name);
-    experiment(net, k, scale, dataset)
-}
-
-/// The config of `net` rewound to `k` (its name's k) at `scale` on `dataset` (seed 0).
-pub fn experiment(net: Net, k: u64, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+/// The config of experiment `e` (`net` rewound to its name's k) at `scale` on `dataset` (seed 0).
+pub fn preset(e: Experiment, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    let Experiment { net, k } = e;
     let grid_scale = if scale == Scale::Paper { Scale::Paper } else { Scale::Small };
     let late = k != 0;
     let analysed = net.analysed_levels(scale);
@@ -293,7 +295,7 @@ pub fn experiment(net: Net, k: u64, scale: Scale, dataset: DatasetName) -> Exper
         },
         branches,
         ..ExperimentConfig::new(
-            format!("{}-{}", name(net, if late { net.late_k(grid_scale) } else { 0 }), dataset.as_str()),
+            format!("{}-{}", Experiment { net, k: if late { net.late_k(grid_scale) } else { 0 } }.name(), dataset.as_str()),
             scale.as_str(),
             dataset,
             model,

@@ -15,13 +15,13 @@
 //!   reinit) that is matching without being stable.
 
 use crate::figures::{self, MATCHING, SPARSE_KINDS, STABLE};
-use crate::presets::{Net, Recipe, Variant};
+use crate::presets::{Loaded, Net, Recipe, Results, Variant};
 use anyhow::Result;
 use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::interpolate::PairRecord;
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Loaded, Results, Spread, Tolerance};
+use harness::{Claim, Spread, Tolerance};
 
 /// Mean test instability of the pairs of `kind` at `level`.
 fn instability(l: &Loaded, level: u32, kind: BranchKind) -> Option<f64> {
@@ -198,20 +198,21 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
 #[cfg(test)]
 mod tests {
     use super::claims;
+    use crate::presets::{Experiment, Results, Variant};
     use common::config::BranchKind;
     use common::imp::StageKind;
     use harness::testkit::{committed_small, set_accuracy};
-    use harness::{Results, Verdict};
+    use harness::Verdict;
 
     /// LeNet's dense networks at `trunk` (every k's trunk: the same network) and `copies` (the
     /// dense copies spawned at every k), its IMP copies at k = 0 at `imp`.
     fn hand_made(trunk: f64, copies: f64, imp: f64) -> Results {
         let mut results = committed_small(&crate::LinearModeConnectivity, env!("CARGO_MANIFEST_DIR"));
-        for (name, l) in results.iter_mut().filter(|(name, _)| name.starts_with("lenet-")) {
+        for l in results.values_mut().filter(|l| l.spec.id.variant == Variant::LENET) {
             set_accuracy(l, 0, StageKind::Main, &[trunk]);
             let spawn = StageKind::Branch(l.branch(BranchKind::SPAWN));
             set_accuracy(l, 0, spawn, &[copies]);
-            if *name == "lenet-k0" {
+            if l.spec.id == (Experiment { variant: Variant::LENET, k: 0 }) {
                 let level = l.config.levels;
                 set_accuracy(l, level, spawn, &[imp]);
             }

@@ -3,15 +3,15 @@
 //! 3 (instability of the dense networks vs k), 5 (instability of IMP subnetworks vs k beside
 //! random pruning and random reinitialisation), 6 (their test accuracy vs k).
 
-use crate::presets::{self, Variant};
+use crate::presets::{self, Experiment, Loaded, Results, Variant};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
 use common::imp::{JobId, Stage, StageKind};
 use common::interpolate::PairRecord;
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
+use harness::FigureSpec;
 use harness::Readout;
-use harness::{FigureSpec, Loaded, Results};
 use std::sync::LazyLock;
 
 /// Each figure has one panel (or two) per variant present, from every experiment.
@@ -31,8 +31,8 @@ pub const SPARSE_KINDS: [(BranchKind, &str); 3] =
     [(BranchKind::SPAWN, "IMP"), (BranchKind::SPAWN_RANDOM_PRUNE, "random pruning"), (BranchKind::SPAWN_REINIT, "random reinit")];
 
 /// Whether `figure` draws stage `j` of `experiment`.
-pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
-    let (variant, _) = presets::parse(experiment);
+pub fn needs(figure: &str, experiment: Experiment, cfg: &ExperimentConfig, j: &JobId) -> bool {
+    let variant = experiment.variant;
     let dense_pair = j.level == 0 && j.stage.kind().is(BranchKind::SPAWN);
     let sparse = j.level == cfg.levels && j.level > 0 && variant.sparse_at(&cfg.scale);
     let sparse_pair = sparse && SPARSE_KINDS.iter().any(|(k, _)| j.stage.kind().is(*k));
@@ -62,8 +62,7 @@ pub fn dense_accuracy(l: &Loaded) -> Option<f64> {
 
 /// The experiments of `variant` present in the results, by k.
 pub fn by_k(results: &Results, variant: Variant) -> Vec<(u64, &Loaded)> {
-    let mut v: Vec<(u64, &Loaded)> =
-        results.iter().filter(|(name, _)| presets::parse(name).0 == variant).map(|(_, l)| (l.config.rewind_iteration, l)).collect();
+    let mut v: Vec<(u64, &Loaded)> = results.values().filter(|l| l.spec.id.variant == variant).map(|l| (l.config.rewind_iteration, l)).collect();
     v.sort_by_key(|(k, _)| *k);
     v
 }

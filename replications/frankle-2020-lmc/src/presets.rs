@@ -137,37 +137,45 @@ impl Variant {
     }
 }
 
-/// Every (variant, k) in the paper's order.
-fn grid() -> impl Iterator<Item = (Variant, u64)> {
-    Variant::ALL.into_iter().flat_map(|v| v.ks().iter().map(move |&k| (v, k)))
+/// An experiment: one variant analysed from (and rewound to) step k.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Experiment {
+    pub variant: Variant,
+    pub k: u64,
+}
+
+/// Its results files read back.
+pub type Loaded = harness::Loaded<Experiment>;
+pub type Results = harness::Results<Experiment>;
+
+impl Experiment {
+    /// `lenet-k500`, `vgg-16-warmup-k1000`: the results file's and the command line's name.
+    pub fn name(self) -> String {
+        format!("{}-k{}", self.variant.name(), self.k)
+    }
+
+    /// Every (variant, k) in the paper's order.
+    fn grid() -> impl Iterator<Item = Experiment> {
+        Variant::ALL.into_iter().flat_map(|variant| variant.ks().iter().map(move |&k| Experiment { variant, k }))
+    }
 }
 
 /// The experiment `<variant>-k<k>` for every variant and k of its grid.
-pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec>> = LazyLock::new(|| {
-    grid()
-        .map(|(v, k)| {
-            let (dataset, fallback) = match v.net {
+pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec<Experiment>>> = LazyLock::new(|| {
+    Experiment::grid()
+        .map(|e| {
+            let (dataset, fallback) = match e.variant.net {
                 Net::Lenet => (DatasetName::Mnist, None),
                 _ => (DatasetName::Cifar10, Some(DatasetName::FashionMnist)),
             };
             let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-            ExperimentSpec { name: leak(name(v, k)), label: leak(format!("{}, k = {k}", v.label())), dataset, fallback }
+            ExperimentSpec { id: e, name: leak(e.name()), label: leak(format!("{}, k = {}", e.variant.label(), e.k)), dataset, fallback }
         })
         .collect()
 });
 
 /// Every experiment name (what each figure may draw from).
 pub static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.name).collect());
-
-/// The variant and k of an experiment name (the harness only passes names it listed).
-pub fn parse(experiment: &str) -> (Variant, u64) {
-    grid().find(|(v, k)| name(*v, *k) == experiment).unwrap_or_else(|| panic!("no experiment `{experiment}`"))
-}
-
-/// The experiment name of `variant` at `k`.
-pub fn name(variant: Variant, k: u64) -> String {
-    format!("{}-k{k}", variant.name())
-}
 
 /// Spawned pairs per k and trial: (dense and IMP pairs, control pairs).
 fn pairs(v: Variant, scale: Scale) -> (u32, u32) {
@@ -178,20 +186,14 @@ fn pairs(v: Variant, scale: Scale) -> (u32, u32) {
     }
 }
 
-/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
-pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    let (variant, k) = parse(name);
-    experiment(variant, k, scale, dataset)
+/// Whether `scale` includes experiment `e`.
+pub fn included(e: Experiment, scale: Scale) -> bool {
+    e.variant.runs_at(e.k, scale)
 }
 
-/// Whether `scale` includes the experiment called `name`.
-pub fn included(name: &str, scale: Scale) -> bool {
-    let (variant, k) = parse(name);
-    variant.runs_at(k, scale)
-}
-
-/// The config of `v` at rewind/spawn step `k`, `scale` and `dataset` (seed 0).
-pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+/// The config of experiment `e` at `scale` and `dataset` (seed 0).
+pub fn preset(e: Experiment, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    let Experiment { variant: v, k } = e;
     let (spawn_pairs, control_pairs) = pairs(v, scale);
     let sparse = if scale == Scale::Smoke { 2 } else { v.sparse_level() };
     let interpolation = match scale {
@@ -212,7 +214,7 @@ pub fn experiment(v: Variant, k: u64, scale: Scale, dataset: DatasetName) -> Exp
         rewind_iteration: if scale == Scale::Smoke { k / 50 } else { k },
         replicates: if scale == Scale::Paper { 3 } else { 1 },
         branches,
-        ..ExperimentConfig::new(format!("{}-{}", name(v, k), dataset.as_str()), scale.as_str(), dataset, model, train, prune, sparse)
+        ..ExperimentConfig::new(format!("{}-{}", e.name(), dataset.as_str()), scale.as_str(), dataset, model, train, prune, sparse)
     }
 }
 

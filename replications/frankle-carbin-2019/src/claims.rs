@@ -13,12 +13,13 @@
 //! validation loss has stopped falling (then no early stopping can be observed at all).
 
 use crate::presets::Net;
+use crate::presets::Results;
 use anyhow::Result;
 use common::aggregate::LevelSummary;
 use common::config::BranchKind;
 use common::imp::StageKind;
 use harness::claims::pp;
-use harness::{Claim, Results, Spread, Tolerance, Verdict};
+use harness::{Claim, Spread, Tolerance, Verdict};
 
 fn row(rows: &[LevelSummary], level: u32, kind: StageKind) -> Option<&LevelSummary> {
     rows.iter().find(|r| r.level == level && r.kind == kind)

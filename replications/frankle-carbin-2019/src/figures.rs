@@ -2,12 +2,13 @@
 //! stages each figure needs.
 
 use crate::presets::Net;
+use crate::presets::{Loaded, Results};
 use anyhow::{bail, Result};
 use common::aggregate::{curve, LevelSummary, Metric, Stat};
 use common::config::{BranchKind, ExperimentConfig};
 use common::imp::{JobId, Stage, StageKind};
 use common::plot::{Figure, Panel, Series, Spread, XAxis, PALETTE};
-use harness::{FigureSpec, Loaded, Results};
+use harness::FigureSpec;
 
 pub static FIGURES: [FigureSpec; 4] = [
     FigureSpec { name: "figure-1", experiments: &["lenet", "conv-2", "conv-4", "conv-6"] },
@@ -23,7 +24,7 @@ const ONESHOT: StageKind = StageKind::Branch(BranchKind::ONESHOT);
 const ONESHOT_REINIT: StageKind = StageKind::Branch(BranchKind::ONESHOT_REINIT);
 
 /// Whether `figure` draws stage `j` (the figure's experiments only; the harness checks that).
-pub fn needs(figure: &str, _experiment: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
+pub fn needs(figure: &str, _experiment: Net, cfg: &ExperimentConfig, j: &JobId) -> bool {
     let branch = match j.stage {
         // Figure 3 draws IMP levels up to Pm 1.9 %; deeper levels are left to the figures that use them.
         Stage::Main => return figure != "figure-3" || j.level <= *FIGURE3_MIDDLE.last().expect("levels"),

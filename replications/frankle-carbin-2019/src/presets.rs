@@ -18,7 +18,7 @@ use common::train::schedule::Schedule;
 use common::train::{TestEval, TrainConfig};
 use harness::{ExperimentSpec, Scale};
 
-/// The experiments behind the four figures.
+/// The experiments behind the four figures, one per network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Net {
     Lenet,
@@ -27,16 +27,17 @@ pub enum Net {
     Conv6,
 }
 
+/// This paper's experiment type: a network.
+pub type Experiment = Net;
+/// Its results files read back.
+pub type Loaded = harness::Loaded<Net>;
+pub type Results = harness::Results<Net>;
+
 impl Net {
     pub const ALL: [Net; 4] = [Net::Lenet, Net::Conv2, Net::Conv4, Net::Conv6];
     pub const CONVS: [Net; 3] = [Net::Conv2, Net::Conv4, Net::Conv6];
 
-    /// The network of an experiment name (the harness only passes names it listed).
-    pub fn from_name(name: &str) -> Net {
-        Net::ALL.into_iter().find(|n| n.name() == name).unwrap_or_else(|| panic!("no experiment `{name}`"))
-    }
-
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Net::Lenet => "lenet",
             Net::Conv2 => "conv-2",
@@ -45,7 +46,7 @@ impl Net {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub const fn label(self) -> &'static str {
         match self {
             Net::Lenet => "LeNet-300-100",
             Net::Conv2 => "Conv-2",
@@ -53,24 +54,22 @@ impl Net {
             Net::Conv6 => "Conv-6",
         }
     }
+
+    /// LeNet-300-100 on MNIST, Conv-2/4/6 on CIFAR-10 (Fashion-MNIST when CIFAR-10 cannot be had).
+    const fn spec(self) -> ExperimentSpec<Net> {
+        let (name, label) = (self.name(), self.label());
+        match self {
+            Net::Lenet => ExperimentSpec { id: self, name, label, dataset: DatasetName::Mnist, fallback: None },
+            _ => ExperimentSpec { id: self, name, label, dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
+        }
+    }
 }
 
-/// The four experiments: LeNet-300-100 on MNIST, Conv-2/4/6 on CIFAR-10 (Fashion-MNIST when
-/// CIFAR-10 cannot be had).
-pub static EXPERIMENTS: [ExperimentSpec; 4] = [
-    ExperimentSpec { name: "lenet", label: "LeNet-300-100", dataset: DatasetName::Mnist, fallback: None },
-    ExperimentSpec { name: "conv-2", label: "Conv-2", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
-    ExperimentSpec { name: "conv-4", label: "Conv-4", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
-    ExperimentSpec { name: "conv-6", label: "Conv-6", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
-];
-
-/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
-pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    experiment(Net::from_name(name), scale, dataset)
-}
+/// The four experiments, in the paper's order.
+pub static EXPERIMENTS: [ExperimentSpec<Net>; 4] = [Net::Lenet.spec(), Net::Conv2.spec(), Net::Conv4.spec(), Net::Conv6.spec()];
 
 /// The config of `net` at `scale` on `dataset` (seed 0).
-pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+pub fn preset(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
     let (depth, lr, paper_iters, conv_rate) = match net {
         Net::Lenet => (0, 1.2e-3, 50_000, 0.0),
         Net::Conv2 => (2, 2e-4, 20_000, 0.1),

@@ -23,14 +23,14 @@
 //! than that spread is "within noise".
 
 use crate::figures::{accuracy, remaining};
-use crate::presets::{Exp, Net, Role, Setting, FRACTION};
+use crate::presets::{Exp, Loaded, Net, Results, Role, Setting, FRACTION};
 use anyhow::Result;
 use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::data::TrainSubset;
 use common::imp::StageKind;
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Loaded, Results, Spread, Tolerance};
+use harness::{Claim, Spread, Tolerance};
 
 /// One network's results at one scale.
 struct Runs<'a> {
@@ -204,10 +204,11 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
 #[cfg(test)]
 mod tests {
     use super::claims;
+    use crate::presets::Results;
     use common::config::BranchKind;
     use common::imp::StageKind;
     use harness::testkit::{committed_small, set_accuracy};
-    use harness::{Results, Verdict};
+    use harness::Verdict;
 
     /// LeNet at its sparsest level: per target (Fashion-MNIST, MNIST), its own ticket, its
     /// random ticket and the ticket transferred from the other dataset.

@@ -7,7 +7,7 @@
 //! Accuracy is the final test accuracy of each run (the paper reports the end of training),
 //! mean over trials, bars = min..max.
 
-use crate::presets::{self, Exp, Net, Role, Setting, FRACTION};
+use crate::presets::{self, Exp, Loaded, Net, Results, Role, Setting, FRACTION};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
@@ -15,7 +15,7 @@ use common::data::TrainSubset;
 use common::imp::{JobId, StageKind};
 use common::models::Arch;
 use common::plot::{Figure, Panel, Series, Spread, XAxis, TAB10};
-use harness::{FigureSpec, Loaded, Readout, Results, Scale};
+use harness::{FigureSpec, Readout, Scale};
 use std::sync::LazyLock;
 
 pub const NAMES: [&str; 3] = ["figure-1", "figure-2", "figure-3"];
@@ -72,12 +72,9 @@ pub static FIGURES: LazyLock<Vec<FigureSpec>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Whether `figure` draws stage `j` of `experiment`: every trunk level, and an own
+/// Whether `figure` draws stage `j` of one of its experiments: every trunk level, and an own
 /// experiment's random tickets (the harness adds dependencies and transfer sources).
-pub fn needs(figure: &str, experiment: &str, _cfg: &ExperimentConfig, j: &JobId) -> bool {
-    if !FIGURES.iter().any(|f| f.name == figure && f.experiments.contains(&experiment)) {
-        return false;
-    }
+pub fn needs(_figure: &str, _experiment: Exp, _cfg: &ExperimentConfig, j: &JobId) -> bool {
     match j.stage.kind() {
         StageKind::Main => true,
         StageKind::Branch(kind) => kind == BranchKind::RANDOM_PRUNE,

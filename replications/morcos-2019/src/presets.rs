@@ -140,11 +140,18 @@ impl Role {
     }
 }
 
+/// An experiment: a network finding its own tickets in a setting, or training a transferred one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Exp {
     pub net: Net,
     pub role: Role,
 }
+
+/// This paper's experiment type.
+pub type Experiment = Exp;
+/// Its results files read back.
+pub type Loaded = harness::Loaded<Exp>;
+pub type Results = harness::Results<Exp>;
 
 impl Exp {
     pub fn name(self) -> String {
@@ -206,35 +213,24 @@ fn all() -> Vec<Exp> {
     out
 }
 
-pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec>> = LazyLock::new(|| {
+pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec<Exp>>> = LazyLock::new(|| {
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-    all().into_iter().map(|e| ExperimentSpec { name: leak(e.name()), label: leak(e.label()), dataset: e.role.target().dataset, fallback: None }).collect()
+    all()
+        .into_iter()
+        .map(|e| ExperimentSpec { id: e, name: leak(e.name()), label: leak(e.label()), dataset: e.role.target().dataset, fallback: None })
+        .collect()
 });
 
 pub static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.name).collect());
 
-/// The experiment called `name` (the harness only passes names it listed).
-pub fn parse(name: &str) -> Exp {
-    all().into_iter().find(|e| e.name() == name).unwrap_or_else(|| panic!("no experiment `{name}`"))
-}
-
-pub fn runs_at(e: Exp, scale: Scale) -> bool {
+/// Whether `scale` includes experiment `e`.
+pub fn included(e: Exp, scale: Scale) -> bool {
     grid(scale).contains(&e)
-}
-
-/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
-pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    experiment(parse(name), scale, dataset)
-}
-
-/// Whether `scale` includes the experiment called `name`.
-pub fn included(name: &str, scale: Scale) -> bool {
-    runs_at(parse(name), scale)
 }
 
 /// The config of `e` at `scale`, its target on `dataset` (the setting's, unless overridden).
 /// A transfer's source config is filled in by the harness (`transfer.experiment` names it).
-pub fn experiment(e: Exp, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+pub fn preset(e: Exp, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
     let target = e.role.target();
     let (model, train, levels, rewind) = network(e.net, target, scale, dataset);
     // The random ticket at every level (at the middle and last one for small's VGG).
@@ -248,7 +244,7 @@ pub fn experiment(e: Exp, scale: Scale, dataset: DatasetName) -> ExperimentConfi
     let transfer = e.source().map(|s| TransferConfig {
         experiment: s.name(),
         // The harness replaces it by the source as this run resolves it.
-        source: Box::new(experiment(s, scale, s.role.target().dataset)),
+        source: Box::new(preset(s, scale, s.role.target().dataset)),
         reinit_output: true,
     });
     let prune = PruneConfig::Global { fraction: 0.2, roles: vec![LayerRole::Conv, LayerRole::Fc] };

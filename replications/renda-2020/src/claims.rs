@@ -17,12 +17,12 @@
 //! noise".
 
 use crate::figures::{deltas, get};
-use crate::presets::{Net, Setting};
+use crate::presets::{Net, Results, Setting};
 use common::aggregate::Stat;
 use common::config::{BranchKind, Retrain};
 use common::imp::Stage;
 use harness::claims::{pp, Cmp};
-use harness::{Claim, Results, Spread, Tolerance, Verdict};
+use harness::{Claim, Spread, Tolerance, Verdict};
 
 const ONESHOT_LEVEL: u32 = 7;
 

@@ -3,15 +3,15 @@
 //! (accuracy change vs retraining budget t, per method, at each compression ratio), figure-2 its
 //! iterative comparison (accuracy change vs compression, per method).
 
-use crate::presets::{self, Net, Setting, ITERATIVE, METHODS};
+use crate::presets::{self, Loaded, Net, Results, Setting, ITERATIVE, METHODS};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig, Retrain};
 use common::imp::{JobId, Stage};
 use common::plot::{Figure, Panel, RGBColor, Series, Spread, XAxis, PALETTE};
 use common::train::EvalLog;
+use harness::FigureSpec;
 use harness::Readout;
-use harness::{FigureSpec, Loaded, Results};
 use std::sync::LazyLock;
 
 pub static FIGURES: LazyLock<[FigureSpec; 2]> = LazyLock::new(|| {
@@ -20,8 +20,7 @@ pub static FIGURES: LazyLock<[FigureSpec; 2]> = LazyLock::new(|| {
 });
 
 /// Whether `figure` draws stage `j` of `experiment`.
-pub fn needs(figure: &str, experiment: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
-    let setting = presets::parse(experiment);
+pub fn needs(figure: &str, setting: Setting, cfg: &ExperimentConfig, j: &JobId) -> bool {
     match figure {
         "figure-1" => j.stage == Stage::Branch(BranchKind::ONESHOT, 0),
         "figure-2" => setting.iterative(&cfg.scale) && j.stage == Stage::Main,
@@ -77,7 +76,7 @@ fn caption(figure: &str, results: &Results) -> String {
         first.provenance_clause()
     )];
     for net in Net::ALL {
-        if let Some(l) = results.iter().find(|(name, _)| presets::parse(name).net == net).map(|(_, l)| l) {
+        if let Some(l) = results.values().find(|l| l.spec.id.net == net) {
             lines.push(format!("{}: {} trial(s), T = {} it, {}", net.label(), l.config.replicates, l.config.train.iterations, l.dataset_line));
         }
     }
@@ -85,7 +84,7 @@ fn caption(figure: &str, results: &Results) -> String {
 }
 
 fn nets_present(results: &Results) -> Vec<Net> {
-    Net::ALL.into_iter().filter(|n| results.keys().any(|name| presets::parse(name).net == *n)).collect()
+    Net::ALL.into_iter().filter(|n| results.values().any(|l| l.spec.id.net == *n)).collect()
 }
 
 /// Draws `figure` (the harness checked its stages are present).
@@ -110,9 +109,9 @@ pub fn draw(figure: &str, results: &Results) -> Result<Figure> {
 /// The one-shot compression levels of `net`'s experiments.
 fn oneshot_levels(results: &Results, net: Net) -> Vec<u32> {
     results
-        .iter()
-        .filter(|(name, _)| presets::parse(name).net == net)
-        .flat_map(|(_, l)| l.config.branches.iter().filter(|b| b.kind == BranchKind::ONESHOT).flat_map(|b| b.levels.clone()))
+        .values()
+        .filter(|l| l.spec.id.net == net)
+        .flat_map(|l| l.config.branches.iter().filter(|b| b.kind == BranchKind::ONESHOT).flat_map(|b| b.levels.clone()))
         .collect::<std::collections::BTreeSet<u32>>()
         .into_iter()
         .collect()

@@ -85,6 +85,12 @@ pub const ONESHOT_LEVELS: [u32; 3] = [3, 7, 10];
 /// for the full T each round, WR at the largest budget ≤ 0.9·T.
 pub const ITERATIVE: [(Retrain, u64); 3] = [(Retrain::LrRewind, 100), (Retrain::WeightRewind, 90), (Retrain::FineTune, 100)];
 
+/// This paper's experiment type.
+pub type Experiment = Setting;
+/// Its results files read back.
+pub type Loaded = harness::Loaded<Setting>;
+pub type Results = harness::Results<Setting>;
+
 /// One experiment: a network retrained by one method with one budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Setting {
@@ -124,7 +130,7 @@ fn grid() -> impl Iterator<Item = Setting> {
 }
 
 /// Every experiment, in the paper's order.
-pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec>> = LazyLock::new(|| {
+pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec<Setting>>> = LazyLock::new(|| {
     grid()
         .map(|s| {
             let (dataset, fallback) = match s.net {
@@ -133,30 +139,20 @@ pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec>> = LazyLock::new(|| {
             };
             let leak = |x: String| -> &'static str { Box::leak(x.into_boxed_str()) };
             let label = METHODS.iter().find(|m| m.0 == s.method).map(|m| m.2).unwrap_or("");
-            ExperimentSpec { name: leak(s.name()), label: leak(format!("{}, {label}, t = {} % of T", s.net.label(), s.budget)), dataset, fallback }
+            ExperimentSpec { id: s, name: leak(s.name()), label: leak(format!("{}, {label}, t = {} % of T", s.net.label(), s.budget)), dataset, fallback }
         })
         .collect()
 });
 
 pub static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.name).collect());
 
-/// The setting of an experiment name (the harness only passes names it listed).
-pub fn parse(experiment: &str) -> Setting {
-    grid().find(|s| s.name() == experiment).unwrap_or_else(|| panic!("no experiment `{experiment}`"))
-}
-
-/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
-pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    experiment(parse(name), scale, dataset)
-}
-
-/// Whether `scale` includes the experiment called `name`.
-pub fn included(name: &str, scale: Scale) -> bool {
-    parse(name).runs_at(scale)
+/// Whether `scale` includes experiment `s`.
+pub fn included(s: Setting, scale: Scale) -> bool {
+    s.runs_at(scale)
 }
 
 /// The config of `s` at `scale` on `dataset` (seed 0).
-pub fn experiment(s: Setting, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+pub fn preset(s: Setting, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
     let (model, train, prune) = match s.net {
         Net::Lenet => lenet(scale),
         Net::Resnet20 => resnet(scale, 20),

@@ -15,13 +15,13 @@
 //!   beside each accuracy.
 
 use crate::figures::{critical_compressions, masks_of, max_compression, network_order, pruner_label, trained_of};
-use crate::presets::{log10_compression, Net, LEVELS_PER_DECADE, PRUNERS};
+use crate::presets::{log10_compression, Loaded, Net, Results, LEVELS_PER_DECADE, PRUNERS};
 use anyhow::Result;
 use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::pruners::PrunerName;
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Loaded, Readout, Results, Spread, Tolerance};
+use harness::{Claim, Readout, Spread, Tolerance};
 
 pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let mut out = Vec::new();
@@ -99,7 +99,7 @@ fn collapse_claims(out: &mut Vec<Claim>, l: &Loaded, paper_gap: f64, paper_text:
         )
         .with_spread(critical_spread(l, &[PrunerName::SYNFLOW, best_other.map_or(PrunerName::SYNFLOW, |(p, _)| p)])),
     );
-    if l.spec.name == Net::Vgg16.name() {
+    if l.spec.id == Net::Vgg16 {
         let rest = others.iter().filter(|(p, _)| *p != PrunerName::MAGNITUDE).copied().reduce(|a, b| if b.1 < a.1 { b } else { a });
         out.push(
             Claim::measured(
@@ -136,7 +136,7 @@ fn conservation_claims(out: &mut Vec<Claim>, l: &Loaded) {
         )
         .with_spread(per_seed(PrunerName::SYNFLOW, crate::presets::SYNFLOW_ROUNDS, &|_, s| Some(ratio(s)))),
     );
-    if l.spec.name == Net::Vgg16.name() {
+    if l.spec.id == Net::Vgg16 {
         out.push(
             Claim::measured(
                 "VGG-16: SNIP's mean score per weight ∝ 1 / layer size",

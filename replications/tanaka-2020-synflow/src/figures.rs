@@ -3,7 +3,7 @@
 //! layers each pruner empties, conservation of synaptic saliency (Figs. 3–4), and accuracy vs
 //! compression (Fig. 6).
 
-use crate::presets::{branch_kind, log10_compression, Net, PRUNERS};
+use crate::presets::{branch_kind, log10_compression, Loaded, Net, Results, PRUNERS};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
@@ -11,7 +11,7 @@ use common::imp::{JobId, Stage, StageKind, StageRecord};
 use common::plot::{Figure, Panel, Series, Spread, XAxis, PALETTE};
 use common::prune::LayerDensity;
 use common::pruners::PrunerName;
-use harness::{FigureSpec, Loaded, Readout, Results};
+use harness::{FigureSpec, Readout};
 
 pub static FIGURES: [FigureSpec; 4] = [
     FigureSpec { name: "figure-2", experiments: &["lenet", "vgg-16-init", "vgg-19-init", "resnet-20-init"] },
@@ -25,7 +25,7 @@ pub static FIGURES: [FigureSpec; 4] = [
 pub const LAYERS_LEVEL: u32 = 12;
 
 /// Whether `figure` draws stage `j` (the figure's experiments only; the harness checks that).
-pub fn needs(figure: &str, _experiment: &str, _cfg: &ExperimentConfig, j: &JobId) -> bool {
+pub fn needs(figure: &str, _experiment: Net, _cfg: &ExperimentConfig, j: &JobId) -> bool {
     let kind = match j.stage {
         Stage::Main => return figure == "figure-6" && j.level == 0,
         Stage::Branch(kind, _) => kind.as_str(),
@@ -305,7 +305,7 @@ fn figure3(loaded: &[&Loaded]) -> Result<Figure> {
             y_range: None,
             series: sums,
         });
-        if l.spec.name == Net::Vgg16.name() {
+        if l.spec.id == Net::Vgg16 {
             let sizes: Vec<f64> = l.results.records.first().map(|r| r.layers.iter().map(|d| (d.total as f64).log10()).collect()).unwrap_or_default();
             let (lo, hi) = sizes.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
             panels.push(Panel {

@@ -56,18 +56,12 @@ pub enum Net {
 }
 
 impl Net {
-    pub const ALL: [Net; 7] = [Net::Lenet, Net::Vgg11, Net::Vgg16, Net::Vgg19, Net::Resnet20, Net::Vgg16Trained, Net::Resnet18];
     /// The networks whose masks are studied at initialisation (layer collapse, conservation).
     pub const MASKED: [Net; 4] = [Net::Lenet, Net::Vgg16, Net::Vgg19, Net::Resnet20];
     /// The networks trained after pruning (accuracy vs compression).
     pub const TRAINED: [Net; 4] = [Net::Lenet, Net::Vgg11, Net::Vgg16Trained, Net::Resnet18];
 
-    /// The network of an experiment name (the harness only passes names it listed).
-    pub fn from_name(name: &str) -> Net {
-        Net::ALL.into_iter().find(|n| n.name() == name).unwrap_or_else(|| panic!("no experiment `{name}`"))
-    }
-
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Net::Lenet => "lenet",
             Net::Vgg11 => "vgg-11",
@@ -79,7 +73,7 @@ impl Net {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub const fn label(self) -> &'static str {
         match self {
             Net::Lenet => "LeNet-300-100",
             Net::Vgg11 => "VGG-11",
@@ -89,17 +83,28 @@ impl Net {
             Net::Resnet18 => "ResNet-18",
         }
     }
+
+    /// LeNet on MNIST; VGG-16 and VGG-19's masks on CIFAR-100; the others on CIFAR-10 (the
+    /// CIFAR networks on Fashion-MNIST when CIFAR cannot be had).
+    const fn spec(self) -> ExperimentSpec<Net> {
+        let dataset = match self {
+            Net::Lenet => DatasetName::Mnist,
+            Net::Vgg16 | Net::Vgg19 => DatasetName::Cifar100,
+            _ => DatasetName::Cifar10,
+        };
+        let fallback = if matches!(self, Net::Lenet) { None } else { Some(DatasetName::FashionMnist) };
+        ExperimentSpec { id: self, name: self.name(), label: self.label(), dataset, fallback }
+    }
 }
 
-pub static EXPERIMENTS: [ExperimentSpec; 7] = [
-    ExperimentSpec { name: "lenet", label: "LeNet-300-100", dataset: DatasetName::Mnist, fallback: None },
-    ExperimentSpec { name: "vgg-11", label: "VGG-11", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
-    ExperimentSpec { name: "vgg-16-init", label: "VGG-16", dataset: DatasetName::Cifar100, fallback: Some(DatasetName::FashionMnist) },
-    ExperimentSpec { name: "vgg-19-init", label: "VGG-19", dataset: DatasetName::Cifar100, fallback: Some(DatasetName::FashionMnist) },
-    ExperimentSpec { name: "resnet-20-init", label: "ResNet-20", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
-    ExperimentSpec { name: "vgg-16", label: "VGG-16", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
-    ExperimentSpec { name: "resnet-18", label: "ResNet-18", dataset: DatasetName::Cifar10, fallback: Some(DatasetName::FashionMnist) },
-];
+/// This paper's experiment type: a network.
+pub type Experiment = Net;
+/// Its results files read back.
+pub type Loaded = harness::Loaded<Net>;
+pub type Results = harness::Results<Net>;
+
+pub static EXPERIMENTS: [ExperimentSpec<Net>; 7] =
+    [Net::Lenet.spec(), Net::Vgg11.spec(), Net::Vgg16.spec(), Net::Vgg19.spec(), Net::Resnet20.spec(), Net::Vgg16Trained.spec(), Net::Resnet18.spec()];
 
 /// The five pruners of the benchmark in the paper's legend order, each with its rounds.
 pub const PRUNERS: [(PrunerName, u32); 5] =
@@ -127,19 +132,14 @@ pub fn branch_kind(pruner: PrunerName, rounds: u32, trained: bool) -> BranchKind
     branch(pruner, rounds, trained, vec![]).kind
 }
 
-/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
-pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    experiment(Net::from_name(name), scale, dataset)
-}
-
-/// Whether `name` is part of `scale`: the trained VGG-16 and ResNet-18 grids (160 epochs × 12 or
+/// Whether `net` is part of `scale`: the trained VGG-16 and ResNet-18 grids (160 epochs × 12 or
 /// 24 compressions × 5 pruners × 3 seeds) only at `paper`.
-pub fn included(name: &str, scale: Scale) -> bool {
-    !matches!(Net::from_name(name), Net::Vgg16Trained | Net::Resnet18) || scale == Scale::Paper
+pub fn included(net: Net, scale: Scale) -> bool {
+    !matches!(net, Net::Vgg16Trained | Net::Resnet18) || scale == Scale::Paper
 }
 
 /// The config of `net` at `scale` on `dataset` (seed 0).
-pub fn experiment(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+pub fn preset(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
     let arch = match (net, scale) {
         (Net::Lenet, Scale::Smoke) => Arch::Lenet { hidden: vec![64, 32] },
         (Net::Lenet, _) => Arch::Lenet { hidden: vec![300, 100] },

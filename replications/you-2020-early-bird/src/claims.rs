@@ -22,12 +22,13 @@
 //! Table 2's numbers are VGG-16's only.
 
 use crate::figures::{early_bird_epochs, relative_costs, search_of, ticket_accuracies};
+use crate::presets::{Loaded, Net, Results};
 use crate::presets::{CURVE_RATIO, EARLY_BIRD};
 use anyhow::Result;
 use common::aggregate::Stat;
 use common::stage::early_bird::{Draw, Retraining};
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Loaded, Results, Spread, Tolerance};
+use harness::{Claim, Spread, Tolerance};
 
 /// What the paper reports of one network.
 struct Reference {
@@ -55,8 +56,8 @@ const PRERESNET: Reference = Reference {
 
 pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let mut out = Vec::new();
-    for (name, reference) in [("vgg", &VGG), ("preresnet-101", &PRERESNET)] {
-        if let Some(l) = results.get(name) {
+    for (net, reference) in [(Net::Vgg, &VGG), (Net::Preresnet101, &PRERESNET)] {
+        if let Some(l) = results.get(net.name()) {
             out.extend(network_claims(l, reference)?);
         }
     }

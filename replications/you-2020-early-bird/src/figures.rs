@@ -5,6 +5,7 @@
 //! 2's comparison), with the pruned networks' cost per step against the dense one's.
 
 use crate::presets::{curve_epochs, CURVE_RATIO, EARLY_BIRD};
+use crate::presets::{Loaded, Net, Results};
 use anyhow::{bail, Context, Result};
 use common::aggregate::Stat;
 use common::channels::ChannelMask;
@@ -13,7 +14,7 @@ use common::imp::{JobId, Stage, StageKind, StageRecord};
 use common::models::Arch;
 use common::plot::{Figure, Heatmap, Panel, Series, Spread, XAxis, PALETTE};
 use common::stage::early_bird::{Draw, Retraining, SearchParams, TicketParams, SEARCH, TICKET};
-use harness::{FigureSpec, Loaded, Readout, Results};
+use harness::{FigureSpec, Readout};
 
 pub static FIGURES: [FigureSpec; 3] = [
     FigureSpec { name: "figure-mask-distance", experiments: &["vgg", "preresnet-101"] },
@@ -24,7 +25,7 @@ pub static FIGURES: [FigureSpec; 3] = [
 /// Whether `figure` draws stage `j`: the mask distances need the search alone, Figure 1 the
 /// fine-tuned tickets at the curve's ratio, the cost figure the trunk and every ratio's three
 /// tickets (the harness adds the search they draw from).
-pub fn needs(figure: &str, _experiment: &str, cfg: &ExperimentConfig, j: &JobId) -> bool {
+pub fn needs(figure: &str, _experiment: Net, cfg: &ExperimentConfig, j: &JobId) -> bool {
     let Stage::Branch(kind, _) = j.stage else { return figure == "figure-cost" || figure == "figure-1" };
     if kind.as_str() == SEARCH {
         return true;

@@ -38,15 +38,39 @@ use common::train::schedule::Schedule;
 use common::train::{TestEval, TrainConfig};
 use harness::{ExperimentSpec, Scale};
 
-pub static EXPERIMENTS: [ExperimentSpec; 2] = [
-    ExperimentSpec { name: "vgg", label: "VGG", dataset: DatasetName::Cifar100, fallback: Some(DatasetName::FashionMnist) },
-    ExperimentSpec { name: "preresnet-101", label: "PreResNet-101", dataset: DatasetName::Cifar100, fallback: Some(DatasetName::FashionMnist) },
-];
+/// An experiment: one of the paper's two networks on CIFAR-100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Net {
+    Vgg,
+    Preresnet101,
+}
 
-/// Whether `scale` includes the experiment called `name`: PreResNet-101 is the paper's second
-/// network, run at `paper` (and, tiny, at `smoke`); `small` is VGG only (papers-round3.md §4.5).
-pub fn included(name: &str, scale: Scale) -> bool {
-    name == "vgg" || scale != Scale::Small
+/// This paper's experiment type: a network.
+pub type Experiment = Net;
+/// Its results files read back.
+pub type Loaded = harness::Loaded<Net>;
+pub type Results = harness::Results<Net>;
+
+impl Net {
+    /// `vgg`, `preresnet-101`: the results file's and the command line's name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Net::Vgg => "vgg",
+            Net::Preresnet101 => "preresnet-101",
+        }
+    }
+
+    const fn spec(self, label: &'static str) -> ExperimentSpec<Net> {
+        ExperimentSpec { id: self, name: self.name(), label, dataset: DatasetName::Cifar100, fallback: Some(DatasetName::FashionMnist) }
+    }
+}
+
+pub static EXPERIMENTS: [ExperimentSpec<Net>; 2] = [Net::Vgg.spec("VGG"), Net::Preresnet101.spec("PreResNet-101")];
+
+/// Whether `scale` includes `net`: PreResNet-101 is the paper's second network, run at `paper`
+/// (and, tiny, at `smoke`); `small` is VGG only (papers-round3.md §4.5).
+pub fn included(net: Net, scale: Scale) -> bool {
+    net == Net::Vgg || scale != Scale::Small
 }
 
 /// Epochs of the `small` schedule (the paper's 160, compressed).
@@ -101,16 +125,15 @@ pub fn ticket(ratio: f64, epoch: Draw, retrain: Retraining) -> BranchConfig {
 /// The early bird at `ratio`.
 pub const EARLY_BIRD: Draw = Draw::Named(Detected::EarlyBird);
 
-/// The preset of the experiment called `name` (`vgg`, `preresnet-101`).
-pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    let arch = match (name, scale) {
-        ("preresnet-101", Scale::Smoke) => Arch::Preresnet { depth: 11, width: 2 },
-        ("preresnet-101", _) => Arch::Preresnet { depth: 101, width: 16 },
-        (_, Scale::Paper) => Arch::Vgg { depth: 16, width: 64 },
-        (_, Scale::Small) => Arch::Vgg { depth: 11, width: 8 },
-        (_, Scale::Smoke) => Arch::Vgg { depth: 11, width: 4 },
+/// The config of `net` at `scale` on `dataset` (seed 0).
+pub fn preset(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    let arch = match (net, scale) {
+        (Net::Preresnet101, Scale::Smoke) => Arch::Preresnet { depth: 11, width: 2 },
+        (Net::Preresnet101, _) => Arch::Preresnet { depth: 101, width: 16 },
+        (Net::Vgg, Scale::Paper) => Arch::Vgg { depth: 16, width: 64 },
+        (Net::Vgg, Scale::Small) => Arch::Vgg { depth: 11, width: 8 },
+        (Net::Vgg, Scale::Smoke) => Arch::Vgg { depth: 11, width: 4 },
     };
-    let file = if name == "preresnet-101" { "preresnet-101" } else { "vgg" };
     let cifar = matches!(dataset, DatasetName::Cifar10 | DatasetName::Cifar100);
     // Training examples after the 5,000-example validation split (synthetic: 1,100).
     let train_examples: u64 = match dataset {
@@ -149,6 +172,14 @@ pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfi
         input_padding: if dataset == DatasetName::FashionMnist || dataset == DatasetName::Mnist { 2 } else { 0 },
         // The trunk is the unpruned network, level 0 only: its weight-pruning rule (which a
         // config must state) is never applied; tickets remove channels by their own rule.
-        ..ExperimentConfig::new(format!("{file}-{}", dataset.as_str()), scale.as_str(), dataset, model, train, PruneConfig::layer_wise(0.2, 0.2, 0.1), 0)
+        ..ExperimentConfig::new(
+            format!("{}-{}", net.name(), dataset.as_str()),
+            scale.as_str(),
+            dataset,
+            model,
+            train,
+            PruneConfig::layer_wise(0.2, 0.2, 0.1),
+            0,
+        )
     }
 }

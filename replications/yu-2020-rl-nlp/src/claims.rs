@@ -34,13 +34,13 @@
 //! verdict closer to its boundary than that is "within noise".
 
 use crate::figures::{levels, log_perplexities, pooled_percent, rewards, ONESHOT, RANDOM, WINNING};
-use crate::presets::Game;
+use crate::presets::{Game, Loaded, Results};
 use anyhow::Result;
 use common::aggregate::Stat;
 use common::data::DatasetName;
 use common::imp::StageKind;
 use harness::claims::Cmp;
-use harness::{Claim, Loaded, Results, Spread, Tolerance, Verdict};
+use harness::{Claim, Spread, Tolerance, Verdict};
 
 pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let mut out = language_model(results);

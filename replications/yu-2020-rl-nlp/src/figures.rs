@@ -7,13 +7,13 @@
 //! last L games — winning vs random tickets, one panel per game) and Figure 6 (the ablations:
 //! late rewinding against rewinding to θ_0, iterative against one-shot pruning).
 
-use crate::presets::Game;
+use crate::presets::{Experiment, Game, LmVariant, Loaded, Results};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
 use common::imp::{JobId, Stage, StageKind};
 use common::plot::{Figure, Panel, Series, Spread, XAxis, PALETTE};
-use harness::{FigureSpec, Loaded, Results};
+use harness::FigureSpec;
 
 pub static FIGURES: [FigureSpec; 4] = [
     FigureSpec { name: "figure-1", experiments: &["lstm", "lstm-k0"] },
@@ -28,7 +28,7 @@ pub const ONESHOT: StageKind = StageKind::Branch(BranchKind::ONESHOT);
 
 /// Every figure draws the trunks (winning tickets); Figures 1, 2 and 4 the random tickets,
 /// Figures 1 and 6 the one-shot ones.
-pub fn needs(figure: &str, _experiment: &str, _cfg: &ExperimentConfig, j: &JobId) -> bool {
+pub fn needs(figure: &str, _experiment: Experiment, _cfg: &ExperimentConfig, j: &JobId) -> bool {
     match (figure, j.stage) {
         (_, Stage::Main) => true,
         ("figure-1", Stage::Branch(kind, _)) => kind == BranchKind::REINIT || kind == BranchKind::ONESHOT,
@@ -53,7 +53,7 @@ fn in_lstm(name: &str) -> bool {
 /// only the LSTM's when the embeddings and softmax are kept dense.
 pub fn pooled_percent(l: &Loaded, level: u32) -> Option<f64> {
     let r = l.records(level, WINNING).next()?;
-    let dense_embeddings = l.spec.name == "lstm-dense-embeddings";
+    let dense_embeddings = l.spec.id == Experiment::Lm(LmVariant::DenseEmbeddings);
     let (kept, total) = r.layers.iter().filter(|x| !dense_embeddings || in_lstm(&x.name)).fold((0, 0), |(k, t), x| (k + x.kept, t + x.total));
     Some(100.0 * kept as f64 / total as f64)
 }

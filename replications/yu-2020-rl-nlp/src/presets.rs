@@ -57,7 +57,7 @@ impl Game {
     }
 
     /// The experiment with late rewinding (`cartpole`), or without (`cartpole-k0`).
-    pub fn experiment(self, late: bool) -> &'static str {
+    pub const fn experiment(self, late: bool) -> &'static str {
         match (self, late) {
             (Game::CartPole, true) => "cartpole",
             (Game::CartPole, false) => "cartpole-k0",
@@ -67,19 +67,37 @@ impl Game {
     }
 }
 
-pub static EXPERIMENTS: [ExperimentSpec; 7] = [
-    ExperimentSpec { name: "cartpole", label: "CartPole-v0, late rewinding", dataset: DatasetName::CartPole, fallback: None },
-    ExperimentSpec { name: "cartpole-k0", label: "CartPole-v0, rewinding to θ_0", dataset: DatasetName::CartPole, fallback: None },
-    ExperimentSpec { name: "acrobot", label: "Acrobot-v1, late rewinding", dataset: DatasetName::Acrobot, fallback: None },
-    ExperimentSpec { name: "acrobot-k0", label: "Acrobot-v1, rewinding to θ_0", dataset: DatasetName::Acrobot, fallback: None },
-    ExperimentSpec { name: "lstm", label: "LSTM LM, late rewinding", dataset: DatasetName::Wikitext2, fallback: Some(DatasetName::Brown) },
-    ExperimentSpec { name: "lstm-k0", label: "LSTM LM, rewinding to θ_0", dataset: DatasetName::Wikitext2, fallback: Some(DatasetName::Brown) },
-    ExperimentSpec {
-        name: "lstm-dense-embeddings",
-        label: "LSTM LM, embeddings and softmax dense",
-        dataset: DatasetName::Wikitext2,
-        fallback: Some(DatasetName::Brown),
-    },
+/// An experiment: a game rewound late or to θ_0, or a language-model variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Experiment {
+    Game { game: Game, late: bool },
+    Lm(LmVariant),
+}
+
+/// Its results files read back.
+pub type Loaded = harness::Loaded<Experiment>;
+pub type Results = harness::Results<Experiment>;
+
+const fn game(game: Game, late: bool, label: &'static str) -> ExperimentSpec<Experiment> {
+    let dataset = match game {
+        Game::CartPole => DatasetName::CartPole,
+        Game::Acrobot => DatasetName::Acrobot,
+    };
+    ExperimentSpec { id: Experiment::Game { game, late }, name: game.experiment(late), label, dataset, fallback: None }
+}
+
+const fn lm(variant: LmVariant, label: &'static str) -> ExperimentSpec<Experiment> {
+    ExperimentSpec { id: Experiment::Lm(variant), name: variant.experiment(), label, dataset: DatasetName::Wikitext2, fallback: Some(DatasetName::Brown) }
+}
+
+pub static EXPERIMENTS: [ExperimentSpec<Experiment>; 7] = [
+    game(Game::CartPole, true, "CartPole-v0, late rewinding"),
+    game(Game::CartPole, false, "CartPole-v0, rewinding to θ_0"),
+    game(Game::Acrobot, true, "Acrobot-v1, late rewinding"),
+    game(Game::Acrobot, false, "Acrobot-v1, rewinding to θ_0"),
+    lm(LmVariant::Full, "LSTM LM, late rewinding"),
+    lm(LmVariant::NoRewind, "LSTM LM, rewinding to θ_0"),
+    lm(LmVariant::DenseEmbeddings, "LSTM LM, embeddings and softmax dense"),
 ];
 
 /// A language-model experiment.
@@ -94,7 +112,7 @@ pub enum LmVariant {
 }
 
 impl LmVariant {
-    pub fn experiment(self) -> &'static str {
+    pub const fn experiment(self) -> &'static str {
         match self {
             LmVariant::Full => "lstm",
             LmVariant::NoRewind => "lstm-k0",
@@ -104,30 +122,15 @@ impl LmVariant {
 }
 
 /// `small` leaves out Acrobot's no-rewind ablation (an hour on 2 cores holds one Acrobot run).
-pub fn included(experiment: &str, scale: Scale) -> bool {
-    experiment != "acrobot-k0" || scale == Scale::Paper
+pub fn included(e: Experiment, scale: Scale) -> bool {
+    e != Experiment::Game { game: Game::Acrobot, late: false } || scale == Scale::Paper
 }
 
-fn parse(name: &str) -> (Game, bool) {
-    match name {
-        "cartpole" => (Game::CartPole, true),
-        "cartpole-k0" => (Game::CartPole, false),
-        "acrobot" => (Game::Acrobot, true),
-        "acrobot-k0" => (Game::Acrobot, false),
-        other => panic!("no experiment `{other}`"),
-    }
-}
-
-/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
-pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    match name {
-        "lstm" => language_model(LmVariant::Full, scale, dataset),
-        "lstm-k0" => language_model(LmVariant::NoRewind, scale, dataset),
-        "lstm-dense-embeddings" => language_model(LmVariant::DenseEmbeddings, scale, dataset),
-        _ => {
-            let (game, late) = parse(name);
-            experiment(game, late, scale, dataset)
-        }
+/// The config of experiment `e` at `scale` on `dataset` (seed 0).
+pub fn preset(e: Experiment, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    match e {
+        Experiment::Lm(variant) => language_model(variant, scale, dataset),
+        Experiment::Game { game, late } => experiment(game, late, scale, dataset),
     }
 }
 

@@ -23,14 +23,14 @@
 //! is "within noise".
 
 use crate::figures;
-use crate::presets::{Ablation, Net, LOTTERY};
+use crate::presets::{Ablation, Loaded, Net, Results, LOTTERY};
 use anyhow::Result;
 use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::criteria::{Criterion, KeptValues};
 use common::ticket::PrunedValues;
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Loaded, Results, Spread, Tolerance};
+use harness::{Claim, Spread, Tolerance};
 
 const CLAIM_LEVEL: u32 = 12;
 

@@ -7,14 +7,14 @@
 //! network. Accuracies of trained networks are read at early stop (minimum validation loss),
 //! as Frankle & Carbin and the authors do.
 
-use crate::presets::{self, Ablation, Net, LOTTERY};
+use crate::presets::{self, Ablation, Experiment, Loaded, Net, Results, LOTTERY};
 use anyhow::{bail, Result};
 use common::aggregate::Stat;
 use common::config::{BranchKind, ExperimentConfig};
 use common::imp::{JobId, StageKind, StageRecord};
 use common::plot::{Figure, Panel, Series, Spread, XAxis, TAB10};
+use harness::FigureSpec;
 use harness::Readout;
-use harness::{FigureSpec, Loaded, Results};
 use std::sync::LazyLock;
 
 /// Which experiments a figure draws: the lottery ticket and the ablations of one kind.
@@ -32,17 +32,14 @@ pub static FIGURES: LazyLock<Vec<FigureSpec>> = LazyLock::new(|| {
     ["figure-2", "figure-3", "figure-4", "figure-5", "figure-6"]
         .into_iter()
         .map(|name| {
-            let experiments: Vec<&'static str> = presets::NAMES.iter().copied().filter(|e| draws(name, presets::parse(e).1)).collect();
+            let experiments: Vec<&'static str> = presets::EXPERIMENTS.iter().filter(|e| draws(name, e.id.ablation)).map(|e| e.name).collect();
             FigureSpec { name, experiments: Box::leak(experiments.into_boxed_slice()) }
         })
         .collect()
 });
 
 /// Whether `figure` draws stage `j` of `experiment` (the harness adds its dependencies).
-pub fn needs(figure: &str, experiment: &str, _cfg: &ExperimentConfig, j: &JobId) -> bool {
-    if !draws(figure, presets::parse(experiment).1) {
-        return false;
-    }
+pub fn needs(figure: &str, _experiment: Experiment, _cfg: &ExperimentConfig, j: &JobId) -> bool {
     match (figure, j.stage.kind()) {
         ("figure-2" | "figure-3" | "figure-4", StageKind::Main) => true,
         ("figure-5", StageKind::Branch(kind)) => matches!(kind, BranchKind::UNTRAINED | BranchKind::UNTRAINED_SIGNED_CONSTANT),
@@ -70,8 +67,8 @@ pub fn learned_supermask_accuracy(l: &Loaded) -> Vec<f64> {
 /// The experiments of `net` that `figure` draws, in the paper's order.
 pub fn of<'a>(results: &'a Results, net: Net, figure: &str) -> Vec<(Ablation, &'a Loaded)> {
     let mut v: Vec<(Ablation, &Loaded)> =
-        results.iter().map(|(name, l)| (presets::parse(name), l)).filter(|((n, a), _)| *n == net && draws(figure, *a)).map(|((_, a), l)| (a, l)).collect();
-    let order = |a: &Ablation| presets::NAMES.iter().position(|e| presets::parse(e).1 == *a);
+        results.values().filter(|l| l.spec.id.net == net && draws(figure, l.spec.id.ablation)).map(|l| (l.spec.id.ablation, l)).collect();
+    let order = |a: &Ablation| presets::EXPERIMENTS.iter().position(|e| e.id.ablation == *a);
     v.sort_by_key(|(a, _)| order(a));
     v
 }
@@ -106,7 +103,7 @@ fn caption(figure: &str, results: &Results) -> String {
 /// The colour index of `a` in `figure`: its place among the figure's ablations, so that an
 /// ablation keeps its colour in every network's panel.
 fn colour(figure: &str, a: Ablation) -> usize {
-    presets::NAMES.iter().map(|e| presets::parse(e)).filter(|(n, x)| *n == Net::Lenet && draws(figure, *x)).position(|(_, x)| x == a).unwrap_or(0)
+    presets::EXPERIMENTS.iter().map(|e| e.id).filter(|e| e.net == Net::Lenet && draws(figure, e.ablation)).position(|e| e.ablation == a).unwrap_or(0)
 }
 
 fn series(label: String, i: usize, dashed: bool, points: Vec<(f64, Stat)>) -> Series {

@@ -159,52 +159,54 @@ impl Ablation {
 /// The lottery ticket, against which every ablation is drawn.
 pub const LOTTERY: Ablation = Ablation::Criterion(Criterion::LargeFinal);
 
-fn grid() -> Vec<(Net, Ablation)> {
-    let ablations: Vec<Ablation> =
-        CRITERIA.into_iter().map(Ablation::Criterion).chain(KEPT.into_iter().map(Ablation::Kept)).chain(PRUNED.into_iter().map(Ablation::Pruned)).collect();
-    Net::ALL.into_iter().flat_map(|n| ablations.iter().map(move |a| (n, *a))).collect()
+/// An experiment: one network under one ablation of the lottery ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Experiment {
+    pub net: Net,
+    pub ablation: Ablation,
+}
+
+/// Its results files read back.
+pub type Loaded = harness::Loaded<Experiment>;
+pub type Results = harness::Results<Experiment>;
+
+impl Experiment {
+    /// `lenet-magnitude-increase`: the results file's and the command line's name.
+    pub fn name(self) -> String {
+        format!("{}-{}", self.net.name(), self.ablation.name())
+    }
+
+    /// Every network under every ablation, in the paper's order.
+    fn grid() -> Vec<Experiment> {
+        let ablations: Vec<Ablation> =
+            CRITERIA.into_iter().map(Ablation::Criterion).chain(KEPT.into_iter().map(Ablation::Kept)).chain(PRUNED.into_iter().map(Ablation::Pruned)).collect();
+        Net::ALL.into_iter().flat_map(|net| ablations.iter().map(move |&ablation| Experiment { net, ablation })).collect()
+    }
 }
 
 /// `<net>-<ablation>` for every network and ablation.
-pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec>> = LazyLock::new(|| {
-    grid()
+pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec<Experiment>>> = LazyLock::new(|| {
+    Experiment::grid()
         .into_iter()
-        .map(|(net, a)| {
+        .map(|e| {
             let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-            let (dataset, fallback) = match net {
+            let (dataset, fallback) = match e.net {
                 Net::Lenet => (DatasetName::Mnist, None),
                 _ => (DatasetName::Cifar10, Some(DatasetName::FashionMnist)),
             };
-            ExperimentSpec { name: leak(name(net, a)), label: leak(format!("{}, {}", net.label(), a.label())), dataset, fallback }
+            ExperimentSpec { id: e, name: leak(e.name()), label: leak(format!("{}, {}", e.net.label(), e.ablation.label())), dataset, fallback }
         })
         .collect()
 });
 
-pub static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.name).collect());
-
-pub fn name(net: Net, a: Ablation) -> String {
-    format!("{}-{}", net.name(), a.name())
+/// Whether `scale` includes experiment `e`.
+pub fn included(e: Experiment, scale: Scale) -> bool {
+    runs_at(e.net, e.ablation, scale)
 }
 
-/// The network and ablation of an experiment name (the harness only passes names it listed).
-pub fn parse(experiment: &str) -> (Net, Ablation) {
-    grid().into_iter().find(|(n, a)| name(*n, *a) == experiment).unwrap_or_else(|| panic!("no experiment `{experiment}`"))
-}
-
-/// The preset of the experiment called `name` (one of [`EXPERIMENTS`]).
-pub fn preset(name: &str, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
-    let (net, ablation) = parse(name);
-    experiment(net, ablation, scale, dataset)
-}
-
-/// Whether `scale` includes the experiment called `name`.
-pub fn included(name: &str, scale: Scale) -> bool {
-    let (net, ablation) = parse(name);
-    runs_at(net, ablation, scale)
-}
-
-/// The config of `net` under `a` at `scale` on `dataset` (seed 0).
-pub fn experiment(net: Net, a: Ablation, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+/// The config of experiment `e` (`net` under `a`) at `scale` on `dataset` (seed 0).
+pub fn preset(e: Experiment, scale: Scale, dataset: DatasetName) -> ExperimentConfig {
+    let Experiment { net, ablation: a } = e;
     let (depth, lr, paper_iterations, conv_rate) = match net {
         Net::Lenet => (0, 1.2e-3, 50_000, 0.0),
         Net::Conv2 => (2, 2e-4, 20_000, 0.1),
@@ -265,6 +267,6 @@ pub fn experiment(net: Net, a: Ablation, scale: Scale, dataset: DatasetName) -> 
     ExperimentConfig {
         branches,
         ticket: a.ticket(),
-        ..ExperimentConfig::new(format!("{}-{}", name(net, a), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
+        ..ExperimentConfig::new(format!("{}-{}", e.name(), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
     }
 }
