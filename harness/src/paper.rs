@@ -60,12 +60,12 @@ pub struct ExperimentSpec<E> {
     pub fallback: Option<DatasetName>,
 }
 
-/// One figure of a paper, drawn from the results of `experiments`.
+/// One figure of a paper, drawn from the results of `experiments` (the paper's typed values).
 #[derive(Debug, Clone, Copy)]
-pub struct FigureSpec {
+pub struct FigureSpec<E: 'static> {
     /// File stem and CLI name, e.g. `figure-3`.
     pub name: &'static str,
-    pub experiments: &'static [&'static str],
+    pub experiments: &'static [E],
 }
 
 /// Which evaluation of a run a number is read at.
@@ -184,7 +184,7 @@ pub trait Paper: Sync {
     type Experiment: ExperimentId;
 
     fn experiments(&self) -> &'static [ExperimentSpec<Self::Experiment>];
-    fn figures(&self) -> &'static [FigureSpec];
+    fn figures(&self) -> &'static [FigureSpec<Self::Experiment>];
 
     /// The preset of `experiment` at `scale` on `dataset` (seed 0; the harness applies `--seed`
     /// and `--trials`).
@@ -233,7 +233,7 @@ macro_rules! paper {
                 presets::EXPERIMENTS.as_slice()
             }
 
-            fn figures(&self) -> &'static [$crate::FigureSpec] {
+            fn figures(&self) -> &'static [$crate::FigureSpec<presets::Experiment>] {
                 figures::FIGURES.as_slice()
             }
 

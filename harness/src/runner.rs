@@ -23,25 +23,31 @@ pub fn spec<P: Paper>(paper: &P, name: &str) -> Result<ExperimentSpec<P::Experim
     })
 }
 
+/// The spec of experiment `id` (one the paper's figures name, so one of its experiments).
+fn spec_of<P: Paper>(paper: &P, id: P::Experiment) -> Result<ExperimentSpec<P::Experiment>> {
+    paper.experiments().iter().copied().find(|e| e.id == id).with_context(|| format!("a figure names {id:?}, which is no experiment of {}", P::ID))
+}
+
 /// Experiments of which `figures` draw some stage at this scale, in the paper's order (a scale
 /// may leave an experiment out, or a figure draw none of its stages at this scale).
 /// `--experiments` narrows them to the named ones (each must be an experiment of the paper).
 fn experiments_of<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<Vec<ExperimentSpec<P::Experiment>>> {
-    let mut wanted: BTreeSet<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name)).flat_map(|f| f.experiments.iter().copied()).collect();
+    let mut wanted: Vec<P::Experiment> = paper.figures().iter().filter(|f| figures.contains(&f.name)).flat_map(|f| f.experiments.iter().copied()).collect();
     if !o.experiments.is_empty() {
         let only: Vec<ExperimentSpec<P::Experiment>> = o.experiments.iter().map(|name| spec(paper, name)).collect::<Result<_>>()?;
-        if let Some(e) = only.iter().find(|e| !wanted.contains(e.name)) {
+        if let Some(e) = only.iter().find(|e| !wanted.contains(&e.id)) {
+            let drawn: BTreeSet<&str> = paper.experiments().iter().filter(|e| wanted.contains(&e.id)).map(|e| e.name).collect();
             bail!(
                 "--experiments names `{}`, which {} does not draw; name one of {}",
                 e.name,
                 figures.join(" "),
-                wanted.iter().copied().collect::<Vec<_>>().join(", ")
+                drawn.into_iter().collect::<Vec<_>>().join(", ")
             );
         }
-        wanted.retain(|w| only.iter().any(|e| e.name == *w));
+        wanted.retain(|w| only.iter().any(|e| e.id == *w));
     }
     let mut out = Vec::new();
-    for e in paper.experiments().iter().filter(|e| wanted.contains(e.name)) {
+    for e in paper.experiments().iter().filter(|e| wanted.contains(&e.id)) {
         if draws(paper, o, figures, e)? {
             out.push(*e);
         }
@@ -61,7 +67,7 @@ fn draws<P: Paper>(paper: &P, o: &Opts, figures: &[&str], e: &ExperimentSpec<P::
 
 /// The stages `figures` draw from `experiment`, closed under dependencies.
 pub fn needed_jobs<P: Paper>(paper: &P, figures: &[&str], experiment: &ExperimentSpec<P::Experiment>, cfg: &ExperimentConfig) -> Vec<JobId> {
-    let drawn: Vec<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name) && f.experiments.contains(&experiment.name)).map(|f| f.name).collect();
+    let drawn: Vec<&str> = paper.figures().iter().filter(|f| figures.contains(&f.name) && f.experiments.contains(&experiment.id)).map(|f| f.name).collect();
     let wanted: Vec<JobId> = imp::jobs(cfg).into_iter().filter(|j| drawn.iter().any(|f| paper.needs(f, experiment.id, cfg, j))).collect();
     imp::close_under_dependencies(&wanted, cfg)
 }
@@ -190,8 +196,9 @@ fn coverage<P: Paper>(paper: &P, o: &Opts, figure: &str, results: &Results<P::Ex
         format!("run `{} --scale {}{t} run {figure}` to train them", P::ID, o.scale.as_str())
     };
     let mut c = Coverage { present: Vec::new(), absent: Vec::new(), train_rest: rerun(None) };
-    for &e in spec.experiments {
-        let experiment = self::spec(paper, e)?;
+    for &id in spec.experiments {
+        let experiment = spec_of(paper, id)?;
+        let e = experiment.name;
         if !draws(paper, o, &[figure], &experiment)? {
             continue;
         }

@@ -18,8 +18,8 @@ use harness::{FigureSpec, Readout, Scale};
 use std::sync::LazyLock;
 
 /// Every figure draws from every experiment present at the scale.
-pub static FIGURES: LazyLock<[FigureSpec; 3]> = LazyLock::new(|| {
-    let all: &'static [&'static str] = presets::NAMES.as_slice();
+pub static FIGURES: LazyLock<[FigureSpec<Experiment>; 3]> = LazyLock::new(|| {
+    let all: &'static [Experiment] = presets::ALL.as_slice();
     ["figure-1", "figure-2", "figure-3"].map(|name| FigureSpec { name, experiments: all })
 });
 

@@ -23,11 +23,10 @@ use std::sync::LazyLock;
 /// Every figure draws from every experiment present at the scale.
 /// Figures 1–3 draw from every experiment, Figure 4 from the k = 0 ones (they hold the
 /// statistics), Figure 5 from ResNet-20's (the pretraining arms).
-pub static FIGURES: LazyLock<[FigureSpec; 5]> = LazyLock::new(|| {
-    let all: &'static [&'static str] = presets::NAMES.as_slice();
-    let only = |keep: fn(Experiment) -> bool| -> &'static [&'static str] {
-        Box::leak(presets::EXPERIMENTS.iter().filter(|e| keep(e.id)).map(|e| e.name).collect::<Vec<_>>().into_boxed_slice())
-    };
+pub static FIGURES: LazyLock<[FigureSpec<Experiment>; 5]> = LazyLock::new(|| {
+    let all: &'static [Experiment] = presets::ALL.as_slice();
+    let only =
+        |keep: fn(Experiment) -> bool| -> &'static [Experiment] { Box::leak(all.iter().copied().filter(|&e| keep(e)).collect::<Vec<_>>().into_boxed_slice()) };
     [
         FigureSpec { name: "figure-1", experiments: all },
         FigureSpec { name: "figure-2", experiments: all },

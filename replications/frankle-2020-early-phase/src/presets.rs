@@ -261,8 +261,8 @@ pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec<Experiment>>> = LazyLock::ne
         .collect()
 });
 
-/// Every experiment name (what each figure may draw from).
-pub static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.name).collect());
+/// Every experiment, in the paper's order (what each figure may draw from).
+pub static ALL: LazyLock<Vec<Experiment>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.id).collect());
 
 /// Whether `scale` includes experiment `e` (smoke runs small's grid).
 pub fn included(e: Experiment, scale: Scale) -> bool {

@@ -15,8 +15,8 @@ use harness::Readout;
 use std::sync::LazyLock;
 
 /// Each figure has one panel (or two) per variant present, from every experiment.
-pub static FIGURES: LazyLock<[FigureSpec; 4]> = LazyLock::new(|| {
-    let all: &'static [&'static str] = presets::NAMES.as_slice();
+pub static FIGURES: LazyLock<[FigureSpec<Experiment>; 4]> = LazyLock::new(|| {
+    let all: &'static [Experiment] = presets::ALL.as_slice();
     ["figure-2", "figure-3", "figure-5", "figure-6"].map(|name| FigureSpec { name, experiments: all })
 });
 

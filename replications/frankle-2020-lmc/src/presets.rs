@@ -174,8 +174,8 @@ pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec<Experiment>>> = LazyLock::ne
         .collect()
 });
 
-/// Every experiment name (what each figure may draw from).
-pub static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.name).collect());
+/// Every experiment, in the paper's order (what each figure may draw from).
+pub static ALL: LazyLock<Vec<Experiment>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.id).collect());
 
 /// Spawned pairs per k and trial: (dense and IMP pairs, control pairs).
 fn pairs(v: Variant, scale: Scale) -> (u32, u32) {

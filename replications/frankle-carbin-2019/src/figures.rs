@@ -10,11 +10,11 @@ use common::imp::{JobId, Stage, StageKind};
 use common::plot::{Figure, Panel, Series, Spread, XAxis, PALETTE};
 use harness::FigureSpec;
 
-pub static FIGURES: [FigureSpec; 4] = [
-    FigureSpec { name: "figure-1", experiments: &["lenet", "conv-2", "conv-4", "conv-6"] },
-    FigureSpec { name: "figure-3", experiments: &["lenet"] },
-    FigureSpec { name: "figure-4", experiments: &["lenet"] },
-    FigureSpec { name: "figure-5", experiments: &["conv-2", "conv-4", "conv-6"] },
+pub static FIGURES: [FigureSpec<Net>; 4] = [
+    FigureSpec { name: "figure-1", experiments: &Net::ALL },
+    FigureSpec { name: "figure-3", experiments: &[Net::Lenet] },
+    FigureSpec { name: "figure-4", experiments: &[Net::Lenet] },
+    FigureSpec { name: "figure-5", experiments: &Net::CONVS },
 ];
 
 const MAIN: StageKind = StageKind::Main;

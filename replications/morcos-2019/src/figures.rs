@@ -61,12 +61,12 @@ pub fn panels(figure: &str, scale: Scale) -> Vec<PanelSpec> {
         .collect()
 }
 
-pub static FIGURES: LazyLock<Vec<FigureSpec>> = LazyLock::new(|| {
+pub static FIGURES: LazyLock<Vec<FigureSpec<Exp>>> = LazyLock::new(|| {
     NAMES
         .into_iter()
         .map(|name| {
-            let members: Vec<String> = Scale::ALL.into_iter().flat_map(|s| panels(name, s)).flat_map(|p| p.experiments()).map(|e| e.name()).collect();
-            let experiments: Vec<&'static str> = presets::NAMES.iter().copied().filter(|n| members.iter().any(|m| m == n)).collect();
+            let members: Vec<Exp> = Scale::ALL.into_iter().flat_map(|s| panels(name, s)).flat_map(|p| p.experiments()).collect();
+            let experiments: Vec<Exp> = presets::ALL.iter().copied().filter(|e| members.contains(e)).collect();
             FigureSpec { name, experiments: Box::leak(experiments.into_boxed_slice()) }
         })
         .collect()

@@ -221,7 +221,8 @@ pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec<Exp>>> = LazyLock::new(|| {
         .collect()
 });
 
-pub static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.name).collect());
+/// Every experiment, in the paper's order (what each figure may draw from).
+pub static ALL: LazyLock<Vec<Exp>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.id).collect());
 
 /// Whether `scale` includes experiment `e`.
 pub fn included(e: Exp, scale: Scale) -> bool {

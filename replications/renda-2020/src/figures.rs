@@ -14,8 +14,8 @@ use harness::FigureSpec;
 use harness::Readout;
 use std::sync::LazyLock;
 
-pub static FIGURES: LazyLock<[FigureSpec; 2]> = LazyLock::new(|| {
-    let all: &'static [&'static str] = presets::NAMES.as_slice();
+pub static FIGURES: LazyLock<[FigureSpec<Setting>; 2]> = LazyLock::new(|| {
+    let all: &'static [Setting] = presets::ALL.as_slice();
     ["figure-1", "figure-2"].map(|name| FigureSpec { name, experiments: all })
 });
 

@@ -144,7 +144,8 @@ pub static EXPERIMENTS: LazyLock<Vec<ExperimentSpec<Setting>>> = LazyLock::new(|
         .collect()
 });
 
-pub static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.name).collect());
+/// Every experiment, in the paper's order (what each figure may draw from).
+pub static ALL: LazyLock<Vec<Setting>> = LazyLock::new(|| EXPERIMENTS.iter().map(|e| e.id).collect());
 
 /// Whether `scale` includes experiment `s`.
 pub fn included(s: Setting, scale: Scale) -> bool {

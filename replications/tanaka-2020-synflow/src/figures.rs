@@ -13,11 +13,11 @@ use common::prune::LayerDensity;
 use common::pruners::PrunerName;
 use harness::{FigureSpec, Readout};
 
-pub static FIGURES: [FigureSpec; 4] = [
-    FigureSpec { name: "figure-2", experiments: &["lenet", "vgg-16-init", "vgg-19-init", "resnet-20-init"] },
-    FigureSpec { name: "figure-2-layers", experiments: &["vgg-16-init", "vgg-19-init"] },
-    FigureSpec { name: "figure-3", experiments: &["lenet", "vgg-16-init", "vgg-19-init", "resnet-20-init"] },
-    FigureSpec { name: "figure-6", experiments: &["lenet", "vgg-11", "vgg-16", "resnet-18"] },
+pub static FIGURES: [FigureSpec<Net>; 4] = [
+    FigureSpec { name: "figure-2", experiments: &Net::MASKED },
+    FigureSpec { name: "figure-2-layers", experiments: &[Net::Vgg16, Net::Vgg19] },
+    FigureSpec { name: "figure-3", experiments: &Net::MASKED },
+    FigureSpec { name: "figure-6", experiments: &Net::TRAINED },
 ];
 
 /// The compression at which `figure-2-layers` shows each layer's density (ρ = 10^3, where the

@@ -16,10 +16,12 @@ use common::plot::{Figure, Heatmap, Panel, Series, Spread, XAxis, PALETTE};
 use common::stage::early_bird::{Draw, Retraining, SearchParams, TicketParams, SEARCH, TICKET};
 use harness::{FigureSpec, Readout};
 
-pub static FIGURES: [FigureSpec; 3] = [
-    FigureSpec { name: "figure-mask-distance", experiments: &["vgg", "preresnet-101"] },
-    FigureSpec { name: "figure-1", experiments: &["vgg", "preresnet-101"] },
-    FigureSpec { name: "figure-cost", experiments: &["vgg", "preresnet-101"] },
+const BOTH: [Net; 2] = [Net::Vgg, Net::Preresnet101];
+
+pub static FIGURES: [FigureSpec<Net>; 3] = [
+    FigureSpec { name: "figure-mask-distance", experiments: &BOTH },
+    FigureSpec { name: "figure-1", experiments: &BOTH },
+    FigureSpec { name: "figure-cost", experiments: &BOTH },
 ];
 
 /// Whether `figure` draws stage `j`: the mask distances need the search alone, Figure 1 the

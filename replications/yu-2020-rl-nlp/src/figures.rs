@@ -15,11 +15,19 @@ use common::imp::{JobId, Stage, StageKind};
 use common::plot::{Figure, Panel, Series, Spread, XAxis, PALETTE};
 use harness::FigureSpec;
 
-pub static FIGURES: [FigureSpec; 4] = [
-    FigureSpec { name: "figure-1", experiments: &["lstm", "lstm-k0"] },
-    FigureSpec { name: "figure-2", experiments: &["lstm", "lstm-dense-embeddings"] },
-    FigureSpec { name: "figure-4", experiments: &["cartpole", "acrobot"] },
-    FigureSpec { name: "figure-6", experiments: &["cartpole", "cartpole-k0", "acrobot", "acrobot-k0"] },
+const LSTM: Experiment = Experiment::Lm(LmVariant::Full);
+const fn game(game: Game, late: bool) -> Experiment {
+    Experiment::Game { game, late }
+}
+
+pub static FIGURES: [FigureSpec<Experiment>; 4] = [
+    FigureSpec { name: "figure-1", experiments: &[LSTM, Experiment::Lm(LmVariant::NoRewind)] },
+    FigureSpec { name: "figure-2", experiments: &[LSTM, Experiment::Lm(LmVariant::DenseEmbeddings)] },
+    FigureSpec { name: "figure-4", experiments: &[game(Game::CartPole, true), game(Game::Acrobot, true)] },
+    FigureSpec {
+        name: "figure-6",
+        experiments: &[game(Game::CartPole, true), game(Game::CartPole, false), game(Game::Acrobot, true), game(Game::Acrobot, false)],
+    },
 ];
 
 pub const WINNING: StageKind = StageKind::Main;

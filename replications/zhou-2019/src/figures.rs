@@ -28,11 +28,11 @@ fn draws(figure: &str, a: Ablation) -> bool {
     }
 }
 
-pub static FIGURES: LazyLock<Vec<FigureSpec>> = LazyLock::new(|| {
+pub static FIGURES: LazyLock<Vec<FigureSpec<Experiment>>> = LazyLock::new(|| {
     ["figure-2", "figure-3", "figure-4", "figure-5", "figure-6"]
         .into_iter()
         .map(|name| {
-            let experiments: Vec<&'static str> = presets::EXPERIMENTS.iter().filter(|e| draws(name, e.id.ablation)).map(|e| e.name).collect();
+            let experiments: Vec<Experiment> = presets::EXPERIMENTS.iter().map(|e| e.id).filter(|e| draws(name, e.ablation)).collect();
             FigureSpec { name, experiments: Box::leak(experiments.into_boxed_slice()) }
         })
         .collect()
