@@ -12,8 +12,7 @@
 //! Conv-2/4/6 rows are not judged at a scale whose training ends before the dense network's
 //! validation loss has stopped falling (then no early stopping can be observed at all).
 
-use crate::presets::Net;
-use crate::presets::Results;
+use crate::presets::{Net, Results};
 use anyhow::Result;
 use common::aggregate::LevelSummary;
 use common::config::BranchKind;

@@ -1,8 +1,7 @@
 //! Figures 1, 3, 4 and 5 of Frankle & Carbin (2019), drawn from the results files alone, and the
 //! stages each figure needs.
 
-use crate::presets::Net;
-use crate::presets::{Loaded, Results};
+use crate::presets::{Loaded, Net, Results};
 use anyhow::{bail, Result};
 use common::aggregate::{curve, LevelSummary, Metric, Stat};
 use common::config::{BranchKind, ExperimentConfig};

@@ -22,8 +22,7 @@
 //! Table 2's numbers are VGG-16's only.
 
 use crate::figures::{early_bird_epochs, relative_costs, search_of, ticket_accuracies};
-use crate::presets::{Loaded, Net, Results};
-use crate::presets::{CURVE_RATIO, EARLY_BIRD};
+use crate::presets::{Loaded, Net, Results, CURVE_RATIO, EARLY_BIRD};
 use anyhow::Result;
 use common::aggregate::Stat;
 use common::stage::early_bird::{Draw, Retraining};

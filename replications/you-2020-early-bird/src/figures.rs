@@ -4,8 +4,7 @@
 //! counted and wall time measured — for EB Train against train → prune → retrain (their Table
 //! 2's comparison), with the pruned networks' cost per step against the dense one's.
 
-use crate::presets::{curve_epochs, CURVE_RATIO, EARLY_BIRD};
-use crate::presets::{Loaded, Net, Results};
+use crate::presets::{curve_epochs, Loaded, Net, Results, CURVE_RATIO, EARLY_BIRD};
 use anyhow::{bail, Context, Result};
 use common::aggregate::Stat;
 use common::channels::ChannelMask;
