@@ -263,6 +263,12 @@ macro_rules! paper {
         fn main() -> std::process::ExitCode {
             $crate::main($name)
         }
+
+        #[cfg(test)]
+        #[test]
+        fn experiments_figures_and_presets_agree() {
+            $crate::testkit::paper_is_consistent(&$name);
+        }
     };
 }
 

@@ -541,6 +541,33 @@ macro_rules! cli_suite {
     };
 }
 
+/// A paper's experiments and figures agree: names and typed ids are unique (a name is a file,
+/// an id what the code passes), every figure names experiments of the paper, and at every scale
+/// that includes an experiment its preset is named after it (`<name>-<dataset>`, what `--config`
+/// files are matched by) on the paper's dataset and its fallback. Run for every paper by
+/// `harness::paper!`.
+pub fn paper_is_consistent<P: crate::Paper>(paper: &P) {
+    let specs = paper.experiments();
+    for (i, e) in specs.iter().enumerate() {
+        for later in &specs[i + 1..] {
+            assert_ne!(e.name, later.name, "two experiments named {}", e.name);
+            assert_ne!(e.id, later.id, "two experiments are {:?} ({} and {})", e.id, e.name, later.name);
+        }
+        for scale in crate::Scale::ALL.into_iter().filter(|&s| paper.runs_at(e.id, s)) {
+            for dataset in std::iter::once(e.dataset).chain(e.fallback) {
+                let cfg = paper.preset(e.id, scale, dataset);
+                assert!(crate::cli::config_is_for(&cfg, e.name), "{} at {} on {} is named {}", e.name, scale.as_str(), dataset.as_str(), cfg.name);
+            }
+        }
+    }
+    for (i, f) in paper.figures().iter().enumerate() {
+        assert!(paper.figures()[i + 1..].iter().all(|g| g.name != f.name), "two figures named {}", f.name);
+        for id in f.experiments {
+            assert!(specs.iter().any(|e| e.id == *id), "{} draws {id:?}, which is no experiment of {}", f.name, P::ID);
+        }
+    }
+}
+
 /// The committed `small` results of `paper` (from `results/<id>/small` of the repository that
 /// holds `manifest_dir`, a paper crate's `CARGO_MANIFEST_DIR`), for claims tests on hand-made
 /// numbers: load, [`set_accuracy`], judge.
