@@ -128,32 +128,37 @@ impl Figure {
                 .with_context(|| format!("cannot create figure folder {} (check permissions or pass another --figures-dir)", dir.display()))?;
         }
         let rows = (self.panels.len() + self.heatmaps.len()).div_ceil(self.columns);
-        let caption_lines = self.caption.lines().count() as u32;
-        let size = (self.panel_size.0 * self.columns as u32, self.panel_size.1 * rows as u32 + 50 + 18 * caption_lines);
+        let width = self.panel_size.0 * self.columns as u32;
+        let caption = wrap(&self.caption, CAPTION_FONT, width - 2 * TEXT_MARGIN)?;
+        let size = (width, self.panel_size.1 * rows as u32 + 50 + CAPTION_PITCH * caption.len() as u32);
+        let title_font = fitting_size(&self.title, TITLE_FONT, width - 2 * TEXT_MARGIN)?;
         let png = stem.with_extension("png");
         let svg = stem.with_extension("svg");
         crate::util::write_atomic_with(&png, |tmp| {
             let tmp_png = tmp.with_extension("png");
             {
                 let root = BitMapBackend::new(&tmp_png, size).into_drawing_area();
-                self.draw(root)?;
+                self.draw(root, &caption, title_font)?;
             }
             std::fs::rename(&tmp_png, tmp)?;
             Ok(())
         })?;
         crate::util::write_atomic_with(&svg, |tmp| {
             let root = SVGBackend::new(tmp, size).into_drawing_area();
-            self.draw(root)
+            self.draw(root, &caption, title_font)
         })
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<()> {
+    /// Draws the figure with its caption already broken into `caption` lines and its title at
+    /// `title_font` pixels.
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>, caption: &[String], title_font: u32) -> Result<()> {
         root.fill(&WHITE).map_err(plot_err)?;
-        let caption_h = 18 * self.caption.lines().count() as u32 + 6;
+        let caption_h = CAPTION_PITCH * caption.len() as u32 + 6;
         let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 - caption_h);
-        let body = top.titled(&self.title, ("sans-serif", 22)).map_err(plot_err)?;
-        for (i, line) in self.caption.lines().enumerate() {
-            bottom.draw_text(line, &("sans-serif", 13).into_font().color(&BLACK.mix(0.75)), (10, 2 + 18 * i as i32)).map_err(plot_err)?;
+        let body = top.titled(&self.title, ("sans-serif", title_font)).map_err(plot_err)?;
+        let style = ("sans-serif", CAPTION_FONT).into_font().color(&BLACK.mix(0.75));
+        for (i, line) in caption.iter().enumerate() {
+            bottom.draw_text(line, &style, (TEXT_MARGIN as i32, 2 + (CAPTION_PITCH * i as u32) as i32)).map_err(plot_err)?;
         }
         let rows = (self.panels.len() + self.heatmaps.len()).div_ceil(self.columns);
         let areas = body.split_evenly((rows, self.columns));
@@ -187,6 +192,51 @@ impl Figure {
         root.present().map_err(plot_err)?;
         Ok(())
     }
+}
+
+/// Text sizes in pixels: the figure's title (the largest; a longer title shrinks to fit), the
+/// caption, the caption's line pitch, and the space left and right of both.
+const TITLE_FONT: u32 = 22;
+const CAPTION_FONT: u32 = 13;
+const CAPTION_PITCH: u32 = 18;
+const TEXT_MARGIN: u32 = 10;
+/// The smallest size a title shrinks to; a title still wider than the figure is clipped.
+const MIN_TITLE_FONT: u32 = 12;
+
+/// The width in pixels of `text` set in the embedded font at `size` pixels.
+fn text_width(text: &str, size: u32) -> Result<u32> {
+    let (w, _) = ("sans-serif", size).into_font().box_size(text).map_err(|e| anyhow::anyhow!("cannot measure text {text:?}: {e}"))?;
+    Ok(w)
+}
+
+/// `text`'s lines broken at spaces so that none is wider than `width` pixels at `size`;
+/// continuation lines are indented by two spaces, and a word wider than `width` keeps a line of
+/// its own.
+fn wrap(text: &str, size: u32, width: u32) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for word in paragraph.split(' ') {
+            let joined = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+            if line.trim().is_empty() || text_width(&joined, size)? <= width {
+                line = joined;
+            } else {
+                lines.push(std::mem::replace(&mut line, format!("  {word}")));
+            }
+        }
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
+/// The largest size from `size` down to [`MIN_TITLE_FONT`] at which `text` fits `width` pixels.
+fn fitting_size(text: &str, size: u32, width: u32) -> Result<u32> {
+    for s in (MIN_TITLE_FONT..=size).rev() {
+        if text_width(text, s)? <= width {
+            return Ok(s);
+        }
+    }
+    Ok(MIN_TITLE_FONT)
 }
 
 /// Tick positions on a "% weights remaining" axis: the x values of the data, thinned to at most
@@ -327,4 +377,34 @@ fn draw_heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, h: &Heatmap) 
 
 fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow::format_err!("drawing failed: {e:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caption_wider_than_the_figure_wraps_at_spaces_and_keeps_every_word() {
+        register_font().unwrap();
+        let line = "Reproduction of Yu, Edunov, Tian & Morcos (ICLR 2020), Figure 1 at scale `small`; seed 0; commit 6902b2fab3c1; test log perplexity; mean of trials, bars = min..max.";
+        let text = format!("{line}\nshort line");
+        let lines = wrap(&text, CAPTION_FONT, 500).unwrap();
+        assert!(lines.len() > 2, "{lines:?}");
+        assert!(lines.iter().all(|l| text_width(l, CAPTION_FONT).unwrap() <= 500), "{lines:?}");
+        assert_eq!(lines.last().unwrap(), "short line", "a line that fits is left as it is");
+        let rejoined: Vec<&str> = lines[..lines.len() - 1].iter().flat_map(|l| l.split_whitespace()).collect();
+        assert_eq!(rejoined, line.split_whitespace().collect::<Vec<_>>());
+        assert!(lines[1].starts_with("  ") && !lines[0].starts_with(' '), "continuations are indented");
+        assert_eq!(wrap(&text, CAPTION_FONT, 5000).unwrap(), vec![line, "short line"], "nothing wraps when all fits");
+    }
+
+    #[test]
+    fn a_title_wider_than_the_figure_shrinks_until_it_fits() {
+        register_font().unwrap();
+        let title = "LSTM language model, winning vs random tickets and ablations";
+        assert_eq!(fitting_size(title, TITLE_FONT, 5000).unwrap(), TITLE_FONT);
+        let size = fitting_size(title, TITLE_FONT, 500).unwrap();
+        assert!((MIN_TITLE_FONT..TITLE_FONT).contains(&size) && text_width(title, size).unwrap() <= 500, "{size}");
+        assert_eq!(fitting_size(title, TITLE_FONT, 50).unwrap(), MIN_TITLE_FONT, "the floor when nothing fits");
+    }
 }

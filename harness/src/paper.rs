@@ -95,6 +95,15 @@ impl Readout {
     }
 }
 
+/// "Figure 3" for the figure named `figure-3`: how a caption names a figure whose name is the
+/// paper's own number (other names are returned as they are).
+pub fn figure_label(name: &str) -> String {
+    match name.strip_prefix("figure-") {
+        Some(n) if n.chars().all(|c| c.is_ascii_digit()) => format!("Figure {n}"),
+        _ => name.to_string(),
+    }
+}
+
 /// "1 trial", "3 trials": a trial count as captions and claims rows write it.
 pub fn trials(n: u32) -> String {
     format!("{n} trial{}", if n == 1 { "" } else { "s" })
@@ -176,10 +185,13 @@ pub type Results<E> = BTreeMap<&'static str, Loaded<E>>;
 pub trait Paper: Sync {
     /// Binary and folder name, e.g. `frankle-carbin-2019`.
     const ID: &'static str;
-    /// One line for `--help`: the paper and what the binary reproduces.
+    /// One line for `--help`: the paper ([`Self::REFERENCE`]) and what the binary reproduces.
     const ABOUT: &'static str;
-    /// Short citation used in captions and claims, e.g. `Frankle & Carbin (ICLR 2019)`.
+    /// Short name of the paper in claims tables, e.g. `Frankle & Carbin 2019`.
     const CITATION: &'static str;
+    /// The paper's reference — authors (venue year), title — that every figure's caption opens
+    /// with, e.g. `Frankle & Carbin (ICLR 2019), The Lottery Ticket Hypothesis: …`.
+    const REFERENCE: &'static str;
     /// The paper's experiment type (see [`ExperimentId`]).
     type Experiment: ExperimentId;
 
@@ -210,23 +222,27 @@ pub trait Paper: Sync {
 /// A paper binary's whole `main.rs` below its doc comment: the [`Paper`] impl of a crate laid out
 /// as ARCHITECTURE.md's "Adding a paper binary" says — `presets::{Experiment, EXPERIMENTS,
 /// preset}`, `figures::{FIGURES, needs, draw}`, `claims::claims`, and, when a scale leaves
-/// experiments out, `presets::included` (named last: `Paper::runs_at`) — and `fn main`.
+/// experiments out, `presets::included` (named last: `Paper::runs_at`) — and `fn main`. Its
+/// strings: the id, the citation in claims tables, the reference every caption opens with, and
+/// what the binary reproduces (`--help` shows the reference, a dash, and that).
 ///
 /// ```ignore
 /// harness::paper! {
 ///     FrankleCarbin = "frankle-carbin-2019", "Frankle & Carbin 2019",
-///     "Frankle & Carbin (ICLR 2019), The Lottery Ticket Hypothesis: Figures 1, 3, 4 and 5 end to end"
+///     "Frankle & Carbin (ICLR 2019), The Lottery Ticket Hypothesis: Finding Sparse, Trainable Neural Networks",
+///     "Figures 1, 3, 4 and 5 end to end"
 /// }
 /// ```
 #[macro_export]
 macro_rules! paper {
-    ($name:ident = $id:literal, $citation:literal, $about:literal $(, $included:ident)?) => {
+    ($name:ident = $id:literal, $citation:literal, $reference:literal, $about:literal $(, $included:ident)?) => {
         struct $name;
 
         impl $crate::Paper for $name {
             const ID: &'static str = $id;
-            const ABOUT: &'static str = $about;
+            const ABOUT: &'static str = concat!($reference, " — ", $about);
             const CITATION: &'static str = $citation;
+            const REFERENCE: &'static str = $reference;
             type Experiment = presets::Experiment;
 
             fn experiments(&self) -> &'static [$crate::ExperimentSpec<presets::Experiment>] {
@@ -274,8 +290,16 @@ macro_rules! paper {
 
 #[cfg(test)]
 mod tests {
-    use super::Readout;
+    use super::{figure_label, Readout};
     use common::train::EvalLog;
+
+    #[test]
+    fn a_numbered_figure_is_labelled_by_its_number_and_other_names_stay() {
+        assert_eq!(figure_label("figure-3"), "Figure 3");
+        assert_eq!(figure_label("figure-12"), "Figure 12");
+        assert_eq!(figure_label("figure-2-layers"), "figure-2-layers");
+        assert_eq!(figure_label("figure-cost"), "figure-cost");
+    }
 
     #[test]
     fn each_readout_reads_its_evaluation() {

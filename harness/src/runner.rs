@@ -135,7 +135,8 @@ pub fn plot<P: Paper>(paper: &P, o: &Opts, figures: &[&str], named: bool) -> Res
 /// Draws `figures` from `results`; a figure missing stages is an error when `strict`, else
 /// skipped with a note saying what it lacks. A figure with some of its experiments absent from
 /// the results (not trained at this scale, or left out by `--experiments`) is drawn from those
-/// present, and its caption says which it lacks.
+/// present, and its caption says which it lacks. Every caption opens with the paper's
+/// reference ([`Paper::REFERENCE`]) on a line of its own; the paper's caption follows.
 fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results<P::Experiment>, strict: bool) -> Result<()> {
     let dir = o.figures_dir::<P>();
     for &f in figures {
@@ -151,7 +152,10 @@ fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results<P::Ex
             }
         });
         let figure = match drawn {
-            Ok(figure) => figure,
+            Ok(mut figure) => {
+                figure.caption = format!("Reproduction of {}.\n{}", P::REFERENCE, figure.caption);
+                figure
+            }
             Err(e) if strict => return Err(e),
             Err(e) => {
                 eprintln!("skipping {f}: {e:#}");

@@ -226,6 +226,11 @@ pub fn quick_figure_end_to_end(suite: &Suite) {
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     let first = std::fs::read_to_string(&svg).unwrap();
     assert!(first.contains("smoke") && first.contains(suite.dataset), "the caption names scale and data");
+    // `--help` opens with the paper's reference, then " — " and what the binary reproduces.
+    let help = String::from_utf8_lossy(&s.ok(&["--help"]).stdout).into_owned();
+    let reference = help.lines().next().and_then(|l| l.split(" — ").next()).unwrap().replace('&', "&amp;");
+    let caption = svg_text(&first);
+    assert!(caption.contains(&format!("Reproduction of {reference}.")), "the caption opens with the paper's reference {reference:?}: {caption}");
     std::fs::remove_dir_all(s.path("runs")).unwrap();
     std::fs::remove_file(&svg).unwrap();
     s.ok(&["plot", suite.quick_figure]);
@@ -248,6 +253,13 @@ pub fn quick_figure_end_to_end(suite: &Suite) {
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(table.starts_with(crate::claims::HEADER), "{table}");
     assert!(table.lines().count() > 2, "at least one claim row: {table}");
+}
+
+/// The text of an SVG's `<text>` elements, each trimmed, joined by single spaces: a caption line
+/// wrapped onto several reads as one.
+fn svg_text(svg: &str) -> String {
+    let texts = svg.split("<text").skip(1).filter_map(|t| t.split_once('>').and_then(|(_, rest)| rest.split_once("</text>")).map(|(text, _)| text.trim()));
+    texts.collect::<Vec<_>>().join(" ")
 }
 
 /// A fresh clone: the committed results hold more stages than the next run trains. Results files

@@ -91,11 +91,9 @@ pub fn data_order_stability(l: &Loaded, level: u32, normalised: bool) -> Vec<f64
 }
 
 fn caption(figure: &str, results: &Results) -> String {
+    let figure = harness::figure_label(figure);
     let Some(first) = results.values().next() else { return String::new() };
-    let mut lines = vec![format!(
-        "Reproduction of Frankle, Dziugaite, Roy & Carbin (2019), Stabilizing the LTH, {figure} (numbering ours) {}; mean over trials, bars = min..max.",
-        first.provenance_clause()
-    )];
+    let mut lines = vec![format!("{figure} (numbering ours) {}; mean over trials, bars = min..max.", first.provenance_clause())];
     for variant in Variant::ALL {
         let runs = by_k(results, variant);
         if let Some((_, l)) = runs.first() {

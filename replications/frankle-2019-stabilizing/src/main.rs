@@ -25,5 +25,6 @@ mod presets;
 
 harness::paper! {
     Stabilizing = "frankle-2019-stabilizing", "Frankle et al. 2019 (stabilizing)",
-    "Frankle, Dziugaite, Roy & Carbin (2019), Stabilizing the LTH: IMP rewound to iteration k, its accuracy and stability, end to end", included
+    "Frankle, Dziugaite, Roy & Carbin (arXiv 2019), Stabilizing the Lottery Ticket Hypothesis",
+    "IMP rewound to iteration k, its accuracy and stability, end to end", included
 }

@@ -136,11 +136,9 @@ impl<'a> Pair<'a> {
 }
 
 fn caption(figure: &str, results: &Results) -> String {
+    let figure = harness::figure_label(figure);
     let Some(first) = results.values().next() else { return String::new() };
-    let mut lines = vec![format!(
-        "Reproduction of Frankle, Schwab & Morcos (2020), The Early Phase of Neural Network Training, {figure} (numbering ours) {}; final test accuracy, mean over trials, bars = min..max.",
-        first.provenance_clause()
-    )];
+    let mut lines = vec![format!("{figure} (numbering ours) {}; final test accuracy, mean over trials, bars = min..max.", first.provenance_clause())];
     for net in Net::ALL {
         let pair = Pair::of(results, net);
         let Some(l) = pair.any() else { continue };

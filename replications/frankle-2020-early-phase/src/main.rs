@@ -27,5 +27,6 @@ mod presets;
 
 harness::paper! {
     EarlyPhase = "frankle-2020-early-phase", "Frankle et al. 2020 (early phase)",
-    "Frankle, Schwab & Morcos (ICLR 2020), The Early Phase of Neural Network Training: θ_k's signs, permutations and noise against rewinding, end to end", included
+    "Frankle, Schwab & Morcos (ICLR 2020), The Early Phase of Neural Network Training",
+    "θ_k's signs, permutations and noise against rewinding, end to end", included
 }

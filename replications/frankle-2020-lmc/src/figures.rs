@@ -68,9 +68,9 @@ pub fn by_k(results: &Results, variant: Variant) -> Vec<(u64, &Loaded)> {
 }
 
 fn caption(figure: &str, results: &Results) -> String {
+    let figure = harness::figure_label(figure);
     let Some(first) = results.values().next() else { return String::new() };
-    let mut lines =
-        vec![format!("Reproduction of Frankle, Dziugaite, Roy & Carbin (ICML 2020) {figure} {}; mean over pairs, bars = min..max.", first.provenance_clause())];
+    let mut lines = vec![format!("{figure} {}; mean over pairs, bars = min..max.", first.provenance_clause())];
     for variant in Variant::ALL {
         if let Some((_, l)) = by_k(results, variant).first() {
             let spawn = l.config.branches.iter().find(|b| b.kind.same_kind(BranchKind::SPAWN)).map_or(0, |b| b.copies / 2);

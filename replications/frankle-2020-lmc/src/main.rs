@@ -25,5 +25,6 @@ mod presets;
 
 harness::paper! {
     LinearModeConnectivity = "frankle-2020-lmc", "Frankle et al. 2020 (LMC)",
-    "Frankle, Dziugaite, Roy & Carbin (ICML 2020), Linear Mode Connectivity and the LTH: Figures 2, 3, 5 and 6 end to end", included
+    "Frankle, Dziugaite, Roy & Carbin (ICML 2020), Linear Mode Connectivity and the Lottery Ticket Hypothesis",
+    "Figures 2, 3, 5 and 6 end to end", included
 }

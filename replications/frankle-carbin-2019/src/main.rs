@@ -21,5 +21,6 @@ mod presets;
 
 harness::paper! {
     FrankleCarbin = "frankle-carbin-2019", "Frankle & Carbin 2019",
-    "Frankle & Carbin (ICLR 2019), The Lottery Ticket Hypothesis: Figures 1, 3, 4 and 5 end to end"
+    "Frankle & Carbin (ICLR 2019), The Lottery Ticket Hypothesis: Finding Sparse, Trainable Neural Networks",
+    "Figures 1, 3, 4 and 5 end to end"
 }

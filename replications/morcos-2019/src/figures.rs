@@ -144,9 +144,10 @@ fn arch_label(arch: &Arch) -> String {
 }
 
 fn caption(figure: &str, results: &Results, specs: &[PanelSpec]) -> String {
+    let figure = harness::figure_label(figure);
     let Some(first) = results.values().next() else { return String::new() };
     let mut lines = vec![format!(
-        "Reproduction of Morcos et al. (NeurIPS 2019) {figure} {}; final test accuracy, mean over trials, bars = min..max; random ticket = random mask with the level's per-layer counts, fresh weights.",
+        "{figure} {}; final test accuracy, mean over trials, bars = min..max; random ticket = random mask with the level's per-layer counts, fresh weights.",
         first.provenance_clause()
     )];
     let drawn: Vec<&Loaded> = specs.iter().flat_map(|p| p.experiments()).filter_map(|e| results.get(e.name().as_str())).collect();

@@ -23,5 +23,6 @@ mod presets;
 
 harness::paper! {
     OneTicket = "morcos-2019", "Morcos et al. 2019",
-    "Morcos, Yu, Paganini & Tian (NeurIPS 2019), One ticket to win them all: lottery tickets transferred across datasets and optimizers, end to end", included
+    "Morcos, Yu, Paganini & Tian (NeurIPS 2019), One ticket to win them all: generalizing lottery ticket initializations across datasets and optimizers",
+    "lottery tickets transferred across datasets and optimizers, end to end", included
 }

@@ -22,5 +22,6 @@ mod presets;
 
 harness::paper! {
     Renda = "renda-2020", "Renda et al. 2020",
-    "Renda, Frankle & Carbin (ICLR 2020), Comparing Rewinding and Fine-tuning in Neural Network Pruning: one-shot and iterative comparisons end to end", included
+    "Renda, Frankle & Carbin (ICLR 2020), Comparing Rewinding and Fine-tuning in Neural Network Pruning",
+    "one-shot and iterative comparisons end to end", included
 }

@@ -24,5 +24,6 @@ mod presets;
 
 harness::paper! {
     SynFlow = "tanaka-2020-synflow", "Tanaka et al. 2020",
-    "Tanaka, Kunin, Yamins & Ganguli (NeurIPS 2020), SynFlow: pruning at initialisation without data, layer collapse and conservation, end to end", included
+    "Tanaka, Kunin, Yamins & Ganguli (NeurIPS 2020), Pruning neural networks without any data by iteratively conserving synaptic flow",
+    "SynFlow: pruning at initialisation without data, layer collapse and conservation, end to end", included
 }

@@ -158,7 +158,7 @@ fn caption(figure: &str, drawn: &[&Loaded], note: &str) -> String {
         };
         format!("{}, {trials}, {} epochs of {} iterations, {}", network(&l.config.model.arch), epochs(&l.config), l.config.train.eval_every, l.dataset_line)
     });
-    format!("Reproduction of You et al. (ICLR 2020) {figure} {}; {note}\n{}", provenance.join(" and "), networks.collect::<Vec<_>>().join("\n"))
+    format!("{figure} {}; {note}\n{}", provenance.join(" and "), networks.collect::<Vec<_>>().join("\n"))
 }
 
 /// `VGG-16`, `VGG-11 (width 8)`, `PreResNet-101`, `PreResNet-11 (width 2)`.

@@ -26,6 +26,7 @@ mod presets;
 
 harness::paper! {
     EarlyBird = "you-2020-early-bird", "You et al. 2020",
-    "You et al. (ICLR 2020), early-bird tickets: channel pruning by batch-norm scale during training, the mask distance and EB Train, end to end",
+    "You et al. (ICLR 2020), Drawing Early-Bird Tickets: Towards More Efficient Training of Deep Networks",
+    "channel pruning by batch-norm scale during training, the mask distance and EB Train, end to end",
     included
 }

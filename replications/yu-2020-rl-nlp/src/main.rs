@@ -24,5 +24,6 @@ mod presets;
 
 harness::paper! {
     YuRlNlp = "yu-2020-rl-nlp", "Yu et al. 2020 (RL and NLP tickets)",
-    "Yu, Edunov, Tian & Morcos (ICLR 2020), Playing the lottery with rewards and multiple languages: winning vs random tickets on CartPole and Acrobot, end to end", included
+    "Yu, Edunov, Tian & Morcos (ICLR 2020), Playing the Lottery with Rewards and Multiple Languages: Lottery Tickets in RL and NLP",
+    "winning vs random tickets on CartPole and Acrobot and an LSTM language model, end to end", included
 }

@@ -81,8 +81,10 @@ fn caption(figure: &str, results: &Results) -> String {
     let Some(first) = results.values().next() else { return String::new() };
     // Each network's commit is on its own line: a scale's networks may come from different runs.
     let mut lines = vec![format!(
-        "Reproduction of Zhou et al. (NeurIPS 2019) {figure} at scale `{}`; seed {}; trained: accuracy at early stop; mean over trials, bars = min..max.",
-        first.results.scale, first.config.seed
+        "{} at scale `{}`; seed {}; trained: accuracy at early stop; mean over trials, bars = min..max.",
+        harness::figure_label(figure),
+        first.results.scale,
+        first.config.seed
     )];
     for net in Net::ALL {
         if let Some((_, l)) = of(results, net, figure).first() {

@@ -25,5 +25,6 @@ mod presets;
 
 harness::paper! {
     Deconstructing = "zhou-2019", "Zhou et al. 2019",
-    "Zhou, Lan, Liu & Yosinski (NeurIPS 2019), Deconstructing Lottery Tickets: mask criteria, signs, zeros and supermasks, end to end", included
+    "Zhou, Lan, Liu & Yosinski (NeurIPS 2019), Deconstructing Lottery Tickets: Zeros, Signs, and the Supermask",
+    "mask criteria, signs, zeros and supermasks, end to end", included
 }
