@@ -1,7 +1,8 @@
 //! Figures with plotters: multi-panel line plots with min/max error bars or bands, linear or
 //! "percent of weights remaining" log axes (decreasing to the right, as the LTH papers draw
 //! them), heatmaps of square matrices (Early-Bird's mask distances), a title and a provenance
-//! caption; each figure is written as PNG and SVG.
+//! caption (wrapped to the figure's width), each panel's legend in the corner that hides the
+//! fewest of its points; each figure is written as PNG and SVG.
 //!
 //! Text uses DejaVu Sans embedded in the binary (`assets/DejaVuSans.ttf`, via `ab_glyph`), so
 //! figures render the same on machines without fonts.
@@ -319,15 +320,67 @@ where
             chart.draw_series(line.iter().map(|&(x, y)| Circle::new((x, y), 3, color.filled()))).map_err(plot_err)?;
         }
     }
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    let drawn: Vec<(i32, i32)> = traced_points(panel).iter().map(|p| chart.backend_coord(p)).collect();
+    let legend = legend_size(panel)?;
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 12))
-        .position(SeriesLabelPosition::LowerRight)
+        .label_font(("sans-serif", LEGEND_FONT))
+        .position(emptiest_corner((xs, ys), legend, &drawn))
         .draw()
         .map_err(plot_err)?;
     Ok(())
+}
+
+/// Legend text size in pixels.
+const LEGEND_FONT: u32 = 12;
+
+/// Points along everything a panel draws, in data coordinates: each series' mean line (ten
+/// points per segment) and its min..max spread at every point.
+fn traced_points(panel: &Panel) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for s in &panel.series {
+        let pts: Vec<(f64, Stat)> = s.points.iter().copied().filter(|(_, p)| p.mean.is_finite()).collect();
+        for w in pts.windows(2) {
+            let ((x0, a), (x1, b)) = (w[0], w[1]);
+            out.extend((0..10).map(|i| {
+                let t = f64::from(i) / 10.0;
+                (x0 + t * (x1 - x0), a.mean + t * (b.mean - a.mean))
+            }));
+        }
+        for (x, p) in pts {
+            out.extend([(x, p.mean), (x, p.min), (x, p.max)].into_iter().filter(|(_, y)| y.is_finite()));
+        }
+    }
+    out
+}
+
+/// The legend box's size in pixels (approximately as plotters lays it out: a line sample, the
+/// widest label, a row per series).
+fn legend_size(panel: &Panel) -> Result<(i32, i32)> {
+    let mut widest = 0;
+    for s in &panel.series {
+        widest = widest.max(text_width(&s.label, LEGEND_FONT)?);
+    }
+    Ok((widest as i32 + 45, 16 * panel.series.len() as i32 + 10))
+}
+
+/// Where the legend goes: the corner of the plotting area `(xs, ys)` (pixels) whose
+/// legend-sized box covers the fewest of the `drawn` points, lower right on a tie (where every
+/// figure put it before), so the legend hides as little of the data as it can.
+fn emptiest_corner((xs, ys): (std::ops::Range<i32>, std::ops::Range<i32>), (w, h): (i32, i32), drawn: &[(i32, i32)]) -> SeriesLabelPosition {
+    let corners = [
+        (SeriesLabelPosition::LowerRight, xs.end - w, ys.end - h),
+        (SeriesLabelPosition::UpperRight, xs.end - w, ys.start),
+        (SeriesLabelPosition::LowerLeft, xs.start, ys.end - h),
+        (SeriesLabelPosition::UpperLeft, xs.start, ys.start),
+    ];
+    let covered = |x0: i32, y0: i32| drawn.iter().filter(|(x, y)| (x0..x0 + w).contains(x) && (y0..y0 + h).contains(y)).count();
+    let counts: Vec<usize> = corners.iter().map(|&(_, x0, y0)| covered(x0, y0)).collect();
+    let best = (0..corners.len()).min_by_key(|&i| counts[i]).unwrap_or(0);
+    corners.into_iter().nth(best).map_or(SeriesLabelPosition::LowerRight, |c| c.0)
 }
 
 /// Viridis at `v` in `[0, 1]` (five stops, linearly interpolated).
@@ -396,6 +449,21 @@ mod tests {
         assert_eq!(rejoined, line.split_whitespace().collect::<Vec<_>>());
         assert!(lines[1].starts_with("  ") && !lines[0].starts_with(' '), "continuations are indented");
         assert_eq!(wrap(&text, CAPTION_FONT, 5000).unwrap(), vec![line, "short line"], "nothing wraps when all fits");
+    }
+
+    #[test]
+    fn the_legend_goes_to_the_corner_hiding_the_fewest_points_lower_right_on_a_tie() {
+        let area = (0..400, 0..300);
+        let nothing: Vec<(i32, i32)> = Vec::new();
+        assert!(matches!(emptiest_corner(area.clone(), (100, 50), &nothing), SeriesLabelPosition::LowerRight));
+        // A curve falling to the lower right (as accuracy against weights remaining does).
+        let falling: Vec<(i32, i32)> = (0..400).map(|x| (x, 20 + x * 7 / 10)).collect();
+        assert!(matches!(emptiest_corner(area.clone(), (100, 50), &falling), SeriesLabelPosition::UpperRight));
+        // A curve along the bottom and the top right: only the lower left is empty.
+        let mut l: Vec<(i32, i32)> = (200..400).map(|x| (x, 290)).collect();
+        l.extend((0..300).map(|y| (390, y)));
+        l.extend((0..400).map(|x| (x, 5)));
+        assert!(matches!(emptiest_corner(area, (100, 50), &l), SeriesLabelPosition::LowerLeft));
     }
 
     #[test]
