@@ -73,7 +73,7 @@ fn caption(figure: &str, results: &Results) -> String {
     let figure = harness::figure_label(figure);
     let Some(first) = results.values().next() else { return String::new() };
     let mut lines = vec![format!(
-        "{figure} (our numbering), {}; test accuracy at each run's best-validation evaluation, mean over trials, bars = min..max.",
+        "{figure} (our numbering) {}; test accuracy at each run's best-validation evaluation, mean over trials, bars = min..max.",
         first.provenance_clause()
     )];
     for net in Net::ALL {
