@@ -378,9 +378,8 @@ fn emptiest_corner((xs, ys): (std::ops::Range<i32>, std::ops::Range<i32>), (w, h
         (SeriesLabelPosition::UpperLeft, xs.start, ys.start),
     ];
     let covered = |x0: i32, y0: i32| drawn.iter().filter(|(x, y)| (x0..x0 + w).contains(x) && (y0..y0 + h).contains(y)).count();
-    let counts: Vec<usize> = corners.iter().map(|&(_, x0, y0)| covered(x0, y0)).collect();
-    let best = (0..corners.len()).min_by_key(|&i| counts[i]).unwrap_or(0);
-    corners.into_iter().nth(best).map_or(SeriesLabelPosition::LowerRight, |c| c.0)
+    // `min_by_key` keeps the first of equal minima: lower right on a tie.
+    corners.into_iter().min_by_key(|&(_, x0, y0)| covered(x0, y0)).map_or(SeriesLabelPosition::LowerRight, |c| c.0)
 }
 
 /// Viridis at `v` in `[0, 1]` (five stops, linearly interpolated).
