@@ -1,5 +1,6 @@
 """Compares two results folders stage by stage: every float and integer dataset of every stage
-group bit for bit (h5py), and each stage's `kernels` and `device` attributes. Wall times and run
+group and of its `curves/` and `metrics/` bit for bit (h5py; a schema-1 file's curves compared
+as schema 2 names them), and each stage's `kernels` and `device` attributes. Wall times and run
 information are not compared. Prints one line per difference and a summary; exit 1 if any.
 
     .venv/bin/python tools/compare_results.py RESULTS_A RESULTS_B
@@ -11,15 +12,35 @@ import h5py
 import numpy as np
 
 
+# The curves schema 1 stored as datasets of the stage group itself (NaN where not measured).
+SCHEMA_1_CURVES = ("train_loss", "val_loss", "val_acc", "test_loss", "test_acc")
+
+
+def datasets(group):
+    """{name: array} of every dataset of a stage group, those of its subgroups (`curves/`,
+    `metrics/`) as `subgroup/name`. Schema 1's curves read as schema 2 names them: a measured
+    one as `curves/<name>`, one without a finite value (a placeholder) not at all."""
+    out = {}
+    for key, value in group.items():
+        if isinstance(value, h5py.Group):
+            out.update({f"{key}/{k}": np.asarray(v[()]) for k, v in value.items()})
+        elif key in SCHEMA_1_CURVES:
+            values = np.asarray(value[()])
+            if np.isfinite(values).any():
+                out[f"curves/{key}"] = values
+        else:
+            out[key] = np.asarray(value[()])
+    return out
+
+
 def stages(path):
-    """{(file, group path): h5py.Group} of every stage group in a results file."""
+    """{group path: (datasets, attributes)} of every stage group in a results file."""
     out = {}
     with h5py.File(path, "r") as f:
         def visit(name, obj):
             if isinstance(obj, h5py.Group) and name.count("/") == 2 and name.startswith("replicate_"):
-                data = {k: np.asarray(v[()]) for k, v in obj.items() if isinstance(v, h5py.Dataset)}
                 attrs = {k: obj.attrs[k] for k in ("kernels", "device") if k in obj.attrs}
-                out[name] = (data, attrs)
+                out[name] = (datasets(obj), attrs)
         f.visititems(visit)
     return out
 

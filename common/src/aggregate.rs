@@ -6,6 +6,7 @@
 //! 5 trials × 3 reinitialisations = 15 samples, as in Frankle & Carbin).
 
 use crate::imp::{StageKind, StageRecord};
+use crate::train::metric;
 use anyhow::Result;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -49,8 +50,8 @@ pub struct LevelSummary {
     pub early_stop_test_acc: Stat,
     pub early_stop_val_acc: Stat,
     pub final_test_acc: Stat,
-    /// The last value of each curve a task logs by name (the actor–critic's `reward`), over
-    /// the completed samples; empty for image classification.
+    /// The last value of each curve beyond [`metric::EVALUATION`] (a task's own: the
+    /// actor–critic's `reward`), over the completed samples; empty for image classification.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub final_curves: std::collections::BTreeMap<String, Stat>,
 }
@@ -63,9 +64,10 @@ pub fn summarise(records: &[StageRecord]) -> Result<Vec<LevelSummary>> {
     let kind: Vec<String> = ok.iter().map(|r| r.stage.kind().name()).collect();
     let density: Vec<f64> = ok.iter().map(|r| 100.0 * r.density).collect();
     let es_iter: Vec<f64> = ok.iter().map(|r| early(r).map(|i| r.outcome.log.iteration[i] as f64).unwrap_or(f64::NAN)).collect();
-    let es_test: Vec<f64> = ok.iter().map(|r| early(r).map(|i| r.outcome.log.test_acc[i]).unwrap_or(f64::NAN)).collect();
-    let es_val: Vec<f64> = ok.iter().map(|r| early(r).map(|i| r.outcome.log.val_acc[i]).unwrap_or(f64::NAN)).collect();
-    let fin: Vec<f64> = ok.iter().map(|r| r.outcome.log.test_acc.last().copied().unwrap_or(f64::NAN)).collect();
+    let at = |r: &StageRecord, i: Option<usize>, name: &str| i.and_then(|i| r.outcome.log.curve(name).get(i).copied()).unwrap_or(f64::NAN);
+    let es_test: Vec<f64> = ok.iter().map(|r| at(r, early(r), metric::TEST_ACC)).collect();
+    let es_val: Vec<f64> = ok.iter().map(|r| at(r, early(r), metric::VAL_ACC)).collect();
+    let fin: Vec<f64> = ok.iter().map(|r| r.outcome.log.last(metric::TEST_ACC).unwrap_or(f64::NAN)).collect();
     let df = DataFrame::new(
         ok.len(),
         vec![
@@ -118,37 +120,26 @@ pub fn summarise(records: &[StageRecord]) -> Result<Vec<LevelSummary>> {
         .collect())
 }
 
-/// Per named curve, the statistics of its last value over `records` of `kind` at `level`.
+/// Per curve beyond [`metric::EVALUATION`], the statistics of its last value over `records` of `kind` at `level`.
 fn final_curves(records: &[&StageRecord], level: u32, kind: StageKind) -> std::collections::BTreeMap<String, Stat> {
     let mut last: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
     for r in records.iter().filter(|r| r.level == level && r.stage.kind() == kind) {
-        for (name, curve) in &r.outcome.log.curves {
-            last.entry(name.clone()).or_default().extend(curve.last().copied().filter(|v| v.is_finite()));
+        for (name, curve) in r.outcome.log.curves().filter(|(name, _)| !metric::EVALUATION.contains(name)) {
+            last.entry(name.to_string()).or_default().extend(curve.last().copied().filter(|v| v.is_finite()));
         }
     }
     last.into_iter().filter_map(|(name, v)| Some((name, Stat::of(&v)?))).collect()
 }
 
-/// Which curve of an evaluation log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
-    TestAcc,
-    ValLoss,
-    TestLoss,
-}
-
-/// Per-iteration `(iteration, mean, min, max)` of `metric` over the completed samples of `kind`
-/// at `level` (iterations present in every sample).
-pub fn curve(records: &[StageRecord], level: u32, kind: StageKind, metric: Metric) -> Vec<(f64, Stat)> {
+/// Per-iteration `(iteration, mean, min, max)` of curve `metric` (a [`metric`] name) over the
+/// completed samples of `kind` at `level` (iterations present in every sample; a sample that did
+/// not measure the curve counts NaN).
+pub fn curve(records: &[StageRecord], level: u32, kind: StageKind, metric: &str) -> Vec<(f64, Stat)> {
     let runs: Vec<&StageRecord> =
         records.iter().filter(|r| r.level == level && r.stage.kind() == kind && r.outcome.status == crate::train::Status::Completed).collect();
     let Some(first) = runs.first() else { return vec![] };
-    let pick = |r: &StageRecord| match metric {
-        Metric::TestAcc => r.outcome.log.test_acc.clone(),
-        Metric::ValLoss => r.outcome.log.val_loss.clone(),
-        Metric::TestLoss => r.outcome.log.test_loss.clone(),
-    };
     let n = runs.iter().map(|r| r.outcome.log.iteration.len()).min().unwrap_or(0);
-    let values: Vec<Vec<f64>> = runs.iter().map(|r| pick(r)).collect();
-    (0..n).filter_map(|i| Stat::of(&values.iter().map(|v| v[i]).collect::<Vec<f64>>()).map(|s| (first.outcome.log.iteration[i] as f64, s))).collect()
+    let values: Vec<&[f64]> = runs.iter().map(|r| r.outcome.log.curve(metric)).collect();
+    let at = |i: usize| values.iter().map(|v| v.get(i).copied().unwrap_or(f64::NAN)).collect::<Vec<f64>>();
+    (0..n).filter_map(|i| Stat::of(&at(i)).map(|s| (first.outcome.log.iteration[i] as f64, s))).collect()
 }

@@ -1,14 +1,18 @@
 //! The results store: one HDF5 file per experiment. Only this module touches HDF5.
 //!
-//! Schema (version 1; documented for Python users in `docs/results-schema.md`):
+//! Schema (version 2; documented for Python users in `docs/results-schema.md`):
 //!
 //! ```text
 //! /                         attrs: schema_version, config_json, config_hash, provenance_json,
 //!                                  run_json (git commit, libtorch, device, threads, --kernels,
 //!                                  times), scale
 //! /replicate_R/level_L/S    one group per finished stage S (main, reinit_0, oneshot, …)
-//!     datasets: iteration (u64), train_loss, val_loss, val_acc, test_loss, test_acc (f64),
-//!               layer_kept, layer_total (i64, per prunable layer in sorted-name order)
+//!     datasets: iteration (u64), layer_kept, layer_total (i64, per prunable layer in
+//!               sorted-name order)
+//!     group curves/: every curve the stage measured, by name (`crate::train::metric`: train_loss,
+//!               val_loss, val_acc, test_loss, test_acc for image classification; a task's own,
+//!               e.g. the actor–critic's reward, updates, env_steps), one f64 dataset each, one
+//!               value per entry of `iteration`
 //!     attrs:    density, early_stop_iteration (−1 if none), early_stop_val_loss,
 //!               early_stop_test_acc, final_test_acc, wall_time_s (f64/i64),
 //!               status ("completed" | "diverged"), diverged_at (−1 if not), layer_names (JSON),
@@ -24,10 +28,12 @@
 //!     attrs:    pruning_distance (‖θ_stage − m ⊙ θ_T‖₂), pruning_travel (‖m ⊙ (θ_T − θ_k)‖₂)
 //!     in stages that measure more (pruning at initialisation: `score_sum`), by name:
 //!     group metrics/, one f64 dataset per metric, one value per prunable layer (layer_names)
-//!     in stages of a task that logs its own curves (`crate::task`; the actor–critic's
-//!     `reward`, `updates`, `env_steps`), by name: group curves/, one f64 dataset per curve,
-//!     one value per entry of `iteration` (the loss and accuracy columns are then NaN)
 //! ```
+//!
+//! Version 1 (every file written before 2026-12-06) is still read: each stage held the five
+//! classification curves as datasets of its own group, NaN where a task did not measure them,
+//! and `curves/` only for a task's own; they read as the curves they measured
+//! ([`EvalLog::from_schema_1`]). A run that adds stages to such a file writes it as version 2.
 //!
 //! Root attribute `migrations_json` (only in files a migration rewrote): a JSON list of
 //! `{name, at}`, e.g. `dataset-folder-relative-to-data` ([`MIGRATIONS`]).
@@ -38,13 +44,17 @@ use crate::imp::{Stage, StageRecord};
 use crate::interpolate::{PairRecord, PathPoint};
 use crate::prune::LayerDensity;
 use crate::stability::PruningDistance;
-use crate::train::{EvalLog, Status, TrainOutcome};
+use crate::train::{metric, EvalLog, Status, TrainOutcome};
 use anyhow::{bail, Context, Result};
 use hdf5::types::VarLenUnicode;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema this build writes.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The oldest schema this build reads.
+const OLDEST_READ: i64 = 1;
 
 /// How, where and when the numbers were produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,15 +155,6 @@ fn write_file(path: &Path, root: &[(&str, String)], records: &[StageRecord]) -> 
             };
             let log = &r.outcome.log;
             h5(g.new_dataset_builder().with_data(&log.iteration).create("iteration"))?;
-            for (name, v) in [
-                ("train_loss", &log.train_loss),
-                ("val_loss", &log.val_loss),
-                ("val_acc", &log.val_acc),
-                ("test_loss", &log.test_loss),
-                ("test_acc", &log.test_acc),
-            ] {
-                h5(g.new_dataset_builder().with_data(v.as_slice()).create(name))?;
-            }
             let kept: Vec<i64> = r.layers.iter().map(|l| l.kept).collect();
             let total: Vec<i64> = r.layers.iter().map(|l| l.total).collect();
             h5(g.new_dataset_builder().with_data(&kept).create("layer_kept"))?;
@@ -163,9 +164,10 @@ fn write_file(path: &Path, root: &[(&str, String)], records: &[StageRecord]) -> 
             put(&g, "density", r.density)?;
             let es = log.early_stop_index();
             put(&g, "early_stop_iteration", es.map(|i| log.iteration[i] as i64).unwrap_or(-1))?;
-            put(&g, "early_stop_val_loss", es.map(|i| log.val_loss[i]).unwrap_or(f64::NAN))?;
-            put(&g, "early_stop_test_acc", es.map(|i| log.test_acc[i]).unwrap_or(f64::NAN))?;
-            put(&g, "final_test_acc", log.test_acc.last().copied().unwrap_or(f64::NAN))?;
+            let at = |name: &str| es.and_then(|i| log.curve(name).get(i).copied()).unwrap_or(f64::NAN);
+            put(&g, "early_stop_val_loss", at(metric::VAL_LOSS))?;
+            put(&g, "early_stop_test_acc", at(metric::TEST_ACC))?;
+            put(&g, "final_test_acc", log.last(metric::TEST_ACC).unwrap_or(f64::NAN))?;
             put(&g, "wall_time_s", r.outcome.wall_s)?;
             put_str(&g, "kernels", if r.outcome.sparse { "sparse" } else { "dense" })?;
             put_str(&g, "device", &r.device)?;
@@ -182,18 +184,25 @@ fn write_file(path: &Path, root: &[(&str, String)], records: &[StageRecord]) -> 
                 put(&g, "pruning_distance", p.distance)?;
                 put(&g, "pruning_travel", p.travel)?;
             }
-            for (group, named) in [("metrics", &r.metrics), ("curves", &log.curves)] {
-                if !named.is_empty() {
-                    let m = h5(g.create_group(group))?;
-                    for (name, v) in named {
-                        h5(m.new_dataset_builder().with_data(v.as_slice()).create(name.as_str()))?;
-                    }
-                }
-            }
+            let metrics = r.metrics.iter().map(|(name, v)| (name.as_str(), v.as_slice()));
+            write_named(&g, "metrics", metrics)?;
+            write_named(&g, "curves", log.curves())?;
         }
         h5(f.flush())?;
         Ok(())
     })
+}
+
+/// One f64 dataset per `(name, values)` in group `group` of `g` (no group when there are none).
+fn write_named<'a>(g: &hdf5::Group, group: &str, named: impl Iterator<Item = (&'a str, &'a [f64])>) -> Result<()> {
+    let mut named = named.peekable();
+    if named.peek().is_some() {
+        let m = h5(g.create_group(group))?;
+        for (name, v) in named {
+            h5(m.new_dataset_builder().with_data(v).create(name))?;
+        }
+    }
+    Ok(())
 }
 
 fn write_pair(g: &hdf5::Group, p: &PairRecord) -> Result<()> {
@@ -239,6 +248,18 @@ fn read_named(g: &hdf5::Group, name: &str) -> Result<std::collections::BTreeMap<
     }
     let m = h5(g.group(name))?;
     h5(m.member_names())?.into_iter().map(|name| Ok((name.clone(), h5(h5(m.dataset(&name))?.read_raw::<f64>())?))).collect()
+}
+
+/// A stage's evaluation log, as schema `version` stores it.
+fn read_log(g: &hdf5::Group, version: i64) -> Result<EvalLog> {
+    let iteration = h5(h5(g.dataset("iteration"))?.read_raw::<u64>())?;
+    let curves = read_named(g, "curves")?;
+    if version >= 2 {
+        return EvalLog::from_curves(iteration, curves);
+    }
+    let column = |name: &str| -> Result<Vec<f64>> { h5(h5(g.dataset(name))?.read_raw::<f64>()) };
+    let [a, b, c, d, e] = metric::EVALUATION;
+    EvalLog::from_schema_1(iteration, [column(a)?, column(b)?, column(c)?, column(d)?, column(e)?], curves)
 }
 
 fn read_sparse(g: &hdf5::Group) -> Result<bool> {
@@ -295,8 +316,8 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
     let inner = || -> Result<ExperimentResults> {
         let f = h5(hdf5::File::open(path))?;
         let version: i64 = get(&f, "schema_version")?;
-        if version != SCHEMA_VERSION {
-            bail!("schema version {version}, this build reads {SCHEMA_VERSION}");
+        if !(OLDEST_READ..=SCHEMA_VERSION).contains(&version) {
+            bail!("schema version {version}, this build reads {OLDEST_READ} to {SCHEMA_VERSION}");
         }
         let run: RunInfo = serde_json::from_str(&get_str(&f, "run_json")?)?;
         let mut records = Vec::new();
@@ -308,16 +329,7 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
                 let lg = h5(rg.group(&lev))?;
                 for stage in h5(lg.member_names())? {
                     let g = h5(lg.group(&stage))?;
-                    let ds = |n: &str| -> Result<Vec<f64>> { h5(h5(g.dataset(n))?.read_raw::<f64>()) };
-                    let log = EvalLog {
-                        iteration: h5(h5(g.dataset("iteration"))?.read_raw::<u64>())?,
-                        train_loss: ds("train_loss")?,
-                        val_loss: ds("val_loss")?,
-                        val_acc: ds("val_acc")?,
-                        test_loss: ds("test_loss")?,
-                        test_acc: ds("test_acc")?,
-                        curves: read_named(&g, "curves")?,
-                    };
+                    let log = read_log(&g, version)?;
                     let names: Vec<String> = serde_json::from_str(&get_str(&g, "layer_names")?)?;
                     let kept = h5(h5(g.dataset("layer_kept"))?.read_raw::<i64>())?;
                     let total = h5(h5(g.dataset("layer_total"))?.read_raw::<i64>())?;

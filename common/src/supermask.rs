@@ -93,16 +93,11 @@ impl SupermaskLog {
     /// As a stage's training outcome (`wall_s`: its duration): accuracies only, the losses
     /// are not measured.
     pub fn outcome(self, wall_s: f64) -> crate::train::TrainOutcome {
-        let nan = vec![f64::NAN; self.iteration.len()];
-        let log = crate::train::EvalLog {
-            iteration: self.iteration,
-            train_loss: nan.clone(),
-            val_loss: nan.clone(),
-            val_acc: self.val_acc,
-            test_loss: nan,
-            test_acc: self.test_acc,
-            curves: Default::default(),
-        };
+        use crate::train::metric::{TEST_ACC, VAL_ACC};
+        let mut log = crate::train::EvalLog::default();
+        for (i, &t) in self.iteration.iter().enumerate() {
+            log.push(t, &[(VAL_ACC, self.val_acc[i]), (TEST_ACC, self.test_acc[i])]);
+        }
         crate::train::TrainOutcome { log, status: crate::train::Status::Completed, wall_s, sparse: false }
     }
 }

@@ -86,12 +86,12 @@ impl Readout {
     /// validation, also when the test set was not measured there).
     pub fn test_accuracy(self, log: &common::train::EvalLog) -> Option<f64> {
         let i = match self {
-            Readout::Final => log.test_acc.len().checked_sub(1)?,
+            Readout::Final => log.test_acc().len().checked_sub(1)?,
             Readout::EarlyStop => log.early_stop_index()?,
             Readout::BestValidation => log.best_val_acc_index()?,
             Readout::First => 0,
         };
-        log.test_acc.get(i).copied().filter(|a| self != Readout::BestValidation || a.is_finite())
+        log.test_acc().get(i).copied().filter(|a| self != Readout::BestValidation || a.is_finite())
     }
 }
 
@@ -291,7 +291,7 @@ macro_rules! paper {
 #[cfg(test)]
 mod tests {
     use super::{figure_label, Readout};
-    use common::train::EvalLog;
+    use common::train::{evaluation, EvalLog};
 
     #[test]
     fn a_numbered_figure_is_labelled_by_its_number_and_other_names_stay() {
@@ -304,15 +304,11 @@ mod tests {
     #[test]
     fn each_readout_reads_its_evaluation() {
         let nan = f64::NAN;
-        let log = EvalLog {
-            iteration: vec![0, 100, 200, 300],
-            train_loss: vec![nan, 1.0, 0.8, 0.7],
-            val_loss: vec![2.0, 0.5, 0.6, 0.9],
-            val_acc: vec![0.1, 0.8, 0.9, 0.9],
-            test_loss: vec![2.0, 0.5, nan, 0.9],
-            test_acc: vec![0.11, 0.81, nan, 0.93],
-            curves: Default::default(),
-        };
+        let mut log = EvalLog::default();
+        log.push(0, &evaluation(nan, (2.0, 0.1), (2.0, 0.11)));
+        log.push(100, &evaluation(1.0, (0.5, 0.8), (0.5, 0.81)));
+        log.push(200, &evaluation(0.8, (0.6, 0.9), (nan, nan)));
+        log.push(300, &evaluation(0.7, (0.9, 0.9), (0.9, 0.93)));
         assert_eq!(Readout::First.test_accuracy(&log), Some(0.11));
         assert_eq!(Readout::EarlyStop.test_accuracy(&log), Some(0.81), "minimum validation loss at 100");
         assert_eq!(Readout::Final.test_accuracy(&log), Some(0.93));

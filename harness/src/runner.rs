@@ -555,7 +555,7 @@ pub fn run_stage<P: Paper>(paper: &P, o: &Opts, experiment: &str, job: JobId) ->
             job.replicate,
             job.level,
             job.stage,
-            record.outcome.log.test_acc.last().copied().unwrap_or(f64::NAN)
+            record.outcome.log.last(common::train::metric::TEST_ACC).unwrap_or(f64::NAN)
         );
     }
     Ok(())

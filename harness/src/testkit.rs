@@ -121,7 +121,7 @@ pub fn numbers(path: &Path) -> Vec<(String, Vec<f64>)> {
         .map(|s| {
             let log = &s.outcome.log;
             let mut v: Vec<f64> = log.iteration.iter().map(|&i| i as f64).collect();
-            for c in [&log.train_loss, &log.val_loss, &log.val_acc, &log.test_loss, &log.test_acc] {
+            for (_, c) in log.curves() {
                 v.extend(c);
             }
             v.push(s.density);
@@ -595,7 +595,7 @@ pub fn set_accuracy<E>(l: &mut crate::Loaded<E>, level: u32, kind: common::imp::
     let mut i = 0;
     for r in l.results.records.iter_mut().filter(|r| r.level == level && r.stage.kind() == kind) {
         let v = values[i.min(values.len() - 1)];
-        r.outcome.log.test_acc.iter_mut().for_each(|a| *a = v);
+        r.outcome.log.fill(common::train::metric::TEST_ACC, v);
         i += 1;
     }
     assert!(i > 0, "no stage of {kind:?} at level {level}");

@@ -18,10 +18,11 @@
 //! θ_k is the network when the k-th game finished. Training stops at the first update that
 //! completes the last game.
 //!
-//! Logged at every epoch (and at the start and the end), as curves of [`EvalLog::curves`]:
+//! Logged at every epoch (and at the start and the end), as curves of [`EvalLog`] by name:
 //! `reward` (mean undiscounted, unscaled reward of the last `last_games` games — the ticket's
-//! metric, Yu et al.'s "mean of the last L episodes"), `updates` and `env_steps` so far. The
-//! classification columns stay NaN; `train_loss` is the mean batch cost since the last entry.
+//! metric, Yu et al.'s "mean of the last L episodes"), `updates` and `env_steps` so far, and
+//! `train_loss`, the mean batch cost since the last entry. Nothing else: a game has no
+//! validation or test set.
 //!
 //! Random streams, from the stage's data seed: one per game slot for its reset draws
 //! (`rl-reset`), one for the actions (`rl-actions`), so a run replays exactly. A killed stage
@@ -32,7 +33,7 @@ use crate::models::Model;
 use crate::prune::Mask;
 use crate::rng;
 use crate::train::hooks::Control;
-use crate::train::{EvalLog, RunSpec, Status, TrainConfig, TrainOutcome};
+use crate::train::{metric, EvalLog, RunSpec, Status, TrainConfig, TrainOutcome};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -222,7 +223,10 @@ pub fn train(model: &mut Model, mask: &Mask, env: Environment, cfg: &TrainConfig
         let epoch_done = log.iteration.last().is_some_and(|&last| t / cfg.eval_every > last / cfg.eval_every);
         if log.iteration.last() != Some(&t) && (t == run.start || epoch_done || t >= cfg.iterations || stop) {
             let train_loss = if cost_count == 0 { f64::NAN } else { cost_sum / cost_count as f64 };
-            log.push_curves(t, train_loss, &[("reward", games.recent_reward()), ("updates", updates as f64), ("env_steps", games.env_steps as f64)]);
+            log.push(
+                t,
+                &[(metric::TRAIN_LOSS, train_loss), ("reward", games.recent_reward()), ("updates", updates as f64), ("env_steps", games.env_steps as f64)],
+            );
             (cost_sum, cost_count) = (0.0, 0);
             if !(train_loss.is_finite() || t == run.start) {
                 return crate::train::end(&run, &opt, log, Status::Diverged { iteration: t }, started);

@@ -155,12 +155,7 @@ impl Task for LanguageModel {
                 let train_loss = if loss_count == 0 { f64::NAN } else { loss_sum / loss_count as f64 };
                 let (vl, va) = evaluate(model, &data.validation, &p)?;
                 let (tl, ta) = evaluate(model, &data.test, &p)?;
-                log.iteration.push(t);
-                for (column, value) in
-                    [(&mut log.train_loss, train_loss), (&mut log.val_loss, vl), (&mut log.val_acc, va), (&mut log.test_loss, tl), (&mut log.test_acc, ta)]
-                {
-                    column.push(value);
-                }
+                log.push(t, &crate::train::evaluation(train_loss, (vl, va), (tl, ta)));
                 (loss_sum, loss_count) = (0.0, 0);
                 if !(vl.is_finite() && (train_loss.is_finite() || t == run.start)) {
                     return crate::train::end(&run, &opt, log, Status::Diverged { iteration: t }, started);

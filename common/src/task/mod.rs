@@ -9,9 +9,9 @@
 //! corpus, log perplexity). A config selects one with `task = { name = "…", params = { … } }`;
 //! the default task is left out of configs and so of the trunk hash.
 //!
-//! A task logs what it measures in [`crate::train::EvalLog`]: image classification fills the
-//! loss and accuracy columns; another task leaves them NaN and logs its own curves by name
-//! (`EvalLog::curves`, e.g. `reward`).
+//! A task logs what it measures in [`crate::train::EvalLog`], every curve by name: image
+//! classification (and the language model) the five of [`crate::train::metric`], another task
+//! its own (e.g. `reward`).
 //!
 //! Adding a task: a type implementing [`Task`] in `task/<name>.rs` (or a paper's own, with
 //! [`register`]), one line in `builtin()`, and a [`TaskName`] constant.

@@ -3,11 +3,14 @@
 //! resumable checkpoints.
 
 pub mod checkpoint;
+mod eval_log;
 mod foreach;
 mod fused;
 pub mod hooks;
 pub mod optim;
 pub mod schedule;
+
+pub use eval_log::{metric, EvalLog};
 
 use crate::data::{self, Dataset, Split};
 use crate::models::Model;
@@ -95,103 +98,6 @@ impl TrainConfig {
     }
 }
 
-/// Evaluation curves: entry `i` was measured after `iteration[i]` training steps. Equality is
-/// bitwise (NaN equals NaN), which is what "identical results" means here.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct EvalLog {
-    pub iteration: Vec<u64>,
-    /// Mean training mini-batch loss since the previous evaluation (NaN at the first point).
-    #[serde(with = "nan_as_null")]
-    pub train_loss: Vec<f64>,
-    #[serde(with = "nan_as_null")]
-    pub val_loss: Vec<f64>,
-    #[serde(with = "nan_as_null")]
-    pub val_acc: Vec<f64>,
-    #[serde(with = "nan_as_null")]
-    pub test_loss: Vec<f64>,
-    #[serde(with = "nan_as_null")]
-    pub test_acc: Vec<f64>,
-    /// A task's own curves by name, one value per entry (the actor–critic's `reward`,
-    /// [`crate::task`]); empty for image classification.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "nan_as_null_map")]
-    pub curves: BTreeMap<String, Vec<f64>>,
-}
-
-impl PartialEq for EvalLog {
-    fn eq(&self, o: &Self) -> bool {
-        let same = |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
-        self.iteration == o.iteration
-            && same(&self.train_loss, &o.train_loss)
-            && same(&self.val_loss, &o.val_loss)
-            && same(&self.val_acc, &o.val_acc)
-            && same(&self.test_loss, &o.test_loss)
-            && same(&self.test_acc, &o.test_acc)
-            && self.curves.len() == o.curves.len()
-            && self.curves.iter().zip(&o.curves).all(|((a, x), (b, y))| a == b && same(x, y))
-    }
-}
-
-/// JSON has no NaN: non-finite values are written as `null` and read back as NaN.
-mod nan_as_null {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(v.iter().map(|x| x.is_finite().then_some(*x)))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-        Ok(Vec::<Option<f64>>::deserialize(d)?.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
-    }
-}
-
-/// [`nan_as_null`] for every curve of a map.
-mod nan_as_null_map {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use std::collections::BTreeMap;
-
-    pub fn serialize<S: Serializer>(m: &BTreeMap<String, Vec<f64>>, s: S) -> Result<S::Ok, S::Error> {
-        let nullable: BTreeMap<&String, Vec<Option<f64>>> = m.iter().map(|(k, v)| (k, v.iter().map(|x| x.is_finite().then_some(*x)).collect())).collect();
-        nullable.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Vec<f64>>, D::Error> {
-        let m = BTreeMap::<String, Vec<Option<f64>>>::deserialize(d)?;
-        Ok(m.into_iter().map(|(k, v)| (k, v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())).collect())
-    }
-}
-
-impl EvalLog {
-    /// Appends an entry of a task that measures its own `curves` (by name; every entry names
-    /// the same ones): the classification columns are NaN.
-    pub fn push_curves(&mut self, iteration: u64, train_loss: f64, curves: &[(&str, f64)]) {
-        self.iteration.push(iteration);
-        self.train_loss.push(train_loss);
-        for column in [&mut self.val_loss, &mut self.val_acc, &mut self.test_loss, &mut self.test_acc] {
-            column.push(f64::NAN);
-        }
-        for (name, value) in curves {
-            self.curves.entry(name.to_string()).or_default().push(*value);
-        }
-    }
-
-    /// The last value of curve `name` (the end of training), if logged.
-    pub fn last(&self, name: &str) -> Option<f64> {
-        self.curves.get(name).and_then(|c| c.last().copied())
-    }
-
-    /// Index of the evaluation with minimum validation loss (the early-stop point, Frankle &
-    /// Carbin App. C); the first such index on ties.
-    pub fn early_stop_index(&self) -> Option<usize> {
-        (0..self.val_loss.len()).filter(|&i| self.val_loss[i].is_finite()).min_by(|&a, &b| self.val_loss[a].total_cmp(&self.val_loss[b]).then(a.cmp(&b)))
-    }
-
-    /// Index of the evaluation with maximum validation accuracy (Renda et al.'s selection of a
-    /// retraining run's checkpoint); the first such index on ties.
-    pub fn best_val_acc_index(&self) -> Option<usize> {
-        (0..self.val_acc.len()).filter(|&i| self.val_acc[i].is_finite()).max_by(|&a, &b| self.val_acc[a].total_cmp(&self.val_acc[b]).then(b.cmp(&a)))
-    }
-}
-
 /// How a training run ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "status")]
@@ -256,6 +162,12 @@ pub fn evaluate(model: &Model, split: &Split) -> (f64, f64) {
     (loss / n as f64, correct as f64 / n as f64)
 }
 
+/// One evaluation's [`metric::EVALUATION`] values by name: the training loss since the previous
+/// evaluation, and the `(loss, accuracy)` of the validation and test sets.
+pub fn evaluation(train_loss: f64, (val_loss, val_acc): (f64, f64), (test_loss, test_acc): (f64, f64)) -> [(&'static str, f64); 5] {
+    [(metric::TRAIN_LOSS, train_loss), (metric::VAL_LOSS, val_loss), (metric::VAL_ACC, val_acc), (metric::TEST_LOSS, test_loss), (metric::TEST_ACC, test_acc)]
+}
+
 /// Upper bound on a training length (10⁸ iterations: 2,000× the longest protocol here).
 pub const MAX_ITERATIONS: u64 = 100_000_000;
 
@@ -266,15 +178,8 @@ pub fn evaluate_untrained(model: &mut Model, mask: &Mask, data: &Dataset, iterat
     mask.to_device(model.device()).apply(model);
     let (vl, va) = evaluate(model, &data.validation);
     let (tl, ta) = evaluate(model, &data.test);
-    let log = EvalLog {
-        iteration: vec![iteration],
-        train_loss: vec![f64::NAN],
-        val_loss: vec![vl],
-        val_acc: vec![va],
-        test_loss: vec![tl],
-        test_acc: vec![ta],
-        curves: BTreeMap::new(),
-    };
+    let mut log = EvalLog::default();
+    log.push(iteration, &evaluation(f64::NAN, (vl, va), (tl, ta)));
     TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64(), sparse: false }
 }
 
@@ -323,18 +228,13 @@ pub fn train(model: &mut Model, mask: &Mask, data: &Dataset, cfg: &TrainConfig, 
             let train_loss = if loss_count == 0 { f64::NAN } else { loss_sum.double_value(&[]) / loss_count as f64 };
             let (vl, va) = eval_split(&sparse, &data.validation, |s| &s.validation);
             // A NaN on either side counts as "not better", as `!(b <= vl)` would.
-            let best_so_far = log.val_loss.iter().all(|&b| !matches!(b.partial_cmp(&vl), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)));
+            let best_so_far = log.val_loss().iter().all(|&b| !matches!(b.partial_cmp(&vl), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)));
             let (tl, ta) = if cfg.test_eval == TestEval::Always || best_so_far || t == cfg.iterations {
                 eval_split(&sparse, &data.test, |s| &s.test)
             } else {
                 (f64::NAN, f64::NAN)
             };
-            log.iteration.push(t);
-            log.train_loss.push(train_loss);
-            log.val_loss.push(vl);
-            log.val_acc.push(va);
-            log.test_loss.push(tl);
-            log.test_acc.push(ta);
+            log.push(t, &evaluation(train_loss, (vl, va), (tl, ta)));
             let _ = loss_sum.zero_();
             loss_count = 0;
             if !(vl.is_finite() && (train_loss.is_finite() || t == run.start)) {

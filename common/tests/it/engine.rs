@@ -105,7 +105,7 @@ fn pruned_weights_stay_exactly_zero_and_training_is_deterministic() {
         let leaked = (w * (mk.ones_like() - mk)).abs().sum(Kind::Float).double_value(&[]);
         assert_eq!(leaked, 0.0, "{name} has non-zero pruned weights");
     }
-    let acc = *out.log.test_acc.last().unwrap();
+    let acc = *out.log.test_acc().last().unwrap();
     assert!(acc > 0.3, "learned {acc} (chance 0.1)");
     let (m2, _, out2) = run(3);
     assert_eq!(out, TrainOutcome2(out2.clone()));
@@ -113,7 +113,7 @@ fn pruned_weights_stay_exactly_zero_and_training_is_deterministic() {
         assert!(v.equal(&m2.parameters()[&k]), "{k} differs between identical runs");
     }
     let (_, _, out3) = run(4);
-    assert_ne!(out.log.val_loss, out3.log.val_loss, "the data seed matters");
+    assert_ne!(out.log.val_loss(), out3.log.val_loss(), "the data seed matters");
 }
 
 /// Ignores wall time when comparing outcomes.
@@ -239,7 +239,7 @@ fn end_to_end_imp_learns_writes_hdf5_and_is_schedule_independent() {
     let kept: Vec<i64> = l2.layers.iter().map(|l| l.kept).collect();
     // fc1 4096 -> 3277 -> 2622; fc2 2048 -> 1638 -> 1310; fc3 320 -> 288 -> 259.
     assert_eq!(kept, [2622, 1310, 259]);
-    let best = parallel.iter().map(|r| r.outcome.log.test_acc.last().copied().unwrap()).fold(0.0, f64::max);
+    let best = parallel.iter().map(|r| r.outcome.log.test_acc().last().copied().unwrap()).fold(0.0, f64::max);
     assert!(best > 0.5, "IMP learns: best test accuracy {best}");
 
     // Rerunning skips every finished stage.
@@ -255,12 +255,12 @@ fn end_to_end_imp_learns_writes_hdf5_and_is_schedule_independent() {
     assert_eq!(back.config().unwrap(), cfg);
     for (a, b) in back.records.iter().zip(&parallel) {
         assert_eq!(a.outcome.log.iteration, b.outcome.log.iteration);
-        assert_eq!(a.outcome.log.test_acc, b.outcome.log.test_acc);
+        assert_eq!(a.outcome.log.test_acc(), b.outcome.log.test_acc());
         assert_eq!(a.layers, b.layers);
     }
     let f = hdf5::File::open(&path).unwrap();
     let g = f.group("replicate_1/level_2/reinit_0").unwrap();
-    let acc = g.dataset("test_acc").unwrap().read_raw::<f64>().unwrap();
+    let acc = g.dataset("curves/test_acc").unwrap().read_raw::<f64>().unwrap();
     assert_eq!(acc.len(), 7); // iterations 0, 20, …, 120
     let es: i64 = g.attr("early_stop_iteration").unwrap().read_scalar().unwrap();
     assert!((0..=120).contains(&es));
@@ -311,7 +311,7 @@ fn every_level_starts_from_the_rewound_weights_under_its_mask() {
         let (vl, _) = train::evaluate(&m, &d.validation);
         let rec = recs.iter().find(|r| r.level == level && r.stage == Stage::Main).unwrap();
         assert_eq!(rec.outcome.log.iteration[0], 0);
-        assert_eq!(vl.to_bits(), rec.outcome.log.val_loss[0].to_bits(), "level {level} did not start from θ_0 ⊙ mask");
+        assert_eq!(vl.to_bits(), rec.outcome.log.val_loss()[0].to_bits(), "level {level} did not start from θ_0 ⊙ mask");
     }
 }
 
@@ -335,11 +335,11 @@ fn late_rewinding_restarts_levels_at_iteration_k_from_the_stored_weights() {
     // θ_k is the level-0 network after 40 steps: its validation loss is level 0's at iteration 40.
     let (vl, _) = train::evaluate(&m, &d.validation);
     let i40 = level0.outcome.log.iteration.iter().position(|&i| i == 40).unwrap();
-    assert_eq!(vl.to_bits(), level0.outcome.log.val_loss[i40].to_bits());
+    assert_eq!(vl.to_bits(), level0.outcome.log.val_loss()[i40].to_bits());
     // Level 1 starts from θ_k under its mask.
     Mask::load(&common::paths::stage_dir(&exp, 0, 1, "main").join(common::paths::MASK), Device::Cpu).unwrap().apply(&m);
     let (vl1, _) = train::evaluate(&m, &d.validation);
-    assert_eq!(vl1.to_bits(), level1.outcome.log.val_loss[0].to_bits());
+    assert_eq!(vl1.to_bits(), level1.outcome.log.val_loss()[0].to_bits());
 }
 
 #[test]
@@ -452,20 +452,17 @@ fn the_data_paths_migration_names_the_dataset_folder_relative_to_the_data_folder
 
 #[test]
 fn evaluation_selection_picks_the_first_best_point_and_skips_missing_values() {
-    let log = train::EvalLog {
-        iteration: vec![0, 100, 200, 300, 400],
-        train_loss: vec![f64::NAN; 5],
-        val_loss: vec![2.0, 0.5, f64::NAN, 0.5, 0.7],
-        val_acc: vec![0.1, 0.9, f64::NAN, 0.9, 0.95],
-        test_loss: vec![f64::NAN; 5],
-        test_acc: vec![0.1, 0.8, 0.99, 0.85, 0.9],
-        curves: Default::default(),
+    use train::metric::{TEST_ACC, VAL_ACC, VAL_LOSS};
+    let iterations = vec![0, 100, 200, 300, 400];
+    let log = |val_acc: Vec<f64>| {
+        let curves = [(VAL_LOSS, vec![2.0, 0.5, f64::NAN, 0.5, 0.7]), (VAL_ACC, val_acc), (TEST_ACC, vec![0.1, 0.8, 0.99, 0.85, 0.9])];
+        train::EvalLog::from_curves(iterations.clone(), curves).unwrap()
     };
+    let (log, tied) = (log(vec![0.1, 0.9, f64::NAN, 0.9, 0.95]), log(vec![0.1, 0.9, f64::NAN, 0.9, 0.5]));
     // Early stop: minimum validation loss, the first of two equal minima.
     assert_eq!(log.early_stop_index(), Some(1));
     // Renda et al.'s selection: maximum validation accuracy (a NaN is never selected).
     assert_eq!(log.best_val_acc_index(), Some(4));
-    let tied = train::EvalLog { val_acc: vec![0.1, 0.9, f64::NAN, 0.9, 0.5], ..log };
     assert_eq!(tied.best_val_acc_index(), Some(1), "the first of two equal maxima");
     assert_eq!(train::EvalLog::default().best_val_acc_index(), None);
 }
@@ -492,6 +489,6 @@ fn a_perturbed_rewind_with_zero_noise_is_the_trunk_level_and_a_permutation_is_no
     let (noise, permuted) = (branch_record(&cfg.branches[0]), branch_record(&cfg.branches[1]));
     assert_eq!(noise.outcome.log, trunk.outcome.log, "zero noise trains the trunk level bit for bit");
     assert_eq!(noise.outcome.log.iteration[0], 40, "from k");
-    assert_ne!(permuted.outcome.log.val_loss[0], trunk.outcome.log.val_loss[0], "a permuted θ_k starts elsewhere");
+    assert_ne!(permuted.outcome.log.val_loss()[0], trunk.outcome.log.val_loss()[0], "a permuted θ_k starts elsewhere");
     assert_eq!(permuted.density, trunk.density, "under the level's mask");
 }

@@ -43,7 +43,7 @@ fn learning_rate_rewinding_and_fine_tuning_retrain_from_the_pruned_final_weights
         let (vl, _) = train::evaluate(&m, &d.validation);
         let level1 = recs.iter().find(|r| r.level == 1).unwrap();
         assert_eq!(level1.outcome.log.iteration[0], 40);
-        assert_eq!(vl.to_bits(), level1.outcome.log.val_loss[0].to_bits(), "{retrain:?}: level 1 starts from final weights ⊙ mask");
+        assert_eq!(vl.to_bits(), level1.outcome.log.val_loss()[0].to_bits(), "{retrain:?}: level 1 starts from final weights ⊙ mask");
     }
     // Fine-tuning trains at the schedule's last rate, constant; the others keep the schedule.
     let mut cfg = config(1);
@@ -73,16 +73,16 @@ fn spawned_copies_start_from_theta_k_and_see_their_own_data_order() {
     let at20 = main.outcome.log.iteration.iter().position(|&i| i == 20).unwrap();
     for c in [0, 1] {
         assert_eq!(spawn(c).outcome.log.iteration[0], 20);
-        assert_eq!(spawn(c).outcome.log.val_loss[0].to_bits(), main.outcome.log.val_loss[at20].to_bits(), "copy {c} starts from θ_k");
+        assert_eq!(spawn(c).outcome.log.val_loss()[0].to_bits(), main.outcome.log.val_loss()[at20].to_bits(), "copy {c} starts from θ_k");
     }
-    assert_ne!(spawn(0).outcome.log.val_loss.last(), spawn(1).outcome.log.val_loss.last(), "independent data orders");
+    assert_ne!(spawn(0).outcome.log.val_loss().last(), spawn(1).outcome.log.val_loss().last(), "independent data orders");
 
     // The pair's record: its ends are the two copies' own evaluated test errors, exactly.
     assert!(spawn(0).pair.is_none());
     let pair = spawn(1).pair.as_ref().expect("the second copy records the pair");
     assert_eq!(pair.partner, 0);
     assert_eq!(pair.test.len(), interpolate::PAPER_POINTS);
-    let final_error = |c| 1.0 - spawn(c).outcome.log.test_acc.last().unwrap();
+    let final_error = |c| 1.0 - spawn(c).outcome.log.test_acc().last().unwrap();
     assert_eq!(pair.test[0].error.to_bits(), final_error(0).to_bits(), "α = 0 is copy 0");
     assert_eq!(pair.test.last().unwrap().error.to_bits(), final_error(1).to_bits(), "α = 1 is copy 1");
     assert!(pair.distance > 0.0, "different data orders give different weights");
@@ -116,12 +116,12 @@ fn spawned_controls_pair_up_on_one_start_with_two_data_orders() {
     let dir = tempfile::tempdir().unwrap();
     let recs = run_imp(&cfg, &d, 2, dir.path());
     let get = |kind, c| recs.iter().find(|r| r.replicate == 0 && r.level == 1 && r.stage == Stage::Branch(kind, c)).unwrap();
-    let first_loss = |kind, c| get(kind, c).outcome.log.val_loss[0].to_bits();
+    let first_loss = |kind, c| get(kind, c).outcome.log.val_loss()[0].to_bits();
     // Both copies of spawn-reinit pair 0 start as reinit_0 does; their data orders differ.
     for c in [0, 1] {
         assert_eq!(first_loss(BranchKind::SPAWN_REINIT, c), first_loss(BranchKind::REINIT, 0), "copy {c} starts from reinit_0's weights");
     }
-    assert_ne!(get(BranchKind::SPAWN_REINIT, 0).outcome.log.val_loss.last(), get(BranchKind::SPAWN_REINIT, 1).outcome.log.val_loss.last());
+    assert_ne!(get(BranchKind::SPAWN_REINIT, 0).outcome.log.val_loss().last(), get(BranchKind::SPAWN_REINIT, 1).outcome.log.val_loss().last());
     // Both copies of a random-pruning pair share one random mask and one start.
     let exp = dir.path().join(cfg.hash());
     let mask = |c| Mask::load(&paths::stage_dir(&exp, 0, 1, &format!("spawn-random-prune_{c}")).join(paths::MASK), Device::Cpu).unwrap();
@@ -381,10 +381,10 @@ fn renda_ablations_restart_from_theta_k_at_the_final_rate_or_from_new_weights() 
     let run = |retrain: Retrain| retrained(&d, retrain).1.into_iter().find(|r| r.level == 1).unwrap().outcome.log;
     let (wr, low, reinit) = (run(Retrain::WeightRewind), run(Retrain::LowLrWeightRewind), run(Retrain::Reinit));
     // Low-LR weight rewinding starts where weight rewinding does (θ_k under the mask) ...
-    assert_eq!(low.val_loss[0].to_bits(), wr.val_loss[0].to_bits());
+    assert_eq!(low.val_loss()[0].to_bits(), wr.val_loss()[0].to_bits());
     // ... and trains otherwise (the final rate throughout); reinitialising starts elsewhere.
-    assert_ne!(low.val_loss.last(), wr.val_loss.last());
-    assert_ne!(reinit.val_loss[0].to_bits(), wr.val_loss[0].to_bits());
+    assert_ne!(low.val_loss().last(), wr.val_loss().last());
+    assert_ne!(reinit.val_loss()[0].to_bits(), wr.val_loss()[0].to_bits());
     assert_eq!(reinit.iteration[0], 40, "it trains t = T − k iterations");
     let low_cfg = Retrain::LowLrWeightRewind.train_config(&config(1).train);
     assert!(low_cfg.schedule.milestones.is_empty());

@@ -55,7 +55,7 @@ fn the_generic_path_equals_the_fused_cpu_path_for_every_model_kind() {
             let (diff, scale) = ((a - b).abs().max().double_value(&[]), a.abs().max().double_value(&[]));
             assert!(diff <= 2e-6 + 1e-5 * scale, "{arch:?} {optimizer:?}: {name} differs by {diff} (largest |w| {scale})");
         }
-        let (a, b) = (cpu_out.log.val_loss.last().unwrap(), generic_out.log.val_loss.last().unwrap());
+        let (a, b) = (cpu_out.log.val_loss().last().unwrap(), generic_out.log.val_loss().last().unwrap());
         assert!((a - b).abs() <= 1e-5 * a.abs().max(1.0), "{arch:?}: validation loss {a} vs {b}");
         assert!(!cpu_out.sparse && !generic_out.sparse);
     }

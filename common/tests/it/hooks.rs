@@ -46,7 +46,7 @@ fn a_hook_that_stops_ends_training_there_with_a_shorter_schedules_weights() {
     for (name, w) in stopped.parameters() {
         assert!(w.equal(&full.parameters()[&name]), "{name}: stopping at 50 is not training for 50 steps");
     }
-    assert_eq!(out.log.test_acc.last(), reference.log.test_acc.last());
+    assert_eq!(out.log.test_acc().last(), reference.log.test_acc().last());
 }
 
 #[test]

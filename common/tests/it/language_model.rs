@@ -133,10 +133,10 @@ fn train_repeating_with<'a>(
 #[test]
 fn truncated_bptt_learns_a_repeating_corpus() {
     let out = train_repeating_with(0.0, 10, None, vec![]).0;
-    let (first, last) = (out.log.val_loss[0], *out.log.val_loss.last().unwrap());
+    let (first, last) = (out.log.val_loss()[0], *out.log.val_loss().last().unwrap());
     assert!((first - 12f64.ln()).abs() < 0.3, "an untrained model is near uniform: {first}");
     // The sequence is deterministic after one word of context but 5 (followed by 2 or 3).
-    assert!(last < 0.5 && *out.log.test_acc.last().unwrap() > 0.75, "log perplexity {first} → {last}");
+    assert!(last < 0.5 && *out.log.test_acc().last().unwrap() > 0.75, "log perplexity {first} → {last}");
     assert_eq!(out.log.iteration, [0, 150, 300]);
 }
 
@@ -144,7 +144,7 @@ fn truncated_bptt_learns_a_repeating_corpus() {
 fn dropout_between_lstm_layers_is_seeded_so_a_stage_replays_bit_for_bit() {
     let (a, b) = (train_repeating(0.5), train_repeating(0.5));
     assert_eq!(a.log, b.log, "two runs of one stage with dropout agree bit for bit");
-    assert_ne!(a.log.train_loss, train_repeating(0.0).log.train_loss, "dropout changes training");
+    assert_ne!(a.log.train_loss(), train_repeating(0.0).log.train_loss(), "dropout changes training");
 }
 
 /// Stops the process (a panic) at the first step at or after `at`: a simulated kill.

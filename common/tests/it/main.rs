@@ -18,6 +18,7 @@ mod new_pruner;
 mod new_stage_kind;
 mod prune;
 mod rewinding;
+mod schema;
 mod sparse;
 mod tickets;
 mod transfer;

@@ -76,7 +76,7 @@ fn a_stage_kind_added_in_one_file_runs_through_the_engine() {
     mask.apply(&m);
     let (_, acc) = train::evaluate(&m, &d.test);
     let record = records.iter().find(|r| r.level == 2 && r.stage.name() == "negated_1").unwrap();
-    assert_eq!(record.outcome.log.test_acc, [acc]);
+    assert_eq!(record.outcome.log.test_acc(), [acc]);
     assert!(record.pruning.is_none(), "a kind that trains no weight measures no stability to pruning");
     assert!((record.density - 0.8f64.powi(2)).abs() < 0.05, "the level's mask: density {}", record.density);
 }
@@ -170,7 +170,7 @@ fn a_kinds_parameters_name_its_folders_and_leave_the_trunk_alone() {
     assert!(folder.join(paths::OUTCOME).exists(), "{} holds the stage", folder.display());
     assert_eq!(Stage::parse(&format!("{label}_0")).unwrap(), Stage::Branch(negated.kind, 0));
     // The factor reached the start: −1 × θ_0 under the level's mask is `negated`'s start.
-    let acc = |name: &str| records.iter().find(|r| r.stage.name() == name).unwrap().outcome.log.test_acc.clone();
+    let acc = |name: &str| records.iter().find(|r| r.stage.name() == name).unwrap().outcome.log.test_acc().to_vec();
     let theta0 = checkpoint::load_weights(&paths::stage_dir(&runs.path().join(cfg.hash()), 0, 0, "main").join(paths::START)).unwrap();
     let mask = Mask::load(&folder.join(paths::MASK), Device::Cpu).unwrap();
     let mut m = Model::new(&cfg.model, d.shape, d.num_classes, 0, Device::Cpu).unwrap();

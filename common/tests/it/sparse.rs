@@ -124,8 +124,8 @@ fn a_sparse_run_learns_like_the_dense_one_and_resumes_bit_identically() {
     };
     let (dense_w, dense, _) = run(Kernels::Dense, None, None);
     let (full_w, full, mask) = run(Kernels::Sparse, None, None);
-    assert_ne!(dense.log.val_loss, full.log.val_loss, "the sparse kernels ran (their sums differ in the last bits)");
-    let (a, b) = (*dense.log.test_acc.last().unwrap(), *full.log.test_acc.last().unwrap());
+    assert_ne!(dense.log.val_loss(), full.log.val_loss(), "the sparse kernels ran (their sums differ in the last bits)");
+    let (a, b) = (*dense.log.test_acc().last().unwrap(), *full.log.test_acc().last().unwrap());
     assert!(b > 0.2 && (a - b).abs() < 0.05, "test accuracy dense {a}, sparse {b}");
     for (name, m) in &mask.0 {
         assert_eq!(full_w[name].masked_select(&m.eq(0.0)).abs().max().double_value(&[]), 0.0, "{name}: a pruned weight is not zero");

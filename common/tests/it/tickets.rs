@@ -39,7 +39,7 @@ fn level1(ticket: TicketConfig) -> Level1 {
         trained: weights(0, paths::FINAL),
         mask: Mask::load(&stage(1).join(paths::MASK), Device::Cpu).unwrap(),
         end: weights(1, paths::FINAL),
-        first_val_loss: recs.iter().find(|r| r.level == 1).unwrap().outcome.log.val_loss[0],
+        first_val_loss: recs.iter().find(|r| r.level == 1).unwrap().outcome.log.val_loss()[0],
         cfg,
     }
 }
@@ -176,7 +176,7 @@ fn untrained_supermasks_are_the_levels_mask_on_theta_k_evaluated_once() {
         }
         m.restore(&w).unwrap();
         let (_, acc) = train::evaluate(&m, &d.test);
-        assert_eq!(acc.to_bits(), rec.outcome.log.test_acc[0].to_bits(), "{name}: the masked start's accuracy");
+        assert_eq!(acc.to_bits(), rec.outcome.log.test_acc()[0].to_bits(), "{name}: the masked start's accuracy");
     }
 }
 
@@ -199,7 +199,7 @@ fn a_learned_supermask_branch_learns_logits_over_the_levels_frozen_weights() {
     for level in [0, 1] {
         let rec = recs.iter().find(|r| r.level == level && r.stage.to_string() == format!("{label}_0")).unwrap();
         assert_eq!(rec.outcome.log.iteration, [0, 100, 200]);
-        let acc = &rec.outcome.log.test_acc;
+        let acc = &rec.outcome.log.test_acc();
         assert!(acc[2] > acc[0] + 0.1, "level {level}: the mask learns ({acc:?})");
         assert!(rec.pruning.is_none(), "no weight was trained");
         let stage = paths::stage_dir(&dir.path().join(cfg.hash()), 0, level, &format!("{label}_0"));

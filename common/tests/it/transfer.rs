@@ -102,8 +102,8 @@ fn a_transferred_ticket_starts_from_the_sources_mask_and_late_reset_weights_with
         let (loss, _) = train::evaluate(&by_hand, &tgt_data.test);
         let rec = records.iter().find(|r| r.level == level && r.stage == imp::Stage::Main).unwrap();
         assert_eq!(rec.outcome.log.iteration[0], 0, "a transferred ticket trains the whole schedule");
-        assert_eq!(rec.outcome.log.test_loss[0].to_bits(), loss.to_bits(), "level {level}: starts exactly from the transferred ticket");
-        assert!(rec.outcome.log.test_loss.last().unwrap() < &loss, "level {level} trains on the target");
+        assert_eq!(rec.outcome.log.test_loss()[0].to_bits(), loss.to_bits(), "level {level}: starts exactly from the transferred ticket");
+        assert!(rec.outcome.log.test_loss().last().unwrap() < &loss, "level {level} trains on the target");
     }
 }
 

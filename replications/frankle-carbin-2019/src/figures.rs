@@ -3,7 +3,7 @@
 
 use crate::presets::{Loaded, Net, Results};
 use anyhow::{bail, Result};
-use common::aggregate::{curve, LevelSummary, Metric, Stat};
+use common::aggregate::{curve, LevelSummary, Stat};
 use common::config::{BranchKind, ExperimentConfig};
 use common::imp::{JobId, Stage, StageKind};
 use common::plot::{Figure, Panel, Series, Spread, XAxis, PALETTE};
@@ -97,7 +97,7 @@ fn figure3(l: &Loaded) -> Result<Figure> {
     let max_level = l.config.levels;
     let present = |levels: &[u32]| -> Vec<u32> { levels.iter().copied().filter(|&x| x <= max_level).collect() };
     let series = |level: u32, kind: StageKind, color, dashed| -> Option<Series> {
-        let pts = curve(recs, level, kind, Metric::TestAcc);
+        let pts = curve(recs, level, kind, common::train::metric::TEST_ACC);
         let d = l.density(level)?;
         let label = if kind == MAIN { pm_label(d) } else { format!("{} (reinit)", pm_label(d)) };
         (!pts.is_empty()).then_some(Series { label, color, dashed, spread: Spread::ErrorBars, points: pts })

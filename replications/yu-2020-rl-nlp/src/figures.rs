@@ -48,7 +48,7 @@ pub fn needs(figure: &str, _experiment: Experiment, _cfg: &ExperimentConfig, j: 
 
 /// Each trial's test log perplexity at the end of training of `kind` at `level`.
 pub fn log_perplexities(l: &Loaded, level: u32, kind: StageKind) -> Vec<f64> {
-    l.records(level, kind).filter_map(|r| r.outcome.log.test_loss.last().copied()).filter(|x| x.is_finite()).collect()
+    l.records(level, kind).filter_map(|r| r.outcome.log.test_loss().last().copied()).filter(|x| x.is_finite()).collect()
 }
 
 /// The role-group of a language model's parameter, by its PyTorch name

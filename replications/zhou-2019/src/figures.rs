@@ -155,7 +155,7 @@ fn learned_panel(results: &Results, net: Net) -> Option<Panel> {
     let runs: Vec<&StageRecord> = l.records(0, StageKind::Branch(l.branch(BranchKind::LEARNED_SUPERMASK))).collect();
     let n = runs.iter().map(|r| r.outcome.log.iteration.len()).min()?;
     let points: Vec<(f64, Stat)> = (0..n)
-        .filter_map(|i| Some((runs[0].outcome.log.iteration[i] as f64, Stat::of(&runs.iter().map(|r| r.outcome.log.test_acc[i]).collect::<Vec<_>>())?)))
+        .filter_map(|i| Some((runs[0].outcome.log.iteration[i] as f64, Stat::of(&runs.iter().map(|r| r.outcome.log.test_acc()[i]).collect::<Vec<_>>())?)))
         .collect();
     let x_max = points.last()?.0.max(1.0);
     let mut lines = vec![series("learned supermask (weights never trained)".into(), 0, false, points)];

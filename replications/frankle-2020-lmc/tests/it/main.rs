@@ -44,7 +44,7 @@ fn dense_figures_train_only_level_zero_pairs_and_store_their_paths() {
     assert!(copy(1).stage.to_string().starts_with("spawn-"), "the interpolation's parameters name the stage: {}", copy(1).stage);
     assert_eq!(copy(0).outcome.log.iteration[0], 10, "k = 500 is iteration 10 at smoke");
     let pair = copy(1).pair.as_ref().expect("the pair's path is in the results file");
-    let own_error = |c: u32| 1.0 - copy(c).outcome.log.test_acc.last().unwrap();
+    let own_error = |c: u32| 1.0 - copy(c).outcome.log.test_acc().last().unwrap();
     assert_eq!(pair.test.first().unwrap().error.to_bits(), own_error(0).to_bits());
     assert_eq!(pair.test.last().unwrap().error.to_bits(), own_error(1).to_bits());
     assert!(pair.distance > 0.0);

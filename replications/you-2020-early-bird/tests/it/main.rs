@@ -42,7 +42,7 @@ fn the_search_records_every_epoch_start_and_its_tickets_train_smaller_networks()
             // About (1 − p) of the channels are kept (every layer keeps one).
             let kept: f64 = t.metrics["channels"].iter().sum();
             assert!(kept <= (1.0 - ratio) * channels + layers, "{experiment} {}: {kept} of {channels} channels at p = {ratio}", t.stage);
-            assert!(t.outcome.log.test_acc.last().is_some_and(|a| a.is_finite()), "{experiment} {}: trained and evaluated", t.stage);
+            assert!(t.outcome.log.test_acc().last().is_some_and(|a| a.is_finite()), "{experiment} {}: trained and evaluated", t.stage);
         }
         // A continued ticket starts where the search drew it.
         let continued = tickets.iter().find(|t| t.metrics["first_iteration"][0] > 0.0).expect("an EB Train ticket");
