@@ -309,12 +309,15 @@ where
         }
         let line: Vec<(f64, f64)> = pts.iter().map(|(x, p)| (*x, p.mean)).collect();
         let style = color.stroke_width(2);
-        let anno = if s.dashed {
-            chart.draw_series(DashedLineSeries::new(line.clone(), 6, 4, style)).map_err(plot_err)?
+        if s.dashed {
+            // The legend's sample is dashed too: two strokes, as the line's 6-on-4-off pattern.
+            let stroke = move |from: i32, to: i32| PathElement::new(vec![(from, 0), (to, 0)], color.stroke_width(2));
+            let anno = chart.draw_series(DashedLineSeries::new(line.clone(), 6, 4, style)).map_err(plot_err)?;
+            anno.label(&s.label).legend(move |(x, y)| EmptyElement::at((x, y)) + stroke(0, 7) + stroke(11, 18));
         } else {
-            chart.draw_series(LineSeries::new(line.clone(), style)).map_err(plot_err)?
-        };
-        anno.label(&s.label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            let anno = chart.draw_series(LineSeries::new(line.clone(), style)).map_err(plot_err)?;
+            anno.label(&s.label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        }
         if s.spread == Spread::ErrorBars {
             chart.draw_series(pts.iter().map(|(x, p)| ErrorBar::new_vertical(*x, p.min, p.mean, p.max, color.stroke_width(1), 5))).map_err(plot_err)?;
             chart.draw_series(line.iter().map(|&(x, y)| Circle::new((x, y), 3, color.filled()))).map_err(plot_err)?;
