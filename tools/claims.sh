@@ -37,7 +37,43 @@ for f in "$tmp".*; do
   n() { grep -c "$1" "$f" || true; } # grep -c exits 1 on a count of 0
   counts="$counts \`$s\`: $(n '| agrees |$') agree, $(n '| \*\*disagrees\*\* |$') disagree, $(n '| within noise (') within noise, $(n '| not judged') not judged;"
 done
+# The claims judged at more than one scale, side by side: which hold at `paper`, which only at
+# `small`, which disagree at both. A row's key is its paper and claim; the per-scale files are in
+# scale order (paper, small, smoke).
+across=$(awk -F'|' '
+  function trim(s) { gsub(/^ +| +$/, "", s); return s }
+  function word(v) { gsub(/\*/, "", v); sub(/ \(.*/, "", v); return v }
+  FNR == 1 { scale[++n] = FILENAME; sub(/.*\./, "", scale[n]) }
+  {
+    key = trim($2) "|" trim($3)
+    if (!(key in seen)) { seen[key] = 1; order[++keys] = key }
+    ours[key, n] = trim($5); verdict[key, n] = word(trim($9))
+  }
+  END {
+    for (i = 1; i <= keys; i++) {
+      k = order[i]; judged = 0; row = ""; verdicts = ""; same = 1; first = ""
+      for (j = 1; j <= n; j++) {
+        v = verdict[k, j]
+        row = row " " (v == "" ? "—" : ours[k, j]) " |"
+        if (v == "" || v == "not judged") continue
+        judged++
+        if (first == "") first = v; else if (v != first) same = 0
+        verdicts = verdicts (verdicts == "" ? "" : "; ") v " at `" scale[j] "`"
+      }
+      if (judged < 2) continue
+      if (same) verdicts = first " at every scale judged"
+      split(k, pc, "|")
+      body = body "| " pc[1] " | " pc[2] " |" row " " verdicts " |\n"
+    }
+    if (body == "") exit
+    header = "| Paper | Claim |"; rule = "|---|---|"
+    for (j = 1; j <= n; j++) { header = header " Ours at `" scale[j] "` |"; rule = rule "---|" }
+    printf "%s Verdicts |\n%s---|\n%s", header, rule, body
+  }' $(for f in "$tmp".*; do case ${f##*.} in one) ;; *) echo "$f" ;; esac; done))
 awk -v counts="Verdicts by scale:${counts%;}." 'NR == 8 { print counts } { print }' "$tmp" > "$out"
+if [ -n "$across" ]; then
+  printf '\n## Claims judged at more than one scale\n\nThe rows above whose claim was judged at two scales or more, side by side (a scale that did not\njudge it shows its number or —): which hold at the paper'"'"'s protocol, which only at a reduced\nscale, which disagree at both.\n\n%s\n' "$across" >> "$out"
+fi
 rm -f "$tmp" "$tmp".*
 trap - EXIT
 echo "wrote $out"

@@ -87,6 +87,24 @@ fn make_claims_gathers_every_claim_row_from_the_results_files() {
     assert!(!o.status.success() && !empty.join("C.md").exists());
 }
 
+/// The committed results hold Frankle & Carbin's LeNet claims at `paper` and at `small`: CLAIMS.md
+/// sets each claim judged at both side by side, with the verdict at each scale.
+#[test]
+fn make_claims_sets_the_claims_judged_at_two_scales_side_by_side() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let bin_dir = std::path::Path::new(SUITE.bin).parent().unwrap();
+    let sandbox = Sandbox::new(&SUITE);
+    let out = sandbox.path("CLAIMS.md");
+    let o = std::process::Command::new("sh").arg(root.join("tools/claims.sh")).arg(bin_dir).arg(root.join("results")).arg(&out).arg("frankle-carbin-2019").output().unwrap();
+    assert!(o.status.success(), "{}", testkit::stderr(&o));
+    let table = std::fs::read_to_string(&out).unwrap();
+    let (_, across) = table.split_once("## Claims judged at more than one scale").expect("the cross-scale section");
+    assert!(across.contains("| Paper | Claim | Ours at `paper` | Ours at `small` | Verdicts |"), "{across}");
+    let rows: Vec<&str> = across.lines().filter(|l| l.starts_with("| Frankle & Carbin 2019 | LeNet")).collect();
+    assert_eq!(rows.len(), 7, "the seven LeNet claims, judged at both scales: {across}");
+    assert!(rows.iter().all(|r| r.contains(" at every scale judged |") || r.contains(" at `paper`; ")), "{across}");
+}
+
 /// The results file is what a session commits; the run folder is not. A trial added once the
 /// run folder is gone trains that trial only, and keeps the recorded trial's numbers.
 #[test]
