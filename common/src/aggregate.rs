@@ -120,7 +120,8 @@ pub fn summarise(records: &[StageRecord]) -> Result<Vec<LevelSummary>> {
         .collect())
 }
 
-/// Per curve beyond [`metric::EVALUATION`], the statistics of its last value over `records` of `kind` at `level`.
+/// Per curve beyond [`metric::EVALUATION`], the statistics of its last value over `records` of
+/// `kind` at `level`.
 fn final_curves(records: &[&StageRecord], level: u32, kind: StageKind) -> std::collections::BTreeMap<String, Stat> {
     let mut last: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
     for r in records.iter().filter(|r| r.level == level && r.stage.kind() == kind) {
@@ -131,15 +132,15 @@ fn final_curves(records: &[&StageRecord], level: u32, kind: StageKind) -> std::c
     last.into_iter().filter_map(|(name, v)| Some((name, Stat::of(&v)?))).collect()
 }
 
-/// Per-iteration `(iteration, mean, min, max)` of curve `metric` (a [`metric`] name) over the
-/// completed samples of `kind` at `level` (iterations present in every sample; a sample that did
-/// not measure the curve counts NaN).
-pub fn curve(records: &[StageRecord], level: u32, kind: StageKind, metric: &str) -> Vec<(f64, Stat)> {
+/// Per-iteration `(iteration, mean, min, max)` of curve `name` (e.g. [`metric::TEST_ACC`]) over
+/// the completed samples of `kind` at `level` (iterations present in every sample; a sample that
+/// did not measure the curve counts NaN).
+pub fn curve(records: &[StageRecord], level: u32, kind: StageKind, name: &str) -> Vec<(f64, Stat)> {
     let runs: Vec<&StageRecord> =
         records.iter().filter(|r| r.level == level && r.stage.kind() == kind && r.outcome.status == crate::train::Status::Completed).collect();
     let Some(first) = runs.first() else { return vec![] };
     let n = runs.iter().map(|r| r.outcome.log.iteration.len()).min().unwrap_or(0);
-    let values: Vec<&[f64]> = runs.iter().map(|r| r.outcome.log.curve(metric)).collect();
+    let values: Vec<&[f64]> = runs.iter().map(|r| r.outcome.log.curve(name)).collect();
     let at = |i: usize| values.iter().map(|v| v.get(i).copied().unwrap_or(f64::NAN)).collect::<Vec<f64>>();
     (0..n).filter_map(|i| Stat::of(&at(i)).map(|s| (first.outcome.log.iteration[i] as f64, s))).collect()
 }

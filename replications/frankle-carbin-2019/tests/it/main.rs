@@ -95,7 +95,14 @@ fn make_claims_sets_the_claims_judged_at_two_scales_side_by_side() {
     let bin_dir = std::path::Path::new(SUITE.bin).parent().unwrap();
     let sandbox = Sandbox::new(&SUITE);
     let out = sandbox.path("CLAIMS.md");
-    let o = std::process::Command::new("sh").arg(root.join("tools/claims.sh")).arg(bin_dir).arg(root.join("results")).arg(&out).arg("frankle-carbin-2019").output().unwrap();
+    let o = std::process::Command::new("sh")
+        .arg(root.join("tools/claims.sh"))
+        .arg(bin_dir)
+        .arg(root.join("results"))
+        .arg(&out)
+        .arg("frankle-carbin-2019")
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", testkit::stderr(&o));
     let table = std::fs::read_to_string(&out).unwrap();
     let (_, across) = table.split_once("## Claims judged at more than one scale").expect("the cross-scale section");
