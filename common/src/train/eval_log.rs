@@ -66,9 +66,9 @@ impl EvalLog {
         EvalLog::from_curves(iteration, measured.chain(curves))
     }
 
-    /// Appends the evaluation after `iteration` steps, with its `values` by name. A curve this
-    /// entry does not name reads NaN here; a curve it names for the first time reads NaN at
-    /// the earlier entries.
+    /// Appends the evaluation after `iteration` steps, with its `values` by name (a name given
+    /// twice keeps its last value). A curve this entry does not name reads NaN here; a curve it
+    /// names for the first time reads NaN at the earlier entries.
     pub fn push(&mut self, iteration: u64, values: &[(&str, f64)]) {
         let before = self.iteration.len();
         self.iteration.push(iteration);
