@@ -12,7 +12,7 @@
 use crate::data::{Dataset, Split};
 use crate::models::Model;
 use crate::rng;
-use crate::train::{evaluate, Weights};
+use crate::train::{evaluate, metric, EvalLog, Weights};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -81,27 +81,6 @@ impl SupermaskConfig {
     }
 }
 
-/// Evaluations of a supermask run: entry `i` after `iteration[i]` steps.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SupermaskLog {
-    pub iteration: Vec<u64>,
-    pub val_acc: Vec<f64>,
-    pub test_acc: Vec<f64>,
-}
-
-impl SupermaskLog {
-    /// As a stage's training outcome (`wall_s`: its duration): accuracies only, the losses
-    /// are not measured.
-    pub fn outcome(self, wall_s: f64) -> crate::train::TrainOutcome {
-        use crate::train::metric::{TEST_ACC, VAL_ACC};
-        let mut log = crate::train::EvalLog::default();
-        for (i, &t) in self.iteration.iter().enumerate() {
-            log.push(t, &[(VAL_ACC, self.val_acc[i]), (TEST_ACC, self.test_acc[i])]);
-        }
-        crate::train::TrainOutcome { log, status: crate::train::Status::Completed, wall_s, sparse: false }
-    }
-}
-
 /// Frozen weights, logits and momentum of the prunable layers.
 struct Scores {
     frozen: BTreeMap<String, Tensor>,
@@ -110,8 +89,9 @@ struct Scores {
 }
 
 /// Learns a supermask over `model`'s current (initial) weights; the model ends holding the
-/// effective weights of the last sampled mask. Returns the evaluation log and the logits.
-pub fn train(model: &mut Model, data: &Dataset, cfg: &SupermaskConfig, seed: u64) -> Result<(SupermaskLog, Weights)> {
+/// effective weights of the last sampled mask. Returns the evaluation log (accuracies of sampled
+/// masks only: `val_acc` and `test_acc`; the losses are not measured) and the logits.
+pub fn train(model: &mut Model, data: &Dataset, cfg: &SupermaskConfig, seed: u64) -> Result<(EvalLog, Weights)> {
     cfg.check()?;
     if cfg.batch_size <= 0 || cfg.batch_size as usize > data.train.len() {
         bail!("batch size {} does not fit the {} training examples", cfg.batch_size, data.train.len());
@@ -128,7 +108,7 @@ pub fn train(model: &mut Model, data: &Dataset, cfg: &SupermaskConfig, seed: u64
     }
     let n = data.train.len();
     let per_epoch = (n / cfg.batch_size as usize) as u64;
-    let mut log = SupermaskLog::default();
+    let mut log = EvalLog::default();
     // The epoch's order, on the data's device once per epoch; each batch is a view of it.
     let mut perm: (u64, Tensor) = (u64::MAX, Tensor::new());
     // Whether every loss so far was finite, kept on the device and read only at evaluations, so
@@ -142,9 +122,7 @@ pub fn train(model: &mut Model, data: &Dataset, cfg: &SupermaskConfig, seed: u64
             }
             checked_at = t;
             sample_into(model, &st, cfg, &mut rng::stream(seed, "supermask-eval", &[t]));
-            log.iteration.push(t);
-            log.val_acc.push(accuracy(model, &data.validation));
-            log.test_acc.push(accuracy(model, &data.test));
+            log.push(t, &[(metric::VAL_ACC, accuracy(model, &data.validation)), (metric::TEST_ACC, accuracy(model, &data.test))]);
         }
         if t == cfg.iterations {
             break;

@@ -8,7 +8,7 @@ use super::{Kind, Params, StageCx, Start};
 use crate::config::{BranchConfig, ExperimentConfig};
 use crate::paths;
 use crate::supermask::SupermaskConfig;
-use crate::train::TrainOutcome;
+use crate::train::{Status, TrainOutcome};
 use anyhow::Result;
 
 pub struct LearnedSupermask;
@@ -51,6 +51,6 @@ impl Kind for LearnedSupermask {
         start.mask.to_device(cx.exp.device).apply(&start.model);
         let (log, logits) = crate::supermask::train(&mut start.model, cx.exp.data, &how, cx.copy_seed("learned-supermask", cx.job.stage.copy()))?;
         crate::util::write_tensors(&cx.dir.join(paths::LOGITS), &logits.into_iter().collect::<Vec<_>>())?;
-        Ok(log.outcome(started.elapsed().as_secs_f64()))
+        Ok(TrainOutcome { log, status: Status::Completed, wall_s: started.elapsed().as_secs_f64(), sparse: false })
     }
 }

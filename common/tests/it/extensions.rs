@@ -303,8 +303,8 @@ fn a_learned_supermask_classifies_far_above_chance_without_training_a_weight() {
     };
     let (before, after, log, logits) = run();
     assert_eq!(log.iteration, [0, 100, 200, 300]);
-    let last = *log.test_acc.last().unwrap();
-    assert!(last > 0.3 && last > log.test_acc[0] + 0.1, "a supermask learns: test accuracy {:?}", log.test_acc);
+    let last = *log.test_acc().last().unwrap();
+    assert!(last > 0.3 && last > log.test_acc()[0] + 0.1, "a supermask learns: test accuracy {:?}", log.test_acc());
     // Biases are frozen; weights are only ever their frozen value (±σ here) times the mask and
     // the rescaling factor: zero or ± a layer constant.
     for (name, w) in &after {
