@@ -17,6 +17,27 @@ pub enum Verdict {
     NotJudged(String),
 }
 
+/// Where a claims row's numbers were measured: the Scale / data column's text ("small, 3
+/// trials, 4000 it, mnist (55000 train)") and the trials behind it, so a row measured on one
+/// trial says "1 trial" in its spread column whatever the other rows of its paper ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScaleData {
+    text: String,
+    trials: u32,
+}
+
+impl ScaleData {
+    /// Numbers measured over `trials` trials, described by `text`.
+    pub fn new(text: impl Into<String>, trials: u32) -> ScaleData {
+        ScaleData { text: text.into(), trials }
+    }
+
+    /// Nothing measured at this scale; `text` says so ("—", "not run at this scale").
+    pub fn missing(text: impl Into<String>) -> ScaleData {
+        ScaleData { text: text.into(), trials: 0 }
+    }
+}
+
 /// One row of a claims table.
 #[derive(Debug, Clone)]
 pub struct Claim {
@@ -26,7 +47,7 @@ pub struct Claim {
     pub paper: String,
     /// Ours, with what it was computed from.
     pub ours: String,
-    /// Scale, trials, iterations and data of our number.
+    /// Scale, trials, iterations and data of our number ([`ScaleData`]'s text).
     pub setting: String,
     /// The tolerance the verdict applies, stated so a reviewer can disagree with it.
     pub tolerance: String,
@@ -194,7 +215,7 @@ impl Tolerance {
 impl Claim {
     /// A claim judged by `tolerance` on our number (`ours`: how the row shows it, and the value
     /// judged; `None`: the numbers are missing at this scale).
-    pub fn measured(claim: &str, paper: &str, tolerance: Tolerance, setting: &str, ours: Option<(String, f64)>) -> Claim {
+    pub fn measured(claim: &str, paper: &str, tolerance: Tolerance, setting: &ScaleData, ours: Option<(String, f64)>) -> Claim {
         Claim::all_of(claim, paper, &[tolerance], setting, ours.map(|(shown, value)| (shown, vec![value])))
     }
 
@@ -204,7 +225,7 @@ impl Claim {
     /// and verdict come from the same rules. For [`Claim::with_spread`], the verdict's distance
     /// from flipping is the nearest rule's distance to its boundary where it agrees, and the
     /// farthest failing rule's where it does not (every failing rule must cross to agree).
-    pub fn all_of(claim: &str, paper: &str, rules: &[Tolerance], setting: &str, ours: Option<(String, Vec<f64>)>) -> Claim {
+    pub fn all_of(claim: &str, paper: &str, rules: &[Tolerance], setting: &ScaleData, ours: Option<(String, Vec<f64>)>) -> Claim {
         let text = rules.iter().map(Tolerance::text).collect::<Vec<_>>().join(" and ");
         let Some((shown, values)) = ours else {
             return Claim::judged(claim, paper, &text, setting, None);
@@ -218,7 +239,7 @@ impl Claim {
 
     /// A claim judged by a rule of its own, stated in `tolerance` (`None`: the numbers are
     /// missing at this scale); prefer [`Claim::measured`], whose rule states itself.
-    pub fn judged(claim: &str, paper: &str, tolerance: &str, setting: &str, ours: Option<(String, bool)>) -> Claim {
+    pub fn judged(claim: &str, paper: &str, tolerance: &str, setting: &ScaleData, ours: Option<(String, bool)>) -> Claim {
         let (ours, verdict) = match ours {
             Some((o, true)) => (o, Verdict::Agrees),
             Some((o, false)) => (o, Verdict::Disagrees),
@@ -228,9 +249,9 @@ impl Claim {
             claim: claim.into(),
             paper: paper.into(),
             ours,
-            setting: setting.into(),
+            setting: setting.text.clone(),
             tolerance: tolerance.into(),
-            spread: Spread::NotStated,
+            spread: if setting.trials == 1 { Spread::OneTrial } else { Spread::NotStated },
             verdict,
             measured: Vec::new(),
         }
@@ -283,14 +304,6 @@ impl Claim {
             _ => {}
         }
         self
-    }
-}
-
-/// Where every experiment of `results` ran one trial, no number has a spread: the rows that
-/// state none say "1 trial".
-pub fn mark_single_trials<E>(claims: &mut [Claim], results: &crate::Results<E>) {
-    if results.values().all(|l| l.config.replicates <= 1) {
-        claims.iter_mut().filter(|c| c.spread == Spread::NotStated).for_each(|c| c.spread = Spread::OneTrial);
     }
 }
 
@@ -374,12 +387,30 @@ mod tests {
         }
     }
 
+    /// A row's setting: three trials.
+    fn three() -> super::ScaleData {
+        super::ScaleData::new("small, 3 trials", 3)
+    }
+
+    #[test]
+    fn a_row_measured_on_one_trial_says_so_whatever_its_paper_ran() {
+        use super::{Claim, ScaleData, Spread};
+        let rule = Tolerance::half_of(0.01);
+        let one = Claim::measured("c", "p", rule, &ScaleData::new("small, 1 trial", 1), Some((String::new(), 0.02)));
+        assert_eq!((one.spread, one.setting.as_str()), (Spread::OneTrial, "small, 1 trial"));
+        assert_eq!(Claim::measured("c", "p", rule, &three(), Some((String::new(), 0.02))).spread, Spread::NotStated);
+        assert_eq!(Claim::measured("c", "p", rule, &ScaleData::missing("—"), None).spread.text(), "—");
+        // A measured spread replaces it.
+        assert_eq!(one.with_spread(Spread::Measured(0.001)).spread, Spread::Measured(0.001));
+    }
+
     #[test]
     fn a_verdict_closer_to_its_boundary_than_the_spread_is_within_noise() {
         use super::{Claim, Spread, Verdict};
         // "≥ dense − 0.2 pp": the boundary is at −0.2 pp.
-        let matching =
-            |ours: f64| Claim::measured("c", "p", Margin { subject: "", cmp: Cmp::AtLeast, of: "dense", margin: -0.002 }, "s", Some((String::new(), ours)));
+        let matching = |ours: f64| {
+            Claim::measured("c", "p", Margin { subject: "", cmp: Cmp::AtLeast, of: "dense", margin: -0.002 }, &three(), Some((String::new(), ours)))
+        };
         let noisy = matching(-0.001).with_spread(Spread::Measured(0.005));
         assert_eq!(noisy.verdict, Verdict::WithinNoise("0.10 pp from the rule's boundary < spread 0.50 pp".into()));
         assert_eq!(noisy.spread.text(), "0.50 pp");
@@ -390,15 +421,16 @@ mod tests {
         let one = matching(-0.001).with_spread(Spread::OneTrial);
         assert_eq!((one.verdict, one.spread.text()), (Verdict::Agrees, "1 trial".to_string()));
         // A ratio is judged against a spread of ratios.
-        let ratio =
-            |x: f64, s: f64| Claim::measured("c", "p", Ratio { lo: 0.75, hi: 1.25, of: "dense" }, "s", Some((String::new(), x))).with_spread(Spread::Ratio(s));
+        let ratio = |x: f64, s: f64| {
+            Claim::measured("c", "p", Ratio { lo: 0.75, hi: 1.25, of: "dense" }, &three(), Some((String::new(), x))).with_spread(Spread::Ratio(s))
+        };
         assert_eq!(ratio(0.89, 0.42).verdict, Verdict::WithinNoise("0.14× from the rule's boundary < spread 0.42×".into()));
         assert_eq!(ratio(1.0, 0.1).verdict, Verdict::Agrees);
         assert_eq!(ratio(0.47, 0.1).spread.text(), "0.10×");
         // A hand-judged rule states its distance itself; a claim not judged stays so.
-        let judged = Claim::judged("c", "p", "rule", "s", Some((String::new(), false))).with_noise(0.001, Spread::Measured(0.002));
+        let judged = Claim::judged("c", "p", "rule", &three(), Some((String::new(), false))).with_noise(0.001, Spread::Measured(0.002));
         assert!(matches!(judged.verdict, Verdict::WithinNoise(_)));
-        let missing = Claim::measured("c", "p", Tolerance::half_of(0.01), "s", None).with_spread(Spread::Measured(0.5));
+        let missing = Claim::measured("c", "p", Tolerance::half_of(0.01), &three(), None).with_spread(Spread::Measured(0.5));
         assert!(matches!(missing.verdict, Verdict::NotJudged(_)));
     }
 
@@ -406,7 +438,7 @@ mod tests {
     fn a_conjunction_states_its_rules_and_flips_at_the_right_one() {
         use super::{Claim, Spread, Verdict};
         let rules = [Margin { subject: "WR", cmp: Cmp::Over, of: "FT", margin: 0.0 }, Margin { subject: "LRR", cmp: Cmp::AtLeast, of: "WR", margin: -0.005 }];
-        let claim = |values: Vec<f64>| Claim::all_of("c", "p", &rules, "s", Some((String::new(), values)));
+        let claim = |values: Vec<f64>| Claim::all_of("c", "p", &rules, &three(), Some((String::new(), values)));
         assert_eq!(claim(vec![0.01, 0.0]).tolerance, "WR > FT and LRR ≥ WR − 0.5 pp");
         assert_eq!(claim(vec![0.01, -0.004]).verdict, Verdict::Agrees);
         assert_eq!(claim(vec![0.01, -0.006]).verdict, Verdict::Disagrees);
@@ -415,7 +447,7 @@ mod tests {
         assert!(matches!(claim(vec![0.03, -0.004]).with_spread(Spread::Measured(0.002)).verdict, Verdict::WithinNoise(ref why) if why.starts_with("0.10 pp")));
         // Failing both, the farther failure must be crossed too: 3 pp from agreeing > 0.2 pp.
         assert_eq!(claim(vec![-0.03, -0.006]).with_spread(Spread::Measured(0.002)).verdict, Verdict::Disagrees);
-        assert!(matches!(Claim::all_of("c", "p", &rules, "s", None).verdict, Verdict::NotJudged(_)));
+        assert!(matches!(Claim::all_of("c", "p", &rules, &three(), None).verdict, Verdict::NotJudged(_)));
     }
 
     #[test]

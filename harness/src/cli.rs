@@ -273,9 +273,7 @@ fn dispatch<P: Paper>(paper: &P, cli: Cli) -> Result<()> {
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report::summary_json(&results)?)?);
             } else if *headline {
-                let mut claims = paper.claims(&results)?;
-                crate::claims::mark_single_trials(&mut claims, &results);
-                print!("{}", crate::claims::markdown(P::CITATION, &claims));
+                print!("{}", crate::claims::markdown(P::CITATION, &paper.claims(&results)?));
             } else {
                 print!("{}", report::summary_text(&results)?);
             }

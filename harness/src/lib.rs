@@ -24,6 +24,6 @@ pub mod slurm;
 pub mod testcluster;
 pub mod testkit;
 
-pub use claims::{Claim, Spread, Tolerance, Verdict};
+pub use claims::{Claim, ScaleData, Spread, Tolerance, Verdict};
 pub use cli::main;
 pub use paper::{dense_accuracies, figure_label, trials, ExperimentId, ExperimentSpec, FigureSpec, Loaded, Paper, Readout, Results, Scale};

@@ -152,16 +152,17 @@ impl<E> Loaded<E> {
     }
 
     /// "small, 3 trials, 20000 it, mnist (55000 train)": the setting a number was measured in.
-    pub fn setting(&self) -> String {
+    pub fn setting(&self) -> crate::ScaleData {
         let p = self.results.provenance().ok();
-        format!(
+        let text = format!(
             "{}, {}, {} it, {}{}",
             self.results.scale,
             trials(self.config.replicates),
             self.config.train.iterations,
             self.config.dataset.as_str(),
             p.map(|p| format!(" ({} train)", p.train_examples)).unwrap_or_default()
-        )
+        );
+        crate::ScaleData::new(text, self.config.replicates)
     }
 }
 

@@ -24,7 +24,7 @@ use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::imp::StageKind;
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Scale, Spread, Tolerance};
+use harness::{Claim, Scale, ScaleData, Spread, Tolerance};
 
 /// One variant's experiments, by k.
 struct Runs<'a> {
@@ -49,8 +49,8 @@ impl<'a> Runs<'a> {
         self.variant.late_k(self.scale())
     }
 
-    fn setting(&self) -> String {
-        self.by_k.first().map(|(_, l)| l.setting()).unwrap_or_else(|| "—".into())
+    fn setting(&self) -> ScaleData {
+        self.by_k.first().map(|(_, l)| l.setting()).unwrap_or_else(|| ScaleData::missing("—"))
     }
 
     /// "ResNet-20 at 16.8 %": the variant and the claim level's density.

@@ -27,7 +27,7 @@ use common::aggregate::Stat;
 use common::data::pretext::Pretext;
 use common::stage::pretrained::PretrainParams;
 use harness::claims::{pp, Cmp};
-use harness::{Claim, Spread, Tolerance, Verdict};
+use harness::{Claim, ScaleData, Spread, Tolerance, Verdict};
 
 /// The least gain of rewinding to the late k over k = 0 that makes the perturbation claims
 /// testable.
@@ -42,8 +42,8 @@ impl Judge<'_> {
         self.pair.claim_level()
     }
 
-    fn setting(&self) -> String {
-        self.pair.late.or(self.pair.k0).map(|l| l.setting()).unwrap_or_else(|| "—".into())
+    fn setting(&self) -> ScaleData {
+        self.pair.late.or(self.pair.k0).map(|l| l.setting()).unwrap_or_else(|| ScaleData::missing("—"))
     }
 
     /// "ResNet-20 at 9.0 %, k = 100".

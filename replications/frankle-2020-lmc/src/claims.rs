@@ -21,7 +21,7 @@ use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::interpolate::PairRecord;
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Spread, Tolerance};
+use harness::{Claim, ScaleData, Spread, Tolerance};
 
 /// Mean test instability of the pairs of `kind` at `level`.
 fn instability(l: &Loaded, level: u32, kind: BranchKind) -> Option<f64> {
@@ -44,8 +44,8 @@ impl<'a> Runs<'a> {
         self.by_k.iter().find(|(kk, _)| *kk == k).map(|(_, l)| *l)
     }
 
-    fn setting(&self) -> String {
-        self.by_k.first().map(|(_, l)| l.setting()).unwrap_or_else(|| "—".into())
+    fn setting(&self) -> ScaleData {
+        self.by_k.first().map(|(_, l)| l.setting()).unwrap_or_else(|| ScaleData::missing("—"))
     }
 
     /// Final test accuracies of every dense network the variant's runs trained.

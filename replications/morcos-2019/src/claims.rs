@@ -30,7 +30,7 @@ use common::config::BranchKind;
 use common::data::TrainSubset;
 use common::imp::StageKind;
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Spread, Tolerance};
+use harness::{Claim, ScaleData, Spread, Tolerance};
 
 /// One network's results at one scale.
 struct Runs<'a> {
@@ -68,8 +68,8 @@ impl<'a> Runs<'a> {
         (0..trials).map(|t| per_level.iter().map(|v| v[t]).sum::<f64>() / per_level.len() as f64).collect()
     }
 
-    fn setting(&self, l: Option<&Loaded>) -> String {
-        l.map(|l| l.setting()).unwrap_or_else(|| "—".into())
+    fn setting(&self, l: Option<&Loaded>) -> ScaleData {
+        l.map(|l| l.setting()).unwrap_or_else(|| ScaleData::missing("—"))
     }
 
     fn range(l: &Loaded) -> String {

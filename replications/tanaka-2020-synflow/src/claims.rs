@@ -21,7 +21,7 @@ use common::aggregate::Stat;
 use common::config::BranchKind;
 use common::pruners::PrunerName;
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Readout, Spread, Tolerance};
+use harness::{Claim, Readout, ScaleData, Spread, Tolerance};
 
 pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let mut out = Vec::new();
@@ -154,9 +154,9 @@ fn conservation_claims(out: &mut Vec<Claim>, l: &Loaded) {
 }
 
 /// The setting of a masks-only number: nothing is trained.
-fn masks_setting(l: &Loaded) -> String {
+fn masks_setting(l: &Loaded) -> ScaleData {
     let seeds = if l.config.replicates == 1 { "1 seed".to_string() } else { format!("{} seeds", l.config.replicates) };
-    format!("{}, {seeds}, masks at init (no training), {}", l.results.scale, l.config.dataset.as_str())
+    ScaleData::new(format!("{}, {seeds}, masks at init (no training), {}", l.results.scale, l.config.dataset.as_str()), l.config.replicates)
 }
 
 /// The least-squares slope of `pts` (`None` for fewer than two distinct x).

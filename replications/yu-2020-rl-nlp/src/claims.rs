@@ -40,7 +40,7 @@ use common::aggregate::Stat;
 use common::data::DatasetName;
 use common::imp::StageKind;
 use harness::claims::Cmp;
-use harness::{Claim, Spread, Tolerance, Verdict};
+use harness::{Claim, ScaleData, Spread, Tolerance, Verdict};
 
 pub fn claims(results: &Results) -> Result<Vec<Claim>> {
     let mut out = language_model(results);
@@ -106,18 +106,19 @@ fn language_model_rows(results: &Results) -> Vec<Claim> {
     let over = |subject: &'static str| Tolerance::Margin { subject, cmp: Cmp::Over, of: "0", margin: 0.0 };
     let setting = |l: &Loaded| {
         let c = &l.config;
-        format!(
-            "{}, {} trial(s), {} it, {} levels, {}",
+        let text = format!(
+            "{}, {}, {} it, {} levels, {}",
             l.results.scale,
-            c.replicates,
+            harness::trials(c.replicates),
             c.train.iterations,
             c.levels,
             l.dataset_line.split(" from ").next().unwrap_or("")
-        )
+        );
+        ScaleData::new(text, c.replicates)
     };
     let row = |claim: &str, paper: &str, rule: Tolerance, l: Option<&Loaded>, ours: Option<(String, f64)>, spread: Spread| match l {
         Some(l) => Claim::measured(claim, paper, rule, &setting(l), ours).with_spread(spread),
-        None => Claim::measured(claim, paper, rule, "not run at this scale", None),
+        None => Claim::measured(claim, paper, rule, &ScaleData::missing("not run at this scale"), None),
     };
     // Mean over the pruned levels where both exist of `b − a` (lower log perplexity is better).
     let gap = |a: (&Loaded, StageKind), b: (&Loaded, StageKind)| -> Option<(f64, usize, usize)> {
@@ -218,14 +219,17 @@ fn differences(a: &Loaded, ka: StageKind, b: &Loaded, kb: StageKind) -> Vec<(u32
 fn compare(claim: &str, paper: &str, pair: Option<(&Loaded, StageKind, &Loaded, StageKind)>, what: &'static str) -> Claim {
     let rule = Tolerance::Margin { subject: what, cmp: Cmp::Over, of: "0", margin: 0.0 };
     let Some((a, ka, b, kb)) = pair else {
-        return Claim::measured(claim, paper, rule, "not run at this scale", None);
+        return Claim::measured(claim, paper, rule, &ScaleData::missing("not run at this scale"), None);
     };
     let diffs = differences(a, ka, b, kb);
     let trials = diffs.first().map_or(0, |d| d.1.len());
     let per_trial: Vec<f64> = (0..trials).map(|t| diffs.iter().map(|d| d.1[t]).sum::<f64>() / diffs.len() as f64).collect();
     let above = diffs.iter().filter(|d| Stat::mean_of(&d.1).is_some_and(|m| m > 0.0)).count();
     let c = &a.config;
-    let setting = format!("{}, {}, {} games, {} levels, {}", a.results.scale, harness::trials(c.replicates), c.train.iterations, c.levels, c.dataset.as_str());
+    let setting = ScaleData::new(
+        format!("{}, {}, {} games, {} levels, {}", a.results.scale, harness::trials(c.replicates), c.train.iterations, c.levels, c.dataset.as_str()),
+        c.replicates,
+    );
     let ours = Stat::mean_of(&per_trial).map(|m| (format!("{m:+.1} reward (mean of {} pruned levels; above 0 at {above})", diffs.len()), m));
     let spread = Spread::of(&[&per_trial]).in_units("reward");
     Claim::measured(claim, paper, rule, &setting, ours).with_spread(spread)

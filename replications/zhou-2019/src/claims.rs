@@ -30,7 +30,7 @@ use common::config::BranchKind;
 use common::criteria::{Criterion, KeptValues};
 use common::ticket::PrunedValues;
 use harness::claims::{pct, pp, Cmp};
-use harness::{Claim, Spread, Tolerance};
+use harness::{Claim, ScaleData, Spread, Tolerance};
 
 const CLAIM_LEVEL: u32 = 12;
 
@@ -77,8 +77,8 @@ impl<'a> Runs<'a> {
         }
     }
 
-    fn setting(&self) -> String {
-        self.get(LOTTERY).map(|l| l.setting()).unwrap_or_else(|| "—".into())
+    fn setting(&self) -> ScaleData {
+        self.get(LOTTERY).map(|l| l.setting()).unwrap_or_else(|| ScaleData::missing("—"))
     }
 
     fn at(&self) -> String {
