@@ -87,12 +87,14 @@ impl Spread {
     }
 
     /// The spread of the compared numbers, each given by its values over trials: the largest
-    /// min–max range among them; [`Spread::OneTrial`] when none has two values.
+    /// min–max range among them; [`Spread::OneTrial`] when none has two values, and
+    /// [`Spread::NotStated`] when none has any (nothing measured).
     pub fn of(compared: &[&[f64]]) -> Spread {
         let range = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max) - v.iter().copied().fold(f64::INFINITY, f64::min);
         match compared.iter().filter(|v| v.len() > 1).map(|v| range(v)).reduce(f64::max) {
             Some(s) => Spread::Measured(s),
-            None => Spread::OneTrial,
+            None if compared.iter().any(|v| !v.is_empty()) => Spread::OneTrial,
+            None => Spread::NotStated,
         }
     }
 
@@ -455,6 +457,7 @@ mod tests {
         use super::Spread;
         assert_eq!(Spread::of(&[&[0.97, 0.98, 0.975], &[0.96, 0.962]]), Spread::Measured(0.98 - 0.97));
         assert_eq!(Spread::of(&[&[0.97], &[0.96]]), Spread::OneTrial);
+        assert_eq!(Spread::of(&[&[], &[]]), Spread::NotStated);
         assert_eq!(Spread::of(&[&[0.97], &[0.96, 0.961]]), Spread::Measured(0.961 - 0.96));
     }
 
