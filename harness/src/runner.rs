@@ -181,14 +181,41 @@ struct Coverage {
 impl Coverage {
     /// The caption line of a figure drawn from part of its experiments (`None` when complete):
     /// "Partial figure: LeNet-300-100 only; Conv-2, Conv-4 are not in the results at scale `paper`."
+    /// Experiments whose labels share a network ("ResNet-20, k = 0", "ResNet-20, k = 100") are
+    /// named together where all of them are on the same side: "ResNet-20 (6 experiments)".
     fn partial_line<P: Paper>(&self, paper: &P, o: &Opts) -> Option<String> {
         if self.absent.is_empty() {
             return None;
         }
-        let labels = |names: &[&str]| -> String { names.iter().map(|n| spec(paper, n).map(|s| s.label).unwrap_or(n)).collect::<Vec<_>>().join(", ") };
+        let labels = |names: &[&'static str]| -> Vec<&'static str> { names.iter().map(|n| spec(paper, n).map(|s| s.label).unwrap_or(n)).collect() };
+        let (present, absent) = (labels(&self.present), labels(&self.absent));
         let verb = if self.absent.len() == 1 { "is" } else { "are" };
-        Some(format!("Partial figure: {} only; {} {verb} not in the results at scale `{}`.", labels(&self.present), labels(&self.absent), o.scale.as_str()))
+        Some(format!(
+            "Partial figure: {} only; {} {verb} not in the results at scale `{}`.",
+            grouped(&present, &absent),
+            grouped(&absent, &present),
+            o.scale.as_str()
+        ))
     }
+}
+
+/// `labels`, comma-separated, with each network's experiments named once where none of
+/// `others` is of that network: "ResNet-20 (6 experiments)" for "ResNet-20, k = 0", …,
+/// "ResNet-20, k = 2000". The network is a label's text before its first ", ".
+fn grouped(labels: &[&str], others: &[&str]) -> String {
+    let network = |label: &str| label.split(", ").next().unwrap_or(label).to_string();
+    let mut parts: Vec<String> = Vec::new();
+    let mut named = std::collections::BTreeSet::new();
+    for label in labels {
+        let net = network(label);
+        let members = labels.iter().filter(|l| network(l) == net).count();
+        if members < 2 || label.len() == net.len() || others.iter().any(|l| network(l) == net) {
+            parts.push(label.to_string());
+        } else if named.insert(net.clone()) {
+            parts.push(format!("{net} ({members} experiments)"));
+        }
+    }
+    parts.join(", ")
 }
 
 /// Checks that the results hold every stage `figure` draws from each of its experiments they
@@ -654,8 +681,19 @@ pub fn load_results<P: Paper>(paper: &P, dir: &Path) -> Result<Results<P::Experi
 
 #[cfg(test)]
 mod tests {
-    use super::default_jobs;
+    use super::{default_jobs, grouped};
     use tch::Device;
+
+    #[test]
+    fn a_partial_caption_names_a_network_once_where_all_its_experiments_are_on_one_side() {
+        let lenet = ["LeNet-300-100, k = 0", "LeNet-300-100, k = 100"];
+        let resnet = ["ResNet-20, k = 0", "ResNet-20, k = 100", "ResNet-20 (low lr), k = 0"];
+        assert_eq!(grouped(&lenet, &resnet), "LeNet-300-100 (2 experiments)");
+        assert_eq!(grouped(&resnet, &lenet), "ResNet-20 (2 experiments), ResNet-20 (low lr), k = 0");
+        // A network on both sides is listed experiment by experiment; a bare label stays bare.
+        assert_eq!(grouped(&lenet[..1], &lenet[1..]), "LeNet-300-100, k = 0");
+        assert_eq!(grouped(&["Conv-2", "Conv-4"], &["LeNet-300-100"]), "Conv-2, Conv-4");
+    }
 
     #[test]
     fn jobs_default_to_the_cores_on_the_cpu_and_fill_every_gpu() {
