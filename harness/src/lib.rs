@@ -26,4 +26,4 @@ pub mod testkit;
 
 pub use claims::{Claim, ScaleData, Spread, Tolerance, Verdict};
 pub use cli::main;
-pub use paper::{dense_accuracies, figure_label, trials, ExperimentId, ExperimentSpec, FigureSpec, Loaded, Paper, Readout, Results, Scale};
+pub use paper::{dense_accuracies, figure_label, provenance_clause, trials, ExperimentId, ExperimentSpec, FigureSpec, Loaded, Paper, Readout, Results, Scale};

@@ -146,11 +146,6 @@ impl<E> Loaded<E> {
         common::aggregate::summarise(&self.results.records)
     }
 
-    /// "at scale `small`; seed 0; commit 0123456789ab": what every figure caption states.
-    pub fn provenance_clause(&self) -> String {
-        format!("at scale `{}`; seed {}; commit {}", self.results.scale, self.config.seed, self.results.run.git_commit.chars().take(12).collect::<String>())
-    }
-
     /// "small, 3 trials, 20000 it, mnist (55000 train)": the setting a number was measured in.
     pub fn setting(&self) -> crate::ScaleData {
         let p = self.results.provenance().ok();
@@ -164,6 +159,62 @@ impl<E> Loaded<E> {
         );
         crate::ScaleData::new(text, self.config.replicates)
     }
+}
+
+/// "at scale `small`; seed 0; commit 0123456789ab": what every figure caption states of the
+/// results files it was drawn from. A file records the commit that last added stages to it, so
+/// the files of one figure can name several: then each commit (or seed) is listed once with the
+/// experiments it wrote, in the order drawn — "commits 0123456789ab for LeNet-300-100;
+/// 456789abcdef for VGG-11, VGG-16".
+pub fn provenance_clause<'a, E: 'a>(drawn: impl IntoIterator<Item = &'a Loaded<E>>) -> String {
+    let drawn: Vec<&Loaded<E>> = drawn.into_iter().collect();
+    let Some(first) = drawn.first() else { return String::new() };
+    let of = |value: &dyn Fn(&Loaded<E>) -> String| -> Vec<(String, &str)> { drawn.iter().map(|l| (value(l), l.spec.label)).collect() };
+    format!(
+        "at scale `{}`; {}; {}",
+        first.results.scale,
+        listed("seed", &of(&|l| l.config.seed.to_string())),
+        listed("commit", &of(&|l| l.results.run.git_commit.chars().take(12).collect()))
+    )
+}
+
+/// "commit X" where every experiment has the same value, else "commits X for A, B; Y for C":
+/// each value once, in first-seen order, with the experiments that have it ([`grouped`]).
+fn listed(what: &str, values: &[(String, &str)]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (value, label) in values {
+        match groups.iter_mut().find(|(v, _)| v == value) {
+            Some((_, labels)) => labels.push(label),
+            None => groups.push((value, vec![label])),
+        }
+    }
+    if let [(value, _)] = groups.as_slice() {
+        return format!("{what} {value}");
+    }
+    let group = |(value, labels): &(&str, Vec<&str>)| {
+        let others: Vec<&str> = values.iter().filter(|(v, _)| v != value).map(|(_, l)| *l).collect();
+        format!("{value} for {}", grouped(labels, &others))
+    };
+    format!("{what}s {}", groups.iter().map(group).collect::<Vec<_>>().join("; "))
+}
+
+/// `labels`, comma-separated, with each network's experiments named once where none of
+/// `others` is of that network: "ResNet-20 (6 experiments)" for "ResNet-20, k = 0", …,
+/// "ResNet-20, k = 2000". The network is a label's text before its first ", ".
+pub(crate) fn grouped(labels: &[&str], others: &[&str]) -> String {
+    let network = |label: &str| label.split(", ").next().unwrap_or(label).to_string();
+    let mut parts: Vec<String> = Vec::new();
+    let mut named = std::collections::BTreeSet::new();
+    for label in labels {
+        let net = network(label);
+        let members = labels.iter().filter(|l| network(l) == net).count();
+        if members < 2 || label.len() == net.len() || others.iter().any(|l| network(l) == net) {
+            parts.push(label.to_string());
+        } else if named.insert(net.clone()) {
+            parts.push(format!("{net} ({members} experiments)"));
+        }
+    }
+    parts.join(", ")
 }
 
 /// Final test accuracies of every dense network that `runs` trained — experiments of one
@@ -291,7 +342,7 @@ macro_rules! paper {
 
 #[cfg(test)]
 mod tests {
-    use super::{figure_label, Readout};
+    use super::{figure_label, listed, Readout};
     use common::train::{evaluation, EvalLog};
 
     #[test]
@@ -300,6 +351,18 @@ mod tests {
         assert_eq!(figure_label("figure-12"), "Figure 12");
         assert_eq!(figure_label("figure-2-layers"), "figure-2-layers");
         assert_eq!(figure_label("figure-cost"), "figure-cost");
+    }
+
+    #[test]
+    fn a_caption_names_one_commit_or_each_with_the_experiments_it_wrote() {
+        let same = [("0123".to_string(), "LeNet-300-100"), ("0123".to_string(), "VGG-11")];
+        assert_eq!(listed("commit", &same), "commit 0123");
+        let mixed = [("0123".to_string(), "LeNet-300-100"), ("4567".to_string(), "VGG-11"), ("4567".to_string(), "VGG-16")];
+        assert_eq!(listed("commit", &mixed), "commits 0123 for LeNet-300-100; 4567 for VGG-11, VGG-16");
+        assert_eq!(listed("seed", &[("0".to_string(), "A"), ("1".to_string(), "B"), ("0".to_string(), "C")]), "seeds 0 for A, C; 1 for B");
+        // A network whose experiments all share a commit is named once.
+        let renda = [("ea9d".to_string(), "LeNet-300-100, FT"), ("ea9d".to_string(), "LeNet-300-100, WR"), ("a34f".to_string(), "ResNet-20, FT")];
+        assert_eq!(listed("commit", &renda), "commits ea9d for LeNet-300-100 (2 experiments); a34f for ResNet-20, FT");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! figures need (and what they depend on), add them to the results files, draw.
 
 use crate::cli::{resolve_config, Executor, Opts};
-use crate::paper::{ExperimentSpec, Loaded, Paper, Results};
+use crate::paper::{grouped, ExperimentSpec, Loaded, Paper, Results};
 use anyhow::{bail, Context, Result};
 use common::config::ExperimentConfig;
 use common::data::{self, DatasetName};
@@ -197,25 +197,6 @@ impl Coverage {
             o.scale.as_str()
         ))
     }
-}
-
-/// `labels`, comma-separated, with each network's experiments named once where none of
-/// `others` is of that network: "ResNet-20 (6 experiments)" for "ResNet-20, k = 0", …,
-/// "ResNet-20, k = 2000". The network is a label's text before its first ", ".
-fn grouped(labels: &[&str], others: &[&str]) -> String {
-    let network = |label: &str| label.split(", ").next().unwrap_or(label).to_string();
-    let mut parts: Vec<String> = Vec::new();
-    let mut named = std::collections::BTreeSet::new();
-    for label in labels {
-        let net = network(label);
-        let members = labels.iter().filter(|l| network(l) == net).count();
-        if members < 2 || label.len() == net.len() || others.iter().any(|l| network(l) == net) {
-            parts.push(label.to_string());
-        } else if named.insert(net.clone()) {
-            parts.push(format!("{net} ({members} experiments)"));
-        }
-    }
-    parts.join(", ")
 }
 
 /// Checks that the results hold every stage `figure` draws from each of its experiments they

@@ -92,16 +92,18 @@ pub fn data_order_stability(l: &Loaded, level: u32, normalised: bool) -> Vec<f64
 
 fn caption(figure: &str, results: &Results) -> String {
     let figure = harness::figure_label(figure);
-    let Some(first) = results.values().next() else { return String::new() };
-    let mut lines = vec![format!("{figure} (numbering ours) {}; mean over trials, bars = min..max.", first.provenance_clause())];
+    if results.is_empty() {
+        return String::new();
+    }
+    let mut lines = vec![format!("{figure} (numbering ours) {}; mean over trials, bars = min..max.", harness::provenance_clause(results.values()))];
     for variant in Variant::ALL {
         let runs = by_k(results, variant);
         if let Some((_, l)) = runs.first() {
             let ks: Vec<String> = runs.iter().map(|(k, _)| k.to_string()).collect();
             lines.push(format!(
-                "{}: {} trial(s), {} it, global pruning 20 %/level to {:.1} %, k = {}",
+                "{}: {}, {} it, global pruning 20 %/level to {:.1} %, k = {}",
                 variant.label(),
-                l.config.replicates,
+                harness::trials(l.config.replicates),
                 l.config.train.iterations,
                 100.0 * l.density(l.config.levels).unwrap_or(f64::NAN),
                 ks.join(", ")

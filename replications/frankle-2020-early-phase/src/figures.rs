@@ -137,8 +137,11 @@ impl<'a> Pair<'a> {
 
 fn caption(figure: &str, results: &Results) -> String {
     let figure = harness::figure_label(figure);
-    let Some(first) = results.values().next() else { return String::new() };
-    let mut lines = vec![format!("{figure} (numbering ours) {}; final test accuracy, mean over trials, bars = min..max.", first.provenance_clause())];
+    if results.is_empty() {
+        return String::new();
+    }
+    let mut lines =
+        vec![format!("{figure} (numbering ours) {}; final test accuracy, mean over trials, bars = min..max.", harness::provenance_clause(results.values()))];
     for net in Net::ALL {
         let pair = Pair::of(results, net);
         let Some(l) = pair.any() else { continue };
@@ -147,7 +150,7 @@ fn caption(figure: &str, results: &Results) -> String {
             Some(d) => format!("IMP to {:.1} %, k = 0 and {}, perturbations of θ_k at {}", 100.0 * d, pair.late_k(), analysed.join(", ")),
             None => "the dense network's first iterations".into(),
         };
-        lines.push(format!("{}: {} trial(s), {} it, {imp}", net.label(), l.config.replicates, l.config.train.iterations));
+        lines.push(format!("{}: {}, {} it, {imp}", net.label(), harness::trials(l.config.replicates), l.config.train.iterations));
         lines.push(format!("    {}", l.dataset_line));
     }
     lines.join("\n")

@@ -69,17 +69,19 @@ pub fn by_k(results: &Results, variant: Variant) -> Vec<(u64, &Loaded)> {
 
 fn caption(figure: &str, results: &Results) -> String {
     let figure = harness::figure_label(figure);
-    let Some(first) = results.values().next() else { return String::new() };
-    let mut lines = vec![format!("{figure} {}; mean over pairs, bars = min..max.", first.provenance_clause())];
+    if results.is_empty() {
+        return String::new();
+    }
+    let mut lines = vec![format!("{figure} {}; mean over pairs, bars = min..max.", harness::provenance_clause(results.values()))];
     for variant in Variant::ALL {
         if let Some((_, l)) = by_k(results, variant).first() {
             let spawn = l.config.branches.iter().find(|b| b.kind.same_kind(BranchKind::SPAWN)).map_or(0, |b| b.copies / 2);
             let pair = l.results.records.iter().find_map(|r| r.pair.as_ref());
             let (points, train_examples) = pair.map_or((0, 0), |p| (p.test.len(), p.train_examples));
             lines.push(format!(
-                "{}: {} trial(s) × {spawn} pair(s), {} it, {} path points (train error on {train_examples} examples)",
+                "{}: {} × {spawn} pair(s), {} it, {} path points (train error on {train_examples} examples)",
                 variant.label(),
-                l.config.replicates,
+                harness::trials(l.config.replicates),
                 l.config.train.iterations,
                 points,
             ));

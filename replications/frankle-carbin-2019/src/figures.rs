@@ -53,8 +53,7 @@ fn pm_label(density: f64) -> String {
 }
 
 fn caption(figure: &str, loaded: &[&Loaded]) -> String {
-    let first = loaded[0];
-    let mut lines = vec![format!("{figure} {}; mean of trials, bars/bands = min..max.", first.provenance_clause())];
+    let mut lines = vec![format!("{figure} {}; mean of trials, bars/bands = min..max.", harness::provenance_clause(loaded.iter().copied()))];
     for l in loaded {
         lines.push(format!("{}: {}, {} iterations, {}", l.spec.label, harness::trials(l.config.replicates), l.config.train.iterations, l.dataset_line));
     }

@@ -145,22 +145,29 @@ fn arch_label(arch: &Arch) -> String {
 
 fn caption(figure: &str, results: &Results, specs: &[PanelSpec]) -> String {
     let figure = harness::figure_label(figure);
-    let Some(first) = results.values().next() else { return String::new() };
+    let mut drawn: Vec<&Loaded> = Vec::new();
+    for l in specs.iter().flat_map(|p| p.experiments()).filter_map(|e| results.get(e.name().as_str())) {
+        if !drawn.iter().any(|d| std::ptr::eq(*d, l)) {
+            drawn.push(l);
+        }
+    }
+    if drawn.is_empty() {
+        return String::new();
+    }
     let mut lines = vec![format!(
         "{figure} {}; final test accuracy, mean over trials, bars = min..max; random ticket = random mask with the level's per-layer counts, fresh weights.",
-        first.provenance_clause()
+        harness::provenance_clause(drawn.iter().copied())
     )];
-    let drawn: Vec<&Loaded> = specs.iter().flat_map(|p| p.experiments()).filter_map(|e| results.get(e.name().as_str())).collect();
     let mut nets: Vec<Net> = specs.iter().map(|p| p.net).collect();
     nets.dedup();
     for net in nets {
         if let Some(l) = specs.iter().filter(|p| p.net == net).flat_map(|p| p.experiments()).find_map(|e| results.get(e.name().as_str())) {
             let c = &l.config;
             lines.push(format!(
-                "{}: {}, {} trial(s), {} it, tickets late-reset to k = {}, {} levels",
+                "{}: {}, {}, {} it, tickets late-reset to k = {}, {} levels",
                 net.label(),
                 arch_label(&c.model.arch),
-                c.replicates,
+                harness::trials(c.replicates),
                 c.train.iterations,
                 c.rewind_iteration.max(c.transfer.as_ref().map_or(0, |t| t.source.rewind_iteration)),
                 c.levels

@@ -71,14 +71,16 @@ fn pp(values: &[f64]) -> Option<Stat> {
 
 fn caption(figure: &str, results: &Results) -> String {
     let figure = harness::figure_label(figure);
-    let Some(first) = results.values().next() else { return String::new() };
+    if results.is_empty() {
+        return String::new();
+    }
     let mut lines = vec![format!(
         "{figure} (our numbering) {}; test accuracy at each run's best-validation evaluation, mean over trials, bars = min..max.",
-        first.provenance_clause()
+        harness::provenance_clause(results.values())
     )];
     for net in Net::ALL {
         if let Some(l) = results.values().find(|l| l.spec.id.net == net) {
-            lines.push(format!("{}: {} trial(s), T = {} it, {}", net.label(), l.config.replicates, l.config.train.iterations, l.dataset_line));
+            lines.push(format!("{}: {}, T = {} it, {}", net.label(), harness::trials(l.config.replicates), l.config.train.iterations, l.dataset_line));
         }
     }
     lines.join("\n")

@@ -118,7 +118,7 @@ pub fn network_order(layers: &[LayerDensity]) -> Vec<usize> {
 
 /// The provenance caption; `trained`: the figure reads trained networks (else masks only).
 fn caption(figure: &str, loaded: &[&Loaded], note: &str, trained: bool) -> String {
-    let mut lines = vec![format!("{figure} {}; {note}", loaded[0].provenance_clause())];
+    let mut lines = vec![format!("{figure} {}; {note}", harness::provenance_clause(loaded.iter().copied()))];
     for l in loaded {
         let seeds = match l.config.replicates {
             1 => "1 seed".to_string(),

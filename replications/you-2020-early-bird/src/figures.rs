@@ -149,8 +149,6 @@ pub fn step_costs(l: &Loaded, ratio: f64, epoch: Draw, retrain: Retraining) -> R
 
 /// The caption of `figure` drawn from `drawn` (one line per network).
 fn caption(figure: &str, drawn: &[&Loaded], note: &str) -> String {
-    let mut provenance: Vec<String> = drawn.iter().map(|l| l.provenance_clause()).collect();
-    provenance.dedup();
     let networks = drawn.iter().map(|l| {
         let trials = match l.config.replicates {
             1 => "1 trial".to_string(),
@@ -158,7 +156,7 @@ fn caption(figure: &str, drawn: &[&Loaded], note: &str) -> String {
         };
         format!("{}, {trials}, {} epochs of {} iterations, {}", network(&l.config.model.arch), epochs(&l.config), l.config.train.eval_every, l.dataset_line)
     });
-    format!("{figure} {}; {note}\n{}", provenance.join(" and "), networks.collect::<Vec<_>>().join("\n"))
+    format!("{figure} {}; {note}\n{}", harness::provenance_clause(drawn.iter().copied()), networks.collect::<Vec<_>>().join("\n"))
 }
 
 /// `VGG-16`, `VGG-11 (width 8)`, `PreResNet-101`, `PreResNet-11 (width 2)`.

@@ -99,7 +99,7 @@ fn caption(figure: &str, loaded: &[&Loaded]) -> String {
     } else {
         "test log perplexity after training".to_string()
     };
-    let mut lines = vec![format!("{figure} {}; {metric}; mean of trials, bars = min..max.", loaded[0].provenance_clause())];
+    let mut lines = vec![format!("{figure} {}; {metric}; mean of trials, bars = min..max.", harness::provenance_clause(loaded.iter().copied()))];
     for l in loaded {
         let (unit, c) = (if games { "games" } else { "iterations" }, &l.config);
         lines.push(format!(

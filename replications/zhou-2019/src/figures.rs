@@ -78,24 +78,18 @@ fn nets(results: &Results, figure: &str) -> Vec<Net> {
 }
 
 fn caption(figure: &str, results: &Results) -> String {
-    let Some(first) = results.values().next() else { return String::new() };
-    // Each network's commit is on its own line: a scale's networks may come from different runs.
+    let drawn: Vec<&Loaded> = Net::ALL.into_iter().flat_map(|n| of(results, n, figure)).map(|(_, l)| l).collect();
+    if drawn.is_empty() {
+        return String::new();
+    }
     let mut lines = vec![format!(
-        "{} at scale `{}`; seed {}; trained: accuracy at early stop; mean over trials, bars = min..max.",
+        "{} {}; trained: accuracy at early stop; mean over trials, bars = min..max.",
         harness::figure_label(figure),
-        first.results.scale,
-        first.config.seed
+        harness::provenance_clause(drawn)
     )];
     for net in Net::ALL {
         if let Some((_, l)) = of(results, net, figure).first() {
-            let commit: String = l.results.run.git_commit.chars().take(12).collect();
-            lines.push(format!(
-                "{}: {} trial(s), {} it, {} rounds, commit {commit}",
-                net.label(),
-                l.config.replicates,
-                l.config.train.iterations,
-                l.config.levels
-            ));
+            lines.push(format!("{}: {}, {} it, {} rounds", net.label(), harness::trials(l.config.replicates), l.config.train.iterations, l.config.levels));
             lines.push(format!("    {}", l.dataset_line));
         }
     }
