@@ -36,6 +36,11 @@ impl ScaleData {
     pub fn missing(text: impl Into<String>) -> ScaleData {
         ScaleData { text: text.into(), trials: 0 }
     }
+
+    /// The setting of a results file ([`crate::Loaded::setting`]), or "—" where there is none.
+    pub fn of<E>(loaded: Option<&crate::Loaded<E>>) -> ScaleData {
+        loaded.map_or_else(|| ScaleData::missing("—"), crate::Loaded::setting)
+    }
 }
 
 /// One row of a claims table.

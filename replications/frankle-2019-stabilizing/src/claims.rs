@@ -50,7 +50,7 @@ impl<'a> Runs<'a> {
     }
 
     fn setting(&self) -> ScaleData {
-        self.by_k.first().map(|(_, l)| l.setting()).unwrap_or_else(|| ScaleData::missing("—"))
+        ScaleData::of(self.by_k.first().map(|(_, l)| *l))
     }
 
     /// "ResNet-20 at 16.8 %": the variant and the claim level's density.

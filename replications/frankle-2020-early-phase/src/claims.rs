@@ -43,7 +43,7 @@ impl Judge<'_> {
     }
 
     fn setting(&self) -> ScaleData {
-        self.pair.late.or(self.pair.k0).map(|l| l.setting()).unwrap_or_else(|| ScaleData::missing("—"))
+        ScaleData::of(self.pair.late.or(self.pair.k0))
     }
 
     /// "ResNet-20 at 9.0 %, k = 100".

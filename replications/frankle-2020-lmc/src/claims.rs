@@ -45,7 +45,7 @@ impl<'a> Runs<'a> {
     }
 
     fn setting(&self) -> ScaleData {
-        self.by_k.first().map(|(_, l)| l.setting()).unwrap_or_else(|| ScaleData::missing("—"))
+        ScaleData::of(self.by_k.first().map(|(_, l)| *l))
     }
 
     /// Final test accuracies of every dense network the variant's runs trained.

@@ -68,10 +68,6 @@ impl<'a> Runs<'a> {
         (0..trials).map(|t| per_level.iter().map(|v| v[t]).sum::<f64>() / per_level.len() as f64).collect()
     }
 
-    fn setting(&self, l: Option<&Loaded>) -> ScaleData {
-        l.map(|l| l.setting()).unwrap_or_else(|| ScaleData::missing("—"))
-    }
-
     fn range(l: &Loaded) -> String {
         let at = |level| remaining(l, level).map(|r| format!("{r:.1}")).unwrap_or_else(|| "?".into());
         format!("{}–{} % remaining", at(l.config.levels), at(l.config.levels.div_ceil(2)))
@@ -89,7 +85,7 @@ impl<'a> Runs<'a> {
             &format!("{}: a {} ticket trained on {} is close to its own ticket", self.net.label(), source.label(), target.label()),
             paper,
             Tolerance::Margin { subject: "transferred (mean over the sparser half of the levels)", cmp: Cmp::AtLeast, of: "own", margin: -within },
-            &self.setting(moved),
+            &ScaleData::of(moved),
             ours,
         )
         .with_spread(spread)
@@ -140,7 +136,7 @@ impl<'a> Runs<'a> {
                 of: "½ (own − random)",
                 margin: 0.0,
             },
-            &self.setting(self.transfer(self.a, self.b)),
+            &ScaleData::of(self.transfer(self.a, self.b)),
             ours,
         )
         .with_spread(Spread::of(&compared.iter().map(Vec::as_slice).collect::<Vec<_>>()))
@@ -165,7 +161,7 @@ impl<'a> Runs<'a> {
             &format!("{}: a ticket from a larger dataset transfers better (ours: all of one dataset vs a tenth of it, equal iterations)", self.net.label()),
             "larger sources transfer consistently better (abstract)",
             Tolerance::Margin { subject: "full source (mean over the sparser half of the levels)", cmp: Cmp::AtLeast, of: "a tenth of it", margin: 0.0 },
-            &self.setting(full),
+            &ScaleData::of(full),
             ours,
         )
         .with_spread(spread)

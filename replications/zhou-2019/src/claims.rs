@@ -78,7 +78,7 @@ impl<'a> Runs<'a> {
     }
 
     fn setting(&self) -> ScaleData {
-        self.get(LOTTERY).map(|l| l.setting()).unwrap_or_else(|| ScaleData::missing("—"))
+        ScaleData::of(self.get(LOTTERY))
     }
 
     fn at(&self) -> String {
