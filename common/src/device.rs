@@ -167,15 +167,35 @@ pub fn class(name: &str) -> &str {
     name.split(':').next().unwrap_or(name)
 }
 
-/// A readable device description for provenance.
+/// A readable device description for provenance: `cpu (Intel(R) Xeon(R) Processor, AVX-512,
+/// 2 logical cores)` — the CPU's model and widest vector extension where `/proc/cpuinfo` says
+/// them, since libtorch's CPU kernels differ by instruction set and a stage trained again on
+/// another CPU repeats its numbers only to rounding — or `cuda:0 of 1 (CUDA runtime …)`.
 pub fn describe(d: Device) -> String {
     match d {
-        Device::Cpu => format!("cpu ({} logical cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+        Device::Cpu => {
+            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+            let model = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|info| cpu_model(&info));
+            format!("cpu ({}{cores} logical cores)", model.map(|m| m + ", ").unwrap_or_default())
+        }
         Device::Cuda(i) => match cuda_versions() {
             Some((cudart, cudnn)) => format!("cuda:{i} of {} (CUDA runtime {cudart}, cuDNN {cudnn})", tch::Cuda::device_count()),
             None => format!("cuda:{i}"),
         },
         other => format!("{other:?}"),
+    }
+}
+
+/// "Intel(R) Xeon(R) Processor, AVX-512" from `/proc/cpuinfo`'s first processor: its model name
+/// and the widest of AVX-512 (`avx512f`), AVX2 and AVX among its flags.
+fn cpu_model(cpuinfo: &str) -> Option<String> {
+    let field = |key: &str| cpuinfo.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.trim() == key).map(|(_, v)| v.trim().to_string()));
+    let flags = field("flags").unwrap_or_default();
+    let has = |flag: &str| flags.split_whitespace().any(|f| f == flag);
+    let isa = [("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX")].into_iter().find(|(flag, _)| has(flag)).map(|(_, name)| name);
+    match (field("model name"), isa) {
+        (Some(model), Some(isa)) => Some(format!("{model}, {isa}")),
+        (model, isa) => model.or(isa.map(String::from)),
     }
 }
 
@@ -223,6 +243,16 @@ pub fn keep_freed_memory() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cpu_is_named_by_its_model_and_widest_vector_extension() {
+        let xeon = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu sse2 avx avx2 avx512f avx512bw\n\nprocessor\t: 1\n";
+        assert_eq!(cpu_model(xeon).as_deref(), Some("Intel(R) Xeon(R) Processor, AVX-512"));
+        let epyc = "model name\t: AMD EPYC 7B13\nflags\t\t: sse2 avx avx2 fma\n";
+        assert_eq!(cpu_model(epyc).as_deref(), Some("AMD EPYC 7B13, AVX2"));
+        assert_eq!(cpu_model("processor\t: 0\n"), None, "nothing known: the description keeps only the cores");
+        assert!(describe(Device::Cpu).starts_with("cpu (") && describe(Device::Cpu).ends_with("logical cores)"));
+    }
 
     #[test]
     fn auto_on_the_cpu_explains_itself_only_where_an_nvidia_driver_is_loaded() {

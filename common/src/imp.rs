@@ -202,7 +202,9 @@ pub fn close_under_dependencies(wanted: &[JobId], cfg: &ExperimentConfig) -> Vec
 /// job still to train depends on it, transitively. A results file's stages are not trained
 /// again when the run folder that trained them is gone — trials added later train only
 /// themselves — while a recorded stage whose files a pending stage needs (a trunk level under a
-/// branch added later) is trained again into the run folder, to the same numbers.
+/// branch added later) is trained again into the run folder and its new record replaces the
+/// old ([`crate::results::union`]): the same numbers on the machine and build that trained it,
+/// numbers equal only to rounding on another CPU (libtorch's kernels differ by instruction set).
 pub fn still_to_train(jobs: &[JobId], recorded: &[StageRecord], cfg: &ExperimentConfig) -> Vec<JobId> {
     let held: BTreeSet<JobId> = recorded.iter().map(|r| JobId { replicate: r.replicate, level: r.level, stage: r.stage }).collect();
     let pending: Vec<JobId> = jobs.iter().filter(|j| !held.contains(j)).copied().collect();
