@@ -110,13 +110,12 @@ impl<'a> Runs<'a> {
             (Some(&(0, at0)), Some(&(first_k, at_first))) if gains.len() > 2 => {
                 let (best_k, best) = gains.iter().copied().fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
                 let (total, early) = (best - at0, at_first - at0);
-                // Nothing gained over k = 0 at any k: no benefit to accrue (never agrees).
-                let surplus = if total > 0.0 { early - 0.5 * total } else { f64::NAN };
-                let text = if total > 0.0 {
-                    format!("k = {first_k}: {} of the {} gained by k = {best_k}", pp(early), pp(total))
+                let (text, surplus) = if total > 0.0 {
+                    (format!("k = {first_k}: {} of the {} gained by k = {best_k}", pp(early), pp(total)), early - 0.5 * total)
                 } else {
+                    // Nothing gained over k = 0 at any k: no benefit to accrue (never agrees).
                     let each: Vec<String> = gains.iter().filter(|(k, _)| *k > 0).map(|(k, g)| format!("k = {k}: {}", pp(g - at0))).collect();
-                    format!("no k > 0 gains over k = 0 ({})", each.join(", "))
+                    (format!("no k > 0 gains over k = 0 ({})", each.join(", ")), f64::NAN)
                 };
                 Some((at0, text, surplus))
             }
