@@ -20,8 +20,8 @@
 //! LeNet-300-100 on MNIST (not in the paper) uses open_lth's LeNet recipe (SGD 0.1, batch 128,
 //! 16 epochs) with drops at the same fractions of T.
 //!
-//! `small` is LeNet-300-100 on MNIST (4,000 iterations, 2 trials, the full grid) and a reduced
-//! ResNet-20 (width 8, 600 iterations, 1 trial; FT, WR and LRR at t = 0.75, 0.9 and 1·T,
+//! `small` is LeNet-300-100 on MNIST (4,000 iterations, 3 trials, the full grid) and a reduced
+//! ResNet-20 (width 8, 600 iterations, 3 trials; FT, WR and LRR at t = 0.75, 0.9 and 1·T,
 //! one-shot to 4.77× only, no iterative trunk) on Fashion-MNIST where CIFAR-10 is absent — at
 //! ~0.2 s a ResNet step on this CPU the full grid needs `paper` on a GPU. `smoke` is tiny.
 
@@ -62,7 +62,7 @@ impl Net {
     }
 }
 
-/// The budgets and methods ResNet-20 runs at `small` (one-shot to 4.77× only, 1 trial): enough
+/// The budgets and methods ResNet-20 runs at `small` (one-shot to 4.77× only): enough
 /// for the one-shot claims at t = 0.75·T and for weight rewinding's collapse at t = T.
 const RESNET_SMALL: ([Retrain; 3], [u64; 3]) = ([Retrain::FineTune, Retrain::WeightRewind, Retrain::LrRewind], [75, 90, 100]);
 
@@ -172,11 +172,7 @@ pub fn preset(s: Setting, scale: Scale, dataset: DatasetName) -> ExperimentConfi
         // The authors' lottery.py restores the whole checkpoint it rewinds to — weights and
         // momentum — before it assigns the new mask (a no-op for LeNet's momentum-free SGD).
         optimizer_start: OptimizerStart::WithWeights,
-        replicates: match (scale, s.net) {
-            (Scale::Paper, _) => 3,
-            (Scale::Small, Net::Lenet) => 2,
-            _ => 1,
-        },
+        replicates: if scale == Scale::Smoke { 1 } else { 3 },
         branches: vec![BranchConfig::new(BranchKind::ONESHOT, oneshot, 1)],
         ..ExperimentConfig::new(format!("{}-{}", s.name(), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
     }
