@@ -408,7 +408,8 @@ pub fn second_process_is_refused(suite: &Suite) {
 /// The golden guard over what the project publishes: for every scale with committed results of
 /// the paper (`<repo>/results/<id>/<scale>/`), without training anything,
 /// - every results file's stored trunk hash is what its config hashes to today, and what
-///   today's preset of that experiment (at the stored seed and dataset) hashes to;
+///   today's preset of that experiment (at the stored seed and dataset) hashes to, and the file
+///   holds as many trials as that preset trains (so `make <paper>` reproduces it);
 /// - `summary --headline` prints the committed `headline.md` byte for byte;
 /// - `plot` redraws exactly the committed figures: every SVG byte for byte, every PNG pixel for
 ///   pixel, and no figure more or less.
@@ -444,8 +445,8 @@ pub fn committed_results_are_reproduced(suite: &Suite, repo: &Path) {
     }
 }
 
-/// Every `.h5` in `dir`: its stored hash against its own config and against the preset that
-/// `config` prints today (`at` runs the binary at the folder's scale and results).
+/// Every `.h5` in `dir`: its stored hash and trial count against its own config and against the
+/// preset that `config` prints today (`at` runs the binary at the folder's scale and results).
 fn committed_hashes_match_presets(dir: &Path, at: &dyn Fn(&[&str]) -> Output) {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "h5")).collect();
     files.sort();
@@ -468,6 +469,14 @@ fn committed_hashes_match_presets(dir: &Path, at: &dyn Fn(&[&str]) -> Output) {
             today = preset(&["--dataset", cfg.dataset.as_str()]);
         }
         assert_eq!(today.hash(), stored.config_hash, "{}: today's preset of `{experiment}` hashes differently from the committed results", file.display());
+        assert_eq!(
+            today.replicates,
+            cfg.replicates,
+            "{}: holds {} trials where today's preset of `{experiment}` trains {}, so `make` would not reproduce it",
+            file.display(),
+            cfg.replicates,
+            today.replicates
+        );
     }
 }
 

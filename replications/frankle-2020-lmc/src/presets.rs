@@ -19,7 +19,7 @@
 //! 16.8 %, ResNet-20 low/warmup 8.6 %, VGG-16 1.5 %, VGG-16 low 5.5 %, VGG-16 warmup 1.5 %).
 //!
 //! `small` keeps every recipe value but lengths and counts, for LeNet and the standard
-//! ResNet-20 only: one trial; LeNet 6K iterations, two pairs per k, IMP to level 15; ResNet-20
+//! ResNet-20 only: 3 trials; LeNet 6K iterations, two pairs per k, IMP to level 15; ResNet-20
 //! at width 8 for 1K iterations with its drops at the same fractions (k up to 500), one pair
 //! per k, dense only — its IMP analysis needs `paper` on a GPU; the train-error path on the
 //! first 10,000 training examples. `smoke` is tiny (k divided by 50).
@@ -212,7 +212,7 @@ pub fn preset(e: Experiment, scale: Scale, dataset: DatasetName) -> ExperimentCo
     };
     ExperimentConfig {
         rewind_iteration: if scale == Scale::Smoke { k / 50 } else { k },
-        replicates: if scale == Scale::Paper { 3 } else { 1 },
+        replicates: if scale == Scale::Smoke { 1 } else { 3 },
         branches,
         ..ExperimentConfig::new(format!("{}-{}", e.name(), dataset.as_str()), scale.as_str(), dataset, model, train, prune, sparse)
     }

@@ -20,13 +20,13 @@
 //! panels' own hyperparameters are in the paper's appendix, not read here). Not built:
 //! WideResNet-18 and Tiny ImageNet (no such model or data here).
 //!
-//! `small` (this CPU, under an hour): the layer-collapse and conservation masks at the networks'
-//! real widths, one seed — LeNet-300-100 on MNIST to 10^4.75 (ρ_max = 10^4.95), the others on
+//! `small` (this CPU, under two hours): the layer-collapse and conservation masks at the
+//! networks' real widths, 3 seeds — LeNet-300-100 on MNIST to 10^4.75 (ρ_max = 10^4.95), the others on
 //! Fashion-MNIST (CIFAR cannot be had here: one input channel, so the
 //! first conv has 576 weights instead of 1,728, and 10 classes) — VGG-16 on the paper's grid
 //! to 10^6, VGG-19 on every other point of it, ResNet-20 to 10^4; accuracy vs compression for
-//! LeNet-300-100 on MNIST (ρ = 10^0 … 10^4 by 10^0.5, 2 seeds, 3 epochs) and for VGG-11 at
-//! width 8 on Fashion-MNIST (ρ = 10, 10^2, 10^2.5, 10^3, 1 seed, 2 epochs), with the paper's
+//! LeNet-300-100 on MNIST (ρ = 10^0 … 10^4 by 10^0.5, 3 seeds, 3 epochs) and for VGG-11 at
+//! width 8 on Fashion-MNIST (ρ = 10, 10^2, 10^2.5, 10^3, 3 seeds, 2 epochs), with the paper's
 //! optimizer and its drops at the same fractions of training. `smoke` is tiny.
 
 use common::config::{BranchConfig, BranchKind, ExperimentConfig};
@@ -165,12 +165,12 @@ pub fn preset(net: Net, scale: Scale, dataset: DatasetName) -> ExperimentConfig 
         (_, Net::Resnet18) => (3, (1..=12).collect(), vec![], 160),
         (Scale::Paper, Net::Vgg16 | Net::Vgg19) => (3, vec![], grid(1, 24), 0),
         (Scale::Paper, Net::Resnet20) => (3, vec![], grid(1, 16), 0),
-        (Scale::Small, Net::Lenet) => (2, (2..=16).step_by(2).collect(), grid(1, 19), 3),
-        (Scale::Small, Net::Vgg11) => (1, vec![4, 8, 10, 12], vec![], 2),
-        (Scale::Small, Net::Vgg16) => (1, vec![], grid(1, 24), 0),
+        (Scale::Small, Net::Lenet) => (3, (2..=16).step_by(2).collect(), grid(1, 19), 3),
+        (Scale::Small, Net::Vgg11) => (3, vec![4, 8, 10, 12], vec![], 2),
+        (Scale::Small, Net::Vgg16) => (3, vec![], grid(1, 24), 0),
         // VGG-19 on the 10^0.5 grid: its masks cost ~1 min per compression on one core.
-        (Scale::Small, Net::Vgg19) => (1, vec![], grid(2, 24), 0),
-        (Scale::Small, Net::Resnet20) => (1, vec![], grid(1, 16), 0),
+        (Scale::Small, Net::Vgg19) => (3, vec![], grid(2, 24), 0),
+        (Scale::Small, Net::Resnet20) => (3, vec![], grid(1, 16), 0),
         (Scale::Smoke, Net::Lenet) => (1, vec![4, 8], vec![0, 4, 8, 12], 1),
         (Scale::Smoke, Net::Vgg11) => (1, vec![4, 8], vec![], 1),
         (Scale::Smoke, _) => (1, vec![], vec![0, 4, 8, 12], 0),
