@@ -17,6 +17,9 @@ pub enum Verdict {
     NotJudged(String),
 }
 
+/// Why a claim whose numbers are missing at this scale is not judged.
+const NOT_MEASURED: &str = "not measured at this scale";
+
 /// Where a claims row's numbers were measured: the Scale / data column's text ("small, 3
 /// trials, 4000 it, mnist (55000 train)") and the trials behind it, so a row measured on one
 /// trial says "1 trial" in its spread column whatever the other rows of its paper ran.
@@ -250,7 +253,11 @@ impl Claim {
         let (ours, verdict) = match ours {
             Some((o, true)) => (o, Verdict::Agrees),
             Some((o, false)) => (o, Verdict::Disagrees),
-            None => ("—".into(), Verdict::NotJudged("not measured at this scale".into())),
+            None => ("—".into(), Verdict::NotJudged(NOT_MEASURED.into())),
+        };
+        let spread = match (&verdict, setting.trials) {
+            (Verdict::Agrees | Verdict::Disagrees, 1) => Spread::OneTrial,
+            _ => Spread::NotStated,
         };
         Claim {
             claim: claim.into(),
@@ -258,7 +265,7 @@ impl Claim {
             ours,
             setting: setting.text.clone(),
             tolerance: tolerance.into(),
-            spread: if setting.trials == 1 { Spread::OneTrial } else { Spread::NotStated },
+            spread,
             verdict,
             measured: Vec::new(),
         }
@@ -276,6 +283,12 @@ impl Claim {
         self
     }
 
+    /// Whether our numbers exist at this scale (a row without them shows "—" for ours and for
+    /// the spread).
+    pub fn is_measured(&self) -> bool {
+        !matches!(&self.verdict, Verdict::NotJudged(why) if why == NOT_MEASURED)
+    }
+
     /// The same claim with the trials' `spread` of the numbers it compares, judged for noise
     /// by its own rule's [`Tolerance::distance`] (see [`Claim::with_noise`]).
     pub fn with_spread(self, spread: Spread) -> Claim {
@@ -287,15 +300,20 @@ impl Claim {
         };
         match effect {
             Some(effect) => self.with_noise(effect, spread),
-            None => Claim { spread, ..self },
+            None if self.is_measured() => Claim { spread, ..self },
+            None => self,
         }
     }
 
     /// The same claim with the trials' `spread`, within noise where `effect` — how far our
     /// number lies from the rule's boundary, a difference of fractions — is smaller than the
     /// spread: another draw of trials could then flip the verdict. One trial leaves the verdict
-    /// as it is (and the row says "1 trial"); a claim not judged stays so.
+    /// as it is (and the row says "1 trial"); a claim not judged stays so, and one not measured
+    /// keeps "—" for its spread.
     pub fn with_noise(mut self, effect: f64, spread: Spread) -> Claim {
+        if !self.is_measured() {
+            return self;
+        }
         self.spread = spread;
         let judged = matches!(self.verdict, Verdict::Agrees | Verdict::Disagrees);
         match spread {
@@ -439,6 +457,10 @@ mod tests {
         assert!(matches!(judged.verdict, Verdict::WithinNoise(_)));
         let missing = Claim::measured("c", "p", Tolerance::half_of(0.01), &three(), None).with_spread(Spread::Measured(0.5));
         assert!(matches!(missing.verdict, Verdict::NotJudged(_)));
+        // Nothing measured: no spread to show either, on one trial or several.
+        assert_eq!((missing.is_measured(), missing.spread), (false, Spread::NotStated));
+        let one = super::ScaleData::new("small, 1 trial", 1);
+        assert_eq!(Claim::measured("c", "p", Tolerance::half_of(0.01), &one, None).with_spread(Spread::OneTrial).spread, Spread::NotStated);
     }
 
     #[test]

@@ -145,7 +145,7 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
             if l.config.replicates <= 1 {
                 c = c.with_spread(Spread::OneTrial);
             }
-            if last_eval && c.verdict != Verdict::NotJudged("not measured at this scale".into()) {
+            if last_eval && c.is_measured() {
                 c.verdict = Verdict::NotJudged("dense validation loss still falling at the last evaluation".into());
             }
             out.push(c);

@@ -22,13 +22,13 @@
 //! CIFAR settings are not confirmed), the same rate for 200 epochs on CIFAR-10.
 //!
 //! `small` is LeNet on the full MNIST, 5,000 iterations (evaluation every 250), 12 rounds (to
-//! 7 % of the hidden weights), 3 trials, the supermask for 4,400 steps (20 epochs of batch 250) — and a
+//! 7 % of the hidden weights), the supermask for 4,400 steps (20 epochs of batch 250) — and a
 //! reduced Conv-2 on Fashion-MNIST (CIFAR-10 where present): on this CPU a Conv-2 step costs
 //! ~0.25 s and one evaluation of the 15,000 validation and test images ~20 s, so `small` runs
 //! only the lottery ticket (large_final, with its untrained supermasks at rounds 3 and 6 and a
 //! learned supermask) and the random criterion, 500 iterations (evaluated at the start and the
-//! end), 6 rounds (26 % of the fc weights), the supermask for 300 steps: ~45 minutes on one
-//! core. Its other ablations need `paper` on a GPU (`smoke` runs them all to exercise the
+//! end), 6 rounds (26 % of the fc weights), the supermask for 300 steps: ~20 minutes a trial on 2
+//! cores. Both at 3 trials. Its other ablations need `paper` on a GPU (`smoke` runs them all to exercise the
 //! presets). `smoke` is tiny.
 
 use common::config::{BranchConfig, BranchKind, ExperimentConfig};
@@ -265,7 +265,7 @@ pub fn preset(e: Experiment, scale: Scale, dataset: DatasetName) -> ExperimentCo
     // Counted as the authors' get_weight_init.py counts (truncated; `Count::Truncated`).
     let prune = PruneConfig::LayerWise { conv: conv_rate, fc: 0.2, output: 0.1, shortcut: 0.0, count: Count::Truncated };
     ExperimentConfig {
-        replicates: if (scale, net) == (Scale::Small, Net::Lenet) { 3 } else { 1 },
+        replicates: if scale == Scale::Small { 3 } else { 1 },
         branches,
         ticket: a.ticket(),
         ..ExperimentConfig::new(format!("{}-{}", e.name(), dataset.as_str()), scale.as_str(), dataset, model, train, prune, levels)
