@@ -21,9 +21,9 @@
 //! WideResNet-18 and Tiny ImageNet (no such model or data here).
 //!
 //! `small` (this CPU, under two hours): the layer-collapse and conservation masks at the
-//! networks' real widths, 3 seeds — LeNet-300-100 on MNIST to 10^4.75 (ρ_max = 10^4.95), the others on
-//! Fashion-MNIST (CIFAR cannot be had here: one input channel, so the
-//! first conv has 576 weights instead of 1,728, and 10 classes) — VGG-16 on the paper's grid
+//! networks' real widths, 3 seeds — LeNet-300-100 on MNIST to 10^4.75 (ρ_max = 10^4.95), the
+//! others on Fashion-MNIST (CIFAR cannot be had here: one input channel, so the first conv has
+//! 576 weights instead of 1,728, and 10 classes) — VGG-16 on the paper's grid
 //! to 10^6, VGG-19 on every other point of it, ResNet-20 to 10^4; accuracy vs compression for
 //! LeNet-300-100 on MNIST (ρ = 10^0 … 10^4 by 10^0.5, 3 seeds, 3 epochs) and for VGG-11 at
 //! width 8 on Fashion-MNIST (ρ = 10, 10^2, 10^2.5, 10^3, 3 seeds, 2 epochs), with the paper's
