@@ -25,8 +25,9 @@
 //! Fashion-MNIST padded to 32×32 (CIFAR cannot be had here: one input channel, 10 classes), the
 //! schedule compressed proportionally to [`SMALL_EPOCHS`] epochs (drops at ½ and ¾), no
 //! augmentation, the paper's optimizer, penalty and detectors at p ∈ {0.3, 0.5, 0.7}; Figure
-//! 1's tickets at epochs 1, 2, 4, the early bird and the last, at p = 0.5. `smoke` is tiny (a detector window of 2 and ε
-//! = 1, so a ticket is found at once), its PreResNet a PreResNet-11 of width 2.
+//! 1's tickets at epochs 1, 2, 4, the early bird and the last, at p = 0.5. `smoke` is tiny (a
+//! detector window of 2 and ε = 1, so a ticket is found at once), its PreResNet a PreResNet-11
+//! of width 2.
 
 use common::config::{BranchConfig, BranchKind, ExperimentConfig};
 use common::data::DatasetName;

@@ -28,8 +28,8 @@
 //! only the lottery ticket (large_final, with its untrained supermasks at rounds 3 and 6 and a
 //! learned supermask) and the random criterion, 500 iterations (evaluated at the start and the
 //! end), 6 rounds (26 % of the fc weights), the supermask for 300 steps: ~20 minutes a trial on 2
-//! cores. Both at 3 trials. Its other ablations need `paper` on a GPU (`smoke` runs them all to exercise the
-//! presets). `smoke` is tiny.
+//! cores. LeNet and Conv-2 run 3 trials each. Its other ablations need `paper` on a GPU (`smoke`
+//! runs them all to exercise the presets). `smoke` is tiny.
 
 use common::config::{BranchConfig, BranchKind, ExperimentConfig};
 use common::criteria::{Criterion, KeptValues};
