@@ -141,10 +141,8 @@ pub fn claims(results: &Results) -> Result<Vec<Claim>> {
         // Early stopping is only observable when the dense minimum lies inside training.
         let last_eval = dense.early_stop_iteration.max >= l.config.train.iterations as f64;
         let mut judged = |claim: String, paper: &str, effect: f64, ours: Option<(String, f64)>| {
+            // One trial: `setting` already makes the row say "1 trial".
             let mut c = Claim::measured(&claim, paper, Tolerance::half_of(effect), &setting, ours);
-            if l.config.replicates <= 1 {
-                c = c.with_spread(Spread::OneTrial);
-            }
             if last_eval && c.is_measured() {
                 c.verdict = Verdict::NotJudged("dense validation loss still falling at the last evaluation".into());
             }
