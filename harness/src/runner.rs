@@ -36,12 +36,23 @@ fn experiments_of<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<Vec
     if !o.experiments.is_empty() {
         let only: Vec<ExperimentSpec<P::Experiment>> = o.experiments.iter().map(|name| spec(paper, name)).collect::<Result<_>>()?;
         if let Some(e) = only.iter().find(|e| !wanted.contains(&e.id)) {
-            let drawn: BTreeSet<&str> = paper.experiments().iter().filter(|e| wanted.contains(&e.id)).map(|e| e.name).collect();
+            let drawn: Vec<&ExperimentSpec<P::Experiment>> = paper.experiments().iter().filter(|d| wanted.contains(&d.id)).collect();
+            let users: Vec<&str> = drawn.iter().filter(|d| transfers_from(paper, o, d, e.name)).map(|d| d.name).collect();
+            if !users.is_empty() {
+                bail!(
+                    "--experiments names `{}`, which {} does not draw itself: it trains as the source of {}; name {} instead (its source's stages train with it)",
+                    e.name,
+                    figures.join(" "),
+                    users.join(", "),
+                    if users.len() == 1 { "that one" } else { "those" }
+                );
+            }
+            let names: BTreeSet<&str> = drawn.iter().map(|d| d.name).collect();
             bail!(
                 "--experiments names `{}`, which {} does not draw; name one of {}",
                 e.name,
                 figures.join(" "),
-                drawn.into_iter().collect::<Vec<_>>().join(", ")
+                names.into_iter().collect::<Vec<_>>().join(", ")
             );
         }
         wanted.retain(|w| only.iter().any(|e| e.id == *w));
@@ -53,6 +64,13 @@ fn experiments_of<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<Vec
         }
     }
     Ok(out)
+}
+
+/// Whether experiment `e`'s config (at this scale and data) transfers a ticket from the
+/// experiment called `source`; a config that cannot be resolved transfers nothing.
+fn transfers_from<P: Paper>(paper: &P, o: &Opts, e: &ExperimentSpec<P::Experiment>, source: &str) -> bool {
+    let dataset = o.dataset_override().ok().flatten().unwrap_or(e.dataset);
+    resolve_config(paper, o, e, dataset).is_ok_and(|c| c.transfer.is_some_and(|t| t.experiment == source))
 }
 
 /// Whether `figures` draw any stage of experiment `e` at this scale (the paper's dataset stands

@@ -67,3 +67,17 @@ fn a_transferred_level_waits_for_its_sources_level() {
         "needs replicate 0 level 0 main of its transfer source runs/lenet-mnist-synthetic-",
     );
 }
+
+/// `--experiments` naming a transfer's source, which no figure draws itself, is refused with
+/// the transfers to name instead; one neither drawn nor a source, with the drawn ones (each
+/// refusal one line, exit 2, nothing written).
+#[test]
+fn experiments_naming_a_source_are_pointed_at_its_transfers() {
+    let s = Sandbox::new(&SUITE);
+    rejects(
+        &s,
+        &["--experiments", "lenet-mnist-10pct", "run", "figure-2"],
+        "which figure-2 does not draw itself: it trains as the source of lenet-fashion-mnist-from-mnist-10pct; name that one instead",
+    );
+    rejects(&s, &["--experiments", "lenet-fashion-mnist-adam", "run", "figure-1"], "which figure-1 does not draw; name one of lenet-fashion-mnist,");
+}
