@@ -114,7 +114,6 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
         let jobs = needed_jobs(paper, figures, &spec, &config);
         plans.push(Plan { spec, config, jobs });
     }
-    add_sources(paper, &mut plans)?;
     // A dry run of the Slurm executor only prints job scripts: it creates nothing.
     if !(o.executor == Executor::Slurm && o.slurm.dry_run) {
         for d in [&results_dir, &figures_dir, &o.runs_dir] {
@@ -123,7 +122,7 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     }
     // Experiments train side by side (or as Slurm jobs): whatever can refuse one is checked for
     // all first, so that a bad input refuses the run before anything is trained or written.
-    let prepared = prepare(plans, o, &results_dir)?;
+    let prepared = prepare(paper, plans, o, &results_dir)?;
     if o.executor == Executor::Slurm {
         let ordered: Vec<Prepared<P::Experiment>> = waves(prepared).into_iter().flatten().collect();
         return crate::slurm::submit::<P>(o, &ordered, figures);
@@ -314,32 +313,6 @@ pub struct Plan<E> {
     pub jobs: Vec<JobId>,
 }
 
-/// Adds to `plans` what their transfer experiments take tickets from: each source experiment's
-/// trunk up to the levels and trials its targets train, planned before them.
-fn add_sources<P: Paper>(paper: &P, plans: &mut Vec<Plan<P::Experiment>>) -> Result<()> {
-    let wanted: Vec<(ExperimentConfig, String, Vec<JobId>)> = plans
-        .iter()
-        .filter_map(|p| {
-            let t = p.config.transfer.as_ref()?;
-            let trunk = p.jobs.iter().filter(|j| j.stage == imp::Stage::Main).copied().collect();
-            Some(((*t.source).clone(), t.experiment.clone(), trunk))
-        })
-        .collect();
-    for (config, experiment, trunk) in wanted {
-        let at = match plans.iter().position(|p| p.spec.name == experiment && p.config == config) {
-            Some(i) => i,
-            None => {
-                plans.insert(0, Plan { spec: spec(paper, &experiment)?, config, jobs: vec![] });
-                0
-            }
-        };
-        let mut jobs: BTreeSet<JobId> = plans[at].jobs.iter().copied().collect();
-        jobs.extend(imp::close_under_dependencies(&trunk, &plans[at].config));
-        plans[at].jobs = jobs.into_iter().collect();
-    }
-    Ok(())
-}
-
 /// An experiment checked and ready to train: its config and stages, its data (one load per
 /// dataset and validation split, shared between the experiments on it; its training subset
 /// applied), the stages its results file holds, its run folder and a transfer source's.
@@ -386,21 +359,55 @@ impl DataCache {
 }
 
 /// Loads and checks every planned experiment: its data against its training config, its results
-/// file (an error when it holds another experiment or is damaged).
-fn prepare<E>(plans: Vec<Plan<E>>, o: &Opts, results_dir: &Path) -> Result<Vec<Prepared<E>>> {
+/// file (an error when it holds another experiment or is damaged). Stages its results file holds
+/// are not trained again, except a transfer source's that a pending transfer stage reads from the
+/// source's run folder: each source's trunk is added, up to the levels and trials its targets
+/// still train. A source no figure draws is planned before its targets (and checked like every
+/// experiment) even when they train nothing.
+fn prepare<P: Paper>(paper: &P, plans: Vec<Plan<P::Experiment>>, o: &Opts, results_dir: &Path) -> Result<Vec<Prepared<P::Experiment>>> {
     let mut cache = DataCache::default();
     let mut out = Vec::new();
-    // A transfer source's stages are read from its run folder by its targets: never skipped.
-    let sources: Vec<ExperimentConfig> = plans.iter().filter_map(|p| Some((*p.config.transfer.as_ref()?.source).clone())).collect();
     for Plan { spec, config, jobs } in plans {
-        let (data, dir, source) = cache.locate(&config, o)?;
-        config.task.name.get().validate(&config, &data)?;
-        let prior = results::existing(&results_dir.join(format!("{}.h5", spec.name)), &config, &data.provenance)?;
-        // Stages the results file holds are not trained again (unless a pending one needs them).
-        let jobs = if sources.contains(&config) { jobs } else { imp::still_to_train(&jobs, &prior, &config) };
-        out.push(Prepared { spec, config, jobs, data, prior, dir, source });
+        out.push(prepare_one(spec, config, jobs, &mut cache, o, results_dir)?);
+    }
+    let wanted: Vec<(ExperimentConfig, String, Vec<JobId>)> = out
+        .iter()
+        .filter_map(|p| {
+            let t = p.config.transfer.as_ref()?;
+            let trunk = p.jobs.iter().filter(|j| j.stage == imp::Stage::Main).copied().collect();
+            Some(((*t.source).clone(), t.experiment.clone(), trunk))
+        })
+        .collect();
+    for (config, experiment, trunk) in wanted {
+        let at = match out.iter().position(|p| p.spec.name == experiment && p.config == config) {
+            Some(i) => i,
+            None => {
+                out.insert(0, prepare_one(spec(paper, &experiment)?, config, vec![], &mut cache, o, results_dir)?);
+                0
+            }
+        };
+        let mut jobs: BTreeSet<JobId> = out[at].jobs.iter().copied().collect();
+        jobs.extend(imp::close_under_dependencies(&trunk, &out[at].config));
+        out[at].jobs = jobs.into_iter().collect();
     }
     Ok(out)
+}
+
+/// One experiment checked and located, with the stages of `jobs` its results file lacks (and
+/// what those need).
+fn prepare_one<E>(
+    spec: ExperimentSpec<E>,
+    config: ExperimentConfig,
+    jobs: Vec<JobId>,
+    cache: &mut DataCache,
+    o: &Opts,
+    results_dir: &Path,
+) -> Result<Prepared<E>> {
+    let (data, dir, source) = cache.locate(&config, o)?;
+    config.task.name.get().validate(&config, &data)?;
+    let prior = results::existing(&results_dir.join(format!("{}.h5", spec.name)), &config, &data.provenance)?;
+    let jobs = imp::still_to_train(&jobs, &prior, &config);
+    Ok(Prepared { spec, config, jobs, data, prior, dir, source })
 }
 
 /// Refuses to train `p` on `device` when its results file or its run folder holds stages trained

@@ -81,3 +81,18 @@ fn experiments_naming_a_source_are_pointed_at_its_transfers() {
     );
     rejects(&s, &["--experiments", "lenet-fashion-mnist-adam", "run", "figure-1"], "which figure-1 does not draw; name one of lenet-fashion-mnist,");
 }
+
+/// Adding a trial with the run cache gone (a fresh clone) trains the new trial's source levels,
+/// not again the first trial's, whose transfers the results files already hold.
+#[test]
+fn an_added_trial_trains_its_sources_trunk_only_for_the_pending_transfers() {
+    let s = Sandbox::new(&SUITE);
+    s.ok(&["run", "figure-2"]);
+    std::fs::remove_dir_all(s.path("runs")).unwrap();
+    s.ok(&["--trials", "2", "run", "figure-2"]);
+    let folders: Vec<_> = std::fs::read_dir(s.path("runs")).unwrap().map(|e| e.unwrap().path()).collect();
+    let source = folders.iter().find(|p| p.file_name().unwrap().to_string_lossy().starts_with("lenet-mnist-10pct-")).expect("the source's run folder");
+    assert!(source.join("replicate_1").is_dir(), "the second trial's source levels are trained");
+    assert!(!source.join("replicate_0").exists(), "the first trial's source levels are not trained again");
+    assert_eq!(stages(&s, "lenet-fashion-mnist-from-mnist-10pct").len(), 2 * 3, "levels 0–2 of both trials transferred");
+}
