@@ -299,12 +299,36 @@ pub fn existing(path: &Path, config: &crate::config::ExperimentConfig, provenanc
 
 /// `old` united with `new`, a stage in both taking `new`'s record, sorted by (replicate, level,
 /// stage): what a results file holds after a run (files only ever gain stages).
-pub fn union(old: Vec<StageRecord>, new: Vec<StageRecord>) -> Vec<StageRecord> {
+pub fn union(old: Vec<StageRecord>, new: Vec<StageRecord>) -> United {
     let mut by_stage: std::collections::BTreeMap<(u32, u32, Stage), StageRecord> = old.into_iter().map(|r| ((r.replicate, r.level, r.stage), r)).collect();
+    let mut changed = Vec::new();
     for r in new {
-        by_stage.insert((r.replicate, r.level, r.stage), r);
+        if let Some(replaced) = by_stage.insert((r.replicate, r.level, r.stage), r) {
+            let kept = &by_stage[&(replaced.replicate, replaced.level, replaced.stage)];
+            if !same_evaluations(&replaced, kept) {
+                changed.push((replaced.replicate, replaced.level, replaced.stage));
+            }
+        }
     }
-    by_stage.into_values().collect()
+    United { records: by_stage.into_values().collect(), changed }
+}
+
+/// What [`union`] made of a results file's records and a run's.
+#[derive(Debug)]
+pub struct United {
+    /// Every stage, sorted by (replicate, level, stage).
+    pub records: Vec<StageRecord>,
+    /// The (replicate, level, stage) of each stage the file recorded whose new record evaluates
+    /// differently — retrained on another CPU, another build or another branch. Empty when the run
+    /// only added stages or reproduced the recorded ones.
+    pub changed: Vec<(u32, u32, Stage)>,
+}
+
+/// Whether two records of a stage hold the same evaluations (every curve at every iteration;
+/// the wall time and the kernels that ran it may differ).
+fn same_evaluations(a: &StageRecord, b: &StageRecord) -> bool {
+    let log = |r: &StageRecord| serde_json::to_string(&r.outcome.log).ok();
+    a.density == b.density && log(a) == log(b) && log(a).is_some()
 }
 
 /// Reads a results file written by [`write`], naming the file in every error.

@@ -514,7 +514,15 @@ fn train_experiment<P: Paper>(o: &Opts, p: Prepared<P::Experiment>, device: tch:
     let report = imp::run_sharing(&exp, &jobs, slots, &progress)?;
     progress.finish();
     // Every finished stage of this experiment in the run folder, this run's and earlier ones'.
-    let records = results::union(prior, imp::collect(&exp)?);
+    let united = results::union(prior, imp::collect(&exp)?);
+    if let Some((r, l, s)) = united.changed.first() {
+        eprintln!(
+            "warning: {} stages recorded in {} were retrained with other evaluations (first: replicate {r} level {l} {s}); the file now holds the new records",
+            united.changed.len(),
+            path.display()
+        );
+    }
+    let records = united.records;
     let info = RunInfo {
         git_commit: commit,
         libtorch_version: device::LIBTORCH_VERSION.into(),

@@ -409,7 +409,14 @@ fn results_files_gain_stages_and_refuse_another_experiment() {
     let (first, rest) = recs.split_at(2);
     results::write(&path, &cfg, &d.provenance, &info, first).unwrap();
     let all = results::union(results::existing(&path, &cfg, &d.provenance).unwrap(), rest.to_vec());
-    assert_eq!(strip_time(all), strip_time(recs.clone()), "old stages kept, new ones added");
+    assert!(all.changed.is_empty(), "adding stages changes none: {:?}", all.changed);
+    assert_eq!(strip_time(all.records), strip_time(recs.clone()), "old stages kept, new ones added");
+    // A stage retrained with other numbers replaces the recorded one, and says so.
+    let mut retrained = recs[0].clone();
+    retrained.outcome = recs[1].outcome.clone();
+    let again = results::union(results::existing(&path, &cfg, &d.provenance).unwrap(), vec![recs[0].clone(), retrained.clone()]);
+    assert_eq!(again.changed, vec![(retrained.replicate, retrained.level, retrained.stage)], "only the stage whose evaluations differ");
+    assert_eq!(again.records.iter().find(|r| (r.replicate, r.level, r.stage) == (retrained.replicate, retrained.level, retrained.stage)), Some(&retrained));
     let mut other = cfg.clone();
     other.train.iterations += 20;
     let e = results::existing(&path, &other, &d.provenance).unwrap_err().to_string();
