@@ -186,7 +186,12 @@ pub fn language_model(variant: LmVariant, scale: Scale, dataset: DatasetName) ->
     let model = ModelConfig { arch: Arch::Lstm { embedding: width, hidden: width, layers: 2 }, init: InitKind::TorchDefault };
     let name = format!("{}-{}", variant.experiment(), dataset.as_str());
     ExperimentConfig {
-        replicates: if scale == Scale::Paper { 3 } else { 1 },
+        // `small`: two trials so far (~70 min each on a 2-core Xeon); a third is to come.
+        replicates: match scale {
+            Scale::Paper => 3,
+            Scale::Small => 2,
+            Scale::Smoke => 1,
+        },
         branches,
         rewind_iteration: k,
         task: TaskConfig::new(TaskName::LANGUAGE_MODEL, &params).expect("valid language-model settings"),
