@@ -298,17 +298,17 @@ pub fn existing(path: &Path, config: &crate::config::ExperimentConfig, provenanc
 }
 
 /// `old` united with `new`, a stage in both taking `new`'s record, sorted by (replicate, level,
-/// stage): what a results file holds after a run (files only ever gain stages).
+/// stage): what a results file holds after a run (files only ever gain stages), with the stages
+/// whose new record evaluates differently from the recorded one ([`United::changed`]).
 pub fn union(old: Vec<StageRecord>, new: Vec<StageRecord>) -> United {
     let mut by_stage: std::collections::BTreeMap<(u32, u32, Stage), StageRecord> = old.into_iter().map(|r| ((r.replicate, r.level, r.stage), r)).collect();
     let mut changed = Vec::new();
     for r in new {
-        if let Some(replaced) = by_stage.insert((r.replicate, r.level, r.stage), r) {
-            let kept = &by_stage[&(replaced.replicate, replaced.level, replaced.stage)];
-            if !same_evaluations(&replaced, kept) {
-                changed.push((replaced.replicate, replaced.level, replaced.stage));
-            }
+        let key = (r.replicate, r.level, r.stage);
+        if by_stage.get(&key).is_some_and(|recorded| !same_evaluations(recorded, &r)) {
+            changed.push(key);
         }
+        by_stage.insert(key, r);
     }
     United { records: by_stage.into_values().collect(), changed }
 }
