@@ -328,7 +328,7 @@ pub struct United {
 /// the wall time and the kernels that ran it may differ).
 fn same_evaluations(a: &StageRecord, b: &StageRecord) -> bool {
     let log = |r: &StageRecord| serde_json::to_string(&r.outcome.log).ok();
-    a.density == b.density && log(a) == log(b) && log(a).is_some()
+    a.density == b.density && log(a).is_some_and(|x| Some(x) == log(b))
 }
 
 /// Reads a results file written by [`write`], naming the file in every error.
