@@ -89,7 +89,7 @@ impl Spread {
             Spread::NotStated => "—".into(),
             Spread::OneTrial => "1 trial".into(),
             Spread::Measured(s) => format!("{:.2} pp", 100.0 * s),
-            Spread::Ratio(s) => format!("{s:.2}×"),
+            Spread::Ratio(s) => format!("{}×", decimals(*s)),
             Spread::Units(s, unit) => in_units(*s, unit),
         }
     }
@@ -321,7 +321,7 @@ impl Claim {
                 self.verdict = Verdict::WithinNoise(format!("{:.2} pp from the rule's boundary < spread {:.2} pp", 100.0 * effect.abs(), 100.0 * s));
             }
             Spread::Ratio(s) if judged && effect.abs() < s => {
-                self.verdict = Verdict::WithinNoise(format!("{:.2}× from the rule's boundary < spread {s:.2}×", effect.abs()));
+                self.verdict = Verdict::WithinNoise(format!("{}× from the rule's boundary < spread {}×", decimals(effect.abs()), decimals(s)));
             }
             Spread::Units(s, unit) if judged && effect.abs() < s => {
                 self.verdict = Verdict::WithinNoise(format!("{} from the rule's boundary < spread {}", in_units(effect.abs(), unit), in_units(s, unit)));
@@ -344,8 +344,15 @@ fn in_units(x: f64, unit: &str) -> String {
     if x >= 1.0 {
         format!("{x:.1} {unit}")
     } else {
-        format!("{x:.2} {unit}")
+        format!("{} {unit}", decimals(x))
     }
+}
+
+/// `x ≥ 0` with two decimals, or, where two would round it to zero, with as many as its first
+/// significant digit needs: a spread of 0.0028 prints "0.003", not "0.00".
+fn decimals(x: f64) -> String {
+    let places = if x > 0.0 && x < 0.005 { (-x.log10().floor()) as usize } else { 2 };
+    format!("{x:.places$}")
 }
 
 /// A fraction as a percentage in a claims row: `0.9812` → `98.12 %`.
@@ -452,6 +459,10 @@ mod tests {
         assert_eq!(ratio(0.89, 0.42).verdict, Verdict::WithinNoise("0.14× from the rule's boundary < spread 0.42×".into()));
         assert_eq!(ratio(1.0, 0.1).verdict, Verdict::Agrees);
         assert_eq!(ratio(0.47, 0.1).spread.text(), "0.10×");
+        // A small spread keeps its first digit rather than printing as zero.
+        assert_eq!(ratio(0.97, 0.0028).spread.text(), "0.003×");
+        assert_eq!(Spread::Units(0.0004, "nats").text(), "0.0004 nats");
+        assert_eq!(Spread::Ratio(0.0).text(), "0.00×");
         // A hand-judged rule states its distance itself; a claim not judged stays so.
         let judged = Claim::judged("c", "p", "rule", &three(), Some((String::new(), false))).with_noise(0.001, Spread::Measured(0.002));
         assert!(matches!(judged.verdict, Verdict::WithinNoise(_)));
