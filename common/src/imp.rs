@@ -184,6 +184,36 @@ pub struct StageRecord {
     /// before it was recorded say `cpu` (no GPU had run this code then).
     #[serde(default = "crate::device::cpu_name", skip_serializing_if = "crate::device::is_cpu_name")]
     pub device: String,
+    /// The build, machine and time that trained this stage. A results file gains stages over
+    /// several runs (other commits, other machines), and its `run_json` names only the last:
+    /// each record says where its own numbers came from. `None` in records written before it
+    /// was recorded (2026-12-07).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trained: Option<TrainedBy>,
+}
+
+/// Where a stage's numbers came from ([`StageRecord::trained`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainedBy {
+    /// `git rev-parse HEAD` where the binary ran, `+dirty` with uncommitted code
+    /// ([`crate::results::git_commit`]).
+    pub git_commit: String,
+    /// The machine ([`crate::device::describe`]): `cpu (AMD EPYC, AVX-512, 2 logical cores)`.
+    pub machine: String,
+    /// When the stage finished, UTC (`2026-12-07T04:31:50Z`).
+    pub finished_at: String,
+}
+
+impl TrainedBy {
+    /// This process's commit and machine, now. The commit is read once per process.
+    pub fn now(device: Device) -> TrainedBy {
+        static COMMIT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        TrainedBy {
+            git_commit: COMMIT.get_or_init(crate::results::git_commit).clone(),
+            machine: crate::device::describe(device),
+            finished_at: crate::results::now_utc(),
+        }
+    }
 }
 
 /// `wanted` and every stage it depends on, transitively, in canonical order.

@@ -19,6 +19,9 @@
 //!               kernels ("dense" | "sparse": the arithmetic that trained the stage, `crate::sparse`;
 //!               absent in files written before it existed, which were all dense), device
 //!               ("cpu" | "cuda:N"; absent in files written before it existed, which were all cpu)
+//!               git_commit, machine, finished_at: the build, machine and time that trained the
+//!               stage (absent in stages recorded before 2026-12-07; the root's run_json names
+//!               only the run that last wrote the file)
 //!     only in the second copy of a spawned pair (spawn_1, spawn-reinit_3, …), the straight
 //!     line from its partner (α = 0) to itself (α = 1):
 //!     datasets: pair_alpha, pair_test_error, pair_test_loss, pair_train_error, pair_train_loss
@@ -40,7 +43,7 @@
 //!
 //! Files are written to a temporary sibling and renamed into place.
 
-use crate::imp::{Stage, StageRecord};
+use crate::imp::{Stage, StageRecord, TrainedBy};
 use crate::interpolate::{PairRecord, PathPoint};
 use crate::prune::LayerDensity;
 use crate::stability::PruningDistance;
@@ -171,6 +174,11 @@ fn write_file(path: &Path, root: &[(&str, String)], records: &[StageRecord]) -> 
             put(&g, "wall_time_s", r.outcome.wall_s)?;
             put_str(&g, "kernels", if r.outcome.sparse { "sparse" } else { "dense" })?;
             put_str(&g, "device", &r.device)?;
+            if let Some(t) = &r.trained {
+                put_str(&g, "git_commit", &t.git_commit)?;
+                put_str(&g, "machine", &t.machine)?;
+                put_str(&g, "finished_at", &t.finished_at)?;
+            }
             let (status, at) = match r.outcome.status {
                 Status::Completed => ("completed", -1),
                 Status::Diverged { iteration } => ("diverged", iteration as i64),
@@ -264,6 +272,13 @@ fn read_log(g: &hdf5::Group, version: i64) -> Result<EvalLog> {
 
 fn read_sparse(g: &hdf5::Group) -> Result<bool> {
     Ok(h5(g.attr_names())?.iter().any(|n| n == "kernels") && get_str(g, "kernels")? == "sparse")
+}
+
+fn read_trained(g: &hdf5::Group) -> Result<Option<TrainedBy>> {
+    if !h5(g.attr_names())?.iter().any(|n| n == "git_commit") {
+        return Ok(None);
+    }
+    Ok(Some(TrainedBy { git_commit: get_str(g, "git_commit")?, machine: get_str(g, "machine")?, finished_at: get_str(g, "finished_at")? }))
 }
 
 fn read_pruning(g: &hdf5::Group) -> Result<Option<PruningDistance>> {
@@ -373,6 +388,7 @@ pub fn read(path: &Path) -> Result<ExperimentResults> {
                         pruning: read_pruning(&g)?,
                         metrics: read_named(&g, "metrics")?,
                         device: if h5(g.attr_names())?.iter().any(|n| n == "device") { get_str(&g, "device")? } else { crate::device::cpu_name() },
+                        trained: read_trained(&g)?,
                     });
                 }
             }

@@ -3,11 +3,14 @@
 
 use crate::paper::Results;
 use anyhow::Result;
+use common::imp::StageRecord;
 use serde_json::json;
 
 /// `summary --json`: `{experiment: {scale, dataset, dataset_source, trials, iterations, levels:
 /// [{level, percent_remaining, kind, samples, diverged, early_stop_iteration,
-/// early_stop_test_accuracy, final_test_accuracy}]}}`, each statistic `{mean, min, max}`.
+/// early_stop_test_accuracy, final_test_accuracy}], trained_by: [{git_commit, machine, stages,
+/// first_finished_at, last_finished_at}]}}`, each statistic `{mean, min, max}`; `trained_by` has
+/// nulls for the stages recorded before they carried their own provenance.
 pub fn summary_json<E>(results: &Results<E>) -> Result<serde_json::Value> {
     let mut out = serde_json::Map::new();
     for (name, l) in results {
@@ -37,10 +40,47 @@ pub fn summary_json<E>(results: &Results<E>) -> Result<serde_json::Value> {
                 "trials": l.config.replicates,
                 "iterations": l.config.train.iterations,
                 "levels": levels,
+                "trained_by": trained_by(&l.results.records).iter().map(|g| json!({
+                    "git_commit": g.key.map(|k| k.0),
+                    "machine": g.key.map(|k| k.1),
+                    "stages": g.stages,
+                    "first_finished_at": g.first,
+                    "last_finished_at": g.last,
+                })).collect::<Vec<_>>(),
             }),
         );
     }
     Ok(serde_json::Value::Object(out))
+}
+
+/// The stages of one build on one machine ([`trained_by`]).
+pub struct TrainedGroup<'a> {
+    /// (commit, machine); `None` for stages recorded before they carried their own provenance.
+    pub key: Option<(&'a str, &'a str)>,
+    pub stages: usize,
+    /// The earliest and latest finish among them (`None` without provenance).
+    pub first: Option<&'a str>,
+    pub last: Option<&'a str>,
+}
+
+/// The runs that trained `records`, grouped by commit and machine, in order of first finish
+/// (the stages without provenance first): what a results file gained from each run.
+pub fn trained_by(records: &[StageRecord]) -> Vec<TrainedGroup<'_>> {
+    let mut groups: Vec<TrainedGroup> = Vec::new();
+    for r in records {
+        let key = r.trained.as_ref().map(|t| (t.git_commit.as_str(), t.machine.as_str()));
+        let at = r.trained.as_ref().map(|t| t.finished_at.as_str());
+        match groups.iter_mut().find(|g| g.key == key) {
+            Some(g) => {
+                g.stages += 1;
+                g.first = g.first.min(at);
+                g.last = g.last.max(at);
+            }
+            None => groups.push(TrainedGroup { key, stages: 1, first: at, last: at }),
+        }
+    }
+    groups.sort_by_key(|g| g.first);
+    groups
 }
 
 /// The same numbers as a table for people.
@@ -51,6 +91,24 @@ pub fn summary_text<E>(results: &Results<E>) -> Result<String> {
         // Branches with parameters are labelled by their hash (open_lth's rule): say what each is.
         for b in l.config.branches.iter().filter(|b| !b.params.is_empty()) {
             s += &format!("  {} = {} {}\n", b.kind, b.kind.as_str(), serde_json::Value::Object(b.params.clone()));
+        }
+        for g in trained_by(&l.results.records) {
+            s += &match g.key {
+                Some((commit, machine)) => format!(
+                    "  trained: {} stages at {} on {}, finished {} to {}\n",
+                    g.stages,
+                    commit.chars().take(12).collect::<String>(),
+                    machine,
+                    g.first.unwrap_or_default(),
+                    g.last.unwrap_or_default()
+                ),
+                None => format!(
+                    "  trained: {} stages without their own provenance (by builds before 2026-12-07; the file was last written by {} on {})\n",
+                    g.stages,
+                    l.results.run.git_commit.chars().take(12).collect::<String>(),
+                    l.results.run.device
+                ),
+            };
         }
         let rows = l.summary()?;
         // A task that logs its own curves (a game's reward) has no accuracies: show the curves'

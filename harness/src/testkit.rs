@@ -238,6 +238,13 @@ pub fn quick_figure_end_to_end(suite: &Suite) {
     let o = s.ok(&["summary", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let levels = v[suite.experiment]["levels"].as_array().expect("levels");
+    // Every stage this run trained says which build and machine trained it.
+    let trained = v[suite.experiment]["trained_by"].as_array().expect("trained_by");
+    assert_eq!(trained.len(), 1, "one run, one build, one machine: {trained:?}");
+    assert!(
+        trained[0]["git_commit"].as_str().is_some_and(|c| !c.is_empty()) && trained[0]["machine"].as_str().is_some_and(|m| m.starts_with("cpu")),
+        "{trained:?}"
+    );
     assert!(!levels.is_empty());
     for r in levels {
         // A task that logs its own curves (a game's reward) has no accuracies: its curves' final

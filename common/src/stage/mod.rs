@@ -339,6 +339,7 @@ pub(crate) fn train_stage(exp: &Experiment, job: JobId, dir: &Path, progress: &P
         pruning,
         metrics,
         device: crate::device::name(exp.device),
+        trained: Some(crate::imp::TrainedBy::now(exp.device)),
     };
     crate::util::write_atomic(&dir.join(paths::OUTCOME), serde_json::to_string(&record)?.as_bytes())?;
     exp.checkpoint_slot(dir).clear();

@@ -217,9 +217,14 @@ pub fn run_info() -> results::RunInfo {
     }
 }
 
+/// The records without what differs between two runs of the same stages: wall time and the
+/// time each finished.
 fn strip_time(mut r: Vec<imp::StageRecord>) -> Vec<imp::StageRecord> {
     for x in &mut r {
         x.outcome.wall_s = 0.0;
+        if let Some(t) = &mut x.trained {
+            t.finished_at.clear();
+        }
     }
     r
 }
@@ -411,6 +416,19 @@ fn results_files_gain_stages_and_refuse_another_experiment() {
     let all = results::union(results::existing(&path, &cfg, &d.provenance).unwrap(), rest.to_vec());
     assert!(all.changed.is_empty(), "adding stages changes none: {:?}", all.changed);
     assert_eq!(strip_time(all.records), strip_time(recs.clone()), "old stages kept, new ones added");
+    // Each stage carries the build and machine that trained it, through the file and back.
+    let back = results::read(&path).unwrap().records;
+    assert_eq!(back.iter().map(|r| &r.trained).collect::<Vec<_>>(), first.iter().map(|r| &r.trained).collect::<Vec<_>>());
+    let trained = back[0].trained.as_ref().expect("a stage trained today records its provenance");
+    assert_eq!(trained.machine, common::device::describe(Device::Cpu));
+    assert!(!trained.git_commit.is_empty() && trained.finished_at.ends_with('Z'), "{trained:?}");
+    // A stage recorded before stages carried provenance stays without it when others are added.
+    let mut legacy = first.to_vec();
+    legacy[0].trained = None;
+    results::write(&path, &cfg, &d.provenance, &info, &legacy).unwrap();
+    let kept = results::union(results::existing(&path, &cfg, &d.provenance).unwrap(), rest.to_vec()).records;
+    assert_eq!((kept[0].trained.as_ref(), kept[1].trained.as_ref()), (None, first[1].trained.as_ref()));
+    results::write(&path, &cfg, &d.provenance, &info, first).unwrap();
     // A stage retrained with other numbers replaces the recorded one, and says so.
     let mut retrained = recs[0].clone();
     retrained.outcome = recs[1].outcome.clone();
