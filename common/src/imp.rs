@@ -234,12 +234,47 @@ pub fn close_under_dependencies(wanted: &[JobId], cfg: &ExperimentConfig) -> Vec
 /// themselves — while a recorded stage whose files a pending stage needs (a trunk level under a
 /// branch added later) is trained again into the run folder and its new record replaces the
 /// old ([`crate::results::union`]): the same numbers on the machine and build that trained it,
-/// numbers equal only to rounding on another CPU (libtorch's kernels differ by instruction set).
+/// numbers equal only to rounding on another CPU (libtorch's kernels differ by instruction set;
+/// the recorded stages that start from it are then trained again too, [`stale_after_retraining`]).
 pub fn still_to_train(jobs: &[JobId], recorded: &[StageRecord], cfg: &ExperimentConfig) -> Vec<JobId> {
     let held: BTreeSet<JobId> = recorded.iter().map(|r| JobId { replicate: r.replicate, level: r.level, stage: r.stage }).collect();
     let pending: Vec<JobId> = jobs.iter().filter(|j| !held.contains(j)).copied().collect();
     let needed: BTreeSet<JobId> = close_under_dependencies(&pending, cfg).into_iter().collect();
     jobs.iter().filter(|j| needed.contains(j)).copied().collect()
+}
+
+/// The stages of a results file that a run must train again because a stage they start from was
+/// retrained with other numbers: `recorded` is the file's records before the run, `trained` the
+/// run folder's (this run's and earlier ones'). A recorded stage that `trained` lacks is stale
+/// when one of its parents ([`dependencies`]) was retrained and evaluates differently, or is
+/// itself stale, so that every branch in a file comes from the trunk the file records (a trunk
+/// retrained on another CPU differs in rounding, and a reinitialised ticket kept from the old
+/// trunk would carry another trunk's mask). A kind that reads only how many weights each layer
+/// of its parents keeps ([`crate::stage::Kind::reads_only_parent_counts`]) is stale only where
+/// those counts changed. In canonical order; empty when the run reproduced what it retrained.
+pub fn stale_after_retraining(recorded: &[StageRecord], trained: &[StageRecord], cfg: &ExperimentConfig) -> Vec<JobId> {
+    let id = |r: &StageRecord| JobId { replicate: r.replicate, level: r.level, stage: r.stage };
+    let old: BTreeMap<JobId, &StageRecord> = recorded.iter().map(|r| (id(r), r)).collect();
+    let new: BTreeMap<JobId, &StageRecord> = trained.iter().map(|r| (id(r), r)).collect();
+    let kept: Vec<JobId> = old.keys().filter(|j| !new.contains_key(j)).copied().collect();
+    let changed = |j: &JobId| matches!((old.get(j), new.get(j)), (Some(a), Some(b)) if !crate::results::same_evaluations(a, b));
+    let counts_changed = |j: &JobId| matches!((old.get(j), new.get(j)), (Some(a), Some(b)) if a.layers != b.layers);
+    // Parents come before their children in canonical order but for a few kinds' cross-level
+    // parents, so iterate to a fixed point.
+    let mut stale: BTreeSet<JobId> = BTreeSet::new();
+    loop {
+        let before = stale.len();
+        for j in &kept {
+            let counts_only = kind_of(j.stage).reads_only_parent_counts();
+            let moved = |p: &JobId| stale.contains(p) || if counts_only { counts_changed(p) } else { changed(p) };
+            if dependencies(*j, cfg).iter().any(moved) {
+                stale.insert(*j);
+            }
+        }
+        if stale.len() == before {
+            return stale.into_iter().collect();
+        }
+    }
 }
 
 /// Every job of `cfg`, in canonical order (replicate, level, stage).
@@ -480,7 +515,7 @@ pub fn run_sharing(ctx: &Experiment, all: &[JobId], slots: &Slots, progress: &Pr
             j.replicate, j.level, j.stage, d.replicate, d.level, d.stage
         );
     }
-    progress.set_total(all.iter().map(|&j| ctx.remaining(j)).sum());
+    progress.add_total(all.iter().map(|&j| ctx.remaining(j)).sum());
     struct State {
         pending: Vec<JobId>,
         done: BTreeMap<JobId, StageRecord>,

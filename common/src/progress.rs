@@ -58,8 +58,10 @@ impl Progress {
         }
     }
 
-    pub fn set_total(&self, total: u64) {
-        self.total.store(total, Ordering::Relaxed);
+    /// Adds `more` iterations to the total (a run that trains a second set of stages after the
+    /// first adds them to the same bar).
+    pub fn add_total(&self, more: u64) {
+        let total = self.total.fetch_add(more, Ordering::Relaxed) + more;
         if let Some(b) = &self.bar {
             b.set_length(total);
         }

@@ -341,7 +341,7 @@ pub struct United {
 
 /// Whether two records of a stage hold the same evaluations (every curve at every iteration;
 /// the wall time and the kernels that ran it may differ).
-fn same_evaluations(a: &StageRecord, b: &StageRecord) -> bool {
+pub(crate) fn same_evaluations(a: &StageRecord, b: &StageRecord) -> bool {
     let log = |r: &StageRecord| serde_json::to_string(&r.outcome.log).ok();
     a.density == b.density && log(a).is_some_and(|x| Some(x) == log(b))
 }

@@ -511,10 +511,27 @@ fn train_experiment<P: Paper>(o: &Opts, p: Prepared<P::Experiment>, device: tch:
     let started = results::now_utc();
     let commit = results::git_commit();
     let progress = Progress::new(&cfg.name, o.quiet);
-    let report = imp::run_sharing(&exp, &jobs, slots, &progress)?;
-    progress.finish();
+    let mut report = imp::run_sharing(&exp, &jobs, slots, &progress)?;
     // Every finished stage of this experiment in the run folder, this run's and earlier ones'.
-    let united = results::union(prior, imp::collect(&exp)?);
+    let mut trained = imp::collect(&exp)?;
+    // A recorded stage that starts from one retrained with other numbers (a trunk retrained on
+    // another CPU) is trained again from the new one: a file's branches come from its trunk.
+    let stale = imp::stale_after_retraining(&prior, &trained, cfg);
+    if let Some(j) = stale.first() {
+        eprintln!(
+            "{} recorded stages of {} start from stages retrained with other numbers (first: replicate {} level {} {}); training them again from the retrained ones",
+            stale.len(),
+            path.display(),
+            j.replicate,
+            j.level,
+            j.stage
+        );
+        let again = imp::run_sharing(&exp, &imp::close_under_dependencies(&stale, cfg), slots, &progress)?;
+        report.failures.extend(again.failures);
+        trained = imp::collect(&exp)?;
+    }
+    progress.finish();
+    let united = results::union(prior, trained);
     if let Some((r, l, s)) = united.changed.first() {
         eprintln!(
             "warning: {} stages recorded in {} were retrained with other evaluations (first: replicate {r} level {l} {s}); the file now holds the new records",

@@ -98,6 +98,14 @@ pub trait Kind: Sync + Send {
         vec![job.trunk(job.level)]
     }
 
+    /// Whether the stage reads of its parents only how many weights each layer of their masks
+    /// keeps (random pruning at a level's per-layer counts), not their weights or which weights
+    /// survive: a recorded stage of such a kind stays valid when its parent is retrained with other
+    /// numbers but the same counts ([`crate::imp::stale_after_retraining`]). Default: false.
+    fn reads_only_parent_counts(&self) -> bool {
+        false
+    }
+
     /// Whether the stage trains weights (untrained and learned supermasks do not).
     fn trains_weights(&self) -> bool {
         true

@@ -26,4 +26,8 @@ impl Kind for RandomPrune {
     fn start(&self, cx: &StageCx) -> Result<Start> {
         RandomPrune::start_copy(cx, cx.job.stage.copy())
     }
+
+    fn reads_only_parent_counts(&self) -> bool {
+        true
+    }
 }

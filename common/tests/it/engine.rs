@@ -441,6 +441,37 @@ fn results_files_gain_stages_and_refuse_another_experiment() {
     assert!(e.contains("holds results of another experiment") && e.contains("r.h5") && e.contains("never overwritten"), "{e}");
 }
 
+/// A run that retrains a recorded trunk level with other numbers (on another CPU) must train
+/// again the recorded stages that start from it, so that a file's branches come from its trunk;
+/// random pruning, which reads only the level's per-layer counts, only where those changed.
+#[test]
+fn recorded_stages_that_start_from_a_trunk_retrained_with_other_numbers_are_stale() {
+    let d = data();
+    let mut cfg = config(2);
+    cfg.branches.push(BranchConfig::new(BranchKind::RANDOM_PRUNE, vec![2], 1));
+    let dir = tempfile::tempdir().unwrap();
+    let recs = run_imp(&cfg, &d, 2, dir.path());
+    let at = |r: u32, l: u32, s: &str| recs.iter().find(|x| (x.replicate, x.level, x.stage.to_string().as_str()) == (r, l, s)).expect(s).clone();
+    let stale = |trained: &[imp::StageRecord]| {
+        let mut v: Vec<String> = imp::stale_after_retraining(&recs, trained, &cfg).iter().map(|j| format!("{}/{}/{}", j.replicate, j.level, j.stage)).collect();
+        v.sort();
+        v
+    };
+    let trunk: Vec<imp::StageRecord> = (0..=2).map(|l| at(0, l, "main")).collect();
+    assert!(stale(&trunk).is_empty(), "a trunk retrained to the same numbers leaves every branch valid");
+    // Level 2 with other numbers: its reinitialised ticket is stale; the one-shot ticket (from
+    // level 0), random pruning (the same counts) and the other trial are not.
+    let mut other = trunk.clone();
+    other[2].outcome = at(1, 2, "main").outcome;
+    assert_eq!(stale(&other), ["0/2/reinit_0"]);
+    other[2].layers[0].kept -= 1;
+    assert_eq!(stale(&other), ["0/2/random-prune_0", "0/2/reinit_0"], "other counts: random pruning too");
+    // Level 0 alone retrained with other numbers: every recorded stage of its trial descends from it.
+    let mut dense = at(0, 0, "main");
+    dense.outcome = at(1, 0, "main").outcome;
+    assert_eq!(stale(&[dense]), ["0/1/main", "0/2/main", "0/2/oneshot", "0/2/random-prune_0", "0/2/reinit_0"]);
+}
+
 #[test]
 fn the_data_paths_migration_names_the_dataset_folder_relative_to_the_data_folder_and_keeps_the_rest() {
     let d = data();

@@ -134,3 +134,21 @@ fn a_trial_added_after_the_run_folder_is_gone_trains_only_itself() {
     assert!(testkit::same_numbers(&first, &kept), "the first trial's numbers are kept");
     assert!(both.len() > first.len(), "the second trial was added");
 }
+
+/// A trunk retrained with other arithmetic (here `--kernels sparse` after `dense`; another CPU in
+/// practice, once the run folder is gone) replaces the recorded trunk, and the recorded branches
+/// that start from it are trained again from the new one: Figure 3's reinitialised tickets in
+/// the file carry the masks of the trunk the file records.
+#[test]
+fn branches_recorded_from_a_trunk_retrained_with_other_numbers_are_trained_again() {
+    let s = Sandbox::new(&SUITE);
+    s.ok(&["--kernels", "dense", "run", "figure-3"]);
+    std::fs::remove_dir_all(s.path("runs")).unwrap();
+    let o = s.ok(&["--kernels", "sparse", "--experiments", "lenet", "run", "figure-1"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("recorded stages of") && err.contains("training them again from the retrained ones"), "{err}");
+    let r = common::results::read(&s.results(&SUITE, "lenet")).unwrap();
+    let old: Vec<String> = r.records.iter().filter(|x| !x.outcome.sparse).map(|x| format!("{}/{}", x.level, x.stage)).collect();
+    assert!(old.is_empty(), "every stage comes from the retrained trunk: {old:?} kept from the old one");
+    assert!(r.records.iter().any(|x| x.stage.to_string() == "reinit_0"), "Figure 3's reinitialised tickets are still there");
+}
