@@ -162,10 +162,10 @@ impl<E> Loaded<E> {
 }
 
 /// "at scale `small`; seed 0; commit 0123456789ab": what every figure caption states of the
-/// results files it was drawn from. A file records the commit that last added stages to it, so
-/// the files of one figure can name several: then each commit (or seed) is listed once with the
-/// experiments it wrote, in the order drawn — "commits 0123456789ab for LeNet-300-100;
-/// 456789abcdef for VGG-11, VGG-16".
+/// results files it was drawn from, the commits being those that trained each file's stages
+/// ([`trained_commits`]). The files of one figure can name several: then each commit list (or
+/// seed) is given once with the experiments it trained, in the order drawn — "commits
+/// 0123456789ab for LeNet-300-100; 456789abcdef for VGG-11, VGG-16".
 pub fn provenance_clause<'a, E: 'a>(drawn: impl IntoIterator<Item = &'a Loaded<E>>) -> String {
     let drawn: Vec<&Loaded<E>> = drawn.into_iter().collect();
     let Some(first) = drawn.first() else { return String::new() };
@@ -174,8 +174,29 @@ pub fn provenance_clause<'a, E: 'a>(drawn: impl IntoIterator<Item = &'a Loaded<E
         "at scale `{}`; {}; {}",
         first.results.scale,
         listed("seed", &of(&|l| l.config.seed.to_string())),
-        listed("commit", &of(&|l| l.results.run.git_commit.chars().take(12).collect()))
+        listed("commit", &of(&|l| trained_commits(&l.results.records, &l.results.run.git_commit)))
     )
+}
+
+/// The commits that trained `records` (12 digits each, in first-seen order): each stage's own
+/// ([`common::imp::TrainedBy`]). Where no stage records one (files written before 2026-12-07),
+/// `last_run`, the commit that last wrote the file; where only some do, the others are counted:
+/// "0123456789ab, 456789abcdef and 45 stages by builds before 2026-12-07".
+pub fn trained_commits(records: &[StageRecord], last_run: &str) -> String {
+    let short = |c: &str| -> String { c.chars().take(12).collect() };
+    let mut commits: Vec<String> = Vec::new();
+    for t in records.iter().filter_map(|r| r.trained.as_ref()) {
+        let c = short(&t.git_commit);
+        if !commits.contains(&c) {
+            commits.push(c);
+        }
+    }
+    let unstamped = records.iter().filter(|r| r.trained.is_none()).count();
+    match (commits.as_slice(), unstamped) {
+        ([], _) => short(last_run),
+        (_, 0) => commits.join(", "),
+        _ => format!("{} and {unstamped} stages by builds before 2026-12-07", commits.join(", ")),
+    }
 }
 
 /// "commit X" where every experiment has the same value, else "commits X for A, B; Y for C":
@@ -189,7 +210,8 @@ fn listed(what: &str, values: &[(String, &str)]) -> String {
         }
     }
     if let [(value, _)] = groups.as_slice() {
-        return format!("{what} {value}");
+        let plural = if value.contains(", ") || value.contains(" and ") { "s" } else { "" };
+        return format!("{what}{plural} {value}");
     }
     let group = |(value, labels): &(&str, Vec<&str>)| {
         let others: Vec<&str> = values.iter().filter(|(v, _)| v != value).map(|(_, l)| *l).collect();
@@ -342,8 +364,10 @@ macro_rules! paper {
 
 #[cfg(test)]
 mod tests {
-    use super::{figure_label, listed, Readout};
+    use super::{figure_label, listed, trained_commits, Readout};
+    use common::imp::{Stage, StageRecord, TrainedBy};
     use common::train::{evaluation, EvalLog};
+    use common::train::{Status, TrainOutcome};
 
     #[test]
     fn a_numbered_figure_is_labelled_by_its_number_and_other_names_stay() {
@@ -363,6 +387,32 @@ mod tests {
         // A network whose experiments all share a commit is named once.
         let renda = [("ea9d".to_string(), "LeNet-300-100, FT"), ("ea9d".to_string(), "LeNet-300-100, WR"), ("a34f".to_string(), "ResNet-20, FT")];
         assert_eq!(listed("commit", &renda), "commits ea9d for LeNet-300-100 (2 experiments); a34f for ResNet-20, FT");
+        assert_eq!(listed("commit", &[("0123, 4567".to_string(), "LeNet-300-100")]), "commits 0123, 4567");
+    }
+
+    /// A caption names the commits that trained the stages, not only the one that last wrote
+    /// the file: a file that gained trials over several sessions names each.
+    #[test]
+    fn the_commits_of_a_file_are_those_that_trained_its_stages() {
+        let stage = |commit: Option<&str>| StageRecord {
+            replicate: 0,
+            level: 0,
+            stage: Stage::Main,
+            density: 1.0,
+            layers: Vec::new(),
+            outcome: TrainOutcome { log: EvalLog::default(), status: Status::Completed, wall_s: 0.0, sparse: false },
+            pair: None,
+            pruning: None,
+            metrics: Default::default(),
+            device: "cpu".into(),
+            trained: commit.map(|c| TrainedBy { git_commit: c.into(), machine: "cpu".into(), finished_at: "2026-12-07T00:00:00Z".into() }),
+        };
+        let legacy = [stage(None), stage(None)];
+        assert_eq!(trained_commits(&legacy, "0123456789abcdef"), "0123456789ab", "unstamped: the file's last run");
+        let stamped = [stage(Some("aaaaaaaaaaaaaaaa")), stage(Some("bbbbbbbbbbbbbbbb")), stage(Some("aaaaaaaaaaaaaaaa"))];
+        assert_eq!(trained_commits(&stamped, "cccccccccccc"), "aaaaaaaaaaaa, bbbbbbbbbbbb");
+        let mixed = [stage(None), stage(Some("aaaaaaaaaaaaaaaa")), stage(None)];
+        assert_eq!(trained_commits(&mixed, "aaaaaaaaaaaaaaaa"), "aaaaaaaaaaaa and 2 stages by builds before 2026-12-07");
     }
 
     #[test]
