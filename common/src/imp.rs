@@ -257,8 +257,9 @@ pub fn stale_after_retraining(recorded: &[StageRecord], trained: &[StageRecord],
     let old: BTreeMap<JobId, &StageRecord> = recorded.iter().map(|r| (id(r), r)).collect();
     let new: BTreeMap<JobId, &StageRecord> = trained.iter().map(|r| (id(r), r)).collect();
     let kept: Vec<JobId> = old.keys().filter(|j| !new.contains_key(j)).copied().collect();
-    let changed = |j: &JobId| matches!((old.get(j), new.get(j)), (Some(a), Some(b)) if !crate::results::same_evaluations(a, b));
-    let counts_changed = |j: &JobId| matches!((old.get(j), new.get(j)), (Some(a), Some(b)) if a.layers != b.layers);
+    let retrained = || old.iter().filter_map(|(j, a)| new.get(j).map(|b| (j, a, b)));
+    let changed: BTreeSet<JobId> = retrained().filter(|(_, a, b)| !crate::results::same_evaluations(a, b)).map(|(j, _, _)| *j).collect();
+    let counts_changed: BTreeSet<JobId> = retrained().filter(|(_, a, b)| a.layers != b.layers).map(|(j, _, _)| *j).collect();
     // Parents come before their children in canonical order but for a few kinds' cross-level
     // parents, so iterate to a fixed point.
     let mut stale: BTreeSet<JobId> = BTreeSet::new();
@@ -266,7 +267,7 @@ pub fn stale_after_retraining(recorded: &[StageRecord], trained: &[StageRecord],
         let before = stale.len();
         for j in &kept {
             let counts_only = kind_of(j.stage).reads_only_parent_counts();
-            let moved = |p: &JobId| stale.contains(p) || if counts_only { counts_changed(p) } else { changed(p) };
+            let moved = |p: &JobId| stale.contains(p) || if counts_only { counts_changed.contains(p) } else { changed.contains(p) };
             if dependencies(*j, cfg).iter().any(moved) {
                 stale.insert(*j);
             }
