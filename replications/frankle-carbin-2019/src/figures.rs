@@ -52,8 +52,13 @@ fn pm_label(density: f64) -> String {
     format!("Pm = {:.1}%", 100.0 * density)
 }
 
-fn caption(figure: &str, loaded: &[&Loaded]) -> String {
-    let mut lines = vec![format!("{figure} {}; mean of trials, bars/bands = min..max.", harness::provenance_clause(loaded.iter().copied()))];
+/// Min–max bars over trials, as the paper's Figures 3–5 draw them.
+const MIN_MAX_BARS: &str = "mean of trials, bars/bands = min..max";
+
+/// The caption: provenance, `averaging` (what a point is and what its bars show), one line per
+/// network.
+fn caption(figure: &str, loaded: &[&Loaded], averaging: &str) -> String {
+    let mut lines = vec![format!("{figure} {}; {averaging}.", harness::provenance_clause(loaded.iter().copied()))];
     for l in loaded {
         lines.push(format!("{}: {}, {} iterations, {}", l.spec.label, harness::trials(l.config.replicates), l.config.train.iterations, l.dataset_line));
     }
@@ -155,7 +160,7 @@ fn figure3(l: &Loaded) -> Result<Figure> {
     Ok(Figure {
         heatmaps: Vec::new(),
         title: "Figure 3: LeNet-300-100 test accuracy during training (iterative pruning)".into(),
-        caption: caption("Figure 3", &[l]),
+        caption: caption("Figure 3", &[l], MIN_MAX_BARS),
         panels,
         columns: 3,
         panel_size: (560, 430),
@@ -182,7 +187,7 @@ fn figure4(l: &Loaded) -> Result<Figure> {
     Ok(Figure {
         heatmaps: Vec::new(),
         title: "Figure 4: LeNet-300-100 early stopping and accuracy vs. weights remaining".into(),
-        caption: caption("Figure 4", &[l]),
+        caption: caption("Figure 4", &[l], MIN_MAX_BARS),
         panels: vec![
             mk("Early-stop iteration (min. validation loss)", "Early-stop iteration", &|r| r.early_stop_iteration),
             mk("Test accuracy at early stop", "Test accuracy", &|r| r.early_stop_test_acc),
@@ -227,7 +232,7 @@ fn figure5(convs: &[&Loaded]) -> Result<Figure> {
     Ok(Figure {
         heatmaps: Vec::new(),
         title: format!("Figure 5: Conv-2/4/6 on {ds}, iterative pruning (solid) vs. random reinit (dashed)"),
-        caption: caption("Figure 5", convs),
+        caption: caption("Figure 5", convs, MIN_MAX_BARS),
         panels: per_network_panels(convs, (REINIT, "reinit"), Spread::ErrorBars, &[EARLY_STOP, ACC_AT_EARLY_STOP, ACC_AT_END])?,
         columns: 3,
         panel_size: (560, 430),
@@ -239,7 +244,13 @@ fn figure1(all: &[&Loaded]) -> Result<Figure> {
     Ok(Figure {
         heatmaps: Vec::new(),
         title: "Figure 1: winning tickets (solid) vs. randomly sampled sparse networks (dashed)".into(),
-        caption: caption("Figure 1", all),
+        // The paper's Figure 1 has no bars: its tickets are means of 5 trials, its random sparse
+        // networks of 10.
+        caption: caption(
+            "Figure 1",
+            all,
+            "winning tickets: mean of trials; random sparse networks: mean of every network sampled (all trials); no bars, as in the paper",
+        ),
         panels: per_network_panels(all, (RANDOM, "random"), Spread::None, &[EARLY_STOP, ACC_AT_EARLY_STOP])?,
         columns: 2,
         panel_size: (620, 450),
