@@ -272,6 +272,16 @@ fn y_bounds(panel: &Panel) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// Decimals for the tick labels of a linear axis spanning `span`: as many as its finest likely
+/// tick step (a tenth of the span, plotters' default label count) needs, so iterations read
+/// "50000" rather than "50000.0" and accuracies "0.98" rather than "0.9800".
+fn tick_decimals(span: f64) -> usize {
+    if !(span.is_finite() && span > 0.0) {
+        return 2;
+    }
+    (-(span / 10.0).log10()).ceil().clamp(0.0, 6.0) as usize
+}
+
 fn draw_panel<DB, X>(area: &DrawingArea<DB, Shift>, panel: &Panel, x: X, fmt: impl Fn(&f64) -> String) -> Result<()>
 where
     DB: DrawingBackend,
@@ -279,6 +289,7 @@ where
     X::CoordDescType: ValueFormatter<f64>,
 {
     let (y0, y1) = y_bounds(panel);
+    let y_decimals = tick_decimals(y1 - y0);
     let mut chart = ChartBuilder::on(area)
         .caption(&panel.title, ("sans-serif", 16))
         .margin(8)
@@ -291,6 +302,7 @@ where
         .x_desc(&panel.x_label)
         .y_desc(&panel.y_label)
         .x_label_formatter(&fmt)
+        .y_label_formatter(&|v| format!("{v:.y_decimals$}"))
         .label_style(("sans-serif", 12))
         .axis_desc_style(("sans-serif", 13))
         .light_line_style(WHITE.mix(0.0))
@@ -451,6 +463,16 @@ mod tests {
         assert_eq!(rejoined, line.split_whitespace().collect::<Vec<_>>());
         assert!(lines[1].starts_with("  ") && !lines[0].starts_with(' '), "continuations are indented");
         assert_eq!(wrap(&text, CAPTION_FONT, 5000).unwrap(), vec![line, "short line"], "nothing wraps when all fits");
+    }
+
+    #[test]
+    fn y_ticks_carry_the_decimals_their_step_needs_and_no_more() {
+        assert_eq!(tick_decimals(52_000.0), 0, "iterations: whole numbers");
+        assert_eq!(tick_decimals(12.0), 0);
+        assert_eq!(tick_decimals(3.0), 1, "a few accuracy points in percent");
+        assert_eq!(tick_decimals(0.13), 2, "accuracy as a fraction, 0.86 to 0.99");
+        assert_eq!(tick_decimals(0.004), 4, "a flat loss");
+        assert_eq!(tick_decimals(0.0), 2, "an empty panel falls back");
     }
 
     #[test]
