@@ -122,6 +122,7 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     }
     // Experiments train side by side (or as Slurm jobs): whatever can refuse one is checked for
     // all first, so that a bad input refuses the run before anything is trained or written.
+    let trained: Vec<(&str, u32)> = plans.iter().map(|p| (p.spec.name, p.config.replicates)).collect();
     let prepared = prepare(paper, plans, o, &results_dir)?;
     if o.executor == Executor::Slurm {
         let ordered: Vec<Prepared<P::Experiment>> = waves(prepared).into_iter().flatten().collect();
@@ -135,7 +136,11 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     for wave in waves(prepared) {
         train_all::<P>(o, wave, device, &results_dir)?;
     }
-    draw(paper, o, figures, &load_results(paper, &results_dir)?, true)
+    // A run of fewer trials than its results files hold (trial by trial, as at `paper`) draws its
+    // figures once every trial is in; until then it names what they lack, as `plot` does.
+    let results = load_results(paper, &results_dir)?;
+    let every_trial = trained.iter().all(|&(e, trials)| results.get(e).is_none_or(|l| l.config.replicates <= trials));
+    draw(paper, o, figures, &results, every_trial)
 }
 
 /// `plot`: redraws figures from the results files only. A figure whose stages are not all in

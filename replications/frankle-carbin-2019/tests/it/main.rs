@@ -156,3 +156,23 @@ fn branches_recorded_from_a_trunk_retrained_with_other_numbers_are_trained_again
     assert!(old.is_empty(), "every stage comes from the retrained trunk: {old:?} kept from the old one");
     assert!(r.records.iter().any(|x| x.stage.to_string() == "reinit_0"), "Figure 3's reinitialised tickets are still there");
 }
+
+/// Figure 4 trains trial by trial at `paper`: while some trials of the dense network lack their
+/// one-shot stages, the one-shot rows show ours from the trials so far and are not judged.
+#[test]
+fn one_shot_rows_wait_until_every_trial_has_its_one_shot_stages() {
+    let s = Sandbox::new(&SUITE);
+    s.ok(&["--trials", "2", "run", "figure-3"]);
+    // A run of one trial where the results hold two trains it and names what the figure lacks.
+    let o = s.ok(&["run", "figure-4"]);
+    assert!(testkit::stderr(&o).contains("skipping figure-4: figure-4 is incomplete"), "{}", testkit::stderr(&o));
+    let o = s.ok(&["summary", "--headline"]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    let oneshot: Vec<&str> = table.lines().filter(|l| l.contains("| LeNet: one-shot tickets")).collect();
+    assert_eq!(oneshot.len(), 2, "{table}");
+    assert!(oneshot.iter().all(|r| r.contains("not judged (one-shot stages in 1 of the 2 trials so far)") && !r.contains("| — |")), "{table}");
+    s.ok(&["--trials", "2", "run", "figure-4"]);
+    let o = s.ok(&["summary", "--headline"]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(!table.contains("trials so far"), "both trials in: judged: {table}");
+}
