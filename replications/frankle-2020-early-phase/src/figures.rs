@@ -47,10 +47,11 @@ fn arms_of(figure: &str) -> &'static [Arm] {
 }
 
 /// Whether `figure` draws stage `j` of `experiment` (the harness adds its dependencies).
-pub fn needs(figure: &str, _experiment: Experiment, _cfg: &ExperimentConfig, j: &JobId) -> bool {
+pub fn needs(figure: &str, experiment: Experiment, cfg: &ExperimentConfig, j: &JobId) -> bool {
     match j.stage.kind() {
         StageKind::Main => figure != "figure-4",
-        StageKind::Branch(BranchKind::REINIT) => figure == "figure-1",
+        // Figure 1's curve at every analysed level; Figure 3's line at the claim level.
+        StageKind::Branch(BranchKind::REINIT) => figure == "figure-1" || (figure == "figure-3" && j.level == experiment.net.claim_level(scale_of(cfg))),
         StageKind::Branch(kind) if kind.as_str() == BranchKind::EARLY_STATISTICS.as_str() => figure == "figure-4",
         StageKind::Branch(kind) if [BranchKind::PRETRAIN.as_str(), BranchKind::REWIND_PRETRAINED.as_str()].contains(&kind.as_str()) => figure == "figure-5",
         StageKind::Branch(kind) => arms_of(figure).iter().any(|a| a.kind() == kind),

@@ -34,14 +34,14 @@ pub const WINNING: StageKind = StageKind::Main;
 pub const RANDOM: StageKind = StageKind::Branch(BranchKind::REINIT);
 pub const ONESHOT: StageKind = StageKind::Branch(BranchKind::ONESHOT);
 
-/// Every figure draws the trunks (winning tickets); Figures 1, 2 and 4 the random tickets,
+/// Every figure draws the trunks (winning tickets); Figures 1, 2, 4 and 6 the random tickets,
 /// Figures 1 and 6 the one-shot ones.
 pub fn needs(figure: &str, _experiment: Experiment, _cfg: &ExperimentConfig, j: &JobId) -> bool {
     match (figure, j.stage) {
         (_, Stage::Main) => true,
         ("figure-1", Stage::Branch(kind, _)) => kind == BranchKind::REINIT || kind == BranchKind::ONESHOT,
         ("figure-2" | "figure-4", Stage::Branch(kind, _)) => kind == BranchKind::REINIT,
-        ("figure-6", Stage::Branch(kind, _)) => kind == BranchKind::ONESHOT,
+        ("figure-6", Stage::Branch(kind, _)) => kind == BranchKind::ONESHOT || kind == BranchKind::REINIT,
         _ => false,
     }
 }

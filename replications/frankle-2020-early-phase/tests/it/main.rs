@@ -86,3 +86,15 @@ fn pretraining_arms_pretrain_from_theta_0_and_train_the_ticket_from_k() {
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(table.contains("pretraining on rotation (self-supervised) for 10 iterations approaches it"), "{table}");
 }
+
+/// Figure 3 draws random reinitialisation as a line at the claim level: `run figure-3` alone
+/// trains it there and nowhere else, so a fresh machine draws every series the figure has.
+#[test]
+fn figure_3_alone_trains_its_random_reinit_line() {
+    let s = Sandbox::new(&SUITE);
+    s.ok(&["run", "figure-3"]);
+    let reinit: Vec<u32> = stages(&s, "lenet-k0").into_iter().filter(|(_, name, _)| name.starts_with("reinit")).map(|(level, _, _)| level).collect();
+    assert!(!reinit.is_empty() && reinit.iter().all(|&l| l == 2), "smoke's claim level, 2, only: {reinit:?}");
+    let svg = std::fs::read_to_string(s.path("figures/frankle-2020-early-phase/smoke/figure-3.svg")).unwrap();
+    assert!(svg.contains("random reinit"), "the control line is drawn");
+}

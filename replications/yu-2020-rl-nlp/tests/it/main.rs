@@ -46,6 +46,17 @@ fn every_ticket_records_its_games_and_the_dense_network_does_not_depend_on_the_r
     assert!(reinit.outcome.log.val_acc().is_empty(), "no accuracies for a game");
 }
 
+/// Figure 6 sets the ablations beside the random tickets: `run figure-6` alone trains them.
+#[test]
+fn figure_6_alone_trains_the_random_tickets_it_draws() {
+    let s = Sandbox::new(&SUITE);
+    s.ok(&["run", "figure-6"]);
+    let late = common::results::read(&s.results(&SUITE, "cartpole")).unwrap();
+    assert!(late.records.iter().any(|r| r.stage.name() == "reinit_0"), "the random tickets are trained");
+    let svg = std::fs::read_to_string(s.path("figures/yu-2020-rl-nlp/smoke/figure-6.svg")).unwrap();
+    assert!(svg.contains("random tickets"), "and drawn");
+}
+
 #[test]
 fn an_image_dataset_is_refused_in_one_line() {
     let s = Sandbox::new(&SUITE);
