@@ -162,11 +162,12 @@ pub fn plot<P: Paper>(paper: &P, o: &Opts, figures: &[&str], named: bool) -> Res
 fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results<P::Experiment>, strict: bool) -> Result<()> {
     let dir = o.figures_dir::<P>();
     for &f in figures {
+        let own = figure_stages(paper, f, results);
         let drawn = coverage(paper, o, f, results).and_then(|c| match c.partial_line(paper, o) {
-            None => paper.draw(f, results),
+            None => paper.draw(f, &own),
             Some(line) => {
                 let mut figure = paper
-                    .draw(f, results)
+                    .draw(f, &own)
                     .with_context(|| format!("{f} cannot be drawn from {} alone ({} absent); {}", c.present.join(", "), c.absent.join(", "), c.train_rest))?;
                 figure.caption.push('\n');
                 figure.caption.push_str(&line);
@@ -190,6 +191,25 @@ fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results<P::Ex
         }
     }
     Ok(())
+}
+
+/// `results` cut down to the stages `figure` draws ([`needed_jobs`] of each experiment it
+/// draws): a figure — its series and the experiments, trials and commits its caption names —
+/// comes from its own stages only, whatever other figures' stages the same files hold, so
+/// `run FIGURE` alone on a fresh machine draws what `plot` draws from the full files.
+fn figure_stages<P: Paper>(paper: &P, figure: &str, results: &Results<P::Experiment>) -> Results<P::Experiment> {
+    let mut own = Results::new();
+    for (&name, l) in results {
+        let jobs: BTreeSet<(u32, u32, imp::Stage)> =
+            needed_jobs(paper, &[figure], &l.spec, &l.config).into_iter().map(|j| (j.replicate, j.level, j.stage)).collect();
+        if jobs.is_empty() {
+            continue;
+        }
+        let mut results = l.results.clone();
+        results.records.retain(|r| jobs.contains(&(r.replicate, r.level, r.stage)));
+        own.insert(name, Loaded { spec: l.spec, results, config: l.config.clone(), dataset_line: l.dataset_line.clone() });
+    }
+    own
 }
 
 /// Which of a figure's experiments (those it draws at this scale) the results hold.
