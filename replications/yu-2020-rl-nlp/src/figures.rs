@@ -39,9 +39,8 @@ pub const ONESHOT: StageKind = StageKind::Branch(BranchKind::ONESHOT);
 pub fn needs(figure: &str, _experiment: Experiment, _cfg: &ExperimentConfig, j: &JobId) -> bool {
     match (figure, j.stage) {
         (_, Stage::Main) => true,
-        ("figure-1", Stage::Branch(kind, _)) => kind == BranchKind::REINIT || kind == BranchKind::ONESHOT,
+        ("figure-1" | "figure-6", Stage::Branch(kind, _)) => kind == BranchKind::REINIT || kind == BranchKind::ONESHOT,
         ("figure-2" | "figure-4", Stage::Branch(kind, _)) => kind == BranchKind::REINIT,
-        ("figure-6", Stage::Branch(kind, _)) => kind == BranchKind::ONESHOT || kind == BranchKind::REINIT,
         _ => false,
     }
 }
