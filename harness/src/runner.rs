@@ -162,16 +162,15 @@ pub fn plot<P: Paper>(paper: &P, o: &Opts, figures: &[&str], named: bool) -> Res
 fn draw<P: Paper>(paper: &P, o: &Opts, figures: &[&str], results: &Results<P::Experiment>, strict: bool) -> Result<()> {
     let dir = o.figures_dir::<P>();
     for &f in figures {
-        let drawn = coverage(paper, o, f, results).and_then(|c| match (c.partial_line(paper, o), figure_stages(paper, f, results)) {
-            (None, own) => paper.draw(f, &own),
-            (Some(line), own) => {
-                let mut figure = paper
-                    .draw(f, &own)
-                    .with_context(|| format!("{f} cannot be drawn from {} alone ({} absent); {}", c.present.join(", "), c.absent.join(", "), c.train_rest))?;
-                figure.caption.push('\n');
-                figure.caption.push_str(&line);
-                Ok(figure)
-            }
+        let drawn = coverage(paper, o, f, results).and_then(|c| {
+            let own = figure_stages(paper, f, results);
+            let Some(line) = c.partial_line(paper, o) else { return paper.draw(f, &own) };
+            let mut figure = paper
+                .draw(f, &own)
+                .with_context(|| format!("{f} cannot be drawn from {} alone ({} absent); {}", c.present.join(", "), c.absent.join(", "), c.train_rest))?;
+            figure.caption.push('\n');
+            figure.caption.push_str(&line);
+            Ok(figure)
         });
         let figure = match drawn {
             Ok(mut figure) => {
