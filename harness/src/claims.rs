@@ -22,22 +22,35 @@ const NOT_MEASURED: &str = "not measured at this scale";
 
 /// Where a claims row's numbers were measured: the Scale / data column's text ("small, 3
 /// trials, 4000 it, mnist (55000 train)") and the trials behind it, so a row measured on one
-/// trial says "1 trial" in its spread column whatever the other rows of its paper ran.
+/// trial says "1 trial" in its spread column whatever the other rows of its paper ran. A file
+/// trained trial by trial holds fewer trials than its protocol plans until the last is in
+/// ([`ScaleData::so_far`]); its rows show our numbers and wait for the rest to be judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScaleData {
     text: String,
     trials: u32,
+    planned: u32,
 }
 
 impl ScaleData {
-    /// Numbers measured over `trials` trials, described by `text`.
+    /// Numbers measured over `trials` trials, all the protocol plans, described by `text`.
     pub fn new(text: impl Into<String>, trials: u32) -> ScaleData {
-        ScaleData { text: text.into(), trials }
+        ScaleData { text: text.into(), trials, planned: trials }
+    }
+
+    /// Numbers measured over the first `trials` of the `planned` trials of the protocol.
+    pub fn so_far(text: impl Into<String>, trials: u32, planned: u32) -> ScaleData {
+        ScaleData { text: text.into(), trials, planned: planned.max(trials) }
     }
 
     /// Nothing measured at this scale; `text` says so ("—", "not run at this scale").
     pub fn missing(text: impl Into<String>) -> ScaleData {
-        ScaleData { text: text.into(), trials: 0 }
+        ScaleData { text: text.into(), trials: 0, planned: 0 }
+    }
+
+    /// Why a row measured here is not judged yet: some of the planned trials are not in.
+    fn trials_missing(&self) -> Option<String> {
+        (self.trials < self.planned).then(|| format!("{} of the protocol's {} trials so far", self.trials, self.planned))
     }
 
     /// The setting of a results file ([`crate::Loaded::setting`]), or "—" where there is none.
@@ -248,12 +261,14 @@ impl Claim {
     }
 
     /// A claim judged by a rule of its own, stated in `tolerance` (`None`: the numbers are
-    /// missing at this scale); prefer [`Claim::measured`], whose rule states itself.
+    /// missing at this scale; a `setting` short of its planned trials shows ours, not judged
+    /// yet); prefer [`Claim::measured`], whose rule states itself.
     pub fn judged(claim: &str, paper: &str, tolerance: &str, setting: &ScaleData, ours: Option<(String, bool)>) -> Claim {
-        let (ours, verdict) = match ours {
-            Some((o, true)) => (o, Verdict::Agrees),
-            Some((o, false)) => (o, Verdict::Disagrees),
-            None => ("—".into(), Verdict::NotJudged(NOT_MEASURED.into())),
+        let (ours, verdict) = match (ours, setting.trials_missing()) {
+            (Some((o, _)), Some(why)) => (o, Verdict::NotJudged(why)),
+            (Some((o, true)), None) => (o, Verdict::Agrees),
+            (Some((o, false)), None) => (o, Verdict::Disagrees),
+            (None, _) => ("—".into(), Verdict::NotJudged(NOT_MEASURED.into())),
         };
         let spread = match (&verdict, setting.trials) {
             (Verdict::Agrees | Verdict::Disagrees, 1) => Spread::OneTrial,
@@ -434,6 +449,23 @@ mod tests {
         assert_eq!(Claim::measured("c", "p", rule, &ScaleData::missing("—"), None).spread.text(), "—");
         // A measured spread replaces it.
         assert_eq!(one.with_spread(Spread::Measured(0.001)).spread, Spread::Measured(0.001));
+    }
+
+    #[test]
+    fn a_row_short_of_its_planned_trials_shows_ours_and_waits_for_the_rest() {
+        use super::{Claim, ScaleData, Spread, Verdict};
+        let rule = Tolerance::half_of(0.01);
+        let first = ScaleData::so_far("paper, 1 of 3 trials", 1, 3);
+        let one = Claim::measured("c", "p", rule, &first, Some(("+2.00 pp".into(), 0.02))).with_spread(Spread::OneTrial);
+        assert_eq!(one.verdict, Verdict::NotJudged("1 of the protocol's 3 trials so far".into()));
+        assert_eq!((one.ours.as_str(), one.is_measured(), one.spread.text()), ("+2.00 pp", true, "1 trial".to_string()));
+        // Two of three: the spread is shown, and a noise judgement does not replace the wait.
+        let two = Claim::measured("c", "p", rule, &ScaleData::so_far("paper, 2 of 3 trials", 2, 3), Some((String::new(), 0.0051)));
+        let two = two.with_spread(Spread::Measured(0.01));
+        assert_eq!((two.verdict, two.spread), (Verdict::NotJudged("2 of the protocol's 3 trials so far".into()), Spread::Measured(0.01)));
+        // Every planned trial in (or more): judged as usual.
+        assert_eq!(Claim::measured("c", "p", rule, &ScaleData::so_far("paper, 3 trials", 3, 3), Some((String::new(), 0.02))).verdict, Verdict::Agrees);
+        assert_eq!(Claim::measured("c", "p", rule, &ScaleData::so_far("paper, 5 trials", 5, 3), Some((String::new(), 0.0))).verdict, Verdict::Disagrees);
     }
 
     #[test]

@@ -116,6 +116,10 @@ pub struct Loaded<E> {
     pub config: ExperimentConfig,
     /// "mnist from <source> (train/val/test 55000/5000/10000)".
     pub dataset_line: String,
+    /// The trials its protocol trains: the preset's at the file's scale, or the file's own where
+    /// it holds more. A file trained trial by trial (`--trials 1`, then `--trials 2`, … at
+    /// `paper`) holds fewer until its last trial is in; its claims wait for them.
+    pub planned_trials: u32,
 }
 
 impl<E> Loaded<E> {
@@ -146,18 +150,33 @@ impl<E> Loaded<E> {
         common::aggregate::summarise(&self.results.records)
     }
 
-    /// "small, 3 trials, 20000 it, mnist (55000 train)": the setting a number was measured in.
+    /// Whether it holds fewer trials than its protocol trains ([`Loaded::planned_trials`]).
+    pub fn is_partial(&self) -> bool {
+        self.config.replicates < self.planned_trials
+    }
+
+    /// "3 trials", or "1 of 3 trials" for a file still gaining its trials.
+    pub fn trials_text(&self) -> String {
+        if self.is_partial() {
+            format!("{} of {} trials", self.config.replicates, self.planned_trials)
+        } else {
+            trials(self.config.replicates)
+        }
+    }
+
+    /// "small, 3 trials, 20000 it, mnist (55000 train)": the setting a number was measured in
+    /// ("paper, 1 of 3 trials, …" while the file gains its trials).
     pub fn setting(&self) -> crate::ScaleData {
         let p = self.results.provenance().ok();
         let text = format!(
             "{}, {}, {} it, {}{}",
             self.results.scale,
-            trials(self.config.replicates),
+            self.trials_text(),
             self.config.train.iterations,
             self.config.dataset.as_str(),
             p.map(|p| format!(" ({} train)", p.train_examples)).unwrap_or_default()
         );
-        crate::ScaleData::new(text, self.config.replicates)
+        crate::ScaleData::so_far(text, self.config.replicates, self.planned_trials)
     }
 }
 
@@ -170,8 +189,10 @@ pub fn provenance_clause<'a, E: 'a>(drawn: impl IntoIterator<Item = &'a Loaded<E
     let drawn: Vec<&Loaded<E>> = drawn.into_iter().collect();
     let Some(first) = drawn.first() else { return String::new() };
     let of = |value: &dyn Fn(&Loaded<E>) -> String| -> Vec<(String, &str)> { drawn.iter().map(|l| (value(l), l.spec.label)).collect() };
+    let partial: Vec<String> = drawn.iter().filter(|l| l.is_partial()).map(|l| format!("{} so far for {}", l.trials_text(), l.spec.label)).collect();
+    let partial = if partial.is_empty() { String::new() } else { format!("{}; ", partial.join("; ")) };
     format!(
-        "at scale `{}`; {}; {}",
+        "at scale `{}`; {partial}{}; {}",
         first.results.scale,
         listed("seed", &of(&|l| l.config.seed.to_string())),
         listed("commit", &of(&|l| trained_commits(&l.results.records, &l.results.run.git_commit)))

@@ -2,7 +2,7 @@
 //! figures need (and what they depend on), add them to the results files, draw.
 
 use crate::cli::{resolve_config, Executor, Opts};
-use crate::paper::{grouped, ExperimentSpec, Loaded, Paper, Results};
+use crate::paper::{grouped, ExperimentSpec, Loaded, Paper, Results, Scale};
 use anyhow::{bail, Context, Result};
 use common::config::ExperimentConfig;
 use common::data::{self, DatasetName};
@@ -205,7 +205,7 @@ fn figure_stages<P: Paper>(paper: &P, figure: &str, results: &Results<P::Experim
         }
         let mut results = l.results.clone();
         results.records.retain(|r| jobs.contains(&(r.replicate, r.level, r.stage)));
-        own.insert(name, Loaded { spec: l.spec, results, config: l.config.clone(), dataset_line: l.dataset_line.clone() });
+        own.insert(name, Loaded { results, config: l.config.clone(), dataset_line: l.dataset_line.clone(), ..*l });
     }
     own
 }
@@ -728,7 +728,9 @@ pub fn load_results<P: Paper>(paper: &P, dir: &Path) -> Result<Results<P::Experi
             "{} from {} (train/val/test {}/{}/{}{subset})",
             prov.dataset, prov.source, prov.train_examples, prov.validation_examples, prov.test_examples
         );
-        out.insert(spec.name, Loaded { spec: *spec, results, config, dataset_line });
+        let preset = Scale::named(&results.scale).map(|scale| paper.preset(spec.id, scale, config.dataset));
+        let planned_trials = preset.map_or(config.replicates, |p| p.replicates.max(config.replicates));
+        out.insert(spec.name, Loaded { spec: *spec, results, config, dataset_line, planned_trials });
     }
     Ok(out)
 }
