@@ -123,6 +123,7 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     // Experiments train side by side (or as Slurm jobs): whatever can refuse one is checked for
     // all first, so that a bad input refuses the run before anything is trained or written.
     let trained: Vec<(&str, u32)> = plans.iter().map(|p| (p.spec.name, p.config.replicates)).collect();
+    let specs: Vec<ExperimentSpec<P::Experiment>> = plans.iter().map(|p| p.spec).collect();
     let prepared = prepare(paper, plans, o, &results_dir)?;
     if o.executor == Executor::Slurm {
         let ordered: Vec<Prepared<P::Experiment>> = waves(prepared).into_iter().flatten().collect();
@@ -140,7 +141,25 @@ pub fn run<P: Paper>(paper: &P, o: &Opts, figures: &[&str]) -> Result<()> {
     // figures once every trial is in; until then it names what they lack, as `plot` does.
     let results = load_results(paper, &results_dir)?;
     let every_trial = trained.iter().all(|&(e, trials)| results.get(e).is_none_or(|l| l.config.replicates <= trials));
-    draw(paper, o, figures, &results, every_trial)
+    draw(paper, o, &touched(paper, o, figures, &specs)?, &results, every_trial)
+}
+
+/// The `figures` a run of `trained` redraws: under `--experiments`, those drawing one of them
+/// (`run all --experiments lenet-k0` leaves a ResNet-only figure as it is, with a note).
+fn touched<'f, P: Paper>(paper: &P, o: &Opts, figures: &[&'f str], trained: &[ExperimentSpec<P::Experiment>]) -> Result<Vec<&'f str>> {
+    let mut out = Vec::new();
+    for &f in figures {
+        let mut draws_one = o.experiments.is_empty();
+        for e in trained {
+            draws_one = draws_one || draws(paper, o, &[f], e)?;
+        }
+        if draws_one {
+            out.push(f);
+        } else {
+            eprintln!("skipping {f}: it draws none of --experiments {}", o.experiments.join(","));
+        }
+    }
+    Ok(out)
 }
 
 /// `plot`: redraws figures from the results files only. A figure whose stages are not all in

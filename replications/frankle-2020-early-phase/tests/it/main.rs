@@ -42,6 +42,19 @@ fn the_perturbations_restart_at_the_late_k_and_the_control_runs_at_k0() {
     assert!(table.contains("small networks need only θ_k's signs"), "{table}");
 }
 
+/// `run all` limited to LeNet's k = 0 trains and draws its figures and leaves Figure 5, which
+/// draws ResNet-20 alone, as it is.
+#[test]
+fn run_all_of_one_experiment_skips_the_figures_that_do_not_draw_it() {
+    let s = Sandbox::new(&SUITE);
+    let o = s.ok(&["--experiments", "lenet-k0", "run", "all"]);
+    let note = String::from_utf8_lossy(&o.stderr);
+    assert!(note.contains("skipping figure-5: it draws none of --experiments lenet-k0"), "{note}");
+    assert!(s.path("figures/frankle-2020-early-phase/smoke/figure-4.png").exists(), "{note}");
+    assert!(!s.path("figures/frankle-2020-early-phase/smoke/figure-5.png").exists(), "{note}");
+    assert!(!s.results(&SUITE, "lenet-k500").exists(), "only lenet-k0 trained");
+}
+
 #[test]
 fn the_statistics_replay_the_dense_networks_first_iterations_alone() {
     let s = Sandbox::new(&SUITE);
