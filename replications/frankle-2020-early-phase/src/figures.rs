@@ -7,7 +7,8 @@
 //! distance from θ_0, signs flipped since θ_0, the optimizer's smoothed gradient; 5, the claim
 //! level's mask on weights pretrained for P iterations on random labels, rotation prediction
 //! or blurred inputs instead of θ_k, vs P. One panel per
-//! network (per statistic in Figure 4); final test accuracy, mean over trials, bars min–max.
+//! network (per statistic in Figure 4); final test accuracy (Figure 4: each statistic), mean over
+//! trials, bars min–max.
 
 use crate::presets::{self, Arm, Experiment, Loaded, Net, Results, NOISE, PERMUTATIONS, SIGNS};
 use anyhow::{bail, Result};
@@ -72,11 +73,15 @@ pub struct Pair<'a> {
     pub net: Net,
     pub k0: Option<&'a Loaded>,
     pub late: Option<&'a Loaded>,
+    /// The results' scale (all files of `results` share one), so that a network without files
+    /// at `paper` is named with `paper`'s k and levels.
+    scale: Scale,
 }
 
 impl<'a> Pair<'a> {
     pub fn of(results: &'a Results, net: Net) -> Pair<'a> {
-        let mut pair = Pair { net, k0: None, late: None };
+        let scale = results.values().next().map_or(Scale::Small, |l| scale_of(&l.config));
+        let mut pair = Pair { net, k0: None, late: None, scale };
         for l in results.values().filter(|l| l.spec.id.net == net) {
             if l.spec.id.k == 0 {
                 pair.k0 = Some(l);
@@ -92,7 +97,7 @@ impl<'a> Pair<'a> {
     }
 
     pub fn scale(&self) -> Scale {
-        self.any().map_or(Scale::Small, |l| scale_of(&l.config))
+        self.scale
     }
 
     /// The late k as run.
@@ -137,12 +142,12 @@ impl<'a> Pair<'a> {
 }
 
 fn caption(figure: &str, results: &Results) -> String {
-    let figure = harness::figure_label(figure);
     if results.is_empty() {
         return String::new();
     }
-    let mut lines =
-        vec![format!("{figure} (numbering ours) {}; final test accuracy, mean over trials, bars = min..max.", harness::provenance_clause(results.values()))];
+    let quantity = if figure == "figure-4" { "each statistic" } else { "final test accuracy" };
+    let figure = harness::figure_label(figure);
+    let mut lines = vec![format!("{figure} (numbering ours) {}; {quantity}, mean over trials, bars = min..max.", harness::provenance_clause(results.values()))];
     for net in Net::ALL {
         let pair = Pair::of(results, net);
         let Some(l) = pair.any() else { continue };
@@ -151,7 +156,13 @@ fn caption(figure: &str, results: &Results) -> String {
             Some(d) => format!("IMP to {:.1} %, k = 0 and {}, perturbations of θ_k at {}", 100.0 * d, pair.late_k(), analysed.join(", ")),
             None => "the dense network's first iterations".into(),
         };
-        lines.push(format!("{}: {}, {} it, {imp}", net.label(), harness::trials(l.config.replicates), l.config.train.iterations));
+        let trials = match (pair.k0, pair.late) {
+            (Some(k0), Some(late)) if k0.trials_text() != late.trials_text() => {
+                format!("{} at k = 0, {} at k = {}", k0.trials_text(), late.trials_text(), pair.late_k())
+            }
+            _ => l.trials_text(),
+        };
+        lines.push(format!("{}: {trials}, {} it, {imp}", net.label(), l.config.train.iterations));
         lines.push(format!("    {}", l.dataset_line));
     }
     lines.join("\n")
