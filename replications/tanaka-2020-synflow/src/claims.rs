@@ -155,8 +155,12 @@ fn conservation_claims(out: &mut Vec<Claim>, l: &Loaded) {
 
 /// The setting of a masks-only number: nothing is trained.
 fn masks_setting(l: &Loaded) -> ScaleData {
-    let seeds = if l.config.replicates == 1 { "1 seed".to_string() } else { format!("{} seeds", l.config.replicates) };
-    ScaleData::new(format!("{}, {seeds}, masks at init (no training), {}", l.results.scale, l.config.dataset.as_str()), l.config.replicates)
+    let seeds = l.trials_text().replace("trial", "seed");
+    ScaleData::so_far(
+        format!("{}, {seeds}, masks at init (no training), {}", l.results.scale, l.config.dataset.as_str()),
+        l.config.replicates,
+        l.planned_trials,
+    )
 }
 
 /// The least-squares slope of `pts` (`None` for fewer than two distinct x).
