@@ -176,6 +176,12 @@ impl<E> Loaded<E> {
             self.config.dataset.as_str(),
             p.map(|p| format!(" ({} train)", p.train_examples)).unwrap_or_default()
         );
+        self.measured_as(text)
+    }
+
+    /// Its numbers' setting described by `text` (a paper's own Scale / data wording): its trials,
+    /// out of those planned.
+    pub fn measured_as(&self, text: String) -> crate::ScaleData {
         crate::ScaleData::so_far(text, self.config.replicates, self.planned_trials)
     }
 }

@@ -156,11 +156,7 @@ fn conservation_claims(out: &mut Vec<Claim>, l: &Loaded) {
 /// The setting of a masks-only number: nothing is trained.
 fn masks_setting(l: &Loaded) -> ScaleData {
     let seeds = l.trials_text().replace("trial", "seed");
-    ScaleData::so_far(
-        format!("{}, {seeds}, masks at init (no training), {}", l.results.scale, l.config.dataset.as_str()),
-        l.config.replicates,
-        l.planned_trials,
-    )
+    l.measured_as(format!("{}, {seeds}, masks at init (no training), {}", l.results.scale, l.config.dataset.as_str()))
 }
 
 /// The least-squares slope of `pts` (`None` for fewer than two distinct x).

@@ -114,7 +114,7 @@ fn language_model_rows(results: &Results) -> Vec<Claim> {
             c.levels,
             l.dataset_line.split(" from ").next().unwrap_or("")
         );
-        ScaleData::so_far(text, c.replicates, l.planned_trials)
+        l.measured_as(text)
     };
     let row = |claim: &str, paper: &str, rule: Tolerance, l: Option<&Loaded>, ours: Option<(String, f64)>, spread: Spread| match l {
         Some(l) => Claim::measured(claim, paper, rule, &setting(l), ours).with_spread(spread),
@@ -226,11 +226,7 @@ fn compare(claim: &str, paper: &str, pair: Option<(&Loaded, StageKind, &Loaded, 
     let per_trial: Vec<f64> = (0..trials).map(|t| diffs.iter().map(|d| d.1[t]).sum::<f64>() / diffs.len() as f64).collect();
     let above = diffs.iter().filter(|d| Stat::mean_of(&d.1).is_some_and(|m| m > 0.0)).count();
     let c = &a.config;
-    let setting = ScaleData::so_far(
-        format!("{}, {}, {} games, {} levels, {}", a.results.scale, a.trials_text(), c.train.iterations, c.levels, c.dataset.as_str()),
-        c.replicates,
-        a.planned_trials,
-    );
+    let setting = a.measured_as(format!("{}, {}, {} games, {} levels, {}", a.results.scale, a.trials_text(), c.train.iterations, c.levels, c.dataset.as_str()));
     let ours = Stat::mean_of(&per_trial).map(|m| (format!("{m:+.1} reward (mean of {} pruned levels; above 0 at {above})", diffs.len()), m));
     let spread = Spread::of(&[&per_trial]).in_units("reward");
     Claim::measured(claim, paper, rule, &setting, ours).with_spread(spread)
